@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Settings shared by every Swift target: Swift 6 language mode and the upcoming features the
+/// project holds itself to.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "windlass",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "windlass", targets: ["windlass"]),
+        .executable(name: "windlass-bench", targets: ["windlass-bench"]),
+        .library(name: "WindlassManifest", targets: ["WindlassManifest"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    ],
+    targets: [
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        .target(
+            name: "WindlassManifest",
+            dependencies: ["CYAML"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "windlass",
+            dependencies: [
+                "WindlassManifest",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "windlass-bench",
+            dependencies: ["WindlassManifest", "CYAML"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WindlassManifestTests",
+            dependencies: ["WindlassManifest"],
+            resources: [.copy("Corpus")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WindlassCLITests",
+            dependencies: ["windlass", "WindlassManifest"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,269 @@
+import Dispatch
+
+/// Options for loading a tree of manifests.
+public struct LoadOptions: Sendable {
+    /// The namespace given to namespaced objects that name none (kubectl's `--namespace`).
+    public var defaultNamespace: String
+    public var yamlLimits: YAMLLimits
+    /// Largest manifest file, in bytes.
+    public var maxFileBytes: Int
+    /// How many files are parsed at once; 1 reads them one after another.
+    public var concurrency: Int
+
+    public init(
+        defaultNamespace: String = "default",
+        yamlLimits: YAMLLimits = YAMLLimits(),
+        maxFileBytes: Int = 64 << 20,
+        concurrency: Int = ManifestLoader.processorCount
+    ) {
+        self.defaultNamespace = defaultNamespace
+        self.yamlLimits = yamlLimits
+        self.maxFileBytes = maxFileBytes
+        self.concurrency = concurrency
+    }
+}
+
+/// Where to read manifests from: every manifest under a tree, or chosen files of it.
+public struct ManifestRoot: Sendable {
+    public var tree: any FileTree
+    /// Files to read; nil to walk the whole tree.
+    public var files: [String]?
+
+    /// Every `.yaml`, `.yml` and `.json` file under the tree, less what `.windlassignore` excludes.
+    public static func tree(_ tree: any FileTree) -> ManifestRoot { ManifestRoot(tree: tree, files: nil) }
+
+    /// Just these files of the tree, whatever their extension.
+    public static func files(_ files: [String], in tree: any FileTree) -> ManifestRoot {
+        ManifestRoot(tree: tree, files: files)
+    }
+}
+
+/// Reads trees of manifests into a ``ManifestSet``.
+///
+/// Every problem inside the trees becomes a located diagnostic and loading goes on, so one run
+/// reports them all; only a root that cannot be read at all throws.
+public enum ManifestLoader {
+    public static var processorCount: Int {
+        max(1, ProcessInfoShim.activeProcessorCount)
+    }
+
+    /// Loads files and directories named on a command line.
+    public static func load(paths: [String], options: LoadOptions = LoadOptions()) throws(FileTreeError) -> ManifestSet {
+        var roots: [ManifestRoot] = []
+        for path in paths {
+            switch DirectoryTree.kind(ofPath: path) {
+            case .directory:
+                roots.append(.tree(DirectoryTree(root: path)))
+            case .file:
+                let (directory, name) = splitPath(path)
+                roots.append(.files([name], in: DirectoryTree(root: directory)))
+            case .unreadable(let reason):
+                throw FileTreeError(path: path, message: reason == "not a regular file" ? reason : "cannot read: \(reason)")
+            }
+        }
+        return load(roots, options: options)
+    }
+
+    /// Loads every manifest of a tree.
+    public static func load(_ tree: any FileTree, options: LoadOptions = LoadOptions()) -> ManifestSet {
+        load([.tree(tree)], options: options)
+    }
+
+    /// Loads several roots into one set (file ids run across all of them).
+    public static func load(_ roots: [ManifestRoot], options: LoadOptions = LoadOptions()) -> ManifestSet {
+        var listed: [(tree: any FileTree, path: String)] = []
+        var diagnostics: [Diagnostic] = []
+        for root in roots {
+            if let files = root.files {
+                listed += files.map { (root.tree, $0) }
+            } else {
+                var walker = TreeWalker(tree: root.tree)
+                walker.walk()
+                listed += walker.files.map { (root.tree, $0) }
+                diagnostics += walker.diagnostics
+            }
+        }
+
+        let files = listed
+        let displayPaths = files.map { $0.tree.displayPath($0.path) }
+        let results = parallelMap(count: files.count, concurrency: options.concurrency) { index in
+            readFile(
+                files[index].tree,
+                files[index].path,
+                shownAs: displayPaths[index],
+                id: FileID(UInt32(index)),
+                options: options
+            )
+        }
+
+        var set = ManifestSet(files: displayPaths)
+        set.diagnostics = diagnostics
+        for result in results {
+            set.resources += result.resources
+            set.diagnostics += result.diagnostics
+        }
+        resolveNamespaces(&set, options: options)
+        reportDuplicates(&set)
+        return set
+    }
+
+    private static func readFile(
+        _ tree: any FileTree,
+        _ path: String,
+        shownAs shown: String,
+        id: FileID,
+        options: LoadOptions
+    ) -> ResourceExtractor {
+        var extractor = ResourceExtractor(path: shown)
+        do {
+            let bytes = try tree.contents(of: path, limit: options.maxFileBytes)
+            let documents = try YAMLReader.read(bytes, file: id, limits: options.yamlLimits)
+            for document in documents {
+                extractor.extract(document)
+            }
+        } catch let error as FileTreeError {
+            extractor.diagnostics.append(Diagnostic(.error, at: SourceLocation(path: shown), error.message))
+        } catch let error as YAMLError {
+            extractor.diagnostics.append(Diagnostic(.error, at: SourceLocation(path: shown, position: error.position), error.message))
+        } catch {
+            extractor.diagnostics.append(Diagnostic(.error, at: SourceLocation(path: shown), "\(error)"))
+        }
+        return extractor
+    }
+
+    /// Fills in the default namespace of namespaced objects and drops the namespace of
+    /// cluster-scoped ones (with a warning, as the API server would ignore it).
+    private static func resolveNamespaces(_ set: inout ManifestSet, options: LoadOptions) {
+        var scopes = ResourceScopes()
+        for resource in set.resources
+        where resource.id.kind == "CustomResourceDefinition" && resource.id.group == "apiextensions.k8s.io" {
+            scopes.register(crd: resource.object)
+        }
+        for index in set.resources.indices {
+            let id = set.resources[index].id
+            if scopes.isClusterScoped(id.groupKind) {
+                if let namespace = id.namespace {
+                    set.diagnostics.append(
+                        Diagnostic(
+                            .warning,
+                            at: set.location(of: set.resources[index]),
+                            "\(id.kind) is cluster-scoped; its namespace \(quoted(namespace)) is ignored"
+                        )
+                    )
+                    set.resources[index].id.namespace = nil
+                }
+            } else if id.namespace == nil {
+                set.resources[index].id.namespace = options.defaultNamespace
+                set.resources[index].object.setNamespace(options.defaultNamespace)
+            }
+        }
+    }
+
+    /// The same object defined twice: an error at the second definition naming the first.
+    private static func reportDuplicates(_ set: inout ManifestSet) {
+        var seen: [ResourceID: Int] = [:]
+        seen.reserveCapacity(set.resources.count)
+        var kept: [Resource] = []
+        kept.reserveCapacity(set.resources.count)
+        for resource in set.resources {
+            if let first = seen[resource.id] {
+                set.diagnostics.append(
+                    Diagnostic(
+                        .error,
+                        at: set.location(of: resource),
+                        "duplicate resource \(resource.id): also defined at \(set.location(of: kept[first]))"
+                    )
+                )
+                continue
+            }
+            seen[resource.id] = kept.count
+            kept.append(resource)
+        }
+        set.resources = kept
+    }
+
+    static func splitPath(_ path: String) -> (directory: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let directory = String(path[..<slash])
+        return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
+    }
+}
+
+extension Value {
+    /// Sets `metadata.namespace`, keeping the written order of the other fields.
+    mutating func setNamespace(_ namespace: String) {
+        guard case .mapping(var fields) = content, let index = fields.index(forKey: "metadata"),
+            case .mapping(var metadata) = fields.entries[index].value.content
+        else { return }
+        metadata["namespace"] = .string(namespace)
+        fields.entries[index].value.content = .mapping(metadata)
+        content = .mapping(fields)
+    }
+}
+
+/// Walks a tree depth-first in name order, reading `.windlassignore` files on the way, skipping
+/// hidden entries (`.git`, `.github`, …), and stopping at symlinks that loop.
+struct TreeWalker {
+    let tree: any FileTree
+    var files: [String] = []
+    var diagnostics: [Diagnostic] = []
+
+    init(tree: any FileTree) {
+        self.tree = tree
+    }
+
+    mutating func walk() {
+        walk("", ancestors: tree.rootIdentity.map { [$0] } ?? [], rules: IgnoreRules())
+        files.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    private mutating func walk(_ directory: String, ancestors: [[UInt64]], rules: IgnoreRules) {
+        let entries: [FileTreeEntry]
+        do {
+            entries = try tree.entries(of: directory)
+        } catch {
+            diagnostics.append(Diagnostic(.error, at: SourceLocation(path: error.path), error.message))
+            return
+        }
+        var rules = rules
+        if entries.contains(where: { $0.name == IgnoreRules.fileName && $0.kind == .file }) {
+            let path = directory.isEmpty ? IgnoreRules.fileName : directory + "/" + IgnoreRules.fileName
+            do {
+                let bytes = try tree.contents(of: path, limit: 1 << 20)
+                rules.add(String(decoding: bytes, as: UTF8.self), in: directory)
+            } catch {
+                diagnostics.append(Diagnostic(.error, at: SourceLocation(path: error.path), error.message))
+            }
+        }
+        for entry in entries.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
+            if entry.name.hasPrefix(".") { continue }
+            let path = directory.isEmpty ? entry.name : directory + "/" + entry.name
+            switch entry.kind {
+            case .directory(let identity):
+                if rules.isIgnored(path, isDirectory: true) { continue }
+                if let identity, ancestors.contains(identity) {
+                    diagnostics.append(
+                        Diagnostic(
+                            .error,
+                            at: SourceLocation(path: tree.displayPath(path)),
+                            "symlink loop: this directory leads back to one that encloses it; not followed"
+                        )
+                    )
+                    continue
+                }
+                walk(path, ancestors: identity.map { ancestors + [$0] } ?? ancestors, rules: rules)
+            case .file:
+                if ManifestFileKind.isManifest(entry.name), !rules.isIgnored(path, isDirectory: false) {
+                    files.append(path)
+                }
+            case .unreadable(let reason):
+                let isLoop = reason.hasPrefix("symlink loop")
+                if (isLoop || ManifestFileKind.isManifest(entry.name)), !rules.isIgnored(path, isDirectory: false) {
+                    diagnostics.append(
+                        Diagnostic(.error, at: SourceLocation(path: tree.displayPath(path)), "cannot read: \(reason)")
+                    )
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+/// Turns the documents of one file into resources: checks the identity fields (`apiVersion`,
+/// `kind`, `metadata.name`, `metadata.namespace`), expands `kind: List`, skips empty documents.
+struct ResourceExtractor {
+    let path: String
+    var resources: [Resource] = []
+    var diagnostics: [Diagnostic] = []
+
+    init(path: String) {
+        self.path = path
+    }
+
+    private func location(_ position: SourcePosition) -> SourceLocation {
+        SourceLocation(path: path, position: position)
+    }
+
+    private mutating func error(_ position: SourcePosition, _ message: String) {
+        diagnostics.append(Diagnostic(.error, at: location(position), message))
+    }
+
+    mutating func extract(_ document: YAMLDocument) {
+        if document.root.isNull { return }
+        extract(document.root, depth: 0)
+    }
+
+    private mutating func extract(_ object: Value, depth: Int) {
+        guard case .mapping(let fields) = object.content else {
+            error(object.span.start, "a manifest must be a mapping (a Kubernetes object), found \(article(object.typeName))")
+            return
+        }
+        let kind = requiredString(fields, "kind", in: object, what: "kind")
+        let apiVersion = requiredString(fields, "apiVersion", in: object, what: "apiVersion")
+        guard let kind, let apiVersion else { return }
+
+        if let problem = Self.kindProblem(kind) {
+            error(fields.entry(forKey: "kind")!.value.span.start, "kind \(quoted(kind)) \(problem)")
+            return
+        }
+        if let problem = Self.apiVersionProblem(apiVersion) {
+            error(fields.entry(forKey: "apiVersion")!.value.span.start, "apiVersion \(quoted(apiVersion)) \(problem)")
+            return
+        }
+
+        // `kind: List` and the typed lists (`ConfigMapList`, …) hold their objects in `items`.
+        if kind == "List" || (kind.hasSuffix("List") && fields["items"] != nil) {
+            guard let items = fields["items"] else {
+                error(object.span.start, "\(kind) has no items")
+                return
+            }
+            guard case .sequence(let list) = items.content else {
+                if !items.isNull {
+                    error(items.span.start, "items of a \(kind) must be a sequence, found \(article(items.typeName))")
+                }
+                return
+            }
+            guard depth < 4 else {
+                error(object.span.start, "lists nested more than 4 deep")
+                return
+            }
+            for item in list {
+                extract(item, depth: depth + 1)
+            }
+            return
+        }
+
+        guard let metadataEntry = fields.entry(forKey: "metadata"), !metadataEntry.value.isNull else {
+            error(object.span.start, "\(kind) has no metadata; metadata.name is required")
+            return
+        }
+        guard case .mapping(let metadata) = metadataEntry.value.content else {
+            error(
+                metadataEntry.value.span.start,
+                "metadata must be a mapping, found \(article(metadataEntry.value.typeName))"
+            )
+            return
+        }
+        guard let nameEntry = metadata.entry(forKey: "name"), !nameEntry.value.isNull else {
+            let hint =
+                metadata["generateName"] != nil
+                ? "; generateName is not supported, because Windlass applies objects by name" : ""
+            error(metadataEntry.value.span.start, "\(kind) has no metadata.name\(hint)")
+            return
+        }
+        guard let name = nameEntry.value.stringValue else {
+            error(
+                nameEntry.value.span.start,
+                "metadata.name must be a string, found \(article(nameEntry.value.typeName)) (quote it)"
+            )
+            return
+        }
+        let gvk = GroupVersionKind(apiVersion: apiVersion, kind: kind)
+        if name.isEmpty {
+            error(nameEntry.value.span.start, "metadata.name of \(kind) must not be empty")
+            return
+        }
+        if let problem = NameRules.objectName(name, kind: gvk.groupKind) {
+            error(nameEntry.value.span.start, "metadata.name \(quoted(name)) is not a valid \(kind) name: it \(problem)")
+        }
+        var namespace: String? = nil
+        if let namespaceEntry = metadata.entry(forKey: "namespace"), !namespaceEntry.value.isNull {
+            guard let ns = namespaceEntry.value.stringValue else {
+                error(
+                    namespaceEntry.value.span.start,
+                    "metadata.namespace must be a string, found \(article(namespaceEntry.value.typeName))"
+                )
+                return
+            }
+            if let problem = NameRules.dns1123Label(ns) {
+                error(namespaceEntry.value.span.start, "metadata.namespace \(quoted(ns)) is not valid: it \(problem)")
+            }
+            namespace = ns.isEmpty ? nil : ns
+        }
+        resources.append(Resource(id: ResourceID(gvk, namespace: namespace, name: name), object: object, span: object.span))
+    }
+
+    /// A string field that must be present and non-empty; reports and returns nil otherwise.
+    private mutating func requiredString(_ fields: Mapping, _ key: String, in object: Value, what: String) -> String? {
+        guard let entry = fields.entry(forKey: key), !entry.value.isNull else {
+            error(object.span.start, "missing required field \(quoted(key))")
+            return nil
+        }
+        guard let string = entry.value.stringValue else {
+            error(entry.value.span.start, "\(what) must be a string, found \(article(entry.value.typeName))")
+            return nil
+        }
+        guard !string.isEmpty else {
+            error(entry.value.span.start, "\(what) must not be empty")
+            return nil
+        }
+        return string
+    }
+
+    /// Kinds are CamelCase identifiers: `Deployment`, `VirtualMachine`.
+    static func kindProblem(_ kind: String) -> String? {
+        let bytes = Array(kind.utf8)
+        guard let first = bytes.first, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) else {
+            return "must start with an upper-case letter"
+        }
+        let ok = bytes.allSatisfy {
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+        }
+        return ok ? nil : "must contain only letters and digits"
+    }
+
+    /// `version` or `group/version`: the group a DNS subdomain, the version a DNS label.
+    static func apiVersionProblem(_ apiVersion: String) -> String? {
+        let parts = apiVersion.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2 else { return "is not of the form group/version or version" }
+        let version = String(parts.last!)
+        if parts.count == 2, NameRules.dns1123Subdomain(String(parts[0])) != nil {
+            return "has an invalid group: it must be a lower-case DNS name such as apps or kubevirt.io"
+        }
+        if NameRules.dns1123Label(version) != nil {
+            return "has an invalid version: it must be a lower-case name such as v1 or v1beta1"
+        }
+        return nil
+    }
+}
+
+/// "a string", "an integer", "an object".
+func article(_ typeName: String) -> String {
+    let vowels: Set<Character> = ["a", "e", "i", "o", "u"]
+    return (typeName.first.map { vowels.contains($0) } ?? false ? "an " : "a ") + typeName
+}
