@@ -130,6 +130,25 @@ public enum YAMLReader {
         return SourcePosition(line: line, column: column)
     }
 
+    /// "while parsing a flow mapping" → "flow mapping".
+    private static func construct(_ context: String) -> String {
+        for prefix in ["while scanning a ", "while scanning an ", "while parsing a ", "while parsing an "]
+        where context.hasPrefix(prefix) {
+            return String(context.dropFirst(prefix.count))
+        }
+        return context
+    }
+
+    private static func hasByteOrderMark(near offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = max(0, offset - 3)
+        let end = min(bytes.count, offset + 3)
+        guard end - start >= 3 else { return false }
+        for i in start...(end - 3) where bytes[i] == 0xEF && bytes[i + 1] == 0xBB && bytes[i + 2] == 0xBF {
+            return true
+        }
+        return false
+    }
+
     private static func parserError(_ parser: yaml_parser_t, bytes: UnsafeBufferPointer<UInt8>, file: FileID)
         -> YAMLError
     {
@@ -158,12 +177,29 @@ public enum YAMLReader {
                     position: problemAt
                 )
             }
+            if Self.hasByteOrderMark(near: offset, in: bytes) {
+                return YAMLError(
+                    "byte order mark (U+FEFF) in the middle of the file; remove it",
+                    file: file,
+                    position: problemAt
+                )
+            }
             if let context {
                 let contextAt = mark(parser.context_mark)
-                // An unclosed quote or bracket is found at the end of the file; point at its start.
-                if problem.contains("end of stream") || problem.contains("end of the stream") {
+                // A key with no `:` is found on a later line; point at the key.
+                if problem.contains("could not find expected ':'") {
                     return YAMLError(
-                        "\(context) starting here: \(problem) at \(problemAt)",
+                        "could not find expected ':' after this key (\(context))",
+                        file: file,
+                        position: contextAt
+                    )
+                }
+                // An unclosed quote or bracket is found at the end of the file; point at its start.
+                if problem.contains("end of stream") || problem.contains("end of the stream")
+                    || offset >= bytes.count
+                {
+                    return YAMLError(
+                        "this \(Self.construct(context)) is never closed (\(problem) at \(problemAt))",
                         file: file,
                         position: contextAt
                     )

@@ -1,0 +1,44 @@
+# Windlass: `make run` and `make test` work as root on a fresh Debian machine with Swift.
+
+SWIFT ?= swift
+# System packages the build and the tests need (Debian names).
+APT_PACKAGES := libgit2-dev libyaml-dev pkg-config git
+BENCH_ARGS ?=
+
+.PHONY: deps build run test bench format clean
+
+## deps: install the missing system packages with apt-get (as root, or through sudo)
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  sudo=""; [ "$$(id -u)" -ne 0 ] && sudo=sudo; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build --product windlass
+
+## run: the main job on the bundled manifests with the embedded default
+run: build
+	.build/debug/windlass validate manifests --list
+
+## test: the whole test suite
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## bench: release-build benchmarks, peers measured in the same run; rewrites BENCHMARKS.md
+bench: deps
+	$(SWIFT) build -c release --product windlass-bench
+	.build/release/windlass-bench --output BENCHMARKS.md $(BENCH_ARGS)
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+clean:
+	rm -rf .build

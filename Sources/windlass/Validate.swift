@@ -1,0 +1,56 @@
+import ArgumentParser
+import WindlassManifest
+
+/// `windlass validate`: reads manifests and reports every problem the API server would.
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check manifests: YAML, identity fields, and schemas of the kinds Kubernetes knows.",
+        discussion: """
+            Reads every .yaml, .yml and .json file under each PATH (less what .windlassignore files \
+            exclude), and prints one line per problem as file:line:col: error: message, then a summary.
+            Exit status: 0 when clean, 1 when there are errors, 2 on a usage or I/O error.
+            """
+    )
+
+    @Argument(help: "Files or directories of manifests.")
+    var paths: [String] = ["manifests"]
+
+    @Option(name: .shortAndLong, help: "Output format: text or json.")
+    var output: OutputFormat = .text
+
+    @Option(name: .shortAndLong, help: "Namespace for namespaced objects that name none.")
+    var namespace: String = "default"
+
+    @Flag(help: "Also list the resources found.")
+    var list = false
+
+    func validate() throws {
+        if let problem = NameRules.dns1123Label(namespace) {
+            throw ValidationError("--namespace \"\(namespace)\" \(problem)")
+        }
+    }
+
+    func run() throws {
+        let set: ManifestSet
+        do {
+            set = try ManifestLoader.load(paths: paths, options: LoadOptions(defaultNamespace: namespace))
+        } catch {
+            throw CommandFailure(message: error.description)
+        }
+        var diagnostics = set.diagnostics
+        diagnostics += ManifestValidator().validate(set)
+        let report = ValidationReport(set: set, diagnostics: diagnostics)
+        switch output {
+        case .text:
+            print(report.text(listing: list), terminator: "")
+        case .json:
+            print(report.json())
+        }
+        if report.errors > 0 { throw ExitCode(1) }
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
+}
