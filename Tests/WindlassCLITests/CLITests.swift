@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+
+/// Runs the built `windlass` executable, which sits beside the test bundle.
+struct CLI {
+    static let executable: String = {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        return bundle.appendingPathComponent("windlass").path
+    }()
+
+    static let repositoryRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String], in directory: String = repositoryRoot) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus,
+            stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self)
+        )
+    }
+}
+
+@Suite("windlass validate, as a user runs it")
+struct ValidateCommandTests {
+    @Test("the bundled manifests are clean: exit 0 and the summary line")
+    func bundled() throws {
+        let result = try CLI.run(["validate"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let summary = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(summary.wholeMatch(of: /\d+ resources in 13 files, 0 errors/) != nil, "\(summary)")
+    }
+
+    @Test("--list prints a table of the resources")
+    func list() throws {
+        let result = try CLI.run(["validate", "manifests", "--list"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("NAMESPACE"))
+        #expect(result.stdout.contains("Deployment.apps              keystone"))
+        #expect(result.stdout.contains("VirtualMachine.kubevirt.io   demo-web"))
+    }
+
+    @Test("a broken manifest: compiler-style lines, a summary, exit 1")
+    func findings() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("windlass-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  labels: {version: 1.0}\n".utf8)
+            .write(to: dir.appendingPathComponent("app.yaml"))
+        try Data("key: [unclosed\n".utf8).write(to: dir.appendingPathComponent("broken.yml"))
+        let result = try CLI.run(["validate", "."], in: dir.path)
+        #expect(result.status == 1)
+        #expect(
+            result.stdout == """
+                app.yaml:5:21: error: ConfigMap app: metadata.labels.version: expected a string, found number 1.0
+                broken.yml:1:6: error: this flow sequence is never closed (did not find expected ',' or ']' at 2:1)
+                1 resource in 2 files, 2 errors
+
+                """
+        )
+    }
+
+    @Test("--output json is a JSON document with the summary, diagnostics and resources")
+    func json() throws {
+        let result = try CLI.run(["validate", "manifests", "--output", "json"])
+        #expect(result.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let summary = try #require(object["summary"] as? [String: Int])
+        #expect(summary["errors"] == 0)
+        #expect(summary["files"] == 13)
+        let resources = try #require(object["resources"] as? [[String: Any]])
+        #expect(resources.contains { $0["address"] as? String == "apps/Deployment/openstack/keystone" })
+    }
+
+    @Test("usage and I/O errors exit 2", arguments: [
+        ["validate", "does-not-exist"],
+        ["validate", "--output", "xml"],
+        ["validate", "--namespace", "Bad_NS"],
+        ["no-such-command"],
+    ])
+    func usage(arguments: [String]) throws {
+        let result = try CLI.run(arguments)
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("Error: "))
+    }
+
+    @Test("--version prints the version")
+    func version() throws {
+        let result = try CLI.run(["--version"])
+        #expect(result.status == 0)
+        #expect(result.stdout.hasPrefix("0."))
+    }
+}

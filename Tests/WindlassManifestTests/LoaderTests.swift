@@ -1,0 +1,199 @@
+import Foundation
+import Testing
+import WindlassManifest
+
+@Suite("Loading a tree of manifests")
+struct LoaderTests {
+
+    func configMap(_ name: String, namespace: String? = nil) -> String {
+        var text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \(name)\n"
+        if let namespace { text += "  namespace: \(namespace)\n" }
+        return text
+    }
+
+    @Test("walks .yaml, .yml and .json files recursively, in byte order of their paths")
+    func walkOrder() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("b.yaml", configMap("b"))
+        try dir.write("a/z.yml", configMap("z"))
+        try dir.write("a.json", #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"j"}}"#)
+        try dir.write("README.md", "not a manifest")
+        try dir.write("notes.txt", "apiVersion: broken: [")
+        let set = ManifestLoader.load(DirectoryTree(root: dir.path))
+        #expect(set.files.map { String($0.dropFirst(dir.path.count + 1)) } == ["a.json", "a/z.yml", "b.yaml"])
+        #expect(set.resources.map(\.id.name) == ["j", "z", "b"])
+        #expect(set.diagnostics.isEmpty)
+    }
+
+    @Test("the order is the same with one thread or many")
+    func deterministic() throws {
+        let dir = try TemporaryDirectory()
+        for i in 0..<200 {
+            try dir.write("team-\(i % 7)/app-\(i).yaml", configMap("app-\(i)") + "---\n" + configMap("app-\(i)-extra"))
+        }
+        let one = ManifestLoader.load(DirectoryTree(root: dir.path), options: LoadOptions(concurrency: 1))
+        let many = ManifestLoader.load(DirectoryTree(root: dir.path), options: LoadOptions(concurrency: 8))
+        #expect(one.resources.count == 400)
+        #expect(one.resources.map(\.id) == many.resources.map(\.id))
+        #expect(one.files == many.files)
+    }
+
+    @Test(".windlassignore files exclude with gitignore patterns; hidden entries are skipped")
+    func ignoreFiles() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write(".windlassignore", "drafts/\n*.json\n")
+        try dir.write("keep.yaml", configMap("keep"))
+        try dir.write("drafts/wip.yaml", "broken: [")
+        try dir.write("data.json", "{broken")
+        try dir.write("team/.windlassignore", "local-*.yaml\n")
+        try dir.write("team/app.yaml", configMap("app"))
+        try dir.write("team/local-test.yaml", "broken: [")
+        try dir.write(".github/workflows/ci.yml", "on: push\n")
+        try dir.write(".hidden.yaml", "broken: [")
+        let set = ManifestLoader.load(DirectoryTree(root: dir.path))
+        #expect(set.resources.map(\.id.name) == ["keep", "app"])
+        #expect(set.diagnostics.isEmpty)
+    }
+
+    @Test("namespaced objects get the default namespace; cluster-scoped ones lose theirs with a warning")
+    func namespaces() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write(
+            "all.yaml",
+            configMap("plain") + "---\n" + configMap("placed", namespace: "shop")
+                + "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n"
+                + "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: system:reader\n  namespace: shop\n"
+        )
+        let set = ManifestLoader.load(DirectoryTree(root: dir.path), options: LoadOptions(defaultNamespace: "openstack"))
+        #expect(set.resources.map(\.id.description) == [
+            "ConfigMap/openstack/plain", "ConfigMap/shop/placed", "Namespace/shop",
+            "rbac.authorization.k8s.io/ClusterRole/system:reader",
+        ])
+        #expect(set.resources[0].object[path: ["metadata", "namespace"]] == "openstack")
+        #expect(set.diagnostics.count == 1)
+        #expect(set.diagnostics.first?.severity == .warning)
+        #expect(set.diagnostics.first?.location.position?.line == 17)
+    }
+
+    @Test("a CustomResourceDefinition in the set decides its kind's scope")
+    func crdScope() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write(
+            "crd.yaml",
+            """
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata: {name: clusterpools.example.com}
+            spec:
+              group: example.com
+              scope: Cluster
+              names: {kind: ClusterPool, plural: clusterpools}
+              versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]
+            ---
+            apiVersion: example.com/v1
+            kind: ClusterPool
+            metadata: {name: gold}
+            ---
+            apiVersion: example.com/v1
+            kind: Widget
+            metadata: {name: w}
+            """
+        )
+        let set = ManifestLoader.load(DirectoryTree(root: dir.path))
+        #expect(set.resources.map(\.id.description) == [
+            "apiextensions.k8s.io/CustomResourceDefinition/clusterpools.example.com",
+            "example.com/ClusterPool/gold",
+            "example.com/Widget/default/w",
+        ])
+    }
+
+    @Test("kind: List and typed lists are expanded; empty documents are skipped")
+    func lists() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write(
+            "list.yaml",
+            """
+            ---
+            # an empty document
+            ---
+            apiVersion: v1
+            kind: List
+            items:
+              - {apiVersion: v1, kind: ConfigMap, metadata: {name: one}}
+              - {apiVersion: v1, kind: ConfigMap, metadata: {name: two}}
+            ---
+            apiVersion: v1
+            kind: ConfigMapList
+            items:
+              - {apiVersion: v1, kind: ConfigMap, metadata: {name: three}}
+            """
+        )
+        let set = ManifestLoader.load(DirectoryTree(root: dir.path))
+        #expect(set.resources.map(\.id.name) == ["one", "two", "three"])
+        #expect(set.location(of: set.resources[1]).position == SourcePosition(line: 8, column: 5))
+    }
+
+    @Test("the same object in two files is reported once, naming both places")
+    func duplicates() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("a.yaml", configMap("same"))
+        try dir.write("b.yaml", "# again\n" + configMap("same", namespace: "default"))
+        let set = ManifestLoader.load(DirectoryTree(root: dir.path))
+        #expect(set.resources.count == 1)
+        let error = try #require(set.diagnostics.first)
+        #expect(set.diagnostics.count == 1)
+        #expect(error.location.description == dir.path + "/b.yaml:2:1")
+        #expect(error.message == "duplicate resource ConfigMap/default/same: also defined at \(dir.path)/a.yaml:1:1")
+    }
+
+    @Test("a directory symlink back into the tree is reported and not followed")
+    func symlinkLoop() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("app/cm.yaml", configMap("cm"))
+        try dir.symlink("app/back", to: "..")
+        try dir.symlink("self.yaml", to: "self.yaml")
+        let set = ManifestLoader.load(DirectoryTree(root: dir.path))
+        #expect(set.resources.map(\.id.name) == ["cm"])
+        let messages = set.diagnostics.map(\.description)
+        #expect(set.diagnostics.count == 2)
+        #expect(messages.contains { $0.hasPrefix(dir.path + "/app/back: error: symlink loop") })
+        #expect(messages.contains { $0.hasPrefix(dir.path + "/self.yaml: error: cannot read: symlink loop") })
+    }
+
+    @Test("an unreadable manifest is reported with its path; others still load")
+    func unreadable() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("good.yaml", configMap("good"))
+        try dir.symlink("gone.yaml", to: "missing-target.yaml")
+        try dir.symlink("gone.txt", to: "missing-target.txt")
+        var set = ManifestLoader.load(DirectoryTree(root: dir.path))
+        #expect(set.resources.map(\.id.name) == ["good"])
+        #expect(set.diagnostics.map(\.description) == [
+            "\(dir.path)/gone.yaml: error: cannot read: dangling symlink: No such file or directory"
+        ])
+        if geteuid() != 0 {
+            let locked = try dir.write("locked.yaml", configMap("locked"))
+            chmod(locked, 0)
+            set = ManifestLoader.load(DirectoryTree(root: dir.path))
+            #expect(set.diagnostics.contains { $0.message.contains("Permission denied") })
+        }
+    }
+
+    @Test("a file over the size limit is refused before it is read")
+    func fileSizeLimit() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("big.yaml", String(repeating: "# padding\n", count: 2000))
+        let set = ManifestLoader.load(DirectoryTree(root: dir.path), options: LoadOptions(maxFileBytes: 1024))
+        #expect(set.diagnostics.first?.message.contains("larger than") == true)
+    }
+
+    @Test("paths on a command line: files and directories; a missing one throws")
+    func commandLinePaths() throws {
+        let dir = try TemporaryDirectory()
+        let file = try dir.write("one.yaml", configMap("one"))
+        try dir.write("more/two.yaml", configMap("two"))
+        let set = try ManifestLoader.load(paths: [file, dir.path + "/more"])
+        #expect(set.resources.map(\.id.name) == ["one", "two"])
+        #expect(throws: FileTreeError.self) { try ManifestLoader.load(paths: [dir.path + "/absent"]) }
+    }
+}

@@ -1,0 +1,167 @@
+import Testing
+import WindlassManifest
+
+@Suite("Validation against Kubernetes schemas")
+struct ValidatorTests {
+    func check(_ text: String) throws -> [Diagnostic] {
+        let dir = try TemporaryDirectory()
+        let path = try dir.write("m.yaml", text)
+        return try validate([path]).1.map {
+            var d = $0
+            d.location.path = "m.yaml"
+            return d
+        }
+    }
+
+    @Test("the bundled example validates clean")
+    func bundledManifests() throws {
+        let (set, diagnostics) = try validate([repositoryRoot + "/manifests"])
+        #expect(diagnostics.errors.isEmpty, "\(diagnostics.errors)")
+        #expect(set.resources.count >= 20)
+        let kinds = Set(set.resources.map(\.id.kind))
+        #expect(kinds.isSuperset(of: ["Namespace", "StatefulSet", "Deployment", "DaemonSet", "Service", "ConfigMap", "Secret", "VirtualMachine"]))
+        // The two VirtualMachines have no schema: one note, no error.
+        #expect(diagnostics.filter { $0.severity == .note }.count == 1)
+    }
+
+    @Test("a well-formed Deployment has no findings")
+    func clean() throws {
+        let diagnostics = try check(
+            """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web, labels: {app.kubernetes.io/name: web}, annotations: {windlass.dev/sync-wave: "1"}}
+            spec:
+              replicas: 2
+              strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 25%, maxUnavailable: 0}}
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec:
+                  containers:
+                    - name: web
+                      image: nginx:1.25.3
+                      ports: [{containerPort: 80, protocol: TCP}]
+                      resources: {limits: {cpu: 1, memory: 1Gi}, requests: {cpu: 100m, memory: 64Mi}}
+                      env: [{name: A, value: "yes"}]
+                  volumes: [{name: data, emptyDir: {}}]
+            status: {replicas: 2}
+            """
+        )
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+    }
+
+    @Test("every finding of an object is reported, each located at its field")
+    func findings() throws {
+        let diagnostics = try check(
+            """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web}
+            spec:
+              replicas: "3"
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec:
+                  containers:
+                    - name: web
+                      image: nginx:1.25.3
+                      imagePolicy: Always
+                      ports: [{containerPort: 80, protocol: TCPX}]
+            """
+        )
+        #expect(diagnostics.map(\.description) == [
+            #"m.yaml:5:13: error: Deployment web: spec.replicas: expected an integer, found string "3""#,
+            #"m.yaml:13:11: error: Deployment web: unknown field "spec.template.spec.containers[0].imagePolicy""#,
+            #"m.yaml:14:49: error: Deployment web: spec.template.spec.containers[0].ports[0].protocol: unsupported value "TCPX": supported values: "SCTP", "TCP", "UDP""#,
+        ])
+    }
+
+    @Test("custom resources are checked against a CustomResourceDefinition in the set")
+    func customResources() throws {
+        let crd = """
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata: {name: databases.example.com}
+            spec:
+              group: example.com
+              scope: Namespaced
+              names: {kind: Database, plural: databases}
+              versions:
+                - name: v1
+                  served: true
+                  storage: true
+                  schema:
+                    openAPIV3Schema:
+                      type: object
+                      properties:
+                        spec:
+                          type: object
+                          required: [engine]
+                          properties:
+                            engine: {type: string, enum: [mariadb, postgres]}
+                            replicas: {type: integer}
+                            extra: {type: object, x-kubernetes-preserve-unknown-fields: true}
+            ---
+            """
+        let good = try check(crd + "\napiVersion: example.com/v1\nkind: Database\nmetadata: {name: a}\nspec: {engine: mariadb, extra: {any: thing}}\n")
+        #expect(good.errors.isEmpty, "\(good)")
+        let bad = try check(crd + "\napiVersion: example.com/v1\nkind: Database\nmetadata: {name: a}\nspec: {replicas: two}\n")
+        #expect(bad.errors.map(\.message) == [
+            #"Database a: spec.replicas: expected an integer, found string "two""#,
+            "Database a: spec.engine: required field is missing",
+        ])
+    }
+
+    @Test("kinds with no schema are accepted with one note per kind; their metadata is still checked")
+    func noSchema() throws {
+        let diagnostics = try check(
+            """
+            apiVersion: kubevirt.io/v1
+            kind: VirtualMachine
+            metadata: {name: vm-a, labels: {tier: "front end"}}
+            spec: {anything: goes}
+            ---
+            apiVersion: kubevirt.io/v1
+            kind: VirtualMachine
+            metadata: {name: vm-b}
+            """
+        )
+        #expect(diagnostics.map(\.severity) == [.error, .note])
+        #expect(diagnostics[1].message.contains("kubevirt.io/v1 VirtualMachine (2 resources)"))
+    }
+
+    @Test("a selector that does not match the template labels is an error")
+    func selector() throws {
+        let diagnostics = try check(
+            """
+            apiVersion: apps/v1
+            kind: StatefulSet
+            metadata: {name: db}
+            spec:
+              serviceName: db
+              selector: {matchLabels: {app: db}}
+              template:
+                metadata: {labels: {app: database}}
+                spec: {containers: [{name: db, image: "mariadb:10.11"}]}
+            """
+        )
+        #expect(diagnostics.map(\.description) == [
+            #"m.yaml:6:28: error: StatefulSet db: spec.selector.matchLabels.app: selector does not match template labels (the template has string "database")"#
+        ])
+    }
+
+    @Test("name rules follow Kubernetes per kind", arguments: [
+        ("Namespace", "v1", "my.namespace", true),
+        ("Service", "v1", "9lives", true),
+        ("ConfigMap", "v1", "my.config-1", false),
+        ("ConfigMap", "v1", "UPPER", true),
+        ("ClusterRole", "rbac.authorization.k8s.io/v1", "system:aggregate-to-view", false),
+        ("ClusterRole", "rbac.authorization.k8s.io/v1", "a/b", true),
+    ])
+    func names(kind: String, apiVersion: String, name: String, invalid: Bool) throws {
+        let diagnostics = try check("apiVersion: \(apiVersion)\nkind: \(kind)\nmetadata:\n  name: \"\(name)\"\n")
+        #expect(diagnostics.errors.contains { $0.message.contains("is not a valid \(kind) name") } == invalid)
+    }
+}
