@@ -1,4 +1,121 @@
+import Glibc
 import WindlassManifest
-let v = try YAMLReader.read("float: 1.5e-7\n")[0].root
-let j = JSONWriter().write(v)
-print(j, try YAMLReader.read(j)[0].root)
+
+/// `windlass-bench`: measures Windlass against its floor and its peers in the same run and
+/// rewrites BENCHMARKS.md. Each case runs in a child process, so its peak RSS is its own.
+///
+///     windlass-bench [--sizes 1000,10000,50000] [--runs 5] [--output BENCHMARKS.md] [--no-python] [--smoke]
+///     windlass-bench --generate DIR N          write a tree only
+///     windlass-bench --child CASE DIR [--runs R]   run one case over a written tree
+struct Options {
+    var sizes = [1_000, 10_000, 50_000]
+    var runs = 5
+    var output: String? = nil
+    var python = true
+    var child: (name: String, root: String)? = nil
+    /// Only write a tree (for profiling a case by hand with `--child`).
+    var generate: (root: String, size: Int)? = nil
+
+    init(_ arguments: [String]) {
+        var i = 1
+        func value() -> String {
+            i += 1
+            guard i < arguments.count else { fail("missing value for \(arguments[i - 1])") }
+            return arguments[i]
+        }
+        while i < arguments.count {
+            switch arguments[i] {
+            case "--sizes": sizes = value().split(separator: ",").compactMap { Int($0) }
+            case "--runs": runs = Int(value()) ?? 5
+            case "--output": output = value()
+            case "--no-python": python = false
+            case "--smoke":
+                sizes = [200]
+                runs = 1
+            case "--generate":
+                let root = value()
+                generate = (root, Int(value()) ?? 1_000)
+            case "--child":
+                let name = value()
+                child = (name, value())
+            default: fail("unknown argument \(arguments[i])")
+            }
+            i += 1
+        }
+    }
+}
+
+func fail(_ message: String) -> Never {
+    _ = "windlass-bench: \(message)\n".withCString { write(2, $0, strlen($0)) }
+    exit(2)
+}
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+let options = Options(CommandLine.arguments)
+
+// In a child: run one case `runs` times, printing the seconds of each run.
+if let (name, root) = options.child {
+    guard let benchCase = BenchCase(rawValue: name) else { fail("unknown case \(name)") }
+    let files = BenchCase.readFile(root + "/files.txt").split(separator: UInt8(ascii: "\n")).map {
+        String(decoding: $0, as: UTF8.self)
+    }
+    var check = 0
+    for _ in 0..<options.runs {
+        let start = now()
+        var (count, result) = benchCase.run(root: root + "/tree", files: files)
+        let seconds = now() - start
+        check &+= count
+        result = nil
+        _ = result
+        print(seconds)
+    }
+    if check == 0 { fail("case \(name) did no work") }
+    exit(0)
+}
+
+if let (root, size) = options.generate {
+    mkdir(root, 0o755)
+    let (files, _) = TreeGenerator.write(count: size, to: root + "/tree")
+    TreeGenerator.writeFile(root + "/files.txt", files.joined(separator: "\n") + "\n")
+    exit(0)
+}
+
+let python = options.python ? Peers.findPython() : nil
+var results: [Measurement] = []
+for size in options.sizes {
+    let root = "/tmp/windlass-bench-\(getpid())-\(size)"
+    mkdir(root, 0o755)
+    let (files, bytes) = TreeGenerator.write(count: size, to: root + "/tree")
+    TreeGenerator.writeFile(root + "/files.txt", files.joined(separator: "\n") + "\n")
+    print("N = \(size): \(files.count) files, \(bytes / 1024) KiB")
+    for benchCase in BenchCase.allCases {
+        let measured = Peers.runChild(
+            [CommandLine.arguments[0], "--child", benchCase.rawValue, root, "--runs", String(options.runs)],
+            name: benchCase.rawValue,
+            size: size,
+            bytes: bytes
+        )
+        print("  \(measured.line)")
+        results.append(measured)
+    }
+    if let python {
+        let measured = Peers.runPyYAML(python: python, root: root, runs: options.runs, size: size, bytes: bytes)
+        print("  \(measured.line)")
+        results.append(measured)
+    }
+    Peers.removeTree(root)
+}
+
+let report = Report(results: results, runs: options.runs, python: python)
+print()
+print(report.table())
+print(report.targets())
+if let output = options.output {
+    TreeGenerator.writeFile(output, report.markdown())
+    print("wrote \(output)")
+}

@@ -111,3 +111,25 @@ struct ValidateCommandTests {
         #expect(result.stdout.hasPrefix("0."))
     }
 }
+
+@Suite("windlass-bench")
+struct BenchHarnessTests {
+    /// A smoke size only: benchmarks are not timed tests, but the harness must keep working.
+    @Test("a smoke run measures every case and prints the table")
+    func smoke() throws {
+        let bench = URL(fileURLWithPath: CLI.executable).deletingLastPathComponent().appendingPathComponent("windlass-bench")
+        let process = Process()
+        process.executableURL = bench
+        process.arguments = ["--smoke", "--no-python"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(text)")
+        for name in ["libyaml-scan", "load", "load-1-thread", "load+validate"] {
+            #expect(text.contains("| 200 | 0.3 | \(name) |"), "\(name) missing from \(text)")
+        }
+    }
+}

@@ -43,6 +43,12 @@ public struct DirectoryTree: FileTree {
                 String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
             }
             if name == "." || name == ".." { continue }
+            // The entry's type from readdir saves a stat per regular file; symlinks and
+            // directories are stat-ed (to follow links and to know directory identities).
+            if entry.pointee.d_type == UInt8(DT_REG) {
+                entries.append(FileTreeEntry(name: name, kind: .file))
+                continue
+            }
             let childPath = full == "/" ? "/" + name : full + "/" + name
             entries.append(FileTreeEntry(name: name, kind: Self.kind(of: childPath)))
         }

@@ -1,0 +1,92 @@
+import Glibc
+
+/// The table and the target checks, as text and as BENCHMARKS.md.
+struct Report {
+    var results: [Measurement]
+    var runs: Int
+    var python: String?
+
+    private func find(_ name: String, _ size: Int) -> Measurement? {
+        results.first { $0.name == name && $0.size == size }
+    }
+
+    func table() -> String {
+        var out = "| N | MiB | case | median s | × floor | MB/s | peak RSS MiB |\n|---:|---:|---|---:|---:|---:|---:|\n"
+        for m in results {
+            let floor = find(BenchCase.libyamlScan.rawValue, m.size)?.median ?? .nan
+            out += "| \(m.size) | \(format(Double(m.bytes) / 1_048_576, 1)) | \(m.name) | \(format(m.median, 3)) | "
+            out += "\(format(m.median / floor, 2)) | \(format(Double(m.bytes) / 1e6 / m.median, 1)) | \(m.peakRSSKiB / 1024) |\n"
+        }
+        return out
+    }
+
+    /// The issue's targets, each with its measured value and whether it was met.
+    func targets() -> String {
+        var lines: [String] = []
+        func check(_ met: Bool, _ text: String) {
+            lines.append("- \(met ? "met" : "MISSED"): \(text)")
+        }
+        let n = 10_000
+        if let floor = find(BenchCase.libyamlScan.rawValue, n)?.median {
+            if let load = find(BenchCase.load.rawValue, n)?.median {
+                check(load <= 2 * floor, "load of 10,000 Deployments ≤ 2× the libyaml scan: \(format(load / floor, 2))× (all cores)")
+            }
+            if let one = find(BenchCase.loadOneThread.rawValue, n)?.median {
+                lines.append("  - on one thread: \(format(one / floor, 2))×")
+            }
+            if let validate = find(BenchCase.loadValidate.rawValue, n)?.median {
+                check(validate <= 4 * floor, "load + schema validation ≤ 4× the libyaml scan: \(format(validate / floor, 2))×")
+            }
+        }
+        if let py = find("PyYAML CSafeLoader", n)?.median, let load = find(BenchCase.load.rawValue, n)?.median {
+            check(py >= 8 * load, "≥ 8× faster than PyYAML's C loader: \(format(py / load, 1))× faster")
+            if let one = find(BenchCase.loadOneThread.rawValue, n)?.median {
+                lines.append("  - on one thread: \(format(py / one, 1))× faster")
+            }
+        }
+        let peak = results.filter { $0.size == 50_000 && $0.name != "PyYAML CSafeLoader" }.map(\.peakRSSKiB).max()
+        if let peak {
+            check(peak <= 1_536 * 1024, "50,000 Deployments: peak RSS ≤ 1.5 GB: \(peak / 1024) MiB (largest Windlass case)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func markdown() -> String {
+        var info = utsname()
+        uname(&info)
+        let machine = withUnsafeBytes(of: &info.machine) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        let release = withUnsafeBytes(of: &info.release) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        let cores = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        var date = ""
+        var t = time(nil)
+        var tm = tm()
+        gmtime_r(&t, &tm)
+        var buffer = [CChar](repeating: 0, count: 64)
+        strftime(&buffer, buffer.count, "%Y-%m-%d %H:%M UTC", &tm)
+        date = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return """
+            # Benchmarks
+
+            Written by `make bench` (`windlass-bench`, release build) on \(date), on \(cores) cores, \
+            Linux \(release) \(machine). Do not edit by hand: run `make bench` again.
+
+            Each case runs in its own child process, \(runs) times over the same files; the table shows
+            the median and the child's peak RSS. The tree is synthetic and deterministic: N applications,
+            each a Deployment, a Service and a ConfigMap in one file (about 1.2 KB), 100 per directory.
+
+            - **libyaml-scan** is the floor: libyaml's event scan of the same files, a Swift `String` per
+              scalar, on one thread (file reads included, directory walk excluded).
+            - **load** is Windlass's loader into Resources as users run it (walk, read, parse into
+              `Value` with spans, identity checks, namespaces, duplicates), on all cores.
+            - **load-1-thread** is the same on one thread, like for like with the floor.
+            - **load+validate** adds schema validation, as `windlass validate` does.
+            - **PyYAML CSafeLoader** is PyYAML's C loader (`yaml.load_all`) over the same files\
+            \(python.map { " (`\($0)`)" } ?? ", not found on this machine").
+
+            \(table())
+            ## Targets
+
+            \(targets())
+            """
+    }
+}
