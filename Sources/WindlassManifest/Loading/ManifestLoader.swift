@@ -98,6 +98,7 @@ public enum ManifestLoader {
 
         var set = ManifestSet(files: displayPaths)
         set.diagnostics = diagnostics
+        set.resources.reserveCapacity(results.reduce(0) { $0 + $1.resources.count })
         for result in results {
             set.resources += result.resources
             set.diagnostics += result.diagnostics
@@ -214,7 +215,8 @@ struct TreeWalker {
 
     mutating func walk() {
         walk("", ancestors: tree.rootIdentity.map { [$0] } ?? [], rules: IgnoreRules())
-        files.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        // String order is Unicode scalar order, the same as byte order for UTF-8.
+        files.sort()
     }
 
     private mutating func walk(_ directory: String, ancestors: [[UInt64]], rules: IgnoreRules) {
@@ -235,7 +237,7 @@ struct TreeWalker {
                 diagnostics.append(Diagnostic(.error, at: SourceLocation(path: error.path), error.message))
             }
         }
-        for entry in entries.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
+        for entry in entries.sorted(by: { $0.name < $1.name }) {
             if entry.name.hasPrefix(".") { continue }
             let path = directory.isEmpty ? entry.name : directory + "/" + entry.name
             switch entry.kind {

@@ -131,11 +131,10 @@ struct ResourceExtractor {
 
     /// Kinds are CamelCase identifiers: `Deployment`, `VirtualMachine`.
     static func kindProblem(_ kind: String) -> String? {
-        let bytes = Array(kind.utf8)
-        guard let first = bytes.first, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) else {
+        guard let first = kind.utf8.first, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) else {
             return "must start with an upper-case letter"
         }
-        let ok = bytes.allSatisfy {
+        let ok = kind.utf8.allSatisfy {
             (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
                 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
         }
@@ -144,13 +143,12 @@ struct ResourceExtractor {
 
     /// `version` or `group/version`: the group a DNS subdomain, the version a DNS label.
     static func apiVersionProblem(_ apiVersion: String) -> String? {
-        let parts = apiVersion.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count <= 2 else { return "is not of the form group/version or version" }
-        let version = String(parts.last!)
-        if parts.count == 2, NameRules.dns1123Subdomain(String(parts[0])) != nil {
+        let gvk = GroupVersionKind(apiVersion: apiVersion, kind: "")
+        if gvk.version.contains("/") { return "is not of the form group/version or version" }
+        if apiVersion.hasPrefix("/") || (!gvk.group.isEmpty && NameRules.dns1123Subdomain(gvk.group) != nil) {
             return "has an invalid group: it must be a lower-case DNS name such as apps or kubevirt.io"
         }
-        if NameRules.dns1123Label(version) != nil {
+        if NameRules.dns1123Label(gvk.version) != nil {
             return "has an invalid version: it must be a lower-case name such as v1 or v1beta1"
         }
         return nil

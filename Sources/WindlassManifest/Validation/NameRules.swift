@@ -22,11 +22,32 @@ public enum NameRules {
     /// RFC 1123 subdomain: dot-separated 1123 labels, at most 253 characters.
     public static func dns1123Subdomain(_ name: String) -> String? {
         if name.utf8.count > 253 { return "must be no more than 253 characters" }
-        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.allSatisfy({ isLabel($0, firstMayBeDigit: true) }) else {
+        guard isSubdomain(name) else {
             return "must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"
         }
         return nil
+    }
+
+    /// Dot-separated labels, checked in one pass over the bytes (names are checked for every
+    /// object loaded, so this stays allocation-free).
+    private static func isSubdomain(_ name: String) -> Bool {
+        var previous: UInt8 = UInt8(ascii: ".")
+        for byte in name.utf8 {
+            if isAlphanumeric(byte, upper: false) {
+                previous = byte
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "-"):
+                if previous == UInt8(ascii: ".") { return false }
+            case UInt8(ascii: "."):
+                if previous == UInt8(ascii: ".") || previous == UInt8(ascii: "-") { return false }
+            default:
+                return false
+            }
+            previous = byte
+        }
+        return previous != UInt8(ascii: ".") && previous != UInt8(ascii: "-")
     }
 
     /// A name that is safe in a URL path segment (RBAC objects such as `system:controller`).
@@ -80,18 +101,16 @@ public enum NameRules {
     }
 
     private static func isLabel(_ s: Substring, firstMayBeDigit: Bool) -> Bool {
-        let bytes = Array(s.utf8)
-        guard let first = bytes.first, let last = bytes.last else { return false }
+        guard let first = s.utf8.first, let last = s.utf8.last else { return false }
         guard isAlphanumeric(first, upper: false), isAlphanumeric(last, upper: false) else { return false }
         if !firstMayBeDigit, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") { return false }
-        return bytes.allSatisfy { isAlphanumeric($0, upper: false) || $0 == UInt8(ascii: "-") }
+        return s.utf8.allSatisfy { isAlphanumeric($0, upper: false) || $0 == UInt8(ascii: "-") }
     }
 
     private static func isQualifiedNamePart(_ s: Substring) -> Bool {
-        let bytes = Array(s.utf8)
-        guard let first = bytes.first, let last = bytes.last else { return false }
+        guard let first = s.utf8.first, let last = s.utf8.last else { return false }
         guard isAlphanumeric(first, upper: true), isAlphanumeric(last, upper: true) else { return false }
-        return bytes.allSatisfy {
+        return s.utf8.allSatisfy {
             isAlphanumeric($0, upper: true) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_")
                 || $0 == UInt8(ascii: ".")
         }

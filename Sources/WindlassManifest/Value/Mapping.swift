@@ -30,7 +30,8 @@ public struct Mapping: Sendable, RandomAccessCollection {
 
     /// The index of `key`'s entry, if present.
     public func index(forKey key: String) -> Int? {
-        entries.firstIndex { $0.key == key }
+        let length = key.utf8.count
+        return entries.firstIndex { $0.key.utf8.count == length && $0.key == key }
     }
 
     /// The entry for `key`, with its key span.
@@ -42,7 +43,8 @@ public struct Mapping: Sendable, RandomAccessCollection {
     /// removes the entry.
     public subscript(key: String) -> Value? {
         get {
-            for entry in entries where entry.key == key {
+            let length = key.utf8.count
+            for entry in entries where entry.key.utf8.count == length && entry.key == key {
                 return entry.value
             }
             return nil

@@ -49,7 +49,7 @@ public struct JSONWriter: Sendable {
                 out += "{}"
                 return
             }
-            let entries = sortKeys ? m.entries.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) } : m.entries
+            let entries = sortKeys ? m.entries.sorted { $0.key < $1.key } : m.entries
             out += "{"
             for (i, entry) in entries.enumerated() {
                 if i > 0 { out += "," }

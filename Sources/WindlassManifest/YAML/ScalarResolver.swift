@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Resolves plain YAML scalars the way kubectl reads them (the YAML 1.1 rules of go-yaml v2
 /// behind sigs.k8s.io/yaml): `yes`/`no`/`on`/`off` are booleans, `0755` is octal, `1e3` is a
 /// float, timestamps stay strings.
@@ -44,23 +50,47 @@ enum ScalarResolver {
         return Resolved(content: .int(value), keepsText: false)
     }
 
+    /// The fixed spellings of booleans, null and the special floats, matched on bytes: this runs
+    /// for every plain scalar starting with one of their letters (`name`, `ports`, `true`, …).
     private static func lookup(_ text: UnsafeBufferPointer<UInt8>) -> Resolved? {
-        guard text.count <= 6 else { return nil }
-        switch String(decoding: text, as: UTF8.self) {
-        case "true": return Resolved(content: .bool(true), keepsText: false)
-        case "false": return Resolved(content: .bool(false), keepsText: false)
-        case "y", "Y", "yes", "Yes", "YES", "True", "TRUE", "on", "On", "ON":
-            return Resolved(content: .bool(true), keepsText: true)
-        case "n", "N", "no", "No", "NO", "False", "FALSE", "off", "Off", "OFF":
-            return Resolved(content: .bool(false), keepsText: true)
-        case "null": return Resolved(content: .null, keepsText: false)
-        case "~", "Null", "NULL": return Resolved(content: .null, keepsText: true)
-        case ".nan", ".NaN", ".NAN": return Resolved(content: .double(.nan), keepsText: true)
-        case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF":
-            return Resolved(content: .double(.infinity), keepsText: true)
-        case "-.inf", "-.Inf", "-.INF": return Resolved(content: .double(-.infinity), keepsText: true)
-        default: return nil
+        @inline(__always)
+        func any(_ spellings: StaticString...) -> Bool {
+            for spelling in spellings
+            where spelling.utf8CodeUnitCount == text.count && memcmp(text.baseAddress!, spelling.utf8Start, text.count) == 0 {
+                return true
+            }
+            return false
         }
+        switch text.count {
+        case 1:
+            switch text[0] {
+            case UInt8(ascii: "y"), UInt8(ascii: "Y"): return Resolved(content: .bool(true), keepsText: true)
+            case UInt8(ascii: "n"), UInt8(ascii: "N"): return Resolved(content: .bool(false), keepsText: true)
+            case UInt8(ascii: "~"): return Resolved(content: .null, keepsText: true)
+            default: return nil
+            }
+        case 2:
+            if any("on", "On", "ON") { return Resolved(content: .bool(true), keepsText: true) }
+            if any("no", "No", "NO") { return Resolved(content: .bool(false), keepsText: true) }
+        case 3:
+            if any("yes", "Yes", "YES") { return Resolved(content: .bool(true), keepsText: true) }
+            if any("off", "Off", "OFF") { return Resolved(content: .bool(false), keepsText: true) }
+        case 4:
+            if any("true") { return Resolved(content: .bool(true), keepsText: false) }
+            if any("True", "TRUE") { return Resolved(content: .bool(true), keepsText: true) }
+            if any("null") { return Resolved(content: .null, keepsText: false) }
+            if any("Null", "NULL") { return Resolved(content: .null, keepsText: true) }
+            if any(".nan", ".NaN", ".NAN") { return Resolved(content: .double(.nan), keepsText: true) }
+            if any(".inf", ".Inf", ".INF") { return Resolved(content: .double(.infinity), keepsText: true) }
+        case 5:
+            if any("false") { return Resolved(content: .bool(false), keepsText: false) }
+            if any("False", "FALSE") { return Resolved(content: .bool(false), keepsText: true) }
+            if any("+.inf", "+.Inf", "+.INF") { return Resolved(content: .double(.infinity), keepsText: true) }
+            if any("-.inf", "-.Inf", "-.INF") { return Resolved(content: .double(-.infinity), keepsText: true) }
+        default:
+            break
+        }
+        return nil
     }
 
     /// Go's `strconv.ParseInt(s, 0, 64)` after removing underscores, then `ParseUint`, then a

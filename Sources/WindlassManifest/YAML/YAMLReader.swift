@@ -387,7 +387,8 @@ private struct TreeBuilder {
                 throw duplicateKey(key, at: span, in: stack[top])
             }
         } else {
-            for entry in stack[top].entries where entry.key == key {
+            let length = key.utf8.count
+            for entry in stack[top].entries where entry.key.utf8.count == length && entry.key == key {
                 throw duplicateKey(key, at: span, in: stack[top])
             }
             if stack[top].entries.count >= 12 {

@@ -32,7 +32,7 @@ public struct YAMLWriter: Sendable {
     }
 
     private func ordered(_ m: Mapping) -> [Mapping.Entry] {
-        sortKeys ? m.entries.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) } : m.entries
+        sortKeys ? m.entries.sorted { $0.key < $1.key } : m.entries
     }
 
     private func writeMapping(_ m: Mapping, indent: Int, into out: inout String) {
