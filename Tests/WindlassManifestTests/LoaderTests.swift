@@ -197,3 +197,52 @@ struct LoaderTests {
         #expect(throws: FileTreeError.self) { try ManifestLoader.load(paths: [dir.path + "/absent"]) }
     }
 }
+
+/// A tree held in memory, as the git source will hand the loader a commit's tree: it proves the
+/// loader needs nothing of a disk, and that messages use the tree's own names for files.
+struct MemoryTree: FileTree {
+    var files: [String: String]
+    var revision: String
+
+    func entries(of directory: String) throws(FileTreeError) -> [FileTreeEntry] {
+        let prefix = directory.isEmpty ? "" : directory + "/"
+        var seen: [String: FileTreeEntry] = [:]
+        for path in files.keys where path.hasPrefix(prefix) {
+            let rest = path.dropFirst(prefix.count)
+            if let slash = rest.firstIndex(of: "/") {
+                let name = String(rest[..<slash])
+                seen[name] = FileTreeEntry(name: name, kind: .directory(identity: nil))
+            } else {
+                seen[String(rest)] = FileTreeEntry(name: String(rest), kind: .file)
+            }
+        }
+        return Array(seen.values)
+    }
+
+    func contents(of path: String, limit: Int) throws(FileTreeError) -> [UInt8] {
+        guard let text = files[path] else { throw FileTreeError(path: displayPath(path), message: "no such file") }
+        return Array(text.utf8)
+    }
+
+    func displayPath(_ path: String) -> String { "\(path)@\(revision)" }
+}
+
+@Suite("The file-tree protocol")
+struct FileTreeProtocolTests {
+    @Test("any FileTree loads like a directory, with its own names in messages")
+    func memoryTree() {
+        let tree = MemoryTree(
+            files: [
+                "manifests/app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n",
+                "manifests/team/.windlassignore": "skip.yaml\n",
+                "manifests/team/skip.yaml": "broken: [",
+                "manifests/team/bad.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad\n",
+            ],
+            revision: "3f2c1ab"
+        )
+        let set = ManifestLoader.load(tree)
+        #expect(set.files == ["manifests/app.yaml@3f2c1ab", "manifests/team/bad.yaml@3f2c1ab"])
+        #expect(set.resources.map(\.id.name) == ["app", "Bad"])
+        #expect(set.diagnostics.map(\.location.description) == ["manifests/team/bad.yaml@3f2c1ab:4:9"])
+    }
+}

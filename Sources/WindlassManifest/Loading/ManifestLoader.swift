@@ -43,8 +43,9 @@ public struct ManifestRoot: Sendable {
 /// Every problem inside the trees becomes a located diagnostic and loading goes on, so one run
 /// reports them all; only a root that cannot be read at all throws.
 public enum ManifestLoader {
+    /// The default concurrency: one file at a time per processor.
     public static var processorCount: Int {
-        max(1, ProcessInfoShim.activeProcessorCount)
+        max(1, SystemInfo.activeProcessorCount)
     }
 
     /// Loads files and directories named on a command line.

@@ -6,7 +6,8 @@ import Glibc
 import Darwin
 #endif
 
-enum ProcessInfoShim {
+enum SystemInfo {
+    /// The number of processors online.
     static var activeProcessorCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 }
 

@@ -154,9 +154,3 @@ struct ResourceExtractor {
         return nil
     }
 }
-
-/// "a string", "an integer", "an object".
-func article(_ typeName: String) -> String {
-    let vowels: Set<Character> = ["a", "e", "i", "o", "u"]
-    return (typeName.first.map { vowels.contains($0) } ?? false ? "an " : "a ") + typeName
-}

@@ -19,7 +19,8 @@ public struct ManifestValidator: Sendable {
         let resources = set.resources
         let files = set.files
         let perResource = parallelMap(count: resources.count, concurrency: concurrency) { index in
-            var checker = ObjectChecker(table: schemaTable, path: ManifestSet(files: files).path(of: resources[index].span.file))
+            let file = Int(resources[index].span.file.rawValue)
+            var checker = ObjectChecker(table: schemaTable, path: file < files.count ? files[file] : "<input>")
             checker.check(resources[index])
             return checker.diagnostics
         }

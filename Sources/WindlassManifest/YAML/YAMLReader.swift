@@ -483,16 +483,3 @@ private struct TreeBuilder {
         return result
     }
 }
-
-/// A string in double quotes for messages, cut short when long.
-func quoted(_ text: String, limit: Int = 60) -> String {
-    var shown = text.count > limit ? String(text.prefix(limit)) + "…" : text
-    shown = shown.replacingOccurrences(of: "\n", with: "\\n")
-    return "\"\(shown)\""
-}
-
-extension String {
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
-    }
-}
