@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "windlass", targets: ["windlass"]),
         .executable(name: "windlass-bench", targets: ["windlass-bench"]),
         .library(name: "WindlassManifest", targets: ["WindlassManifest"]),
+        .library(name: "WindlassGit", targets: ["WindlassGit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -29,10 +30,16 @@ let package = Package(
             dependencies: ["CYAML"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "WindlassGit",
+            dependencies: ["CGit2", "WindlassManifest"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "windlass",
             dependencies: [
                 "WindlassManifest",
+                "WindlassGit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -42,15 +49,24 @@ let package = Package(
             dependencies: ["WindlassManifest", "CYAML"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "WindlassTesting",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "WindlassManifestTests",
-            dependencies: ["WindlassManifest"],
-            resources: [.copy("Corpus")],
+            dependencies: ["WindlassManifest", "WindlassTesting"],
+            exclude: ["Corpus"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WindlassGitTests",
+            dependencies: ["WindlassGit", "WindlassManifest", "WindlassTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "WindlassCLITests",
-            dependencies: ["windlass", "WindlassManifest"],
+            dependencies: ["windlass", "WindlassManifest", "WindlassTesting"],
             swiftSettings: swiftSettings
         ),
     ]

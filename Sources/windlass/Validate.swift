@@ -1,4 +1,5 @@
 import ArgumentParser
+import WindlassGit
 import WindlassManifest
 
 /// `windlass validate`: reads manifests and reports every problem the API server would.
@@ -6,14 +7,18 @@ struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check manifests: YAML, identity fields, and schemas of the kinds Kubernetes knows.",
         discussion: """
-            Reads every .yaml, .yml and .json file under each PATH (less what .windlassignore files \
-            exclude), and prints one line per problem as file:line:col: error: message, then a summary.
+            Reads every .yaml, .yml and .json file under each PATH, or under --path of --source \
+            (less what .windlassignore files exclude), and prints one line per problem as \
+            file:line:col: error: message, then a summary. Files read from git are named path@shortsha.
             Exit status: 0 when clean, 1 when there are errors, 2 on a usage or I/O error.
             """
     )
 
-    @Argument(help: "Files or directories of manifests.")
-    var paths: [String] = ["manifests"]
+    @Argument(help: "Files or directories of manifests, read as they are on disk (instead of --source).")
+    var paths: [String] = []
+
+    @OptionGroup(title: "Source")
+    var source: SourceFlags
 
     @Option(name: .shortAndLong, help: "Output format: text or json.")
     var output: OutputFormat = .text
@@ -28,14 +33,22 @@ struct Validate: ParsableCommand {
         if let problem = NameRules.dns1123Label(namespace) {
             throw ValidationError("--namespace \"\(namespace)\" \(problem)")
         }
+        if !paths.isEmpty && source.isCustomized {
+            throw ValidationError("give PATHs or --source/--ref/--path, not both")
+        }
     }
 
     func run() throws {
+        let options = LoadOptions(defaultNamespace: namespace)
         let set: ManifestSet
-        do {
-            set = try ManifestLoader.load(paths: paths, options: LoadOptions(defaultNamespace: namespace))
-        } catch {
-            throw CommandFailure(message: error.description)
+        if paths.isEmpty {
+            set = ManifestLoader.load(try source.resolve().tree, options: options)
+        } else {
+            do {
+                set = try ManifestLoader.load(paths: paths, options: options)
+            } catch {
+                throw CommandFailure(message: error.description)
+            }
         }
         var diagnostics = set.diagnostics
         diagnostics += ManifestValidator().validate(set)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WindlassTesting
 import WindlassManifest
 
 /// The corpus of broken inputs under Corpus/bad: each must give exactly one error, located where

@@ -1,4 +1,5 @@
 import Testing
+import WindlassTesting
 @testable import WindlassManifest
 
 @Suite("gitignore-style .windlassignore patterns")

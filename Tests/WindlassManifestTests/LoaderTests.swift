@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WindlassTesting
 import WindlassManifest
 
 @Suite("Loading a tree of manifests")

@@ -1,4 +1,5 @@
 import Testing
+import WindlassTesting
 import WindlassManifest
 
 @Suite("Scalars are read as kubectl reads them")

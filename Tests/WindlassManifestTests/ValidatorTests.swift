@@ -1,4 +1,5 @@
 import Testing
+import WindlassTesting
 import WindlassManifest
 
 @Suite("Validation against Kubernetes schemas")

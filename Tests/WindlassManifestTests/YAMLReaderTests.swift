@@ -1,4 +1,5 @@
 import Testing
+import WindlassTesting
 import WindlassManifest
 
 @Suite("The YAML reader")

@@ -28,6 +28,8 @@ public struct FileTreeEntry: Sendable, Hashable {
         case directory(identity: [UInt64]?)
         /// An entry that cannot be followed: a dangling symlink, a symlink loop, a socket.
         case unreadable(reason: String)
+        /// An entry deliberately not read, reported as a warning (a git submodule).
+        case skipped(reason: String)
     }
 
     public var name: String

@@ -58,11 +58,18 @@ public enum ManifestLoader {
             case .file:
                 let (directory, name) = splitPath(path)
                 roots.append(.files([name], in: DirectoryTree(root: directory)))
-            case .unreadable(let reason):
+            case .unreadable(let reason), .skipped(let reason):
                 throw FileTreeError(path: path, message: reason == "not a regular file" ? reason : "cannot read: \(reason)")
             }
         }
         return load(roots, options: options)
+    }
+
+    /// The manifest files a load of `tree` would read (in order), and the problems met walking it.
+    public static func manifestFiles(in tree: any FileTree) -> (files: [String], diagnostics: [Diagnostic]) {
+        var walker = TreeWalker(tree: tree)
+        walker.walk()
+        return (walker.files, walker.diagnostics)
     }
 
     /// Loads every manifest of a tree.
@@ -258,6 +265,10 @@ struct TreeWalker {
             case .file:
                 if ManifestFileKind.isManifest(entry.name), !rules.isIgnored(path, isDirectory: false) {
                     files.append(path)
+                }
+            case .skipped(let reason):
+                if !rules.isIgnored(path, isDirectory: false) {
+                    diagnostics.append(Diagnostic(.warning, at: SourceLocation(path: tree.displayPath(path)), reason))
                 }
             case .unreadable(let reason):
                 let isLoop = reason.hasPrefix("symlink loop")

@@ -1,11 +1,10 @@
-import Foundation
-import WindlassManifest
+public import Foundation
 
 /// A directory under the system temp dir, removed when the test is done with it.
-final class TemporaryDirectory {
-    let path: String
+public final class TemporaryDirectory: @unchecked Sendable {
+    public let path: String
 
-    init() throws {
+    public init() throws {
         let base = FileManager.default.temporaryDirectory.path
         path = base + "/windlass-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -17,12 +16,12 @@ final class TemporaryDirectory {
 
     /// Writes a file (creating its directories) and returns its full path.
     @discardableResult
-    func write(_ relative: String, _ contents: String) throws -> String {
+    public func write(_ relative: String, _ contents: String) throws -> String {
         try write(relative, Data(contents.utf8))
     }
 
     @discardableResult
-    func write(_ relative: String, _ data: Data) throws -> String {
+    public func write(_ relative: String, _ data: Data) throws -> String {
         let full = path + "/" + relative
         try FileManager.default.createDirectory(
             atPath: (full as NSString).deletingLastPathComponent,
@@ -32,29 +31,23 @@ final class TemporaryDirectory {
         return full
     }
 
-    func symlink(_ relative: String, to destination: String) throws {
-        try FileManager.default.createSymbolicLink(atPath: path + "/" + relative, withDestinationPath: destination)
+    public func symlink(_ relative: String, to destination: String) throws {
+        let full = path + "/" + relative
+        try FileManager.default.createDirectory(
+            atPath: (full as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true
+        )
+        try FileManager.default.createSymbolicLink(atPath: full, withDestinationPath: destination)
+    }
+
+    public func remove(_ relative: String) throws {
+        try FileManager.default.removeItem(atPath: path + "/" + relative)
     }
 }
 
 /// The repository's root, found from this file's path.
-let repositoryRoot: String = {
+public let repositoryRoot: String = {
     var url = URL(fileURLWithPath: #filePath)
     for _ in 0..<3 { url.deleteLastPathComponent() }
     return url.path
 }()
-
-/// Loads and validates paths the way `windlass validate` does.
-func validate(_ paths: [String], namespace: String = "default") throws -> (ManifestSet, [Diagnostic]) {
-    let set = try ManifestLoader.load(paths: paths, options: LoadOptions(defaultNamespace: namespace))
-    return (set, set.diagnostics + ManifestValidator().validate(set))
-}
-
-/// Parses one YAML document.
-func yaml(_ text: String) throws -> Value {
-    try YAMLReader.read(text).first?.root ?? .null
-}
-
-extension [Diagnostic] {
-    var errors: [Diagnostic] { filter { $0.severity == .error } }
-}

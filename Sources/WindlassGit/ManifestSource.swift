@@ -1,0 +1,115 @@
+public import WindlassManifest
+
+/// Where a command reads manifests from: `--source` (a directory, a local repository or a
+/// remote URL), `--ref` and `--path`.
+public struct SourceOptions: Sendable {
+    public var source: String
+    /// The branch, tag or commit to read; nil reads `HEAD`.
+    public var ref: String?
+    /// The directory of manifests inside the source.
+    public var path: String
+    /// Where mirrors of remote repositories are kept.
+    public var stateDirectory: String
+    public var environment: [String: String]
+
+    public init(
+        source: String = ".",
+        ref: String? = nil,
+        path: String = "manifests",
+        stateDirectory: String = ".windlass",
+        environment: [String: String] = GitCredentials.processEnvironment()
+    ) {
+        self.source = source
+        self.ref = ref
+        self.path = path
+        self.stateDirectory = stateDirectory
+        self.environment = environment
+    }
+}
+
+/// A source made ready to load: the tree to read and, for git sources, the commit it is.
+public struct ResolvedSource: Sendable {
+    public enum Kind: String, Sendable {
+        /// Files on disk, read as they are.
+        case directory
+        /// A repository on this machine, read at a commit from its object database.
+        case localRepository = "local repository"
+        /// A remote repository, fetched into a mirror and read at a commit.
+        case remote
+    }
+
+    public var kind: Kind
+    /// The source as shown to the user (a URL with its password redacted, or a path).
+    public var location: String
+    public var path: String
+    public var ref: String?
+    public var commit: GitCommit?
+    public var tree: any FileTree
+    /// For a remote, its mirror's directory.
+    public var mirrorPath: String?
+}
+
+/// Resolves ``SourceOptions`` into a ``ResolvedSource``.
+public enum SourceResolver {
+    /// A directory is read as files; a repository (local or remote) at `ref` from its object
+    /// database, so uncommitted edits are not read. A remote is fetched into its mirror first.
+    public static func resolve(_ options: SourceOptions) throws(GitError) -> ResolvedSource {
+        let url = try RemoteURL(options.source)
+        if url.isRemote {
+            let mirror = try GitMirror(url: url, stateDirectory: options.stateDirectory)
+            _ = try mirror.fetch(credentials: GitCredentials.fromEnvironment(for: url, environment: options.environment))
+            return try atCommit(mirror.repository, kind: .remote, options: options, mirrorPath: mirror.path)
+        }
+        if GitRepository.isRepository(options.source) {
+            let repository = try GitRepository(path: options.source)
+            return try atCommit(repository, kind: .localRepository, options: options, mirrorPath: nil)
+        }
+        if let ref = options.ref {
+            throw GitError(
+                .invalidArgument,
+                operation: "resolve",
+                repository: options.source,
+                ref: ref,
+                message: "--ref needs a git repository, and this is a plain directory"
+            )
+        }
+        let root = options.source == "." ? options.path : options.source + "/" + options.path
+        guard case .directory = DirectoryTree.kind(ofPath: root) else {
+            throw GitError(
+                .notFound,
+                operation: "read",
+                repository: options.source,
+                message: "no directory \"\(options.path)\" in \(options.source)"
+            )
+        }
+        return ResolvedSource(
+            kind: .directory,
+            location: options.source,
+            path: options.path,
+            ref: nil,
+            commit: nil,
+            tree: DirectoryTree(root: root),
+            mirrorPath: nil
+        )
+    }
+
+    private static func atCommit(
+        _ repository: GitRepository,
+        kind: ResolvedSource.Kind,
+        options: SourceOptions,
+        mirrorPath: String?
+    ) throws(GitError) -> ResolvedSource {
+        let ref = options.ref ?? "HEAD"
+        let commit = try repository.resolve(ref)
+        let tree = try repository.tree(at: commit, path: options.path)
+        return ResolvedSource(
+            kind: kind,
+            location: repository.displayName,
+            path: options.path,
+            ref: ref,
+            commit: commit,
+            tree: tree,
+            mirrorPath: mirrorPath
+        )
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import WindlassGit
+import WindlassManifest
+
+/// The flags of every command that reads manifests.
+struct SourceFlags: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "Where to read manifests: a directory, a git repository, or a URL.",
+            discussion: """
+                A git repository is read at --ref from its object database: uncommitted edits are not read. \
+                URLs: file://, git://, http(s)://, ssh:// and git@host:path; remote repositories are \
+                mirrored under --state-dir. Credentials come from WINDLASS_GIT_TOKEN, \
+                WINDLASS_GIT_USERNAME/WINDLASS_GIT_PASSWORD, WINDLASS_GIT_SSH_KEY (and \
+                WINDLASS_GIT_SSH_KEY_PASSPHRASE) or WINDLASS_GIT_CREDENTIALS_FILE.
+                """
+        )
+    )
+    var source: String = "."
+
+    @Option(help: "The branch, tag or commit to read from a git source (default: HEAD).")
+    var ref: String?
+
+    @Option(help: "The directory of manifests inside the source.")
+    var path: String = "manifests"
+
+    @Option(name: .customLong("state-dir"), help: "Where Windlass keeps mirrors and state.")
+    var stateDirectory: String = ".windlass"
+
+    /// Whether any flag was given a value other than its default.
+    var isCustomized: Bool { source != "." || ref != nil || path != "manifests" }
+
+    /// Resolves the source, fetching a remote into its mirror; failures exit 2.
+    func resolve() throws -> ResolvedSource {
+        do {
+            return try SourceResolver.resolve(
+                SourceOptions(source: source, ref: ref, path: path, stateDirectory: stateDirectory)
+            )
+        } catch {
+            throw CommandFailure(message: error.description)
+        }
+    }
+}
