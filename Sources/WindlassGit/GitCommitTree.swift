@@ -205,7 +205,9 @@ private struct Listing {
             for _ in 0..<8 {
                 guard let target = targets[current] else { break }
                 guard let resolved = Self.normalize(target, relativeTo: current) else {
-                    outcome = .unreadable(reason: "symlink to \"\(target)\" leads outside the tree; not followed")
+                    let reason = "symlink to \"\(target)\" leads outside the tree; not followed"
+                    // A link that might be a directory of manifests is worth a warning at least.
+                    outcome = ManifestFileKind.isManifest(link.path) ? .unreadable(reason: reason) : .skipped(reason: reason)
                     break
                 }
                 current = resolved

@@ -125,9 +125,6 @@ public final class GitRepository: Sendable {
     // MARK: - On a handle
 
     static func commitObject(_ ref: String, in handle: RepositoryHandle, display: String) throws(GitError) -> GitObject {
-        if git_repository_is_empty(handle.pointer) == 1 {
-            throw GitError(.emptyRepository, operation: "resolve", repository: display, ref: ref, message: "the repository has no commits")
-        }
         var object: OpaquePointer?
         var result = git_revparse_single(&object, handle.pointer, ref)
         if result == GIT_ENOTFOUND.rawValue || result == GIT_EAMBIGUOUS.rawValue {
@@ -135,6 +132,9 @@ public final class GitRepository: Sendable {
             result = git_revparse_single(&object, handle.pointer, "refs/heads/" + ref)
         }
         guard result == 0, let object else {
+            if isEmpty(handle) {
+                throw GitError(.emptyRepository, operation: "resolve", repository: display, ref: ref, message: "the repository has no commits")
+            }
             if result == GIT_ENOTFOUND.rawValue || result == GIT_EINVALIDSPEC.rawValue {
                 throw GitError(.notFound, operation: "resolve", repository: display, ref: ref, message: "no branch, tag or commit named \"\(ref)\"")
             }
@@ -147,6 +147,17 @@ public final class GitRepository: Sendable {
             throw GitError(.notFound, operation: "resolve", repository: display, ref: ref, message: "\"\(ref)\" does not name a commit")
         }
         return GitObject(peeled)
+    }
+
+    /// No commits at all: HEAD is unborn and there are no branches or tags. (libgit2's own
+    /// `git_repository_is_empty` expects HEAD to name the default branch, which `git init -b`
+    /// changes.)
+    static func isEmpty(_ handle: RepositoryHandle) -> Bool {
+        guard git_repository_head_unborn(handle.pointer) == 1 else { return false }
+        var names = git_strarray()
+        guard git_reference_list(&names, handle.pointer) == 0 else { return false }
+        defer { git_strarray_dispose(&names) }
+        return names.count == 0
     }
 
     static func commit(_ ref: String, in handle: RepositoryHandle, display: String) throws(GitError) -> GitCommit {
