@@ -69,7 +69,10 @@ enum LibGit2 {
             code = message.lowercased().contains("auth") || message.contains("401") ? .authentication : .network
         case (_, Int32(GIT_ERROR_ODB.rawValue)), (_, Int32(GIT_ERROR_ZLIB.rawValue)), (_, Int32(GIT_ERROR_OBJECT.rawValue)):
             code = .corrupt
-        default: code = .other
+        default:
+            let lowered = message.lowercased()
+            let network = ["resolve address", "failed to connect", "connection refused", "timed out", "unreachable"]
+            code = network.contains { lowered.contains($0) } ? .network : .other
         }
         return GitError(code, operation: operation, repository: repository, ref: ref, message: message)
     }

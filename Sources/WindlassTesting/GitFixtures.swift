@@ -57,9 +57,11 @@ public final class GitDaemon: @unchecked Sendable {
     public init(base: String) throws {
         self.base = base
         port = try freePort()
+        // The daemon itself, not the `git` wrapper, so that stopping it stops it.
+        let execPath = try run("git", ["--exec-path"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         process = try BackgroundProcess(
-            "git",
-            ["daemon", "--reuseaddr", "--export-all", "--base-path=\(base)", "--listen=127.0.0.1", "--port=\(port)", base]
+            execPath + "/git-daemon",
+            ["--reuseaddr", "--export-all", "--base-path=\(base)", "--listen=127.0.0.1", "--port=\(port)", base]
         )
         try waitForPort(port)
     }

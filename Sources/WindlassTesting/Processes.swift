@@ -102,8 +102,8 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     public init(_ executable: String, _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws {
         process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable] + arguments
+        process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
+        process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
@@ -113,9 +113,15 @@ public final class BackgroundProcess: @unchecked Sendable {
         try process.run()
     }
 
+    /// SIGTERM, then SIGKILL if it has not exited within two seconds.
     public func stop() {
         guard process.isRunning else { return }
+        let pid = process.processIdentifier
         process.terminate()
+        for _ in 0..<100 where process.isRunning {
+            usleep(20_000)
+        }
+        if process.isRunning { kill(pid, SIGKILL) }
         process.waitUntilExit()
     }
 
