@@ -54,9 +54,11 @@ public final class GitDaemon: @unchecked Sendable {
     public let base: String
     private let process: BackgroundProcess
 
-    public init(base: String) throws {
+    /// Serves `base` on `port`, or on a free port.
+    public init(base: String, port: Int? = nil) throws {
         self.base = base
-        port = try freePort()
+        let port = try port ?? freePort()
+        self.port = port
         // The daemon itself, not the `git` wrapper, so that stopping it stops it.
         let execPath = try run("git", ["--exec-path"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         process = try BackgroundProcess(
