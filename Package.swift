@@ -46,7 +46,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "windlass-bench",
-            dependencies: ["WindlassManifest", "CYAML"],
+            dependencies: ["WindlassManifest", "WindlassGit", "WindlassTesting", "CYAML"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -3,6 +3,7 @@ import Glibc
 /// The table and the target checks, as text and as BENCHMARKS.md.
 struct Report {
     var results: [Measurement]
+    var gitResults: [GitBench.Result]
     var runs: Int
     var python: String?
 
@@ -44,11 +45,28 @@ struct Report {
                 lines.append("  - on one thread: \(format(py / one, 1))× faster")
             }
         }
+        if gitResults.count == 3 {
+            let fetch = gitResults[0]
+            let load = gitResults[1]
+            let changed = gitResults[2]
+            check(fetch.ours <= 1.5 * fetch.theirs, "incremental fetch ≤ 1.5× `git fetch`: \(format(fetch.ours / fetch.theirs, 2))× (\(format(fetch.ours * 1000, 1)) ms vs \(format(fetch.theirs * 1000, 1)) ms)")
+            check(load.ours <= 1.2 * load.theirs, "loading a commit from the object database ≤ 1.2× a checkout: \(format(load.ours / load.theirs, 2))× (\(format(load.ours * 1000, 1)) ms vs \(format(load.theirs * 1000, 1)) ms)")
+            check(changed.ours <= 0.020, "changed paths between two commits ≤ 20 ms: \(format(changed.ours * 1000, 2)) ms")
+        }
         let peak = results.filter { $0.size == 50_000 && $0.name != "PyYAML CSafeLoader" }.map(\.peakRSSKiB).max()
         if let peak {
             check(peak <= 1_536 * 1024, "50,000 Deployments: peak RSS ≤ 1.5 GB: \(peak / 1024) MiB (largest Windlass case)")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    func gitTable() -> String {
+        var out = "| case | median ms | peer | peer median ms | ratio |\n|---|---:|---|---:|---:|\n"
+        for r in gitResults {
+            out += "| \(r.name) | \(format(r.ours * 1000, 2)) | \(r.peer ?? "") | "
+            out += r.peer == nil ? "| |\n" : "\(format(r.theirs * 1000, 2)) | \(format(r.ours / r.theirs, 2)) |\n"
+        }
+        return out
     }
 
     func markdown() -> String {
@@ -84,6 +102,16 @@ struct Report {
             \(python.map { " (`\($0)`)" } ?? ", not found on this machine").
 
             \(table())
+            ## Git source
+
+            A repository of \(gitResults.first.map { _ in "generated" } ?? "no") manifests (the same generator, one
+            application per file), served by `git daemon` on 127.0.0.1. **fetch** adds one commit per run and
+            fetches it into an existing mirror (Windlass's libgit2 mirror vs `git fetch --prune` in a
+            `git clone --mirror`); **load** reads every manifest of the last commit from the mirror's object
+            database vs from the work tree on disk (both on all cores); **changed paths** diffs the first and
+            last commits' trees.
+
+            \(gitTable())
             ## Targets
 
             \(targets())

@@ -12,6 +12,7 @@ struct Options {
     var runs = 5
     var output: String? = nil
     var python = true
+    var gitFiles = 10_000
     var child: (name: String, root: String)? = nil
     /// Only write a tree (for profiling a case by hand with `--child`).
     var generate: (root: String, size: Int)? = nil
@@ -29,9 +30,11 @@ struct Options {
             case "--runs": runs = Int(value()) ?? 5
             case "--output": output = value()
             case "--no-python": python = false
+            case "--git-files": gitFiles = Int(value()) ?? 10_000
             case "--smoke":
                 sizes = [200]
                 runs = 1
+                gitFiles = 100
             case "--generate":
                 let root = value()
                 generate = (root, Int(value()) ?? 1_000)
@@ -111,7 +114,18 @@ for size in options.sizes {
     Peers.removeTree(root)
 }
 
-let report = Report(results: results, runs: options.runs, python: python)
+print("git: \(options.gitFiles)-file repository")
+let gitResults: [GitBench.Result]
+do {
+    gitResults = try GitBench(files: options.gitFiles, runs: options.runs).run()
+} catch {
+    fail("git cases failed: \(error)")
+}
+for result in gitResults {
+    print("  \(result.name): median \(format(result.ours * 1000, 1)) ms" + (result.peer.map { ", \($0) \(format(result.theirs * 1000, 1)) ms" } ?? ""))
+}
+
+let report = Report(results: results, gitResults: gitResults, runs: options.runs, python: python)
 print()
 print(report.table())
 print(report.targets())

@@ -231,3 +231,26 @@ struct GitRepositoryTests {
         #expect(try repository.isAncestor(b, of: b))
     }
 }
+
+@Suite("A 10,000-file repository")
+struct LargeRepositoryTests {
+    @Test("loading a commit from the object database gives exactly what the checkout gives")
+    func sameAsCheckout() throws {
+        let fixture = try GitFixture()
+        for i in 0..<10_000 {
+            try fixture.write("manifests/team-\(i / 500)/cm-\(i).yaml", configMapYAML("cm-\(i)", data: "v\(i)"))
+        }
+        let first = try fixture.commit("10,000 files")
+        try fixture.write("manifests/team-3/cm-1500.yaml", configMapYAML("cm-1500", data: "changed"))
+        let second = try fixture.commit("one change")
+
+        let repository = try GitRepository(path: fixture.path)
+        let fromGit = ManifestLoader.load(try repository.tree(at: repository.resolve("HEAD"), path: "manifests"))
+        let fromDisk = ManifestLoader.load(DirectoryTree(root: fixture.path + "/manifests"))
+        #expect(fromGit.resources.count == 10_000)
+        #expect(fromGit.diagnostics.isEmpty)
+        #expect(fromGit.resources.map(\.id) == fromDisk.resources.map(\.id))
+        #expect(fromGit.resources.map(\.object) == fromDisk.resources.map(\.object))
+        #expect(try repository.changedPaths(from: first, to: second) == ["manifests/team-3/cm-1500.yaml"])
+    }
+}
