@@ -11,12 +11,22 @@ public struct GitCredentials: Sendable, CustomStringConvertible {
     /// A private key file for SSH; without one, the SSH agent is asked.
     public var sshKeyPath: String?
     public var sshKeyPassphrase: String?
+    /// The known_hosts file an SSH server's host key must be listed in (default
+    /// `~/.ssh/known_hosts`); a server whose key is not there is refused.
+    public var sshKnownHosts: String?
 
-    public init(username: String? = nil, password: String? = nil, sshKeyPath: String? = nil, sshKeyPassphrase: String? = nil) {
+    public init(
+        username: String? = nil,
+        password: String? = nil,
+        sshKeyPath: String? = nil,
+        sshKeyPassphrase: String? = nil,
+        sshKnownHosts: String? = nil
+    ) {
         self.username = username
         self.password = password
         self.sshKeyPath = sshKeyPath
         self.sshKeyPassphrase = sshKeyPassphrase
+        self.sshKnownHosts = sshKnownHosts
     }
 
     public static let none = GitCredentials()
@@ -28,6 +38,7 @@ public struct GitCredentials: Sendable, CustomStringConvertible {
         ("WINDLASS_GIT_PASSWORD", "HTTPS password"),
         ("WINDLASS_GIT_SSH_KEY", "path of an SSH private key"),
         ("WINDLASS_GIT_SSH_KEY_PASSPHRASE", "passphrase of that key"),
+        ("WINDLASS_GIT_SSH_KNOWN_HOSTS", "known_hosts file for SSH host keys (default ~/.ssh/known_hosts)"),
         ("WINDLASS_GIT_CREDENTIALS_FILE", "a git-credential-store file (https://user:token@host lines)"),
     ]
 
@@ -38,7 +49,9 @@ public struct GitCredentials: Sendable, CustomStringConvertible {
             username: environment["WINDLASS_GIT_USERNAME"],
             password: environment["WINDLASS_GIT_PASSWORD"],
             sshKeyPath: environment["WINDLASS_GIT_SSH_KEY"],
-            sshKeyPassphrase: environment["WINDLASS_GIT_SSH_KEY_PASSPHRASE"]
+            sshKeyPassphrase: environment["WINDLASS_GIT_SSH_KEY_PASSPHRASE"],
+            sshKnownHosts: environment["WINDLASS_GIT_SSH_KNOWN_HOSTS"]
+                ?? environment["HOME"].map { $0 + "/.ssh/known_hosts" }
         )
         if let token = environment["WINDLASS_GIT_TOKEN"], !token.isEmpty {
             credentials.password = token

@@ -81,6 +81,7 @@ public struct GitMirror: Sendable {
             var options = git_fetch_options()
             git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION))
             options.callbacks.credentials = credentialCallback
+            options.callbacks.certificate_check = certificateCallback
             options.callbacks.payload = payload.toOpaque()
             options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE
             options.update_fetchhead = 0
@@ -91,7 +92,7 @@ public struct GitMirror: Sendable {
             }
             guard result == 0 else {
                 var error = LibGit2.lastError(result, operation: "fetch", repository: display)
-                if box.failedAuthentication { error.code = .authentication }
+                if box.failedAuthentication || box.rejectedHostKey { error.code = .authentication }
                 throw error
             }
 
@@ -165,11 +166,38 @@ final class CredentialBox {
     let url: RemoteURL
     var attempts = 0
     var failedAuthentication = false
+    var rejectedHostKey = false
 
     init(credentials: GitCredentials, url: RemoteURL) {
         self.credentials = credentials
         self.url = url
     }
+}
+
+/// SSH host keys must be listed in the known_hosts file; TLS certificates are left to libgit2's
+/// own verification.
+private let certificateCallback: git_transport_certificate_check_cb = { cert, valid, host, payload in
+    guard let cert, let payload else { return GIT_PASSTHROUGH.rawValue }
+    guard cert.pointee.cert_type == GIT_CERT_HOSTKEY_LIBSSH2 else { return GIT_PASSTHROUGH.rawValue }
+    let box = Unmanaged<CredentialBox>.fromOpaque(payload).takeUnretainedValue()
+    let hostname = host.map { String(cString: $0) } ?? "?"
+    let file = box.credentials.sshKnownHosts ?? "~/.ssh/known_hosts"
+    let hostkey = UnsafeRawPointer(cert).assumingMemoryBound(to: git_cert_hostkey.self).pointee
+    guard hostkey.type.rawValue & GIT_CERT_SSH_RAW.rawValue != 0, let raw = hostkey.hostkey else {
+        box.rejectedHostKey = true
+        git_error_set_str(Int32(GIT_ERROR_SSH.rawValue), "cannot check the host key of \(hostname): the SSH library gave no key")
+        return GIT_ECERTIFICATE.rawValue
+    }
+    let key = base64(UnsafeRawBufferPointer(start: raw, count: hostkey.hostkey_len))
+    if KnownHosts(path: file).accepts(host: hostname, port: box.url.port ?? 22, key: key) {
+        return 0
+    }
+    box.rejectedHostKey = true
+    git_error_set_str(
+        Int32(GIT_ERROR_SSH.rawValue),
+        "the host key of \(hostname) is not listed in \(file) (plain entries only; set WINDLASS_GIT_SSH_KNOWN_HOSTS)"
+    )
+    return GIT_ECERTIFICATE.rawValue
 }
 
 /// libgit2 asks for credentials when the remote wants them; a second ask means the first were

@@ -62,6 +62,16 @@ public struct RemoteURL: Sendable, Hashable, CustomStringConvertible {
         return String(parts.userinfo.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)[0])
     }
 
+    /// The port in a `scheme://host:port/…` URL, if given.
+    public var port: Int? {
+        guard let schemeEnd = raw.firstRange(of: "://") else { return nil }
+        let afterScheme = raw[schemeEnd.upperBound...]
+        var authority = afterScheme[..<(afterScheme.firstIndex(of: "/") ?? afterScheme.endIndex)]
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        guard let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") else { return nil }
+        return Int(authority[authority.index(after: colon)...])
+    }
+
     /// The password or token in the URL, if any.
     public var password: String? {
         guard let parts = Self.splitUserinfo(raw) else { return nil }

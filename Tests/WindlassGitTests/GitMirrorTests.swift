@@ -49,6 +49,8 @@ struct GitMirrorTests {
         #expect(try RemoteURL("https://ghp_TOKEN@github.com/o/r").description == "https://***@github.com/o/r")
         #expect(try RemoteURL("ssh://git@host/r").description == "ssh://git@host/r")
         #expect(!GitCredentials(username: "u", password: "p4ss").description.contains("p4ss"))
+        #expect(try RemoteURL("ssh://git@host:2222/r.git").port == 2222)
+        #expect(try RemoteURL("https://u:p@host/r.git").port == nil)
     }
 
     @Test("credentials from the environment and from a credentials file")
@@ -220,6 +222,51 @@ struct GitMirrorTests {
         }
         #expect(throws: GitError.self) {
             try SourceResolver.resolve(SourceOptions(source: plain.path, path: "absent", stateDirectory: state.path))
+        }
+    }
+}
+
+@Suite("ssh:// against a real sshd", .serialized, .enabled(if: SSHServer.isAvailable, "needs openssh-server and root"))
+struct SSHMirrorTests {
+    @Test("a key with a passphrase fetches; a wrong passphrase is an authentication error")
+    func keyAuthentication() throws {
+        let remote = try Remote()
+        let sha = try remote.push("one", files: ["manifests/a.yaml": configMapYAML("a")])
+        let server = try SSHServer()
+        defer { server.stop() }
+        let state = try TemporaryDirectory()
+        let url = try RemoteURL(server.url(remote.bare))
+        let mirror = try GitMirror(url: url, stateDirectory: state.path)
+        let knownHosts = try state.write("known_hosts", "# test\n[127.0.0.1]:\(server.port) \(server.hostKey)\n")
+        let credentials = GitCredentials.fromEnvironment(
+            for: url,
+            environment: [
+                "WINDLASS_GIT_SSH_KEY": server.clientKey, "WINDLASS_GIT_SSH_KEY_PASSPHRASE": server.passphrase,
+                "WINDLASS_GIT_SSH_KNOWN_HOSTS": knownHosts,
+            ]
+        )
+        _ = try mirror.fetch(credentials: credentials)
+        #expect(try mirror.repository.resolve("main").sha == sha)
+
+        // A server whose host key is not known is refused.
+        let unknown = try state.write("empty_known_hosts", "")
+        var untrusted = credentials
+        untrusted.sshKnownHosts = unknown
+        do {
+            _ = try GitMirror(url: url, stateDirectory: state.path + "/untrusted").fetch(credentials: untrusted)
+            Issue.record("expected a host key error")
+        } catch {
+            #expect(error.message.contains("the host key of 127.0.0.1 is not listed in \(unknown)"), "\(error)")
+        }
+
+        let wrong = GitCredentials(sshKeyPath: server.clientKey, sshKeyPassphrase: "wrong passphrase", sshKnownHosts: knownHosts)
+        let other = try GitMirror(url: url, stateDirectory: state.path + "/other")
+        do {
+            _ = try other.fetch(credentials: wrong)
+            Issue.record("expected an authentication error")
+        } catch {
+            #expect(error.code == .authentication, "\(error)")
+            #expect(!error.description.contains("wrong passphrase"))
         }
     }
 }
