@@ -100,7 +100,7 @@ public struct GitCommitTree: FileTree {
                         operation: "read blob",
                         repository: repository.displayName,
                         ref: commit.shortSHA,
-                        message: "blob is \(size) bytes, larger than the \(limit >> 20) MiB limit for one manifest file"
+                        message: "blob is \(size) bytes, larger than the limit of \(describeBytes(limit)) for one manifest file"
                     )
                 }
                 var blob: OpaquePointer?

@@ -29,6 +29,9 @@ struct Validate: ParsableCommand {
     @Flag(help: "Also list the resources found.")
     var list = false
 
+    @Option(help: "The largest manifest file read, in bytes or with a Ki or Mi suffix.")
+    var maxFileSize: ByteSize = ByteSize(bytes: LoadOptions().maxFileBytes)
+
     func validate() throws {
         if let problem = NameRules.dns1123Label(namespace) {
             throw ValidationError("--namespace \"\(namespace)\" \(problem)")
@@ -39,7 +42,7 @@ struct Validate: ParsableCommand {
     }
 
     func run() throws {
-        let options = LoadOptions(defaultNamespace: namespace)
+        let options = LoadOptions(defaultNamespace: namespace, maxFileBytes: maxFileSize.bytes)
         let set: ManifestSet
         if paths.isEmpty {
             set = ManifestLoader.load(try source.resolve().tree, options: options)
@@ -60,6 +63,29 @@ struct Validate: ParsableCommand {
             print(report.json())
         }
         if report.errors > 0 { throw ExitCode(1) }
+    }
+}
+
+/// A size on the command line: `1048576`, `512Ki`, `64Mi`.
+struct ByteSize: ExpressibleByArgument {
+    var bytes: Int
+
+    init(bytes: Int) {
+        self.bytes = bytes
+    }
+
+    init?(argument: String) {
+        let units: [(String, Int)] = [("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10), ("", 1)]
+        for (suffix, factor) in units where argument.hasSuffix(suffix) {
+            guard let value = Int(argument.dropLast(suffix.count)), value > 0 else { return nil }
+            bytes = value * factor
+            return
+        }
+        return nil
+    }
+
+    var defaultValueDescription: String {
+        bytes % (1 << 20) == 0 ? "\(bytes >> 20)Mi" : "\(bytes)"
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WindlassTesting
 
 /// Runs the built `windlass` executable, which sits beside the test bundle.
 struct CLI {
@@ -131,5 +132,81 @@ struct BenchHarnessTests {
         for name in ["libyaml-scan", "load", "load-1-thread", "load+validate"] {
             #expect(text.contains("| 200 | 0.3 | \(name) |"), "\(name) missing from \(text)")
         }
+    }
+}
+
+@Suite("Sources on the command line", .serialized)
+struct SourceCommandTests {
+    /// A served bare repository with one commit of manifests.
+    func served() throws -> (TemporaryDirectory, GitFixture, String) {
+        let served = try TemporaryDirectory()
+        let work = try GitFixture()
+        try work.write("deploy/app.yaml", configMapYAML("app"))
+        try work.write("deploy/bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad\n")
+        let sha = try work.commit("Add app")
+        try WindlassTesting.run("git", ["init", "-q", "--bare", "-b", "main", served.path + "/cloud.git"])
+        try work.git(["push", "-q", served.path + "/cloud.git", "HEAD:refs/heads/main"])
+        return (served, work, sha)
+    }
+
+    @Test("validate --source git://… reads the commit, names files path@shortsha, exit 1 on findings")
+    func validateRemote() throws {
+        let (served, _, sha) = try served()
+        let daemon = try GitDaemon(base: served.path)
+        defer { daemon.stop() }
+        let state = try TemporaryDirectory()
+        let result = try CLI.run([
+            "validate", "--source", daemon.url("cloud.git"), "--ref", "main", "--path", "deploy", "--state-dir", state.path,
+        ])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("deploy/bad.yaml@\(sha.prefix(7)):4:9: error: metadata.name \"Bad\""))
+        #expect(result.stdout.hasSuffix("2 resources in 2 files, 1 error\n"))
+    }
+
+    @Test("source info prints the commit and the number of manifest files, as text and JSON")
+    func info() throws {
+        let (served, _, sha) = try served()
+        let state = try TemporaryDirectory()
+        let url = "file://" + served.path + "/cloud.git"
+        let text = try CLI.run(["source", "info", "--source", url, "--path", "deploy", "--state-dir", state.path])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("commit:     \(sha)\n"))
+        #expect(text.stdout.contains("author:     Ada Lovelace <ada@example.com>\n"))
+        #expect(text.stdout.contains("subject:    Add app\n"))
+        #expect(text.stdout.contains("manifests:  2 files under deploy\n"))
+        let json = try CLI.run(["source", "info", "--source", url, "--path", "deploy", "--state-dir", state.path, "-o", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect((object["commit"] as? [String: Any])?["sha"] as? String == sha)
+        #expect(object["manifestFiles"] as? Int == 2)
+    }
+
+    @Test("source faults exit 2 with one line naming the redacted URL, ref and operation")
+    func faults() throws {
+        let state = try TemporaryDirectory()
+        let port = try freePort()
+        let refused = try CLI.run(["validate", "--source", "http://u:hunter2@127.0.0.1:\(port)/x.git", "--state-dir", state.path])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.hasPrefix("Error: fetch http://u:***@127.0.0.1:\(port)/x.git: "))
+        #expect(!refused.stderr.contains("hunter2"))
+        #expect(refused.stderr.split(separator: "\n").count == 1)
+
+        let (served, _, _) = try served()
+        let url = "file://" + served.path + "/cloud.git"
+        let unknownRef = try CLI.run(["validate", "--source", url, "--ref", "nope", "--path", "deploy", "--state-dir", state.path])
+        #expect(unknownRef.status == 2)
+        #expect(unknownRef.stderr.contains("resolve \(url) at nope: no branch, tag or commit named \"nope\""))
+
+        let missingPath = try CLI.run(["validate", "--source", url, "--state-dir", state.path])
+        #expect(missingPath.status == 2)
+        #expect(missingPath.stderr.contains("path \"manifests\" does not exist at"))
+
+        let both = try CLI.run(["validate", "manifests", "--source", url])
+        #expect(both.status == 2)
+
+        // A blob over --max-file-size is refused with its size, as a finding.
+        let small = try CLI.run(["validate", "--source", url, "--path", "deploy", "--state-dir", state.path, "--max-file-size", "40"])
+        #expect(small.status == 1)
+        #expect(small.stdout.contains("deploy/app.yaml@"))
+        #expect(small.stdout.contains("blob is 72 bytes, larger than the limit of 40 bytes"))
     }
 }

@@ -173,7 +173,7 @@ struct GitRepositoryTests {
         let tree = try repository.tree(at: repository.resolve("HEAD"), path: "manifests")
         let set = ManifestLoader.load(tree, options: LoadOptions(maxFileBytes: 1024))
         #expect(set.diagnostics.map(\.description) == [
-            "manifests/big.yaml@\(sha.prefix(7)): error: blob is 15000 bytes, larger than the 0 MiB limit for one manifest file"
+            "manifests/big.yaml@\(sha.prefix(7)): error: blob is 15000 bytes, larger than the limit of 1 KiB for one manifest file"
         ])
     }
 

@@ -154,3 +154,35 @@ struct GitWatcherTests {
         await log.stop()
     }
 }
+
+@Suite("The git watcher through bad refs", .serialized)
+struct GitWatcherFaultTests {
+    @Test("a ref that does not exist yet is a failure the watcher survives; it reports the branch once pushed")
+    func unknownRefThenCreated() async throws {
+        let remote = try Remote()
+        try remote.push("one", files: ["manifests/a.yaml": configMapYAML("a")])
+        let state = try TemporaryDirectory()
+        let mirror = try GitMirror(url: RemoteURL("file://" + remote.bare), stateDirectory: state.path)
+        let watcher = GitWatcher(mirror: mirror, ref: "release", configuration: GitWatcherTests.quick)
+        let log = EventLog()
+        await log.follow(watcher)
+        await watcher.trigger()
+        #expect(await log.wait { $0.count == 1 })
+        guard case .fetchFailed(let error, 1, _)? = await log.events.first else {
+            Issue.record("expected a failure, got \(await log.events)")
+            return
+        }
+        #expect(error.code == .notFound)
+        #expect(error.ref == "release")
+        let sha = try remote.push("release", files: ["manifests/r.yaml": configMapYAML("r")], branch: "release")
+        await watcher.trigger()
+        #expect(await log.wait { $0.count == 3 })
+        #expect(await log.events[1] == .recovered(afterFailures: 1))
+        guard case .revision(let commit, nil)? = await log.events.last else {
+            Issue.record("expected a revision")
+            return
+        }
+        #expect(commit.sha == sha)
+        await log.stop()
+    }
+}

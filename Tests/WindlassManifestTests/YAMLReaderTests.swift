@@ -136,7 +136,7 @@ struct YAMLReaderTests {
             Issue.record("expected a scalar size error")
         } catch {
             #expect(error.position == SourcePosition(line: 5, column: 9))
-            #expect(error.message.contains("larger than the 4 MiB limit"))
+            #expect(error.message.contains("larger than the limit of 4 MiB"))
         }
     }
 

@@ -90,7 +90,7 @@ public struct DirectoryTree: FileTree {
         guard size <= limit else {
             throw FileTreeError(
                 path: shown,
-                message: "file is \(size) bytes, larger than the \(limit >> 20) MiB limit for one manifest file"
+                message: "file is \(size) bytes, larger than the limit of \(describeBytes(limit)) for one manifest file"
             )
         }
         var bytes = [UInt8](repeating: 0, count: size)

@@ -322,7 +322,7 @@ private struct TreeBuilder {
         let start = position(event.start_mark)
         guard data.length <= limits.maxScalarBytes else {
             throw error(
-                "scalar of \(data.length) bytes is larger than the \(limits.maxScalarBytes >> 20) MiB limit",
+                "scalar of \(data.length) bytes is larger than the limit of \(describeBytes(limits.maxScalarBytes))",
                 at: start
             )
         }
