@@ -23,13 +23,7 @@ public func run(
     environment: [String: String] = [:],
     check: Bool = true
 ) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
-    process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    var env = ProcessInfo.processInfo.environment
-    for (key, value) in environment { env[key] = value }
-    process.environment = env
+    let process = makeProcess(executable, arguments, in: directory, environment: environment)
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out
@@ -55,6 +49,18 @@ public func run(
         throw CommandError(command: ([executable] + arguments).joined(separator: " "), result: result)
     }
     return result
+}
+
+/// A process for `executable` (a path, or a name looked up in PATH) with extra environment.
+private func makeProcess(_ executable: String, _ arguments: [String], in directory: String?, environment: [String: String]) -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
+    process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    var env = ProcessInfo.processInfo.environment
+    for (key, value) in environment { env[key] = value }
+    process.environment = env
+    return process
 }
 
 /// A free TCP port on 127.0.0.1 (bound, read, released).
@@ -101,13 +107,7 @@ public final class BackgroundProcess: @unchecked Sendable {
     public let process: Process
 
     public init(_ executable: String, _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
-        process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        var env = ProcessInfo.processInfo.environment
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
+        process = makeProcess(executable, arguments, in: directory, environment: environment)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
