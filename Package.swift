@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "windlass-bench", targets: ["windlass-bench"]),
         .library(name: "WindlassManifest", targets: ["WindlassManifest"]),
         .library(name: "WindlassGit", targets: ["WindlassGit"]),
+        .library(name: "WindlassCluster", targets: ["WindlassCluster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -50,6 +51,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WindlassCluster",
+            dependencies: ["WindlassManifest"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WindlassTesting",
             swiftSettings: swiftSettings
         ),
@@ -57,6 +63,11 @@ let package = Package(
             name: "WindlassManifestTests",
             dependencies: ["WindlassManifest", "WindlassTesting"],
             exclude: ["Corpus"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WindlassClusterTests",
+            dependencies: ["WindlassCluster", "WindlassManifest"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
