@@ -56,6 +56,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WindlassCore",
+            dependencies: ["WindlassCluster", "WindlassManifest"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WindlassTesting",
             swiftSettings: swiftSettings
         ),
@@ -68,6 +73,11 @@ let package = Package(
         .testTarget(
             name: "WindlassClusterTests",
             dependencies: ["WindlassCluster", "WindlassManifest"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WindlassCoreTests",
+            dependencies: ["WindlassCore", "WindlassCluster", "WindlassManifest"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,410 @@
+public import WindlassCluster
+public import WindlassManifest
+
+/// An object as stored: the object and who owns which of its fields.
+public struct StoredObject: Sendable {
+    public var object: Value
+    public var managers: ServerSideApply.Managers
+    /// Manager → `Apply` or `Update`, as `managedFields` reports it.
+    public var operations: [String: String]
+
+    public var uid: String { object[path: ["metadata", "uid"]]?.stringValue ?? "" }
+}
+
+/// The embedded cluster's objects with Kubernetes' API semantics: uids, a monotonic
+/// resourceVersion, generation bumped on spec changes only, optimistic concurrency, defaulting,
+/// validation (immutable fields, selectors), server-side apply, owner references with garbage
+/// collection, namespaces, and an ordered log of changes for watches.
+///
+/// Every write validates first and changes state only once it cannot fail, so a refused write
+/// leaves the store as it was.
+public struct ObjectStore: Sendable {
+    struct Key: Hashable, Sendable {
+        var namespace: String
+        var name: String
+    }
+
+    public private(set) var resourceVersion = 0
+    private(set) var objects: [GroupKind: [Key: StoredObject]] = [:]
+    /// Owner uid → the objects that name it in their ownerReferences.
+    private var dependents: [String: Set<ResourceID>] = [:]
+    private var scopes = ResourceScopes()
+    /// Changes in order, for watches; the oldest are dropped past `logLimit`.
+    public private(set) var log: [ClusterWatchEvent] = []
+    public var logLimit = 100_000
+    /// Objects written or deleted since the last `takeChanges()`, for persistence.
+    private var changed: [ResourceID: StoredObject?] = [:]
+    private var nextServiceIP = 1
+
+    /// A store with the namespaces every cluster starts with.
+    public init(now: Double) {
+        for name in ["default", "kube-system", "kube-public"] {
+            _ = try? create(Value(.mapping(Mapping([
+                .init(key: "apiVersion", value: "v1"), .init(key: "kind", value: "Namespace"),
+                .init(key: "metadata", value: ["name": .string(name)]),
+            ]))), manager: "windlass-core", now: now)
+        }
+    }
+
+    // MARK: - Reading
+
+    public func get(_ id: ResourceID) throws(ClusterError) -> Value {
+        guard let stored = stored(id) else { throw Self.notFound(id) }
+        return stored.object
+    }
+
+    public func stored(_ id: ResourceID) -> StoredObject? {
+        objects[id.groupKind]?[key(for: id)]
+    }
+
+    public func list(_ kind: GroupKind, namespace: String?, selector: LabelSelector = .everything) -> [Value] {
+        guard let byKey = objects[kind] else { return [] }
+        var out: [(Key, Value)] = []
+        for (key, stored) in byKey {
+            if let namespace, key.namespace != namespace { continue }
+            if !selector.isEmpty {
+                let labels = Self.labels(of: stored.object)
+                if !selector.matches(labels) { continue }
+            }
+            out.append((key, stored.object))
+        }
+        out.sort { ($0.0.namespace, $0.0.name) < ($1.0.namespace, $1.0.name) }
+        return out.map(\.1)
+    }
+
+    /// Every kind stored.
+    public var kinds: [GroupKind] { Array(objects.keys) }
+
+    public func isClusterScoped(_ kind: GroupKind) -> Bool { scopes.isClusterScoped(kind) }
+
+    // MARK: - Writing
+
+    /// Server-side apply by `options.fieldManager`.
+    public mutating func apply(_ object: Value, options: ApplyOptions, now: Double) throws(ClusterError) -> Value {
+        if options.dryRun {
+            var scratch = self
+            return try scratch.apply(object, options: ApplyOptions(fieldManager: options.fieldManager, force: options.force), now: now)
+        }
+        let id = try identity(of: object)
+        let existing = stored(id)
+        let (merged, managers) = try ServerSideApply.apply(
+            object,
+            to: existing?.object,
+            managers: existing?.managers ?? [:],
+            manager: options.fieldManager,
+            force: options.force
+        )
+        var operations = existing?.operations ?? [:]
+        operations = operations.filter { managers[$0.key] != nil }
+        operations[options.fieldManager] = "Apply"
+        return try write(merged, id: id, existing: existing, managers: managers, operations: operations, now: now)
+    }
+
+    /// Creates an object as a controller or a person would with `create`: it must not exist.
+    public mutating func create(_ object: Value, manager: String, now: Double) throws(ClusterError) -> Value {
+        let id = try identity(of: object)
+        if stored(id) != nil {
+            throw ClusterError(.alreadyExists, "\(Self.resourceName(id)) \"\(id.name)\" already exists")
+        }
+        let managers = [manager: FieldSet(of: ServerSideApply.ownable(object))]
+        return try write(object, id: id, existing: nil, managers: managers, operations: [manager: "Update"], now: now)
+    }
+
+    /// Replaces an object (`update`): a stale `metadata.resourceVersion` is a conflict; the
+    /// manager takes the fields it changed. The status is kept: it changes through `updateStatus`.
+    public mutating func update(_ object: Value, manager: String, now: Double) throws(ClusterError) -> Value {
+        let id = try identity(of: object)
+        guard let existing = stored(id) else { throw Self.notFound(id) }
+        try checkResourceVersion(object, against: existing.object, id: id)
+        var replacement = object
+        replacement.set(existing.object["status"] ?? .null, at: ["status"])
+        if replacement["status"]?.isNull == true { replacement.remove(at: ["status"]) }
+        let managers = ServerSideApply.update(from: existing.object, to: replacement, managers: existing.managers, manager: manager)
+        var operations = existing.operations.filter { managers[$0.key] != nil }
+        if managers[manager] != nil, operations[manager] == nil { operations[manager] = "Update" }
+        return try write(replacement, id: id, existing: existing, managers: managers, operations: operations, now: now)
+    }
+
+    /// Replaces an object's status (the `/status` subresource): no generation change.
+    public mutating func updateStatus(_ id: ResourceID, status: Value, now: Double) throws(ClusterError) -> Value {
+        guard var existing = stored(id) else { throw Self.notFound(id) }
+        if existing.object["status"] == status { return existing.object }
+        existing.object.set(status, at: ["status"])
+        resourceVersion += 1
+        existing.object.set(.string(String(resourceVersion)), at: ["metadata", "resourceVersion"])
+        commit(existing, id: id, event: .modified)
+        return existing.object
+    }
+
+    /// Deletes an object and, as `propagation` says, what it owns; a Namespace takes its contents
+    /// with it. Returns what was deleted, dependents first.
+    @discardableResult
+    public mutating func delete(_ id: ResourceID, propagation: DeletionPropagation, dryRun: Bool = false) throws(ClusterError) -> [ResourceID] {
+        if dryRun {
+            var scratch = self
+            return try scratch.delete(id, propagation: propagation)
+        }
+        guard let target = stored(id) else { throw Self.notFound(id) }
+        var doomed: [ResourceID] = []
+        var orphans: [ResourceID] = []
+        if id.groupKind == GroupKind(group: "", kind: "Namespace") {
+            for (kind, byKey) in objects {
+                for key in byKey.keys where key.namespace == id.name {
+                    doomed.append(ResourceID(group: kind.group, version: "", kind: kind.kind, namespace: key.namespace, name: key.name))
+                }
+            }
+        }
+        if propagation == .orphan {
+            orphans = Array(dependents[target.uid] ?? [])
+        } else {
+            collectDependents(of: target.uid, into: &doomed)
+        }
+        doomed.append(id)
+
+        for dependent in orphans {
+            guard var stored = stored(dependent) else { continue }
+            let references = stored.object[path: ["metadata", "ownerReferences"]]?.sequenceValue ?? []
+            let kept = references.filter { $0["uid"]?.stringValue != target.uid }
+            if kept.isEmpty {
+                stored.object.remove(at: ["metadata", "ownerReferences"])
+            } else {
+                stored.object.set(.sequence(kept), at: ["metadata", "ownerReferences"])
+            }
+            resourceVersion += 1
+            stored.object.set(.string(String(resourceVersion)), at: ["metadata", "resourceVersion"])
+            commit(stored, id: dependent, event: .modified)
+        }
+        var deleted: [ResourceID] = []
+        var seen = Set<ResourceID>()
+        for victim in doomed where seen.insert(victim).inserted {
+            guard let stored = stored(victim) else { continue }
+            let victimKey = key(for: victim)
+            objects[victim.groupKind]?[victimKey] = nil
+            unindex(stored.object, id: victim)
+            resourceVersion += 1
+            var gone = stored.object
+            gone.set(.string(String(resourceVersion)), at: ["metadata", "resourceVersion"])
+            record(ClusterWatchEvent(kind: .deleted, object: gone, resourceVersion: resourceVersion))
+            changed[victim] = .some(nil)
+            deleted.append(ResourceID(object: stored.object) ?? victim)
+        }
+        return deleted
+    }
+
+    /// The objects written or deleted since the last call (nil for deleted), for persistence.
+    public mutating func takeChanges() -> [ResourceID: StoredObject?] {
+        defer { changed.removeAll(keepingCapacity: true) }
+        return changed
+    }
+
+    /// Changes after `resourceVersion`, in order; `expired` when they are no longer kept.
+    public func events(since resourceVersion: Int) throws(ClusterError) -> ArraySlice<ClusterWatchEvent> {
+        if resourceVersion >= self.resourceVersion { return [] }
+        if let first = log.first, first.resourceVersion > resourceVersion + 1 {
+            throw ClusterError(.expired, "too old resource version: \(resourceVersion) (\(first.resourceVersion - 1))")
+        }
+        if log.isEmpty { return [] }
+        let start = log.partitioningIndex { $0.resourceVersion > resourceVersion }
+        return log[start...]
+    }
+
+    /// Restores a stored object as it was persisted (used when loading from disk).
+    mutating func restore(_ stored: StoredObject) {
+        guard let id = ResourceID(object: stored.object) else { return }
+        if id.groupKind == GroupKind(group: "apiextensions.k8s.io", kind: "CustomResourceDefinition") {
+            scopes.register(crd: stored.object)
+        }
+        let storedKey = key(for: id)
+        objects[id.groupKind, default: [:]][storedKey] = stored
+        index(stored.object, id: id)
+        let version = Int(stored.object[path: ["metadata", "resourceVersion"]]?.stringValue ?? "0") ?? 0
+        resourceVersion = max(resourceVersion, version)
+    }
+
+    // MARK: - Internals
+
+    private func key(for id: ResourceID) -> Key {
+        Key(namespace: scopes.isClusterScoped(id.groupKind) ? "" : id.namespace ?? "default", name: id.name)
+    }
+
+    /// The object's id, with the namespace the scope of its kind calls for.
+    private func identity(of object: Value) throws(ClusterError) -> ResourceID {
+        guard var id = ResourceID(object: object) else {
+            throw ClusterError(.invalid, "an object needs apiVersion, kind and metadata.name")
+        }
+        if scopes.isClusterScoped(id.groupKind) {
+            id.namespace = nil
+        } else if id.namespace == nil {
+            id.namespace = "default"
+        }
+        return id
+    }
+
+    private func checkResourceVersion(_ object: Value, against live: Value, id: ResourceID) throws(ClusterError) {
+        guard let sent = object[path: ["metadata", "resourceVersion"]]?.stringValue, !sent.isEmpty else { return }
+        if sent != live[path: ["metadata", "resourceVersion"]]?.stringValue {
+            throw ClusterError(
+                .conflict,
+                "Operation cannot be fulfilled on \(Self.resourceName(id)) \"\(id.name)\": the object has been modified; please apply your changes to the latest version and try again"
+            )
+        }
+    }
+
+    /// Validates, defaults and stamps `object`, then stores it.
+    private mutating func write(
+        _ object: Value,
+        id: ResourceID,
+        existing: StoredObject?,
+        managers: ServerSideApply.Managers,
+        operations: [String: String],
+        now: Double
+    ) throws(ClusterError) -> Value {
+        var object = Defaults.apply(to: object)
+        if let namespace = id.namespace {
+            object.set(.string(namespace), at: ["metadata", "namespace"])
+            let namespaceID = ResourceID(group: "", version: "v1", kind: "Namespace", namespace: nil, name: namespace)
+            guard stored(namespaceID) != nil else {
+                throw ClusterError(.notFound, "namespaces \"\(namespace)\" not found")
+            }
+        } else {
+            object.remove(at: ["metadata", "namespace"])
+        }
+        try ObjectValidation.validate(object, id: id, previous: existing?.object)
+
+        if let previous = existing?.object {
+            for field in ["uid", "creationTimestamp"] {
+                object.set(previous[path: ["metadata", field]] ?? .null, at: ["metadata", field])
+            }
+            if let clusterIP = previous[path: ["spec", "clusterIP"]], object[path: ["spec", "clusterIP"]] == nil {
+                object.set(clusterIP, at: ["spec", "clusterIP"])
+            }
+            if object["spec"] != nil {
+                let generation = previous[path: ["metadata", "generation"]]?.intValue ?? 1
+                object.set(.int(previous["spec"] == object["spec"] ? generation : generation + 1), at: ["metadata", "generation"])
+            }
+        } else {
+            object.set(.string(Self.newUID()), at: ["metadata", "uid"])
+            object.set(.string(Timestamp.rfc3339(now)), at: ["metadata", "creationTimestamp"])
+            if object["spec"] != nil { object.set(1, at: ["metadata", "generation"]) }
+            if id.groupKind == GroupKind(group: "", kind: "Service"), object[path: ["spec", "type"]]?.stringValue != "ExternalName",
+                object[path: ["spec", "clusterIP"]] == nil
+            {
+                object.set(.string("10.96.\(nextServiceIP / 250).\(nextServiceIP % 250 + 1)"), at: ["spec", "clusterIP"])
+                nextServiceIP += 1
+            }
+        }
+        if existing?.object == object, existing?.managers == managers {
+            return object
+        }
+        resourceVersion += 1
+        object.set(.string(String(resourceVersion)), at: ["metadata", "resourceVersion"])
+        object.set(Self.managedFields(managers, operations: operations, apiVersion: id.apiVersion, now: now), at: ["metadata", "managedFields"])
+        if id.groupKind == GroupKind(group: "apiextensions.k8s.io", kind: "CustomResourceDefinition") {
+            scopes.register(crd: object)
+        }
+        if let previous = existing?.object { unindex(previous, id: id) }
+        let stored = StoredObject(object: object, managers: managers, operations: operations)
+        let storedKey = key(for: id)
+        objects[id.groupKind, default: [:]][storedKey] = stored
+        index(object, id: id)
+        record(ClusterWatchEvent(kind: existing == nil ? .added : .modified, object: object, resourceVersion: resourceVersion))
+        changed[id] = stored
+        return object
+    }
+
+    private mutating func commit(_ stored: StoredObject, id: ResourceID, event: ClusterWatchEvent.Kind) {
+        let storedKey = key(for: id)
+        objects[id.groupKind, default: [:]][storedKey] = stored
+        record(ClusterWatchEvent(kind: event, object: stored.object, resourceVersion: resourceVersion))
+        changed[id] = stored
+    }
+
+    private mutating func record(_ event: ClusterWatchEvent) {
+        log.append(event)
+        if log.count > logLimit + logLimit / 4 {
+            log.removeFirst(log.count - logLimit)
+        }
+    }
+
+    private mutating func index(_ object: Value, id: ResourceID) {
+        for reference in object[path: ["metadata", "ownerReferences"]]?.sequenceValue ?? [] {
+            if let uid = reference["uid"]?.stringValue { dependents[uid, default: []].insert(id) }
+        }
+    }
+
+    private mutating func unindex(_ object: Value, id: ResourceID) {
+        for reference in object[path: ["metadata", "ownerReferences"]]?.sequenceValue ?? [] {
+            if let uid = reference["uid"]?.stringValue { dependents[uid]?.remove(id) }
+        }
+    }
+
+    /// Dependents before their owners, depth first.
+    private func collectDependents(of uid: String, into out: inout [ResourceID]) {
+        for dependent in (dependents[uid] ?? []).sorted() {
+            if let stored = stored(dependent) { collectDependents(of: stored.uid, into: &out) }
+            out.append(dependent)
+        }
+    }
+
+    static func labels(of object: Value) -> [String: String] {
+        var labels: [String: String] = [:]
+        for entry in object[path: ["metadata", "labels"]]?.mappingValue?.entries ?? [] {
+            if let value = entry.value.stringValue { labels[entry.key] = value }
+        }
+        return labels
+    }
+
+    static func managedFields(_ managers: ServerSideApply.Managers, operations: [String: String], apiVersion: String, now: Double) -> Value {
+        .sequence(managers.keys.sorted().map { name in
+            [
+                "manager": .string(name),
+                "operation": .string(operations[name] ?? "Update"),
+                "apiVersion": .string(apiVersion),
+                "time": .string(Timestamp.rfc3339(now)),
+                "fieldsType": "FieldsV1",
+                "fieldsV1": managers[name]!.fieldsV1,
+            ]
+        })
+    }
+
+    /// `deployments.apps`, `services`: how the API server names a resource in messages.
+    public static func resourceName(_ id: ResourceID) -> String {
+        let lower = id.kind.lowercased()
+        let plural: String
+        if lower.hasSuffix("y"), !lower.hasSuffix("ey") {
+            plural = lower.dropLast() + "ies"
+        } else if lower.hasSuffix("s") || lower.hasSuffix("x") {
+            plural = lower + "es"
+        } else {
+            plural = lower + "s"
+        }
+        return id.group.isEmpty ? plural : "\(plural).\(id.group)"
+    }
+
+    static func notFound(_ id: ResourceID) -> ClusterError {
+        ClusterError(.notFound, "\(resourceName(id)) \"\(id.name)\" not found")
+    }
+
+    /// A random version-4 UUID.
+    static func newUID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        bytes[6] = bytes[6] & 0x0F | 0x40
+        bytes[8] = bytes[8] & 0x3F | 0x80
+        let hex = bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }
+        return [hex[0..<4], hex[4..<6], hex[6..<8], hex[8..<10], hex[10..<16]].map { $0.joined() }.joined(separator: "-")
+    }
+}
+
+extension Array {
+    /// The first index whose element satisfies `predicate`, for a predicate false then true.
+    func partitioningIndex(where predicate: (Element) -> Bool) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if predicate(self[mid]) { high = mid } else { low = mid + 1 }
+        }
+        return low
+    }
+}
