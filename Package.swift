@@ -21,7 +21,8 @@ let package = Package(
         .library(name: "WindlassCluster", targets: ["WindlassCluster"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
@@ -57,7 +58,7 @@ let package = Package(
         ),
         .target(
             name: "WindlassCore",
-            dependencies: ["WindlassCluster", "WindlassManifest"],
+            dependencies: ["WindlassCluster", "WindlassManifest", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -77,7 +78,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WindlassCoreTests",
-            dependencies: ["WindlassCore", "WindlassCluster", "WindlassManifest"],
+            dependencies: ["WindlassCore", "WindlassCluster", "WindlassManifest", "WindlassTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -208,6 +208,22 @@ public struct ObjectStore: Sendable {
         return log[start...]
     }
 
+    /// A store holding objects loaded from disk.
+    public init(restoring stored: [StoredObject]) {
+        for object in stored where object.object["kind"]?.stringValue == "CustomResourceDefinition" {
+            restore(object)
+        }
+        for object in stored where object.object["kind"]?.stringValue != "CustomResourceDefinition" {
+            restore(object)
+        }
+        changed.removeAll()
+    }
+
+    /// Moves the resourceVersion forward (to what was saved, past objects since deleted).
+    public mutating func advanceResourceVersion(to version: Int) {
+        resourceVersion = max(resourceVersion, version)
+    }
+
     /// Restores a stored object as it was persisted (used when loading from disk).
     mutating func restore(_ stored: StoredObject) {
         guard let id = ResourceID(object: stored.object) else { return }
@@ -219,6 +235,13 @@ public struct ObjectStore: Sendable {
         index(stored.object, id: id)
         let version = Int(stored.object[path: ["metadata", "resourceVersion"]]?.stringValue ?? "0") ?? 0
         resourceVersion = max(resourceVersion, version)
+        // Cluster IPs already handed out stay taken.
+        if id.groupKind == GroupKind(group: "", kind: "Service"),
+            let ip = stored.object[path: ["spec", "clusterIP"]]?.stringValue, ip.hasPrefix("10.96.")
+        {
+            let octets = ip.split(separator: ".").compactMap { Int($0) }
+            if octets.count == 4 { nextServiceIP = max(nextServiceIP, octets[2] * 250 + octets[3]) }
+        }
     }
 
     // MARK: - Internals

@@ -1,0 +1,164 @@
+public import WindlassCluster
+public import WindlassManifest
+
+/// The embedded cluster: a ``ClusterBackend`` over an ``ObjectStore`` kept in SQLite under the
+/// state directory. Every write is durable before it returns, watchers see every change in
+/// order, and one process at a time owns the directory.
+public actor EmbeddedCluster: ClusterBackend {
+    public nonisolated let stateDirectory: String
+    public nonisolated let clock: any ClusterClock
+    private var store: ObjectStore
+    private let database: StateDatabase
+    private let lock: StateLock
+    private var watchers: [Int: Watcher] = [:]
+    private var nextWatcher = 0
+    private var notifiedVersion: Int
+    private var recordedEvents: [ClusterEvent] = []
+
+    private struct Watcher {
+        var kind: GroupKind?
+        var namespace: String?
+        var continuation: AsyncStream<ClusterWatchEvent>.Continuation
+    }
+
+    /// Opens (or creates) the cluster in `stateDirectory`, taking its lock.
+    public init(stateDirectory: String, clock: any ClusterClock = SystemClock()) throws(ClusterError) {
+        self.stateDirectory = stateDirectory
+        self.clock = clock
+        lock = try StateLock(directory: stateDirectory)
+        database = try StateDatabase(path: stateDirectory + "/cluster.sqlite")
+        store = try Self.load(database, now: clock.now())
+        notifiedVersion = store.resourceVersion
+    }
+
+    private static func load(_ database: StateDatabase, now: Double) throws(ClusterError) -> ObjectStore {
+        let objects = try database.load()
+        if objects.isEmpty {
+            var fresh = ObjectStore(now: now)
+            try database.save(fresh.takeChanges(), settings: ["resourceVersion": String(fresh.resourceVersion)])
+            return fresh
+        }
+        var store = ObjectStore(restoring: objects)
+        if let saved = try database.setting("resourceVersion").flatMap(Int.init) {
+            store.advanceResourceVersion(to: saved)
+        }
+        return store
+    }
+
+    // MARK: - ClusterBackend
+
+    public func list(_ kind: GroupKind, namespace: String?, selector: LabelSelector) async throws(ClusterError) -> ObjectList {
+        ObjectList(items: store.list(kind, namespace: namespace, selector: selector), resourceVersion: store.resourceVersion)
+    }
+
+    public func get(_ id: ResourceID) async throws(ClusterError) -> Value {
+        try store.get(id)
+    }
+
+    public func apply(_ object: Value, options: ApplyOptions) async throws(ClusterError) -> Value {
+        let result = try store.apply(object, options: options, now: clock.now())
+        if !options.dryRun { try persist() }
+        return result
+    }
+
+    public func delete(_ id: ResourceID, propagation: DeletionPropagation, dryRun: Bool) async throws(ClusterError) {
+        try store.delete(id, propagation: propagation, dryRun: dryRun)
+        if !dryRun { try persist() }
+    }
+
+    public func watch(_ kind: GroupKind?, namespace: String?, since resourceVersion: Int) async throws(ClusterError)
+        -> AsyncStream<ClusterWatchEvent>
+    {
+        let backlog = try store.events(since: resourceVersion)
+        let (stream, continuation) = AsyncStream.makeStream(of: ClusterWatchEvent.self)
+        let watcher = Watcher(kind: kind, namespace: namespace, continuation: continuation)
+        for event in backlog where Self.matches(event, watcher) {
+            continuation.yield(event)
+        }
+        let id = nextWatcher
+        nextWatcher += 1
+        watchers[id] = watcher
+        continuation.onTermination = { [weak self] _ in
+            Task { await self?.removeWatcher(id) }
+        }
+        return stream
+    }
+
+    public func events(for id: ResourceID?) async throws(ClusterError) -> [ClusterEvent] {
+        guard let id else { return recordedEvents }
+        return recordedEvents.filter { $0.object == id }
+    }
+
+    // MARK: - Writes for controllers and the CLI
+
+    /// Creates an object (`create`), owned by `manager`.
+    public func create(_ object: Value, manager: String) throws(ClusterError) -> Value {
+        let result = try store.create(object, manager: manager, now: clock.now())
+        try persist()
+        return result
+    }
+
+    /// Replaces an object (`update`), with optimistic concurrency on `metadata.resourceVersion`.
+    public func update(_ object: Value, manager: String) throws(ClusterError) -> Value {
+        let result = try store.update(object, manager: manager, now: clock.now())
+        try persist()
+        return result
+    }
+
+    /// Replaces an object's status.
+    public func updateStatus(_ id: ResourceID, status: Value) throws(ClusterError) -> Value {
+        let result = try store.updateStatus(id, status: status, now: clock.now())
+        try persist()
+        return result
+    }
+
+    /// Records a Kubernetes-style event, folding repeats into a count as the API server does.
+    public func record(_ kind: ClusterEvent.Kind, _ reason: String, _ message: String, about object: ResourceID) {
+        let now = clock.now()
+        if let index = recordedEvents.lastIndex(where: { $0.object == object && $0.reason == reason && $0.message == message }) {
+            recordedEvents[index].count += 1
+            recordedEvents[index].lastTime = now
+            return
+        }
+        recordedEvents.append(ClusterEvent(object: object, kind: kind, reason: reason, message: message, firstTime: now, lastTime: now))
+        if recordedEvents.count > 10_000 { recordedEvents.removeFirst(recordedEvents.count - 10_000) }
+    }
+
+    public var resourceVersion: Int { store.resourceVersion }
+
+    // MARK: - Internals
+
+    /// Makes the store's changes durable, then tells watchers. If the database refuses the write,
+    /// the in-memory store is reloaded from it, so nothing half-written is visible.
+    private func persist() throws(ClusterError) {
+        let changes = store.takeChanges()
+        do {
+            try database.save(changes, settings: ["resourceVersion": String(store.resourceVersion)])
+        } catch {
+            if let reloaded = try? Self.load(database, now: clock.now()) { store = reloaded }
+            throw error
+        }
+        guard !watchers.isEmpty else {
+            notifiedVersion = store.resourceVersion
+            return
+        }
+        let fresh = (try? store.events(since: notifiedVersion)) ?? []
+        for event in fresh {
+            for watcher in watchers.values where Self.matches(event, watcher) {
+                watcher.continuation.yield(event)
+            }
+        }
+        notifiedVersion = store.resourceVersion
+    }
+
+    private func removeWatcher(_ id: Int) {
+        watchers[id] = nil
+    }
+
+    private static func matches(_ event: ClusterWatchEvent, _ watcher: Watcher) -> Bool {
+        guard let id = ResourceID(object: event.object) else { return false }
+        if let kind = watcher.kind, id.groupKind != kind { return false }
+        if let namespace = watcher.namespace, id.namespace != namespace { return false }
+        return true
+    }
+}

@@ -1,0 +1,143 @@
+import GRDB
+public import WindlassCluster
+public import WindlassManifest
+
+/// The embedded cluster's objects in SQLite (`<state>/cluster.sqlite`, WAL, synchronous=FULL):
+/// a write is acknowledged only once its transaction is durable, so it survives kill -9.
+public final class StateDatabase: Sendable {
+    public let path: String
+    private let queue: DatabaseQueue
+
+    public init(path: String) throws(ClusterError) {
+        self.path = path
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+            }
+            try Self.migrator.migrate(queue)
+        } catch {
+            throw Self.failure(error, path: path, doing: "open")
+        }
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "object") { t in
+                t.column("kind", .text).notNull()
+                t.column("namespace", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("body", .text).notNull()
+                t.column("managers", .text).notNull()
+                t.primaryKey(["kind", "namespace", "name"])
+            }
+            try db.create(table: "setting") { t in
+                t.primaryKey("key", .text)
+                t.column("value", .text).notNull()
+            }
+        }
+        return migrator
+    }
+
+    /// Writes the changed objects (nil = deleted) and the settings in one transaction.
+    public func save(_ changes: [ResourceID: StoredObject?], settings: [String: String] = [:]) throws(ClusterError) {
+        guard !changes.isEmpty || !settings.isEmpty else { return }
+        do {
+            try queue.write { db in
+                for (id, stored) in changes {
+                    let kind = id.groupKind.description
+                    let namespace = id.namespace ?? ""
+                    if let stored {
+                        try db.execute(
+                            sql: "INSERT OR REPLACE INTO object (kind, namespace, name, body, managers) VALUES (?, ?, ?, ?, ?)",
+                            arguments: [kind, namespace, id.name, JSONWriter().write(stored.object), Self.encode(stored)]
+                        )
+                    } else {
+                        try db.execute(
+                            sql: "DELETE FROM object WHERE kind = ? AND namespace = ? AND name = ?",
+                            arguments: [kind, namespace, id.name]
+                        )
+                    }
+                }
+                for (key, value) in settings {
+                    try db.execute(sql: "INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)", arguments: [key, value])
+                }
+            }
+        } catch {
+            throw Self.failure(error, path: path, doing: "write")
+        }
+    }
+
+    /// Every stored object.
+    public func load() throws(ClusterError) -> [StoredObject] {
+        do {
+            let rows = try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT body, managers FROM object ORDER BY kind, namespace, name")
+            }
+            var out: [StoredObject] = []
+            out.reserveCapacity(rows.count)
+            for row in rows {
+                let body: String = row["body"]
+                let managers: String = row["managers"]
+                guard let object = try YAMLReader.read(body).first?.root,
+                    let ownership = try YAMLReader.read(managers).first?.root
+                else { continue }
+                out.append(Self.decode(object: object, managers: ownership))
+            }
+            return out
+        } catch let error as YAMLError {
+            throw ClusterError(.internalError, "the state database \(path) holds an unreadable object (\(error.message)); move it aside to start afresh")
+        } catch {
+            throw Self.failure(error, path: path, doing: "read")
+        }
+    }
+
+    public func setting(_ key: String) throws(ClusterError) -> String? {
+        do {
+            return try queue.read { db in
+                try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key])
+            }
+        } catch {
+            throw Self.failure(error, path: path, doing: "read")
+        }
+    }
+
+    /// `{"windlass": {"operation": "Apply", "fields": {fieldsV1}}}`.
+    static func encode(_ stored: StoredObject) -> String {
+        var root = Mapping()
+        for (name, fields) in stored.managers.sorted(by: { $0.key < $1.key }) {
+            root[name] = ["operation": .string(stored.operations[name] ?? "Update"), "fields": fields.fieldsV1]
+        }
+        return JSONWriter().write(.mapping(root))
+    }
+
+    static func decode(object: Value, managers: Value) -> StoredObject {
+        var sets: ServerSideApply.Managers = [:]
+        var operations: [String: String] = [:]
+        for entry in managers.mappingValue?.entries ?? [] {
+            sets[entry.key] = FieldSet(fieldsV1: entry.value["fields"] ?? .null)
+            operations[entry.key] = entry.value["operation"]?.stringValue ?? "Update"
+        }
+        return StoredObject(object: object, managers: sets, operations: operations)
+    }
+
+    static func failure(_ error: any Error, path: String, doing operation: String) -> ClusterError {
+        if let database = error as? DatabaseError {
+            let detail = database.message ?? "\(database.resultCode)"
+            switch database.resultCode {
+            case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+                return ClusterError(.internalError, "the state database \(path) is corrupt (\(detail)); move it aside to start afresh")
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                return ClusterError(.unavailable, "the state database \(path) is locked by another process")
+            default:
+                return ClusterError(.internalError, "cannot \(operation) the state database \(path): \(detail)")
+            }
+        }
+        return ClusterError(.internalError, "cannot \(operation) the state database \(path): \(error)")
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+import WindlassCluster
+import WindlassCore
+import WindlassManifest
+import WindlassTesting
+
+@Suite("The embedded cluster, durable in SQLite")
+struct EmbeddedClusterTests {
+    @Test("objects and the resourceVersion survive closing and reopening")
+    func reopen() async throws {
+        let state = try TemporaryDirectory()
+        var cluster: EmbeddedCluster? = try EmbeddedCluster(stateDirectory: state.path, clock: ManualClock())
+        _ = try await cluster!.apply(namespace("shop"), options: windlass)
+        let applied = try await cluster!.apply(deployment(), options: windlass)
+        _ = try await cluster!.apply(object("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: gone, namespace: shop}"), options: windlass)
+        try await cluster!.delete(id("ConfigMap", "gone", group: ""), propagation: .background, dryRun: false)
+        let version = await cluster!.resourceVersion
+        cluster = nil
+
+        let reopened = try EmbeddedCluster(stateDirectory: state.path, clock: ManualClock())
+        #expect(try await reopened.get(id("Deployment", "web")) == applied)
+        #expect(await reopened.resourceVersion == version)
+        await #expect(throws: ClusterError.self) { try await reopened.get(id("ConfigMap", "gone", group: "")) }
+        // Managers survived too: the autoscaler's field still conflicts after the restart.
+        var scaled = applied
+        scaled.set(7, at: ["spec", "replicas"])
+        _ = try await reopened.update(scaled, manager: "autoscaler")
+        let next = try await reopened.apply(deployment(replicas: 7), options: windlass)
+        #expect(Int(next[path: ["metadata", "resourceVersion"]]?.stringValue ?? "") ?? 0 > version)
+        let original = try deployment(replicas: 3)
+        do {
+            _ = try await reopened.apply(original, options: windlass)
+            Issue.record("expected a conflict")
+        } catch {
+            #expect(error.code == .conflict)
+        }
+    }
+
+    @Test("a second owner of the state directory is refused, naming the owner's pid")
+    func lock() async throws {
+        let state = try TemporaryDirectory()
+        let first = try EmbeddedCluster(stateDirectory: state.path)
+        do {
+            _ = try EmbeddedCluster(stateDirectory: state.path)
+            Issue.record("expected the directory to be locked")
+        } catch {
+            #expect(error.code == .unavailable)
+            #expect(error.message == "the state directory \(state.path) is in use by process \(getpid()); stop it, or use another --state-dir")
+        }
+        _ = first
+    }
+
+    @Test("a corrupt state database is a clear error")
+    func corrupt() throws {
+        let state = try TemporaryDirectory()
+        try state.write("cluster.sqlite", String(repeating: "not a database ", count: 400))
+        do {
+            _ = try EmbeddedCluster(stateDirectory: state.path)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.message.contains("state database \(state.path)/cluster.sqlite is corrupt"), "\(error.message)")
+        }
+    }
+
+    @Test("watches see every change in order, filtered by kind and namespace, from a resourceVersion")
+    func watches() async throws {
+        let state = try TemporaryDirectory()
+        let cluster = try EmbeddedCluster(stateDirectory: state.path, clock: ManualClock())
+        _ = try await cluster.apply(namespace("shop"), options: windlass)
+        let start = await cluster.resourceVersion
+        _ = try await cluster.apply(deployment("early"), options: windlass)
+        let stream = try await cluster.watch(GroupKind(group: "apps", kind: "Deployment"), namespace: "shop", since: start)
+        _ = try await cluster.apply(object("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}"), options: windlass)
+        _ = try await cluster.apply(deployment("late"), options: windlass)
+        _ = try await cluster.apply(deployment("late", replicas: 1), options: windlass)
+        try await cluster.delete(id("Deployment", "early"), propagation: .background, dryRun: false)
+        var seen: [(ClusterWatchEvent.Kind, String)] = []
+        for await event in stream {
+            seen.append((event.kind, event.object[path: ["metadata", "name"]]?.stringValue ?? ""))
+            if seen.count == 4 { break }
+        }
+        #expect(seen.map(\.0) == [.added, .added, .modified, .deleted])
+        #expect(seen.map(\.1) == ["early", "late", "late", "early"])
+    }
+}
