@@ -65,18 +65,24 @@ public enum ServerSideApply {
 
         // Fields this manager applied before and no longer does, unless someone else owns them.
         let previous = managers[manager] ?? FieldSet()
-        let dropped = previous.paths.subtracting(owned.paths).sorted { $0.count > $1.count }
+        // Whole list items first (a removed item takes its fields with it, and its key fields must
+        // still be there to find it), then the deepest fields first.
+        let dropped = previous.paths.subtracting(owned.paths).sorted { a, b in
+            let aItem = a.last == .itself
+            let bItem = b.last == .itself
+            if aItem != bItem { return aItem }
+            if a.count != b.count { return a.count > b.count }
+            return a.lexicographicallyPrecedes(b)
+        }
+        let others = managers.filter { $0.key != manager }.values
+        var removedItems: [FieldPath] = []
         for path in dropped {
-            let others = managers.filter { $0.key != manager }.values
-            let stillOwned = others.contains { fields in
-                fields.paths.contains { $0.starts(with: path.last == .itself ? Array(path.dropLast()) : path) }
-            }
+            let target = path.last == .itself ? Array(path.dropLast()) : path
+            if removedItems.contains(where: { target.starts(with: $0) }) { continue }
+            let stillOwned = others.contains { fields in fields.paths.contains { $0.starts(with: target) } }
             if stillOwned { continue }
-            if path.last == .itself {
-                result.removeValue(at: Array(path.dropLast()))
-            } else {
-                result.removeValue(at: path)
-            }
+            result.removeValue(at: target)
+            if path.last == .itself { removedItems.append(target) }
         }
         managers[manager] = owned
         return (result, managers.filter { !$0.value.isEmpty })
