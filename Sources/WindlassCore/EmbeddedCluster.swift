@@ -126,6 +126,51 @@ public actor EmbeddedCluster: ClusterBackend {
 
     public var resourceVersion: Int { store.resourceVersion }
 
+    /// Runs the controllers until nothing is left to do now, and makes the result durable.
+    /// Returns when timed work (a pod's start delay, a progress deadline) is next due.
+    @discardableResult
+    public func reconcile() throws(ClusterError) -> Double? {
+        var context = ControllerContext(store: ObjectStore(empty: ()), now: clock.now())
+        // Moved, not copied: the controllers change the one store in place.
+        swap(&context.store, &store)
+        var failure: ClusterError? = nil
+        do {
+            _ = try Reconciler.runUntilQuiescent(&context)
+        } catch {
+            failure = error
+        }
+        swap(&context.store, &store)
+        for (kind, reason, message, id) in context.events {
+            record(kind, reason, message, about: id)
+        }
+        try persist()
+        if let failure { throw failure }
+        return context.nextWakeup
+    }
+
+    /// Creates the node pool (`windlass cluster init`): `count` nodes of `cpu` and `memory`.
+    public func createNodes(count: Int, cpu: String, memory: String) throws(ClusterError) {
+        let now = clock.now()
+        for index in 1...max(1, count) {
+            let name = "node-\(index)"
+            let node: Value = [
+                "apiVersion": "v1", "kind": "Node",
+                "metadata": ["name": .string(name), "labels": ["kubernetes.io/hostname": .string(name), "kubernetes.io/os": "linux"]],
+                "spec": [:],
+            ]
+            _ = try store.create(node, manager: "windlass-core", now: now)
+            let id = ResourceID(group: "", version: "v1", kind: "Node", namespace: nil, name: name)
+            let resources: Value = ["cpu": .string(cpu), "memory": .string(memory), "pods": "110"]
+            let status: Value = [
+                "capacity": resources, "allocatable": resources,
+                "conditions": [["type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status",
+                                "lastHeartbeatTime": .string(Timestamp.rfc3339(now)), "lastTransitionTime": .string(Timestamp.rfc3339(now))]],
+            ]
+            _ = try store.updateStatus(id, status: status, now: now)
+        }
+        try persist()
+    }
+
     // MARK: - Internals
 
     /// Makes the store's changes durable, then tells watchers. If the database refuses the write,

@@ -36,6 +36,9 @@ public struct ObjectStore: Sendable {
     private var changed: [ResourceID: StoredObject?] = [:]
     private var nextServiceIP = 1
 
+    /// A store with nothing in it, not even namespaces.
+    init(empty: Void) {}
+
     /// A store with the namespaces every cluster starts with.
     public init(now: Double) {
         for name in ["default", "kube-system", "kube-public"] {
@@ -70,6 +73,11 @@ public struct ObjectStore: Sendable {
         }
         out.sort { ($0.0.namespace, $0.0.name) < ($1.0.namespace, $1.0.name) }
         return out.map(\.1)
+    }
+
+    /// The objects whose ownerReferences name `uid`.
+    public func dependents(of uid: String) -> [ResourceID] {
+        (dependents[uid] ?? []).sorted()
     }
 
     /// Every kind stored.
@@ -367,6 +375,14 @@ public struct ObjectStore: Sendable {
             if let stored = stored(dependent) { collectDependents(of: stored.uid, into: &out) }
             out.append(dependent)
         }
+    }
+
+    static func annotations(of object: Value) -> [String: String] {
+        var annotations: [String: String] = [:]
+        for entry in object[path: ["metadata", "annotations"]]?.mappingValue?.entries ?? [] {
+            if let value = entry.value.stringValue { annotations[entry.key] = value }
+        }
+        return annotations
     }
 
     static func labels(of object: Value) -> [String: String] {

@@ -1,0 +1,83 @@
+import WindlassCluster
+import WindlassManifest
+
+/// Keeps `spec.replicas` pods of each ReplicaSet: creates the missing from the template,
+/// deletes the surplus (unscheduled first, then not ready, then the newest), and reports
+/// replicas, ready and available counts.
+struct ReplicaSetController: Controller {
+    static let kind = GroupKind(group: "apps", kind: "ReplicaSet")
+
+    func sync(_ context: inout ControllerContext) throws(ClusterError) -> Bool {
+        var changed = false
+        for replicaSet in context.store.list(Self.kind, namespace: nil) {
+            let id = ObjectBuilder.id(replicaSet)
+            let desired = ObjectBuilder.int(replicaSet, "spec", "replicas")
+            let pods = ObjectBuilder.owned(by: replicaSet, kind: "Pod", in: context.store).filter { !Kubelet.isTerminal($0) }
+            if pods.count < desired {
+                for _ in pods.count..<desired {
+                    let pod = Self.pod(from: replicaSet)
+                    let created = try context.store.create(pod, manager: "replicaset-controller", now: context.now)
+                    context.event(.normal, "SuccessfulCreate", "Created pod: \(created[path: ["metadata", "name"]]?.stringValue ?? "")", id)
+                }
+                changed = true
+                continue
+            }
+            if pods.count > desired {
+                let victims = pods.sorted(by: Self.deletionOrder).prefix(pods.count - desired)
+                for pod in victims {
+                    try context.store.delete(ObjectBuilder.id(pod), propagation: .background)
+                    context.event(.normal, "SuccessfulDelete", "Deleted pod: \(pod[path: ["metadata", "name"]]?.stringValue ?? "")", id)
+                }
+                changed = true
+                continue
+            }
+            let ready = pods.filter(Self.isReady).count
+            var status = replicaSet["status"] ?? [:]
+            status.set(.int(pods.count), at: ["replicas"])
+            status.set(.int(pods.count), at: ["fullyLabeledReplicas"])
+            status.set(.int(ready), at: ["readyReplicas"])
+            status.set(.int(ready), at: ["availableReplicas"])
+            status.set(replicaSet[path: ["metadata", "generation"]] ?? 1, at: ["observedGeneration"])
+            if status != replicaSet["status"] {
+                _ = try context.store.updateStatus(id, status: status, now: context.now)
+                changed = true
+            }
+        }
+        return changed
+    }
+
+    static func isReady(_ pod: Value) -> Bool {
+        pod[path: ["status", "conditions"]]?.sequenceValue?.contains {
+            $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True"
+        } ?? false
+    }
+
+    /// Unscheduled before scheduled, not ready before ready, newer before older.
+    static func deletionOrder(_ a: Value, _ b: Value) -> Bool {
+        let aScheduled = a[path: ["spec", "nodeName"]] != nil
+        let bScheduled = b[path: ["spec", "nodeName"]] != nil
+        if aScheduled != bScheduled { return !aScheduled }
+        if isReady(a) != isReady(b) { return !isReady(a) }
+        let aTime = a[path: ["metadata", "creationTimestamp"]]?.stringValue ?? ""
+        let bTime = b[path: ["metadata", "creationTimestamp"]]?.stringValue ?? ""
+        if aTime != bTime { return aTime > bTime }
+        return (a[path: ["metadata", "name"]]?.stringValue ?? "") > (b[path: ["metadata", "name"]]?.stringValue ?? "")
+    }
+
+    static func pod(from replicaSet: Value) -> Value {
+        let name = (replicaSet[path: ["metadata", "name"]]?.stringValue ?? "pod") + "-" + ObjectBuilder.suffix()
+        var metadata: Value = [
+            "name": .string(name),
+            "namespace": replicaSet[path: ["metadata", "namespace"]] ?? "default",
+            "ownerReferences": [ObjectBuilder.ownerReference(to: replicaSet)],
+        ]
+        if let labels = replicaSet[path: ["spec", "template", "metadata", "labels"]] { metadata.set(labels, at: ["labels"]) }
+        if let annotations = replicaSet[path: ["spec", "template", "metadata", "annotations"]] {
+            metadata.set(annotations, at: ["annotations"])
+        }
+        return [
+            "apiVersion": "v1", "kind": "Pod", "metadata": metadata,
+            "spec": replicaSet[path: ["spec", "template", "spec"]] ?? [:],
+        ]
+    }
+}

@@ -1,0 +1,142 @@
+import WindlassCluster
+import WindlassManifest
+
+/// Binds pending pods to nodes: resource requests against allocatable, nodeSelector, taints and
+/// tolerations, Ready and schedulable nodes; spreads by the least requested CPU. A pod that
+/// fits nowhere stays Pending with an Unschedulable condition and a FailedScheduling event.
+struct Scheduler: Controller {
+    static let podKind = GroupKind(group: "", kind: "Pod")
+    static let nodeKind = GroupKind(group: "", kind: "Node")
+
+    struct NodeState {
+        var node: Value
+        var name: String
+        var allocatableCPU: Quantity
+        var allocatableMemory: Quantity
+        var requestedCPU = Quantity.zero
+        var requestedMemory = Quantity.zero
+        var pods = 0
+
+        /// Least requested first; pods without requests count as Kubernetes' scoring counts
+        /// them (100m CPU), so they spread too.
+        var load: Double {
+            Double(requestedCPU.milli + Int64(pods) * 100) / Double(max(1, allocatableCPU.milli))
+        }
+    }
+
+    func sync(_ context: inout ControllerContext) throws(ClusterError) -> Bool {
+        let pods = context.store.list(Self.podKind, namespace: nil)
+        let pending = pods.filter { $0[path: ["spec", "nodeName"]] == nil && !Kubelet.isTerminal($0) }
+        guard !pending.isEmpty else { return false }
+        var nodes = Self.nodeStates(context.store, pods: pods)
+        var changed = false
+        for pod in pending {
+            let (cpu, memory) = Self.requests(of: pod)
+            var reasons: [String: Int] = [:]
+            var best: Int? = nil
+            for (index, node) in nodes.enumerated() {
+                if let reason = Self.reject(pod, on: node, cpu: cpu, memory: memory) {
+                    reasons[reason, default: 0] += 1
+                    continue
+                }
+                if let current = best {
+                    if (node.load, node.name) < (nodes[current].load, nodes[current].name) { best = index }
+                } else {
+                    best = index
+                }
+            }
+            let id = ObjectBuilder.id(pod)
+            if let best {
+                var bound = pod
+                bound.set(.string(nodes[best].name), at: ["spec", "nodeName"])
+                _ = try context.store.update(bound, manager: "kube-scheduler", now: context.now)
+                var status = pod["status"] ?? [:]
+                status.set("Pending", at: ["phase"])
+                status.set(.string(Timestamp.rfc3339(context.now)), at: ["startTime"])
+                status.set(.sequence([ObjectBuilder.condition("PodScheduled", true, reason: "", now: context.now, previous: pod[path: ["status", "conditions"]])]), at: ["conditions"])
+                _ = try context.store.updateStatus(id, status: status, now: context.now)
+                nodes[best].requestedCPU = nodes[best].requestedCPU + cpu
+                nodes[best].requestedMemory = nodes[best].requestedMemory + memory
+                nodes[best].pods += 1
+                context.event(.normal, "Scheduled", "Successfully assigned \(id.namespace ?? "")/\(id.name) to \(nodes[best].name)", id)
+                changed = true
+            } else {
+                let detail = reasons.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                let message = "0/\(nodes.count) nodes are available" + (detail.isEmpty ? "." : ": \(detail).")
+                let previous = pod[path: ["status", "conditions"]]?.sequenceValue?.first { $0["type"]?.stringValue == "PodScheduled" }
+                if previous?["message"]?.stringValue != message {
+                    var status = pod["status"] ?? [:]
+                    status.set("Pending", at: ["phase"])
+                    status.set(.sequence([ObjectBuilder.condition("PodScheduled", false, reason: "Unschedulable", message: message, now: context.now, previous: pod[path: ["status", "conditions"]])]), at: ["conditions"])
+                    _ = try context.store.updateStatus(id, status: status, now: context.now)
+                    context.event(.warning, "FailedScheduling", message, id)
+                    changed = true
+                }
+            }
+        }
+        return changed
+    }
+
+    static func nodeStates(_ store: ObjectStore, pods: [Value]) -> [NodeState] {
+        var states: [String: NodeState] = [:]
+        for node in store.list(nodeKind, namespace: nil) {
+            guard let name = node[path: ["metadata", "name"]]?.stringValue else { continue }
+            states[name] = NodeState(
+                node: node,
+                name: name,
+                allocatableCPU: node[path: ["status", "allocatable", "cpu"]].flatMap(Quantity.init) ?? .zero,
+                allocatableMemory: node[path: ["status", "allocatable", "memory"]].flatMap(Quantity.init) ?? .zero
+            )
+        }
+        for pod in pods where !Kubelet.isTerminal(pod) {
+            guard let name = pod[path: ["spec", "nodeName"]]?.stringValue, states[name] != nil else { continue }
+            let (cpu, memory) = requests(of: pod)
+            states[name]!.requestedCPU = states[name]!.requestedCPU + cpu
+            states[name]!.requestedMemory = states[name]!.requestedMemory + memory
+            states[name]!.pods += 1
+        }
+        return states.values.sorted { $0.name < $1.name }
+    }
+
+    static func requests(of pod: Value) -> (Quantity, Quantity) {
+        var cpu = Quantity.zero
+        var memory = Quantity.zero
+        for container in pod[path: ["spec", "containers"]]?.sequenceValue ?? [] {
+            cpu = cpu + (container[path: ["resources", "requests", "cpu"]].flatMap(Quantity.init) ?? .zero)
+            memory = memory + (container[path: ["resources", "requests", "memory"]].flatMap(Quantity.init) ?? .zero)
+        }
+        return (cpu, memory)
+    }
+
+    /// Why the pod cannot go on the node, in the scheduler's words, or nil when it can.
+    static func reject(_ pod: Value, on state: NodeState, cpu: Quantity, memory: Quantity) -> String? {
+        let node = state.node
+        let ready = node[path: ["status", "conditions"]]?.sequenceValue?.first { $0["type"]?.stringValue == "Ready" }
+        if ready?["status"]?.stringValue != "True" { return "node(s) were not ready" }
+        if node[path: ["spec", "unschedulable"]]?.boolValue == true { return "node(s) were unschedulable" }
+        let labels = ObjectStore.labels(of: node)
+        for entry in pod[path: ["spec", "nodeSelector"]]?.mappingValue?.entries ?? [] {
+            if labels[entry.key] != entry.value.stringValue { return "node(s) didn't match Pod's node affinity/selector" }
+        }
+        let tolerations = pod[path: ["spec", "tolerations"]]?.sequenceValue ?? []
+        for taint in node[path: ["spec", "taints"]]?.sequenceValue ?? [] {
+            let effect = taint["effect"]?.stringValue ?? ""
+            guard effect == "NoSchedule" || effect == "NoExecute" else { continue }
+            if !tolerations.contains(where: { tolerates($0, taint) }) {
+                return "node(s) had untolerated taint {\(taint["key"]?.stringValue ?? ""): \(taint["value"]?.stringValue ?? "")}"
+            }
+        }
+        if state.requestedCPU + cpu > state.allocatableCPU { return "Insufficient cpu" }
+        if state.requestedMemory + memory > state.allocatableMemory { return "Insufficient memory" }
+        return nil
+    }
+
+    static func tolerates(_ toleration: Value, _ taint: Value) -> Bool {
+        if let effect = toleration["effect"]?.stringValue, !effect.isEmpty, effect != taint["effect"]?.stringValue { return false }
+        let key = toleration["key"]?.stringValue ?? ""
+        if toleration["operator"]?.stringValue == "Exists" {
+            return key.isEmpty || key == taint["key"]?.stringValue
+        }
+        return key == taint["key"]?.stringValue && (toleration["value"]?.stringValue ?? "") == (taint["value"]?.stringValue ?? "")
+    }
+}

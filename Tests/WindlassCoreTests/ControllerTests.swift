@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+import WindlassCluster
+import WindlassCore
+import WindlassManifest
+import WindlassTesting
+
+/// A cluster of three nodes on a manual clock, in its own state directory.
+struct Bed {
+    let state: TemporaryDirectory
+    let clock: ManualClock
+    let cluster: EmbeddedCluster
+
+    init(nodes: Int = 3, cpu: String = "8", memory: String = "32Gi") async throws {
+        state = try TemporaryDirectory()
+        clock = ManualClock()
+        cluster = try EmbeddedCluster(stateDirectory: state.path, clock: clock)
+        try await cluster.createNodes(count: nodes, cpu: cpu, memory: memory)
+        _ = try await cluster.apply(namespace("shop"), options: windlass)
+    }
+
+    func replicaSets() async throws -> [Value] {
+        try await cluster.list(GroupKind(group: "apps", kind: "ReplicaSet"), namespace: "shop", selector: .everything).items
+    }
+
+    func pods() async throws -> [Value] {
+        try await cluster.list(GroupKind(group: "", kind: "Pod"), namespace: "shop", selector: .everything).items
+    }
+
+    func deployment(_ name: String = "web") async throws -> Value {
+        try await cluster.get(id("Deployment", name))
+    }
+
+    /// Moves time on in one-second steps, reconciling at each, until `done` holds.
+    func advance(until done: () async throws -> Bool, check: () async throws -> Void = {}, limit: Int = 120) async throws {
+        for _ in 0..<limit {
+            try await cluster.reconcile()
+            try await check()
+            if try await done() { return }
+            clock.advance(by: 1)
+        }
+        Issue.record("did not converge in \(limit) seconds")
+    }
+}
+
+@Suite("Controllers: Deployments, ReplicaSets, the scheduler and the kubelet")
+struct ControllerTests {
+    @Test("a Deployment converges: ReplicaSet named by template hash, pods scheduled, Ready after the start delay, Healthy")
+    func converge() async throws {
+        let bed = try await Bed()
+        _ = try await bed.cluster.apply(deployment(replicas: 3), options: windlass)
+        try await bed.cluster.reconcile()
+        let replicaSets = try await bed.replicaSets()
+        #expect(replicaSets.count == 1)
+        let rs = try #require(replicaSets.first)
+        let hash = try #require(rs[path: ["metadata", "labels", "pod-template-hash"]]?.stringValue)
+        #expect(rs[path: ["metadata", "name"]]?.stringValue == "web-\(hash)")
+        #expect(rs[path: ["metadata", "annotations", "deployment.kubernetes.io/revision"]] == "1")
+        let pods = try await bed.pods()
+        #expect(pods.count == 3)
+        #expect(pods.allSatisfy { $0[path: ["spec", "nodeName"]] != nil && $0[path: ["status", "phase"]] == "Pending" })
+        #expect(Set(pods.compactMap { $0[path: ["spec", "nodeName"]]?.stringValue }).count == 3, "spread over the nodes")
+        #expect(HealthAssessor.assess(try await bed.deployment())?.status == .progressing)
+
+        bed.clock.advance(by: 2)
+        try await bed.cluster.reconcile()
+        let deployment = try await bed.deployment()
+        #expect(deployment[path: ["status", "availableReplicas"]] == 3)
+        #expect(HealthAssessor.assess(deployment) == Health(.healthy, "successfully rolled out"))
+        #expect(deployment[path: ["metadata", "annotations", "deployment.kubernetes.io/revision"]] == "1")
+        let events = try await bed.cluster.events(for: id("Deployment", "web"))
+        #expect(events.contains { $0.reason == "ScalingReplicaSet" })
+    }
+
+    @Test("a rolling update keeps within maxSurge and maxUnavailable at every step (replicas 4 → surge 1, unavailable 1)")
+    func rollingUpdate() async throws {
+        let bed = try await Bed()
+        _ = try await bed.cluster.apply(deployment(replicas: 4), options: windlass)
+        try await bed.advance(until: { try await bed.deployment()[path: ["status", "availableReplicas"]] == 4 })
+        _ = try await bed.cluster.apply(deployment(replicas: 4, image: "nginx:1.26"), options: windlass)
+        var sawSurge = false
+        try await bed.advance(until: {
+            let status = try await bed.deployment()["status"]
+            return status?["updatedReplicas"] == 4 && status?["availableReplicas"] == 4 && status?["replicas"] == 4
+        }, check: {
+            let replicaSets = try await bed.replicaSets()
+            let total = replicaSets.reduce(0) { $0 + ($1[path: ["spec", "replicas"]]?.intValue ?? 0) }
+            let available = replicaSets.reduce(0) { $0 + ($1[path: ["status", "availableReplicas"]]?.intValue ?? 0) }
+            #expect(total <= 5, "surge limit")
+            #expect(available >= 3, "unavailable limit")
+            if total == 5 { sawSurge = true }
+        })
+        #expect(sawSurge)
+        let replicaSets = try await bed.replicaSets().sorted { ($0[path: ["metadata", "annotations", "deployment.kubernetes.io/revision"]]?.stringValue ?? "") < ($1[path: ["metadata", "annotations", "deployment.kubernetes.io/revision"]]?.stringValue ?? "") }
+        #expect(replicaSets.map { $0[path: ["spec", "replicas"]] } == [0, 4])
+        #expect(try await bed.deployment()[path: ["metadata", "annotations", "deployment.kubernetes.io/revision"]] == "2")
+        let pods = try await bed.pods()
+        #expect(pods.count == 4)
+        #expect(pods.allSatisfy { $0[path: ["spec", "containers"]]?.sequenceValue?.first?["image"] == "nginx:1.26" })
+        let progressing = try await bed.deployment()[path: ["status", "conditions"]]?.sequenceValue?.first { $0["type"] == "Progressing" }
+        #expect(progressing?["reason"] == "NewReplicaSetAvailable")
+
+        // Rolling back to the first template reuses its ReplicaSet as revision 3.
+        _ = try await bed.cluster.apply(deployment(replicas: 4), options: windlass)
+        try await bed.advance(until: {
+            let updated = try await bed.deployment()[path: ["status", "updatedReplicas"]]
+            let pods = try await bed.pods().count
+            return updated == 4 && pods == 4
+        })
+        #expect(try await bed.replicaSets().count == 2)
+        #expect(try await bed.deployment()[path: ["metadata", "annotations", "deployment.kubernetes.io/revision"]] == "3")
+    }
+
+    @Test("Recreate stops every old pod before starting new ones")
+    func recreate() async throws {
+        let bed = try await Bed()
+        var manifest = try deployment(replicas: 2)
+        manifest.set(["type": "Recreate"], at: ["spec", "strategy"])
+        _ = try await bed.cluster.apply(manifest, options: windlass)
+        try await bed.advance(until: { try await bed.deployment()[path: ["status", "availableReplicas"]] == 2 })
+        var updated = try deployment(replicas: 2, image: "nginx:1.26")
+        updated.set(["type": "Recreate"], at: ["spec", "strategy"])
+        _ = try await bed.cluster.apply(updated, options: windlass)
+        try await bed.advance(until: {
+            let status = try await bed.deployment()["status"]
+            return status?["updatedReplicas"] == 2 && status?["availableReplicas"] == 2
+        }, check: {
+            let images = Set(try await bed.pods().compactMap { $0[path: ["spec", "containers"]]?.sequenceValue?.first?["image"]?.stringValue })
+            #expect(images.count <= 1, "old and new pods never run together: \(images)")
+        })
+    }
+
+    @Test("pods that never become ready exceed the progress deadline: Degraded")
+    func progressDeadline() async throws {
+        let bed = try await Bed()
+        var manifest = try deployment(replicas: 2)
+        manifest.set(30, at: ["spec", "progressDeadlineSeconds"])
+        manifest.set(["sim.windlass.dev/never-ready": "true"], at: ["spec", "template", "metadata", "annotations"])
+        _ = try await bed.cluster.apply(manifest, options: windlass)
+        try await bed.advance(until: { HealthAssessor.assess(try await bed.deployment())?.status == .degraded }, limit: 60)
+        #expect(bed.clock.now() - 1_800_000_000 > 30)
+        #expect(HealthAssessor.assess(try await bed.deployment())?.message == "Deployment \"web\" exceeded its progress deadline")
+    }
+
+    @Test("a pod that fits no node stays Pending with the scheduler's reason")
+    func unschedulable() async throws {
+        let bed = try await Bed(nodes: 2, cpu: "1", memory: "1Gi")
+        var manifest = try deployment(replicas: 1)
+        manifest.set([["name": "web", "image": "nginx:1.25", "resources": ["requests": ["cpu": "2", "memory": "128Mi"]]]], at: ["spec", "template", "spec", "containers"])
+        _ = try await bed.cluster.apply(manifest, options: windlass)
+        try await bed.cluster.reconcile()
+        let pod = try #require(try await bed.pods().first)
+        #expect(pod[path: ["spec", "nodeName"]] == nil)
+        let scheduled = pod[path: ["status", "conditions"]]?.sequenceValue?.first { $0["type"] == "PodScheduled" }
+        #expect(scheduled?["reason"] == "Unschedulable")
+        #expect(scheduled?["message"] == "0/2 nodes are available: 2 Insufficient cpu.")
+        let events = try await bed.cluster.events(for: ResourceID(object: pod))
+        #expect(events.map(\.reason) == ["FailedScheduling"])
+    }
+
+    @Test("scaling down removes pods; state survives a restart mid-rollout")
+    func scaleAndRestart() async throws {
+        let bed = try await Bed()
+        _ = try await bed.cluster.apply(deployment(replicas: 5), options: windlass)
+        try await bed.advance(until: { try await bed.deployment()[path: ["status", "availableReplicas"]] == 5 })
+        _ = try await bed.cluster.apply(deployment(replicas: 2), options: windlass)
+        try await bed.cluster.reconcile()
+        #expect(try await bed.pods().count == 2)
+        #expect(try await bed.deployment()[path: ["status", "replicas"]] == 2)
+    }
+}
