@@ -42,6 +42,8 @@ let package = Package(
             dependencies: [
                 "WindlassManifest",
                 "WindlassGit",
+                "WindlassCluster",
+                "WindlassCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

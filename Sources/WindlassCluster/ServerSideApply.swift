@@ -19,6 +19,8 @@ public enum ServerSideApply {
     public static func ownable(_ object: Value) -> Value {
         var out = object
         for path in serverFields { out.remove(at: path) }
+        // With its identity fields gone, an otherwise empty metadata is nothing to own.
+        if out["metadata"]?.mappingValue?.isEmpty == true { out.remove(at: ["metadata"]) }
         return out
     }
 
@@ -35,7 +37,7 @@ public enum ServerSideApply {
         guard var result = live else {
             var out = applied
             out.remove(at: ["status"])
-            return (out, [manager: owned])
+            return (out, owned.isEmpty ? [:] : [manager: owned])
         }
         var managers = managers
 

@@ -14,6 +14,8 @@ public actor EmbeddedCluster: ClusterBackend {
     private var nextWatcher = 0
     private var notifiedVersion: Int
     private var recordedEvents: [ClusterEvent] = []
+    /// Indexes into `recordedEvents` of events not yet saved.
+    private var unsavedEvents = Set<Int>()
 
     private struct Watcher {
         var kind: GroupKind?
@@ -28,6 +30,7 @@ public actor EmbeddedCluster: ClusterBackend {
         lock = try StateLock(directory: stateDirectory)
         database = try StateDatabase(path: stateDirectory + "/cluster.sqlite")
         store = try Self.load(database, now: clock.now())
+        recordedEvents = try database.loadEvents()
         notifiedVersion = store.resourceVersion
     }
 
@@ -118,10 +121,11 @@ public actor EmbeddedCluster: ClusterBackend {
         if let index = recordedEvents.lastIndex(where: { $0.object == object && $0.reason == reason && $0.message == message }) {
             recordedEvents[index].count += 1
             recordedEvents[index].lastTime = now
+            unsavedEvents.insert(index)
             return
         }
         recordedEvents.append(ClusterEvent(object: object, kind: kind, reason: reason, message: message, firstTime: now, lastTime: now))
-        if recordedEvents.count > 10_000 { recordedEvents.removeFirst(recordedEvents.count - 10_000) }
+        unsavedEvents.insert(recordedEvents.count - 1)
     }
 
     public var resourceVersion: Int { store.resourceVersion }
@@ -177,8 +181,11 @@ public actor EmbeddedCluster: ClusterBackend {
     /// the in-memory store is reloaded from it, so nothing half-written is visible.
     private func persist() throws(ClusterError) {
         let changes = store.takeChanges()
+        let events = unsavedEvents.sorted().map { recordedEvents[$0] }
+        unsavedEvents.removeAll()
+        if recordedEvents.count > 20_000 { recordedEvents.removeFirst(recordedEvents.count - 10_000) }
         do {
-            try database.save(changes, settings: ["resourceVersion": String(store.resourceVersion)])
+            try database.save(changes, events: events, settings: ["resourceVersion": String(store.resourceVersion)])
         } catch {
             if let reloaded = try? Self.load(database, now: clock.now()) { store = reloaded }
             throw error

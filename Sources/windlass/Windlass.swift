@@ -4,23 +4,27 @@ import Glibc
 
 /// The `windlass` command line: parsing and printing only; the work is in the libraries.
 @main
-struct Windlass: ParsableCommand {
+struct Windlass: AsyncParsableCommand {
     static let version = "0.1.0-dev"
 
     static let configuration = CommandConfiguration(
         commandName: "windlass",
         abstract: "Keep clusters of containers and virtual machines in step with a git repository of manifests.",
         version: version,
-        subcommands: [Validate.self, SourceCommand.self]
+        subcommands: [Validate.self, SourceCommand.self, ClusterCommand.self]
     )
 
     /// Runs the command, mapping failures to the documented exit codes: 1 for findings, 2 for
     /// usage and I/O errors (argument-parser's own 64 becomes 2, as `kubectl` and `terraform`
     /// users expect).
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch {
             let code = exitCode(for: error)
             let message = fullMessage(for: error)

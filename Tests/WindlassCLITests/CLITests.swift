@@ -182,3 +182,133 @@ struct SourceCommandTests {
         #expect(small.stdout.contains("blob is 72 bytes, larger than the limit of 40 bytes"))
     }
 }
+
+@Suite("windlass cluster", .serialized)
+struct ClusterCommandTests {
+    let app = """
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: shop}
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web, namespace: shop}
+        spec:
+          replicas: 2
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}, annotations: {sim.windlass.dev/start-seconds: "0"}}
+            spec:
+              containers: [{name: web, image: "nginx:1.25"}]
+        """
+
+    @Test("init, apply, get: objects created, converged, unchanged on a second apply")
+    func lifecycle() throws {
+        let dir = try TemporaryDirectory()
+        let state = ["--state-dir", dir.path + "/state"]
+        let manifest = try dir.write("app.yaml", app)
+        #expect(try CLI.run(["cluster", "init", "--nodes", "2"] + state).stdout == "cluster initialised in \(dir.path)/state: 2 nodes of 8 CPU and 32Gi\n")
+        let applied = try CLI.run(["cluster", "apply", "-f", manifest] + state)
+        #expect(applied.status == 0, "\(applied.stderr)")
+        #expect(applied.stdout == "namespace/shop created\ndeployment.apps/web created\n")
+        let table = try CLI.run(["cluster", "get", "deployments", "-n", "shop"] + state)
+        #expect(table.stdout.hasPrefix("NAME   READY   UP-TO-DATE   AVAILABLE   AGE\nweb    2/2     2            2"), "\(table.stdout)")
+        let again = try CLI.run(["cluster", "apply", "-f", manifest] + state)
+        #expect(again.stdout == "namespace/shop unchanged\ndeployment.apps/web unchanged\n")
+        let json = try CLI.run(["cluster", "get", "pods", "-n", "shop", "-o", "json"] + state)
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(list["kind"] as? String == "List")
+        #expect((list["items"] as? [Any])?.count == 2)
+        #expect(try CLI.run(["cluster", "get", "nodes"] + state).stdout.contains("node-2   Ready"))
+        #expect(try CLI.run(["cluster", "events"] + state).stdout.contains("ScalingReplicaSet"))
+    }
+
+    @Test("a refused object means nothing is applied; an immutable change is refused")
+    func refusals() throws {
+        let dir = try TemporaryDirectory()
+        let state = ["--state-dir", dir.path + "/state"]
+        _ = try CLI.run(["cluster", "init"] + state)
+        let broken = try dir.write("broken.yaml", app + "\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: Bad_Name, namespace: shop}\n")
+        let refused = try CLI.run(["cluster", "apply", "-f", broken] + state)
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("nothing applied"))
+        #expect(try CLI.run(["cluster", "get", "ns", "shop"] + state).status == 2)
+
+        let manifest = try dir.write("app.yaml", app)
+        _ = try CLI.run(["cluster", "apply", "-f", manifest] + state)
+        let moved = try dir.write("moved.yaml", app.replacingOccurrences(of: "matchLabels: {app: web}", with: "matchLabels: {app: web, tier: x}").replacingOccurrences(of: "labels: {app: web}", with: "labels: {app: web, tier: x}"))
+        let immutable = try CLI.run(["cluster", "apply", "-f", moved] + state)
+        #expect(immutable.status == 2)
+        #expect(immutable.stderr.contains("spec.selector: field is immutable"))
+    }
+
+    @Test("a second process on the same state directory is told who owns it")
+    func locked() throws {
+        let dir = try TemporaryDirectory()
+        // Hold the lock from this test process, as a running daemon would.
+        let path = dir.path + "/state"
+        let result = try CLI.run(["cluster", "nodes", "--state-dir", path])
+        #expect(result.status == 0)
+        let lock = try StateLockHolder(path)
+        let busy = try CLI.run(["cluster", "nodes", "--state-dir", path])
+        #expect(busy.status == 2)
+        #expect(busy.stderr.contains("is in use by process \(getpid())"))
+        _ = lock
+    }
+
+    @Test("kill -9 during an apply loses nothing that was acknowledged")
+    func killDuringApply() throws {
+        let dir = try TemporaryDirectory()
+        let state = dir.path + "/state"
+        _ = try CLI.run(["cluster", "init", "--state-dir", state])
+        var documents = ["apiVersion: v1\nkind: Namespace\nmetadata: {name: bulk}"]
+        for i in 0..<400 {
+            documents.append("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-\(i), namespace: bulk}\ndata: {i: '\(i)'}")
+        }
+        let manifest = try dir.write("bulk.yaml", documents.joined(separator: "\n---\n"))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.executable)
+        process.arguments = ["cluster", "apply", "-f", manifest, "--state-dir", state]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        // Read acknowledgements until some have come, then kill the process outright.
+        var acknowledged = ""
+        while acknowledged.components(separatedBy: "\n").count < 60 {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            acknowledged += String(decoding: chunk, as: UTF8.self)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        // It was killed mid-apply, not finished before the signal.
+        #expect(process.terminationReason == .uncaughtSignal)
+        let names = acknowledged.split(separator: "\n").filter { $0.hasSuffix(" created") && $0.hasPrefix("configmap/") }
+            .map { $0.dropFirst("configmap/".count).dropLast(" created".count) }
+        #expect(names.count >= 50)
+        let listed = try CLI.run(["cluster", "get", "cm", "-n", "bulk", "-o", "json", "--state-dir", state])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        for name in names {
+            #expect(listed.stdout.contains("\"name\": \"\(name)\""), "acknowledged \(name) was lost")
+        }
+    }
+}
+
+struct LockError: Error {}
+
+/// Holds a state directory's lock the way the embedded cluster does (flock on `<dir>/lock`).
+final class StateLockHolder {
+    let fd: Int32
+
+    init(_ directory: String) throws {
+        fd = open(directory + "/lock", O_RDWR | O_CREAT, 0o644)
+        guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else { throw LockError() }
+        ftruncate(fd, 0)
+        let pid = "\(getpid())\n"
+        _ = pid.withCString { write(fd, $0, strlen($0)) }
+    }
+
+    deinit {
+        close(fd)
+    }
+}

@@ -110,3 +110,18 @@ struct ServerSideApplyTests {
         #expect(after["windlass"]?.paths.contains([.field("spec"), .field("replicas")]) == true)
     }
 }
+
+@Suite("Server-side apply with controllers writing metadata")
+struct ServerSideApplyMetadataTests {
+    @Test("a controller's annotation does not make the applier's next identical apply a change")
+    func annotationByController() throws {
+        let manifest = try object("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\ndata: {a: b}")
+        let (live, managers) = try ServerSideApply.apply(manifest, to: nil, managers: [:], manager: "cli", force: false)
+        var annotated = live
+        annotated.set("1", at: ["metadata", "annotations", "revision"])
+        let afterController = ServerSideApply.update(from: live, to: annotated, managers: managers, manager: "controller")
+        let (again, afterApply) = try ServerSideApply.apply(manifest, to: annotated, managers: afterController, manager: "cli", force: false)
+        #expect(again == annotated)
+        #expect(afterApply == afterController)
+    }
+}

@@ -84,3 +84,22 @@ struct EmbeddedClusterTests {
         #expect(seen.map(\.1) == ["early", "late", "late", "early"])
     }
 }
+
+@Suite("Re-applying after a restart")
+struct ReapplyAfterRestartTests {
+    @Test("the same apply after reopening the state changes nothing")
+    func idempotentAcrossRestart() async throws {
+        let state = try TemporaryDirectory()
+        let clock = ManualClock()
+        var cluster: EmbeddedCluster? = try EmbeddedCluster(stateDirectory: state.path, clock: clock)
+        try await cluster!.createNodes(count: 1, cpu: "4", memory: "8Gi")
+        _ = try await cluster!.apply(namespace("shop"), options: windlass)
+        _ = try await cluster!.apply(deployment(), options: windlass)
+        try await cluster!.reconcile()
+        let before = try await cluster!.get(id("Deployment", "web"))
+        cluster = nil
+        let reopened = try EmbeddedCluster(stateDirectory: state.path, clock: clock)
+        let after = try await reopened.apply(deployment(), options: windlass)
+        #expect(after[path: ["metadata", "resourceVersion"]] == before[path: ["metadata", "resourceVersion"]])
+    }
+}

@@ -41,14 +41,28 @@ public final class StateDatabase: Sendable {
                 t.column("value", .text).notNull()
             }
         }
+        migrator.registerMigration("v2-events") { db in
+            try db.create(table: "event") { t in
+                t.primaryKey("key", .text)
+                t.column("lastTime", .double).notNull()
+                t.column("body", .text).notNull()
+            }
+            try db.create(index: "event_by_time", on: "event", columns: ["lastTime"])
+        }
         return migrator
     }
 
-    /// Writes the changed objects (nil = deleted) and the settings in one transaction.
-    public func save(_ changes: [ResourceID: StoredObject?], settings: [String: String] = [:]) throws(ClusterError) {
-        guard !changes.isEmpty || !settings.isEmpty else { return }
+    /// Writes the changed objects (nil = deleted), events and settings in one transaction.
+    public func save(_ changes: [ResourceID: StoredObject?], events: [ClusterEvent] = [], settings: [String: String] = [:]) throws(ClusterError) {
+        guard !changes.isEmpty || !settings.isEmpty || !events.isEmpty else { return }
         do {
             try queue.write { db in
+                for event in events {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO event (key, lastTime, body) VALUES (?, ?, ?)",
+                        arguments: [Self.key(of: event), event.lastTime, Self.encode(event)]
+                    )
+                }
                 for (id, stored) in changes {
                     let kind = id.groupKind.description
                     let namespace = id.namespace ?? ""
@@ -95,6 +109,47 @@ public final class StateDatabase: Sendable {
         } catch {
             throw Self.failure(error, path: path, doing: "read")
         }
+    }
+
+    /// The most recent events, oldest first.
+    public func loadEvents(limit: Int = 10_000) throws(ClusterError) -> [ClusterEvent] {
+        do {
+            let bodies = try queue.read { db in
+                try String.fetchAll(db, sql: "SELECT body FROM (SELECT body, lastTime FROM event ORDER BY lastTime DESC LIMIT ?) ORDER BY lastTime", arguments: [limit])
+            }
+            return bodies.compactMap { body in
+                guard let value = try? YAMLReader.read(body).first?.root else { return nil }
+                return Self.decodeEvent(value)
+            }
+        } catch {
+            throw Self.failure(error, path: path, doing: "read")
+        }
+    }
+
+    static func key(of event: ClusterEvent) -> String {
+        "\(event.object)|\(event.reason)|\(event.message)"
+    }
+
+    static func encode(_ event: ClusterEvent) -> String {
+        let object: Value = [
+            "group": .string(event.object.group), "version": .string(event.object.version), "kind": .string(event.object.kind),
+            "namespace": event.object.namespace.map { .string($0) } ?? .null, "name": .string(event.object.name),
+        ]
+        return JSONWriter().write([
+            "object": object, "type": .string(event.kind.rawValue), "reason": .string(event.reason), "message": .string(event.message),
+            "count": .int(event.count), "firstTime": .double(event.firstTime), "lastTime": .double(event.lastTime),
+        ])
+    }
+
+    static func decodeEvent(_ value: Value) -> ClusterEvent? {
+        guard let o = value["object"], let kind = o["kind"]?.stringValue, let name = o["name"]?.stringValue,
+            let type = value["type"]?.stringValue.flatMap(ClusterEvent.Kind.init(rawValue:))
+        else { return nil }
+        let id = ResourceID(group: o["group"]?.stringValue ?? "", version: o["version"]?.stringValue ?? "", kind: kind, namespace: o["namespace"]?.stringValue, name: name)
+        return ClusterEvent(
+            object: id, kind: type, reason: value["reason"]?.stringValue ?? "", message: value["message"]?.stringValue ?? "",
+            count: value["count"]?.intValue ?? 1, firstTime: value["firstTime"]?.doubleValue ?? 0, lastTime: value["lastTime"]?.doubleValue ?? 0
+        )
     }
 
     public func setting(_ key: String) throws(ClusterError) -> String? {
