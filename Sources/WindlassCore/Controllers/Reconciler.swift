@@ -32,7 +32,8 @@ protocol Controller: Sendable {
 /// Runs the controllers until nothing is left to do now (timed work in the future aside).
 public enum Reconciler {
     static let controllers: [any Controller] = [
-        DeploymentController(), ReplicaSetController(), Scheduler(), Kubelet(),
+        DeploymentController(), ReplicaSetController(), StatefulSetController(), DaemonSetController(),
+        VirtualMachineController(), PersistentVolumeClaimBinder(), Scheduler(), Kubelet(), EndpointsController(),
     ]
 
     /// Runs every controller in turn until a round changes nothing (at most `maxRounds`).
@@ -88,6 +89,21 @@ enum ObjectBuilder {
     }
 
     static func int(_ object: Value, _ path: String...) -> Int { object[path: path]?.intValue ?? 0 }
+
+    /// A pod from a template, owned by `owner`, in the owner's namespace.
+    static func pod(named name: String, from template: Value, owner: Value, extraLabels: [String: String] = [:]) -> Value {
+        var metadata: Value = [
+            "name": .string(name),
+            "namespace": owner[path: ["metadata", "namespace"]] ?? "default",
+            "ownerReferences": [ownerReference(to: owner)],
+        ]
+        if let labels = template[path: ["metadata", "labels"]] { metadata.set(labels, at: ["labels"]) }
+        for (key, value) in extraLabels { metadata.set(.string(value), at: ["labels", key]) }
+        if let annotations = template[path: ["metadata", "annotations"]] { metadata.set(annotations, at: ["annotations"]) }
+        return ["apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": template["spec"] ?? [:]]
+    }
+
+    static func isReady(_ pod: Value) -> Bool { ReplicaSetController.isReady(pod) }
 
     static func id(_ object: Value) -> ResourceID { ResourceID(object: object)! }
 }

@@ -66,18 +66,6 @@ struct ReplicaSetController: Controller {
 
     static func pod(from replicaSet: Value) -> Value {
         let name = (replicaSet[path: ["metadata", "name"]]?.stringValue ?? "pod") + "-" + ObjectBuilder.suffix()
-        var metadata: Value = [
-            "name": .string(name),
-            "namespace": replicaSet[path: ["metadata", "namespace"]] ?? "default",
-            "ownerReferences": [ObjectBuilder.ownerReference(to: replicaSet)],
-        ]
-        if let labels = replicaSet[path: ["spec", "template", "metadata", "labels"]] { metadata.set(labels, at: ["labels"]) }
-        if let annotations = replicaSet[path: ["spec", "template", "metadata", "annotations"]] {
-            metadata.set(annotations, at: ["annotations"])
-        }
-        return [
-            "apiVersion": "v1", "kind": "Pod", "metadata": metadata,
-            "spec": replicaSet[path: ["spec", "template", "spec"]] ?? [:],
-        ]
+        return ObjectBuilder.pod(named: name, from: replicaSet[path: ["spec", "template"]] ?? [:], owner: replicaSet)
     }
 }
