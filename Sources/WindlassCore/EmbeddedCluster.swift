@@ -153,15 +153,18 @@ public actor EmbeddedCluster: ClusterBackend {
     }
 
     /// Creates the node pool (`windlass cluster init`): `count` nodes of `cpu` and `memory`.
-    public func createNodes(count: Int, cpu: String, memory: String) throws(ClusterError) {
+    public func createNodes(count: Int, cpu: String, memory: String, labels: [String: String] = [:]) throws(ClusterError) {
         let now = clock.now()
         for index in 1...max(1, count) {
             let name = "node-\(index)"
-            let node: Value = [
+            var node: Value = [
                 "apiVersion": "v1", "kind": "Node",
                 "metadata": ["name": .string(name), "labels": ["kubernetes.io/hostname": .string(name), "kubernetes.io/os": "linux"]],
                 "spec": [:],
             ]
+            for (key, value) in labels.sorted(by: { $0.key < $1.key }) {
+                node.set(.string(value), at: ["metadata", "labels", key])
+            }
             _ = try store.create(node, manager: "windlass-core", now: now)
             let id = ResourceID(group: "", version: "v1", kind: "Node", namespace: nil, name: name)
             let resources: Value = ["cpu": .string(cpu), "memory": .string(memory), "pods": "110"]

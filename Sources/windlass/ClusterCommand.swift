@@ -12,7 +12,7 @@ struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
         abstract: "Drive the embedded cluster (containers and VMs with Kubernetes semantics, kept in the state directory).",
-        subcommands: [Init.self, Apply.self, Get.self, Events.self, Nodes.self]
+        subcommands: [Init.self, Apply.self, Get.self, Wait.self, Events.self, Nodes.self]
     )
 }
 
@@ -51,11 +51,18 @@ extension ClusterCommand {
         @Option(help: "How many nodes.") var nodes: Int = 3
         @Option(help: "CPU per node.") var cpu: String = "8"
         @Option(help: "Memory per node.") var memory: String = "32Gi"
+        @Option(name: .customLong("label"), help: "A label for every node, KEY=VALUE (repeatable).") var labels: [String] = []
 
         func validate() throws {
             guard nodes > 0 else { throw ValidationError("--nodes must be at least 1") }
             guard Quantity(parsing: cpu) != nil, Quantity(parsing: memory) != nil else {
                 throw ValidationError("--cpu and --memory must be quantities such as 8 and 32Gi")
+            }
+            for label in labels {
+                let parts = label.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, NameRules.qualifiedName(parts[0]) == nil, NameRules.labelValue(parts[1]) == nil else {
+                    throw ValidationError("--label \"\(label)\" is not KEY=VALUE with a valid label key and value")
+                }
             }
         }
 
@@ -66,7 +73,12 @@ extension ClusterCommand {
                 throw CommandFailure(message: "the cluster in \(state.path) already has \(existing.count) nodes")
             }
             do {
-                try await cluster.createNodes(count: nodes, cpu: cpu, memory: memory)
+                var nodeLabels: [String: String] = [:]
+                for label in labels {
+                    let parts = label.split(separator: "=", maxSplits: 1).map(String.init)
+                    nodeLabels[parts[0]] = parts[1]
+                }
+                try await cluster.createNodes(count: nodes, cpu: cpu, memory: memory, labels: nodeLabels)
                 try await cluster.reconcile()
             } catch {
                 throw CommandFailure(message: error.description)
@@ -187,6 +199,104 @@ extension ClusterCommand {
             let cluster = try await state.open()
             let nodes = try await cluster.list(GroupKind(group: "", kind: "Node"), namespace: nil, selector: .everything).items
             print(ObjectTable.render(nodes, kind: GroupKind(group: "", kind: "Node"), allNamespaces: false, wide: false, now: cluster.clock.now()), terminator: "")
+        }
+    }
+}
+
+extension ClusterCommand {
+    struct Wait: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Wait until objects are Healthy, or have a condition (--for condition=Available).",
+            discussion: "With no object named, waits for every object whose health is assessed, in all namespaces."
+        )
+
+        @OptionGroup var state: StateOptions
+        @Argument(help: "Objects as KIND/NAME (deployment/web, vm/demo-db).") var objects: [String] = []
+        @Option(name: .shortAndLong, help: "Namespace of the named objects.") var namespace: String = "default"
+        @Option(name: .customLong("for"), help: "condition=TYPE, or health (the default).") var condition: String = "health"
+        @Option(help: "How long to wait, in seconds (60s, 2m).") var timeout: String = "60s"
+
+        func validate() throws {
+            guard Self.seconds(timeout) != nil else { throw ValidationError("--timeout must look like 30s, 2m or 90") }
+            guard condition == "health" || condition.hasPrefix("condition=") else {
+                throw ValidationError("--for must be health or condition=TYPE")
+            }
+            for object in objects where Self.parse(object, namespace: namespace) == nil {
+                throw ValidationError("\"\(object)\" is not KIND/NAME of a known kind")
+            }
+        }
+
+        static func seconds(_ text: String) -> Double? {
+            if text.hasSuffix("m"), let minutes = Double(text.dropLast()) { return minutes * 60 }
+            if text.hasSuffix("s"), let seconds = Double(text.dropLast()) { return seconds }
+            return Double(text)
+        }
+
+        static func parse(_ object: String, namespace: String) -> ResourceID? {
+            let parts = object.split(separator: "/", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let gvk = KindNames.resolve(parts[0]) else { return nil }
+            let clusterScoped = gvk.kind == "Node" || gvk.kind == "Namespace"
+            return ResourceID(gvk, namespace: clusterScoped ? nil : namespace, name: parts[1])
+        }
+
+        func run() async throws {
+            let cluster = try await state.open()
+            let deadline = SystemClock().now() + Self.seconds(timeout)!
+            while true {
+                let wakeup: Double?
+                do {
+                    wakeup = try await cluster.reconcile()
+                } catch {
+                    throw CommandFailure(message: error.description)
+                }
+                let pending = try await unmet(cluster)
+                if pending.isEmpty {
+                    print(objects.isEmpty ? "all objects are Healthy" : objects.map { "\($0) condition met" }.joined(separator: "\n"))
+                    return
+                }
+                let now = SystemClock().now()
+                if now >= deadline {
+                    throw CommandFailure(message: "timed out waiting for: " + pending.joined(separator: ", "))
+                }
+                let pause = min(max(0.05, (wakeup ?? now + 0.5) - now), 0.5, deadline - now)
+                try await Task.sleep(for: .milliseconds(Int(pause * 1000)))
+            }
+        }
+
+        /// What is not there yet, as `kind/name (Progressing: reason)`.
+        private func unmet(_ cluster: EmbeddedCluster) async throws -> [String] {
+            var targets: [Value] = []
+            if objects.isEmpty {
+                for name in ["deploy", "sts", "ds", "vm", "pvc", "job"] {
+                    let gvk = KindNames.resolve(name)!
+                    targets += try await cluster.list(gvk.groupKind, namespace: nil, selector: .everything).items
+                }
+            } else {
+                for object in objects {
+                    let id = Self.parse(object, namespace: namespace)!
+                    guard let value = try? await cluster.get(id) else {
+                        targets.append(["kind": .string(id.kind), "metadata": ["name": .string(id.name)], "missing": true])
+                        continue
+                    }
+                    targets.append(value)
+                }
+            }
+            var pending: [String] = []
+            for target in targets {
+                let name = "\(target["kind"]?.stringValue?.lowercased() ?? "")/\(target[path: ["metadata", "name"]]?.stringValue ?? "")"
+                if target["missing"] != nil {
+                    pending.append("\(name) (not found)")
+                    continue
+                }
+                if condition.hasPrefix("condition=") {
+                    let type = String(condition.dropFirst("condition=".count))
+                    let met = target[path: ["status", "conditions"]]?.sequenceValue?.contains { $0["type"]?.stringValue == type && $0["status"] == "True" } ?? false
+                    if !met { pending.append("\(name) (\(type) not True)") }
+                } else if let health = HealthAssessor.assess(target), health.status != .healthy {
+                    pending.append("\(name) (\(health))")
+                }
+            }
+            return pending
         }
     }
 }

@@ -223,6 +223,27 @@ struct ClusterCommandTests {
         #expect(try CLI.run(["cluster", "events"] + state).stdout.contains("ScalingReplicaSet"))
     }
 
+    @Test("the bundled OpenStack manifests apply and converge to Healthy, VMs and compute nodes included")
+    func bundledConverges() throws {
+        let dir = try TemporaryDirectory()
+        let state = ["--state-dir", dir.path + "/state"]
+        #expect(try CLI.run(["cluster", "init", "--label", "openstack.org/compute-node=true"] + state).status == 0)
+        let applied = try CLI.run(["cluster", "apply", "-f", "manifests"] + state)
+        #expect(applied.status == 0, "\(applied.stderr)")
+        let waited = try CLI.run(["cluster", "wait", "--timeout", "60s"] + state)
+        #expect(waited.status == 0, "\(waited.stderr)")
+        #expect(waited.stdout == "all objects are Healthy\n")
+        let vms = try CLI.run(["cluster", "get", "vm", "-A"] + state).stdout
+        #expect(vms.contains("demo-db    ") && vms.contains("Running   True"))
+        let daemonSets = try CLI.run(["cluster", "get", "ds", "-n", "openstack"] + state).stdout
+        #expect(daemonSets.contains("nova-compute   3         3         3"))
+        let condition = try CLI.run(["cluster", "wait", "deployment/keystone", "-n", "openstack", "--for", "condition=Available"] + state)
+        #expect(condition.stdout == "deployment/keystone condition met\n")
+        let missing = try CLI.run(["cluster", "wait", "deployment/nope", "--timeout", "1s"] + state)
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("timed out waiting for: deployment/nope (not found)"))
+    }
+
     @Test("a refused object means nothing is applied; an immutable change is refused")
     func refusals() throws {
         let dir = try TemporaryDirectory()
