@@ -50,7 +50,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "windlass-bench",
-            dependencies: ["WindlassManifest", "WindlassGit", "WindlassTesting", "CYAML"],
+            dependencies: ["WindlassManifest", "WindlassGit", "WindlassCluster", "WindlassCore", "WindlassTesting", "CYAML"],
             swiftSettings: swiftSettings
         ),
         .target(

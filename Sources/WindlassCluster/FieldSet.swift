@@ -63,13 +63,23 @@ public struct FieldSet: Sendable, Hashable {
         }
     }
 
-    /// The paths rendered as Kubernetes' `fieldsV1` tree: `{"f:spec":{"f:replicas":{}}}`.
+    /// The paths rendered as Kubernetes' `fieldsV1` tree: `{"f:spec":{"f:replicas":{}}}`,
+    /// keys sorted at every level.
     public var fieldsV1: Value {
-        var root = Value(.mapping(Mapping()))
-        for path in paths.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-            root.setDefault(.mapping(Mapping()), at: path.map(\.description))
+        Self.tree(Array(paths), depth: 0)
+    }
+
+    private static func tree(_ paths: [FieldPath], depth: Int) -> Value {
+        var children: [String: [FieldPath]] = [:]
+        for path in paths where path.count > depth {
+            children[path[depth].description, default: []].append(path)
         }
-        return root
+        var mapping = Mapping()
+        mapping.entries.reserveCapacity(children.count)
+        for key in children.keys.sorted() {
+            mapping.entries.append(Mapping.Entry(key: key, value: tree(children[key]!, depth: depth + 1)))
+        }
+        return Value(.mapping(mapping))
     }
 
     /// Reads a `fieldsV1` tree back into paths.

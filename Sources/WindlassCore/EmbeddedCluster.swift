@@ -14,6 +14,8 @@ public actor EmbeddedCluster: ClusterBackend {
     private var nextWatcher = 0
     private var notifiedVersion: Int
     private var recordedEvents: [ClusterEvent] = []
+    /// Where each (object, reason, message) is in `recordedEvents`, to fold repeats.
+    private var eventIndex: [String: Int] = [:]
     /// Indexes into `recordedEvents` of events not yet saved.
     private var unsavedEvents = Set<Int>()
 
@@ -32,6 +34,7 @@ public actor EmbeddedCluster: ClusterBackend {
         store = try Self.load(database, now: clock.now())
         recordedEvents = try database.loadEvents()
         notifiedVersion = store.resourceVersion
+        eventIndex = Self.index(of: recordedEvents)
     }
 
     private static func load(_ database: StateDatabase, now: Double) throws(ClusterError) -> ObjectStore {
@@ -118,12 +121,14 @@ public actor EmbeddedCluster: ClusterBackend {
     /// Records a Kubernetes-style event, folding repeats into a count as the API server does.
     public func record(_ kind: ClusterEvent.Kind, _ reason: String, _ message: String, about object: ResourceID) {
         let now = clock.now()
-        if let index = recordedEvents.lastIndex(where: { $0.object == object && $0.reason == reason && $0.message == message }) {
+        let key = StateDatabase.key(object: object, reason: reason, message: message)
+        if let index = eventIndex[key] {
             recordedEvents[index].count += 1
             recordedEvents[index].lastTime = now
             unsavedEvents.insert(index)
             return
         }
+        eventIndex[key] = recordedEvents.count
         recordedEvents.append(ClusterEvent(object: object, kind: kind, reason: reason, message: message, firstTime: now, lastTime: now))
         unsavedEvents.insert(recordedEvents.count - 1)
     }
@@ -186,7 +191,10 @@ public actor EmbeddedCluster: ClusterBackend {
         let changes = store.takeChanges()
         let events = unsavedEvents.sorted().map { recordedEvents[$0] }
         unsavedEvents.removeAll()
-        if recordedEvents.count > 20_000 { recordedEvents.removeFirst(recordedEvents.count - 10_000) }
+        if recordedEvents.count > 20_000 {
+            recordedEvents.removeFirst(recordedEvents.count - 10_000)
+            eventIndex = Self.index(of: recordedEvents)
+        }
         do {
             try database.save(changes, events: events, settings: ["resourceVersion": String(store.resourceVersion)])
         } catch {
@@ -204,6 +212,14 @@ public actor EmbeddedCluster: ClusterBackend {
             }
         }
         notifiedVersion = store.resourceVersion
+    }
+
+    private static func index(of events: [ClusterEvent]) -> [String: Int] {
+        var index: [String: Int] = [:]
+        for (position, event) in events.enumerated() {
+            index[StateDatabase.key(object: event.object, reason: event.reason, message: event.message)] = position
+        }
+        return index
     }
 
     private func removeWatcher(_ id: Int) {

@@ -133,6 +133,21 @@ public struct ObjectStore: Sendable {
         return try write(replacement, id: id, existing: existing, managers: managers, operations: operations, now: now)
     }
 
+    /// Binds a pod to a node (the `/binding` subresource): sets `spec.nodeName` and the pod's
+    /// scheduled status in one write, without field-ownership bookkeeping.
+    public mutating func bind(_ id: ResourceID, node: String, status: Value, now: Double) throws(ClusterError) -> Value {
+        guard var existing = stored(id) else { throw Self.notFound(id) }
+        if existing.object[path: ["spec", "nodeName"]] != nil {
+            throw ClusterError(.conflict, "pod \(id.name) is already assigned to node \(existing.object[path: ["spec", "nodeName"]]?.stringValue ?? "")")
+        }
+        existing.object.set(.string(node), at: ["spec", "nodeName"])
+        existing.object.set(status, at: ["status"])
+        resourceVersion += 1
+        existing.object.set(.string(String(resourceVersion)), at: ["metadata", "resourceVersion"])
+        commit(existing, id: id, event: .modified)
+        return existing.object
+    }
+
     /// Replaces an object's status (the `/status` subresource): no generation change.
     public mutating func updateStatus(_ id: ResourceID, status: Value, now: Double) throws(ClusterError) -> Value {
         guard var existing = stored(id) else { throw Self.notFound(id) }

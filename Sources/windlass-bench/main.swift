@@ -14,6 +14,9 @@ struct Options {
     var python = true
     var gitFiles = 10_000
     var child: (name: String, root: String)? = nil
+    /// Only run the cluster case with this many Deployments (for profiling).
+    var clusterOnly: Int? = nil
+    var clusterDeployments = 1_000
     /// Only write a tree (for profiling a case by hand with `--child`).
     var generate: (root: String, size: Int)? = nil
 
@@ -35,6 +38,8 @@ struct Options {
                 sizes = [200]
                 runs = 1
                 gitFiles = 100
+            case "--cluster-only": clusterOnly = Int(value())
+            case "--cluster-deployments": clusterDeployments = Int(value()) ?? 1_000
             case "--generate":
                 let root = value()
                 generate = (root, Int(value()) ?? 1_000)
@@ -60,6 +65,12 @@ func now() -> Double {
 }
 
 let options = Options(CommandLine.arguments)
+
+if let n = options.clusterOnly {
+    let result = try await ClusterBench(deployments: n).run()
+    print("cluster: \(result.deployments) deployments, \(result.pods) pods: apply \(format(result.applySeconds, 2)) s, apply+converge \(format(result.convergeSeconds, 2)) s, rolling update \(format(result.rolloutSeconds, 2)) s")
+    exit(0)
+}
 
 // In a child: run one case `runs` times, printing the seconds of each run.
 if let (name, root) = options.child {

@@ -19,6 +19,12 @@ struct Kubelet: Controller {
         var changed = false
         for pod in context.store.list(Scheduler.podKind, namespace: nil) {
             guard pod[path: ["spec", "nodeName"]] != nil, !Self.isTerminal(pod) else { continue }
+            // A running, ready pod stays so until something changes it (crash loops count on).
+            if pod[path: ["status", "phase"]]?.stringValue == "Running", ObjectBuilder.isReady(pod),
+                pod[path: ["metadata", "annotations", "sim.windlass.dev/crash-loop"]] == nil
+            {
+                continue
+            }
             let (status, wakeup) = Self.simulatedStatus(pod, now: context.now)
             if let wakeup { context.wake(at: wakeup) }
             guard status != pod["status"] else { continue }

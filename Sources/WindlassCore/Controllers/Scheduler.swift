@@ -47,14 +47,11 @@ struct Scheduler: Controller {
             }
             let id = ObjectBuilder.id(pod)
             if let best {
-                var bound = pod
-                bound.set(.string(nodes[best].name), at: ["spec", "nodeName"])
-                _ = try context.store.update(bound, manager: "kube-scheduler", now: context.now)
                 var status = pod["status"] ?? [:]
                 status.set("Pending", at: ["phase"])
                 status.set(.string(Timestamp.rfc3339(context.now)), at: ["startTime"])
                 status.set(.sequence([ObjectBuilder.condition("PodScheduled", true, reason: "", now: context.now, previous: pod[path: ["status", "conditions"]])]), at: ["conditions"])
-                _ = try context.store.updateStatus(id, status: status, now: context.now)
+                _ = try context.store.bind(id, node: nodes[best].name, status: status, now: context.now)
                 nodes[best].requestedCPU = nodes[best].requestedCPU + cpu
                 nodes[best].requestedMemory = nodes[best].requestedMemory + memory
                 nodes[best].pods += 1

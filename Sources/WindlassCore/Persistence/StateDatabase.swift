@@ -127,7 +127,11 @@ public final class StateDatabase: Sendable {
     }
 
     static func key(of event: ClusterEvent) -> String {
-        "\(event.object)|\(event.reason)|\(event.message)"
+        key(object: event.object, reason: event.reason, message: event.message)
+    }
+
+    static func key(object: ResourceID, reason: String, message: String) -> String {
+        "\(object)|\(reason)|\(message)"
     }
 
     static func encode(_ event: ClusterEvent) -> String {
