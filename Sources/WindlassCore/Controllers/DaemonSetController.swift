@@ -36,9 +36,11 @@ struct DaemonSetController: Controller {
             }
         }
         for node in eligible where byNode[node] == nil {
-            var pod = ObjectBuilder.pod(named: "\(id.name)-\(ObjectBuilder.suffix())", from: template, owner: set, extraLabels: [Self.hashLabel: hash])
-            pod.set(.string(node), at: ["spec", "nodeName"])
-            let created = try context.store.create(pod, manager: "daemonset-controller", now: context.now)
+            let created = try ObjectBuilder.createWithGeneratedName("\(id.name)-", in: &context.store, manager: "daemonset-controller", now: context.now) { name in
+                var pod = ObjectBuilder.pod(named: name, from: template, owner: set, extraLabels: [Self.hashLabel: hash])
+                pod.set(.string(node), at: ["spec", "nodeName"])
+                return pod
+            }
             _ = try context.store.updateStatus(ObjectBuilder.id(created), status: ["phase": "Pending", "startTime": .string(Timestamp.rfc3339(context.now))], now: context.now)
             context.event(.normal, "SuccessfulCreate", "Created pod: \(created[path: ["metadata", "name"]]?.stringValue ?? "")", id)
             changed = true

@@ -70,6 +70,28 @@ enum ObjectBuilder {
         return store.dependents(of: uid).filter { $0.kind == kind }.compactMap { try? store.get($0) }
     }
 
+    /// Creates an object named `prefix` plus a random suffix, as `generateName` does: a name
+    /// already taken (five characters collide now and then among many objects) is retried with
+    /// a fresh suffix.
+    static func createWithGeneratedName(
+        _ prefix: String,
+        in store: inout ObjectStore,
+        manager: String,
+        now: Double,
+        suffix: () -> String = { ObjectBuilder.suffix() },
+        _ make: (String) -> Value
+    ) throws(ClusterError) -> Value {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try store.create(make(prefix + suffix()), manager: manager, now: now)
+            } catch where error.code == .alreadyExists && attempt < 8 {
+                continue
+            }
+        }
+    }
+
     /// A random suffix in Kubernetes' alphabet (no vowels, no confusable characters).
     static func suffix(_ length: Int = 5) -> String {
         let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")

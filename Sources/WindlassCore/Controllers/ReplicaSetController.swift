@@ -15,8 +15,10 @@ struct ReplicaSetController: Controller {
             let pods = ObjectBuilder.owned(by: replicaSet, kind: "Pod", in: context.store).filter { !Kubelet.isTerminal($0) }
             if pods.count < desired {
                 for _ in pods.count..<desired {
-                    let pod = Self.pod(from: replicaSet)
-                    let created = try context.store.create(pod, manager: "replicaset-controller", now: context.now)
+                    let prefix = (replicaSet[path: ["metadata", "name"]]?.stringValue ?? "pod") + "-"
+                    let created = try ObjectBuilder.createWithGeneratedName(prefix, in: &context.store, manager: "replicaset-controller", now: context.now) { name in
+                        ObjectBuilder.pod(named: name, from: replicaSet[path: ["spec", "template"]] ?? [:], owner: replicaSet)
+                    }
                     context.event(.normal, "SuccessfulCreate", "Created pod: \(created[path: ["metadata", "name"]]?.stringValue ?? "")", id)
                 }
                 changed = true
@@ -64,8 +66,4 @@ struct ReplicaSetController: Controller {
         return (a[path: ["metadata", "name"]]?.stringValue ?? "") > (b[path: ["metadata", "name"]]?.stringValue ?? "")
     }
 
-    static func pod(from replicaSet: Value) -> Value {
-        let name = (replicaSet[path: ["metadata", "name"]]?.stringValue ?? "pod") + "-" + ObjectBuilder.suffix()
-        return ObjectBuilder.pod(named: name, from: replicaSet[path: ["spec", "template"]] ?? [:], owner: replicaSet)
-    }
 }

@@ -86,7 +86,9 @@ struct VirtualMachineController: Controller {
                                     "resources": ["requests": ["cpu": .string(String(cores)), "memory": memory]]]],
                 ],
             ]
-            _ = try context.store.create(ObjectBuilder.pod(named: "virt-launcher-\(id.name)-\(ObjectBuilder.suffix())", from: template, owner: vmi), manager: "virt-controller", now: context.now)
+            _ = try ObjectBuilder.createWithGeneratedName("virt-launcher-\(id.name)-", in: &context.store, manager: "virt-controller", now: context.now) { name in
+                ObjectBuilder.pod(named: name, from: template, owner: vmi)
+            }
             return true
         }
         let scheduled = pod[path: ["status", "conditions"]]?.sequenceValue?.first { $0["type"] == "PodScheduled" }
