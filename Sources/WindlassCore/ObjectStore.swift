@@ -29,9 +29,11 @@ public struct ObjectStore: Sendable {
     /// Owner uid → the objects that name it in their ownerReferences.
     private var dependents: [String: Set<ResourceID>] = [:]
     private var scopes = ResourceScopes()
-    /// Changes in order, for watches; the oldest are dropped past `logLimit`.
+    /// Changes in order, for watches; the oldest are dropped past `logLimit` (a watch from an
+    /// older resourceVersion gets `expired`, as after etcd's compaction, and lists again). Each
+    /// entry holds a whole object version, so the limit bounds memory too.
     public private(set) var log: [ClusterWatchEvent] = []
-    public var logLimit = 100_000
+    public var logLimit = 20_000
     /// Objects written or deleted since the last `takeChanges()`, for persistence.
     private var changed: [ResourceID: StoredObject?] = [:]
     private var nextServiceIP = 1

@@ -1,9 +1,20 @@
 import Glibc
 
 /// The table and the target checks, as text and as BENCHMARKS.md.
+/// The embedded cluster at one size.
+struct ClusterMeasurement {
+    var deployments: Int
+    var pods: Int
+    var apply: Double
+    var converge: Double
+    var rollout: Double
+    var peakRSSKiB: Int
+}
+
 struct Report {
     var results: [Measurement]
     var gitResults: [GitBench.Result]
+    var clusterResults: [ClusterMeasurement]
     var runs: Int
     var python: String?
 
@@ -53,6 +64,14 @@ struct Report {
             check(load.ours <= 1.2 * load.theirs, "loading a commit from the object database ≤ 1.2× a checkout: \(format(load.ours / load.theirs, 2))× (\(format(load.ours * 1000, 1)) ms vs \(format(load.theirs * 1000, 1)) ms)")
             check(changed.ours <= 0.020, "changed paths between two commits ≤ 20 ms: \(format(changed.ours * 1000, 2)) ms")
         }
+        if let thousand = clusterResults.first(where: { $0.deployments == 1_000 }) {
+            check(thousand.converge <= 5, "1,000 Deployments × 10 replicas applied and converged ≤ 5 s: \(format(thousand.converge, 2)) s")
+            check(thousand.peakRSSKiB <= 1024 * 1024, "… within 1 GB RSS: \(thousand.peakRSSKiB / 1024) MiB")
+            check(thousand.rollout <= 10, "a rolling update of all 1,000 converged ≤ 10 s: \(format(thousand.rollout, 2)) s")
+        }
+        if let large = clusterResults.first(where: { $0.pods >= 100_000 }) {
+            check(large.peakRSSKiB <= 3 * 1024 * 1024, "100,000 pods held: RSS ≤ 3 GB: \(large.peakRSSKiB / 1024) MiB (peak, rolling update included)")
+        }
         let peak = results.filter { $0.size == 50_000 && $0.name != "PyYAML CSafeLoader" }.map(\.peakRSSKiB).max()
         if let peak {
             check(peak <= 1_536 * 1024, "50,000 Deployments: peak RSS ≤ 1.5 GB: \(peak / 1024) MiB (largest Windlass case)")
@@ -65,6 +84,14 @@ struct Report {
         for r in gitResults {
             out += "| \(r.name) | \(format(r.ours * 1000, 2)) | \(r.peer ?? "") | "
             out += r.peer == nil ? "| |\n" : "\(format(r.theirs * 1000, 2)) | \(format(r.ours / r.theirs, 2)) |\n"
+        }
+        return out
+    }
+
+    func clusterTable() -> String {
+        var out = "| Deployments | pods | apply s | apply + converge s | rolling update s | peak RSS MiB |\n|---:|---:|---:|---:|---:|---:|\n"
+        for c in clusterResults {
+            out += "| \(c.deployments) | \(c.pods) | \(format(c.apply, 2)) | \(format(c.converge, 2)) | \(format(c.rollout, 2)) | \(c.peakRSSKiB / 1024) |\n"
         }
         return out
     }
@@ -112,6 +139,14 @@ struct Report {
             last commits' trees.
 
             \(gitTable())
+            ## Embedded cluster
+
+            Deployments of 10 replicas (start delay 0) applied one by one through server-side apply to an
+            embedded cluster of 20 large nodes, then reconciled until every Deployment is Available;
+            then all rolled to a new image. Wall times include the SQLite writes (WAL,
+            synchronous=FULL); each size runs in its own process for its peak RSS.
+
+            \(clusterTable())
             ## Targets
 
             \(targets())

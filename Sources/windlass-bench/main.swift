@@ -13,6 +13,7 @@ struct Options {
     var output: String? = nil
     var python = true
     var gitFiles = 10_000
+    var clusterSizes = [1_000, 10_000]
     var child: (name: String, root: String)? = nil
     /// Only run the cluster case with this many Deployments (for profiling).
     var clusterOnly: Int? = nil
@@ -38,6 +39,7 @@ struct Options {
                 sizes = [200]
                 runs = 1
                 gitFiles = 100
+                clusterSizes = [20]
             case "--cluster-only": clusterOnly = Int(value())
             case "--cluster-deployments": clusterDeployments = Int(value()) ?? 1_000
             case "--generate":
@@ -69,6 +71,7 @@ let options = Options(CommandLine.arguments)
 if let n = options.clusterOnly {
     let result = try await ClusterBench(deployments: n).run()
     print("cluster: \(result.deployments) deployments, \(result.pods) pods: apply \(format(result.applySeconds, 2)) s, apply+converge \(format(result.convergeSeconds, 2)) s, rolling update \(format(result.rolloutSeconds, 2)) s")
+    print("CLUSTER \(result.deployments) \(result.pods) \(result.applySeconds) \(result.convergeSeconds) \(result.rolloutSeconds)")
     exit(0)
 }
 
@@ -136,7 +139,19 @@ for result in gitResults {
     print("  \(result.name): median \(format(result.ours * 1000, 1)) ms" + (result.peer.map { ", \($0) \(format(result.theirs * 1000, 1)) ms" } ?? ""))
 }
 
-let report = Report(results: results, gitResults: gitResults, runs: options.runs, python: python)
+var clusterResults: [ClusterMeasurement] = []
+for size in options.clusterSizes {
+    let (output, status, rss) = Peers.spawn([CommandLine.arguments[0], "--cluster-only", String(size)])
+    guard status == 0, let line = output.split(separator: "\n").first(where: { $0.hasPrefix("CLUSTER ") }) else {
+        fail("cluster case failed at \(size) deployments: \(output)")
+    }
+    let fields = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+    let measured = ClusterMeasurement(deployments: Int(fields[0]), pods: Int(fields[1]), apply: fields[2], converge: fields[3], rollout: fields[4], peakRSSKiB: rss)
+    print("  cluster \(size) deployments: converge \(format(measured.converge, 2)) s, rolling update \(format(measured.rollout, 2)) s, peak RSS \(rss / 1024) MiB")
+    clusterResults.append(measured)
+}
+
+let report = Report(results: results, gitResults: gitResults, clusterResults: clusterResults, runs: options.runs, python: python)
 print()
 print(report.table())
 print(report.targets())
