@@ -98,9 +98,8 @@ public final class StateDatabase: Sendable {
             for row in rows {
                 let body: String = row["body"]
                 let managers: String = row["managers"]
-                guard let object = try YAMLReader.read(body).first?.root,
-                    let ownership = try YAMLReader.read(managers).first?.root
-                else { continue }
+                guard let object = try YAMLReader.read(body).first?.root else { continue }
+                let ownership = managers.isEmpty ? Value.null : (try YAMLReader.read(managers).first?.root ?? .null)
                 out.append(Self.decode(object: object, managers: ownership))
             }
             return out
@@ -166,23 +165,26 @@ public final class StateDatabase: Sendable {
         }
     }
 
-    /// `{"windlass": {"operation": "Apply", "fields": {fieldsV1}}}`.
+    /// Field ownership is kept in the object's own `metadata.managedFields` (manager,
+    /// operation, fieldsV1), so nothing more is stored for it; the column stays for older files.
     static func encode(_ stored: StoredObject) -> String {
-        var root = Mapping()
-        for (name, fields) in stored.managers.sorted(by: { $0.key < $1.key }) {
-            root[name] = ["operation": .string(stored.operations[name] ?? "Update"), "fields": fields.fieldsV1]
-        }
-        return JSONWriter().write(.mapping(root))
+        ""
     }
 
     static func decode(object: Value, managers: Value) -> StoredObject {
         var sets: ServerSideApply.Managers = [:]
         var operations: [String: String] = [:]
-        for entry in managers.mappingValue?.entries ?? [] {
+        for entry in object[path: ["metadata", "managedFields"]]?.sequenceValue ?? [] {
+            guard let name = entry["manager"]?.stringValue else { continue }
+            sets[name] = FieldSet(fieldsV1: entry["fieldsV1"] ?? .null)
+            operations[name] = entry["operation"]?.stringValue ?? "Update"
+        }
+        // Files written before managedFields were trusted hold the managers in their own column.
+        for entry in managers.mappingValue?.entries ?? [] where sets[entry.key] == nil {
             sets[entry.key] = FieldSet(fieldsV1: entry.value["fields"] ?? .null)
             operations[entry.key] = entry.value["operation"]?.stringValue ?? "Update"
         }
-        return StoredObject(object: object, managers: sets, operations: operations)
+        return StoredObject(object: object, managers: sets.filter { !$0.value.isEmpty }, operations: operations)
     }
 
     static func failure(_ error: any Error, path: String, doing operation: String) -> ClusterError {
