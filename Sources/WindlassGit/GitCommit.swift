@@ -1,3 +1,5 @@
+import WindlassManifest
+
 /// A commit's identity and metadata.
 public struct GitCommit: Sendable, Hashable, Codable {
     /// The full 40-digit SHA.
@@ -23,7 +25,7 @@ public struct GitCommit: Sendable, Hashable, Codable {
         let local = time + Int64(timeZoneOffsetMinutes) * 60
         let days = Int(floorDivide(local, 86_400))
         let seconds = Int(local - Int64(days) * 86_400)
-        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        let (year, month, day) = Timestamp.civil(days: days)
         let sign = timeZoneOffsetMinutes < 0 ? "-" : "+"
         let offset = abs(timeZoneOffsetMinutes)
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2))"
@@ -38,17 +40,4 @@ private func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
 private func pad(_ value: Int, _ width: Int) -> String {
     let text = String(value)
     return String(repeating: "0", count: max(0, width - text.count)) + text
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-private func civilDate(daysSinceEpoch: Int) -> (Int, Int, Int) {
-    let z = daysSinceEpoch + 719_468
-    let era = (z >= 0 ? z : z - 146_096) / 146_097
-    let dayOfEra = z - era * 146_097
-    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-    let mp = (5 * dayOfYear + 2) / 153
-    let day = dayOfYear - (153 * mp + 2) / 5 + 1
-    let month = mp < 10 ? mp + 3 : mp - 9
-    return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
 }
