@@ -12,7 +12,7 @@ struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
         abstract: "Drive the embedded cluster (containers and VMs with Kubernetes semantics, kept in the state directory).",
-        subcommands: [Init.self, Apply.self, Get.self, Wait.self, Events.self, Nodes.self]
+        subcommands: [Init.self, Apply.self, Get.self, Wait.self, Scale.self, Delete.self, Events.self, Nodes.self]
     )
 }
 
@@ -298,5 +298,76 @@ extension ClusterCommand {
             }
             return pending
         }
+    }
+}
+
+extension ClusterCommand {
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete an object (and, by default, what it owns).")
+
+        @OptionGroup var state: StateOptions
+        @Argument(help: "The kind.") var kind: String
+        @Argument(help: "The object's name.") var name: String
+        @Option(name: .shortAndLong, help: "Namespace.") var namespace: String = "default"
+        @Option(help: "background, foreground or orphan.") var cascade: String = "background"
+
+        func validate() throws {
+            guard KindNames.resolve(kind) != nil else { throw ValidationError("the server doesn't have a resource type \"\(kind)\"") }
+            guard ["background", "foreground", "orphan"].contains(cascade) else {
+                throw ValidationError("--cascade must be background, foreground or orphan")
+            }
+        }
+
+        func run() async throws {
+            let gvk = KindNames.resolve(kind)!
+            let clusterScoped = gvk.kind == "Node" || gvk.kind == "Namespace"
+            let id = ResourceID(gvk, namespace: clusterScoped ? nil : namespace, name: name)
+            let cluster = try await state.open()
+            let propagation = DeletionPropagation(rawValue: cascade.prefix(1).uppercased() + cascade.dropFirst())!
+            do {
+                try await cluster.delete(id, propagation: propagation, dryRun: false)
+                try await cluster.reconcile()
+            } catch {
+                throw CommandFailure(message: error.description)
+            }
+            print("\(KindNames.reference(id).replacingFirst("/", with: " \"") + "\"") deleted")
+        }
+    }
+
+    struct Scale: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set the replicas of a Deployment, ReplicaSet or StatefulSet.")
+
+        @OptionGroup var state: StateOptions
+        @Argument(help: "KIND/NAME, e.g. deployment/web.") var object: String
+        @Option(help: "The new number of replicas.") var replicas: Int
+        @Option(name: .shortAndLong, help: "Namespace.") var namespace: String = "default"
+
+        func validate() throws {
+            guard replicas >= 0 else { throw ValidationError("--replicas must not be negative") }
+            guard let id = Wait.parse(object, namespace: namespace), ["Deployment", "ReplicaSet", "StatefulSet"].contains(id.kind) else {
+                throw ValidationError("\"\(object)\" is not a deployment, replicaset or statefulset as KIND/NAME")
+            }
+        }
+
+        func run() async throws {
+            let id = Wait.parse(object, namespace: namespace)!
+            let cluster = try await state.open()
+            do {
+                var current = try await cluster.get(id)
+                current.set(.int(replicas), at: ["spec", "replicas"])
+                _ = try await cluster.update(current, manager: "windlass-cli")
+                try await cluster.reconcile()
+            } catch {
+                throw CommandFailure(message: error.description)
+            }
+            print("\(KindNames.reference(id)) scaled")
+        }
+    }
+}
+
+extension String {
+    fileprivate func replacingFirst(_ target: Character, with replacement: String) -> String {
+        guard let index = firstIndex(of: target) else { return self }
+        return String(self[..<index]) + replacement + String(self[self.index(after: index)...])
     }
 }

@@ -244,6 +244,25 @@ struct ClusterCommandTests {
         #expect(missing.stderr.contains("timed out waiting for: deployment/nope (not found)"))
     }
 
+    @Test("scale and delete, as kubectl users type them")
+    func scaleAndDelete() throws {
+        let dir = try TemporaryDirectory()
+        let state = ["--state-dir", dir.path + "/state"]
+        _ = try CLI.run(["cluster", "init"] + state)
+        _ = try CLI.run(["cluster", "apply", "-f", try dir.write("app.yaml", app)] + state)
+        let scaled = try CLI.run(["cluster", "scale", "deployment/web", "--replicas", "4", "-n", "shop"] + state)
+        #expect(scaled.stdout == "deployment.apps/web scaled\n", "\(scaled.stderr)")
+        #expect(try CLI.run(["cluster", "wait", "deployment/web", "-n", "shop"] + state).status == 0)
+        #expect(try CLI.run(["cluster", "get", "deploy", "web", "-n", "shop"] + state).stdout.contains("4/4"))
+        let deleted = try CLI.run(["cluster", "delete", "deployment", "web", "-n", "shop"] + state)
+        #expect(deleted.stdout == "deployment.apps \"web\" deleted\n")
+        #expect(try CLI.run(["cluster", "get", "pods", "-n", "shop"] + state).stdout == "No resources found in shop namespace.\n")
+        let missing = try CLI.run(["cluster", "delete", "deployment", "web", "-n", "shop"] + state)
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("deployments.apps \"web\" not found"))
+        #expect(try CLI.run(["cluster", "scale", "configmap/x", "--replicas", "1"] + state).status == 2)
+    }
+
     @Test("a refused object means nothing is applied; an immutable change is refused")
     func refusals() throws {
         let dir = try TemporaryDirectory()
