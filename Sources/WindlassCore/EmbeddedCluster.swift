@@ -157,6 +157,75 @@ public actor EmbeddedCluster: ClusterBackend {
         return context.nextWakeup
     }
 
+    /// Makes a node NotReady, as if its kubelet had stopped (`windlass cluster fail-node`); its
+    /// pods are evicted after `graceSeconds`.
+    public func failNode(_ name: String, graceSeconds: Double? = nil) throws(ClusterError) {
+        try setNodeReady(name, ready: false, reason: "NodeStatusUnknown", message: "Kubelet stopped posting node status.", graceSeconds: graceSeconds)
+        try reconcile()
+    }
+
+    /// Brings a failed node back (`windlass cluster recover-node`).
+    public func recoverNode(_ name: String) throws(ClusterError) {
+        try setNodeReady(name, ready: true, reason: "KubeletReady", message: "kubelet is posting ready status", graceSeconds: nil)
+        try reconcile()
+    }
+
+    /// Cordons a node and evicts its pods (DaemonSet pods stay), as `kubectl drain` does; their
+    /// controllers recreate them elsewhere.
+    @discardableResult
+    public func drain(_ name: String) throws(ClusterError) -> [ResourceID] {
+        let id = ResourceID(group: "", version: "v1", kind: "Node", namespace: nil, name: name)
+        var node = try store.get(id)
+        if node[path: ["spec", "unschedulable"]]?.boolValue != true {
+            node.set(true, at: ["spec", "unschedulable"])
+            _ = try store.update(node, manager: "windlass-cli", now: clock.now())
+        }
+        var evicted: [ResourceID] = []
+        for pod in store.list(GroupKind(group: "", kind: "Pod"), namespace: nil) where pod[path: ["spec", "nodeName"]]?.stringValue == name {
+            let owners = pod[path: ["metadata", "ownerReferences"]]?.sequenceValue ?? []
+            if owners.contains(where: { $0["kind"] == "DaemonSet" }) { continue }
+            guard let podID = ResourceID(object: pod) else { continue }
+            try store.delete(podID, propagation: .background)
+            record(.normal, "Evicted", "Evicted pod \(podID.name) while draining node \(name)", about: podID)
+            evicted.append(podID)
+        }
+        try persist()
+        try reconcile()
+        return evicted
+    }
+
+    /// Marks a node schedulable again (`kubectl uncordon`).
+    public func uncordon(_ name: String) throws(ClusterError) {
+        let id = ResourceID(group: "", version: "v1", kind: "Node", namespace: nil, name: name)
+        var node = try store.get(id)
+        node.remove(at: ["spec", "unschedulable"])
+        _ = try store.update(node, manager: "windlass-cli", now: clock.now())
+        try persist()
+        try reconcile()
+    }
+
+    private func setNodeReady(_ name: String, ready: Bool, reason: String, message: String, graceSeconds: Double?) throws(ClusterError) {
+        let id = ResourceID(group: "", version: "v1", kind: "Node", namespace: nil, name: name)
+        var node = try store.get(id)
+        let now = clock.now()
+        if let graceSeconds {
+            node.set(.string(String(Int(graceSeconds))), at: ["metadata", "annotations", "windlass.dev/eviction-grace-seconds"])
+            _ = try store.update(node, manager: "windlass-cli", now: now)
+            node = try store.get(id)
+        }
+        var status = node["status"] ?? [:]
+        var conditions = status["conditions"]?.sequenceValue ?? []
+        conditions.removeAll { $0["type"] == "Ready" }
+        conditions.append([
+            "type": "Ready", "status": .string(ready ? "True" : "Unknown"), "reason": .string(reason), "message": .string(message),
+            "lastHeartbeatTime": .string(Timestamp.rfc3339(now)), "lastTransitionTime": .string(Timestamp.rfc3339(now)),
+        ])
+        status.set(.sequence(conditions), at: ["conditions"])
+        _ = try store.updateStatus(id, status: status, now: now)
+        record(ready ? .normal : .warning, ready ? "NodeReady" : "NodeNotReady", "Node \(name) status is now: \(ready ? "NodeReady" : "NodeNotReady")", about: id)
+        try persist()
+    }
+
     /// Creates the node pool (`windlass cluster init`): `count` nodes of `cpu` and `memory`.
     public func createNodes(count: Int, cpu: String, memory: String, labels: [String: String] = [:]) throws(ClusterError) {
         let now = clock.now()

@@ -12,7 +12,10 @@ struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
         abstract: "Drive the embedded cluster (containers and VMs with Kubernetes semantics, kept in the state directory).",
-        subcommands: [Init.self, Apply.self, Get.self, Wait.self, Scale.self, Delete.self, Events.self, Nodes.self]
+        subcommands: [
+            Init.self, Apply.self, Get.self, Wait.self, Scale.self, Delete.self, Events.self, Nodes.self, FailNode.self,
+            RecoverNode.self, Drain.self, Uncordon.self,
+        ]
     )
 }
 
@@ -369,5 +372,81 @@ extension String {
     fileprivate func replacingFirst(_ target: Character, with replacement: String) -> String {
         guard let index = firstIndex(of: target) else { return self }
         return String(self[..<index]) + replacement + String(self[self.index(after: index)...])
+    }
+}
+
+extension ClusterCommand {
+    struct FailNode: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "fail-node",
+            abstract: "Make a node NotReady; after the grace period its pods are recreated elsewhere."
+        )
+
+        @OptionGroup var state: StateOptions
+        @Argument(help: "The node.") var node: String
+        @Option(help: "Seconds before the node's pods are evicted (default 40).") var gracePeriod: Double?
+
+        func run() async throws {
+            let cluster = try await state.open()
+            do {
+                try await cluster.failNode(node, graceSeconds: gracePeriod)
+            } catch {
+                throw CommandFailure(message: error.description)
+            }
+            print("node/\(node) failed")
+        }
+    }
+
+    struct RecoverNode: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "recover-node", abstract: "Bring a failed node back.")
+
+        @OptionGroup var state: StateOptions
+        @Argument(help: "The node.") var node: String
+
+        func run() async throws {
+            let cluster = try await state.open()
+            do {
+                try await cluster.recoverNode(node)
+            } catch {
+                throw CommandFailure(message: error.description)
+            }
+            print("node/\(node) recovered")
+        }
+    }
+
+    struct Drain: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cordon a node and evict its pods (DaemonSet pods stay).")
+
+        @OptionGroup var state: StateOptions
+        @Argument(help: "The node.") var node: String
+
+        func run() async throws {
+            let cluster = try await state.open()
+            do {
+                for pod in try await cluster.drain(node) {
+                    print("evicting pod \(pod.namespace ?? "")/\(pod.name)")
+                }
+            } catch {
+                throw CommandFailure(message: error.description)
+            }
+            print("node/\(node) drained")
+        }
+    }
+
+    struct Uncordon: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mark a node schedulable again.")
+
+        @OptionGroup var state: StateOptions
+        @Argument(help: "The node.") var node: String
+
+        func run() async throws {
+            let cluster = try await state.open()
+            do {
+                try await cluster.uncordon(node)
+            } catch {
+                throw CommandFailure(message: error.description)
+            }
+            print("node/\(node) uncordoned")
+        }
     }
 }

@@ -263,6 +263,27 @@ struct ClusterCommandTests {
         #expect(try CLI.run(["cluster", "scale", "configmap/x", "--replicas", "1"] + state).status == 2)
     }
 
+    @Test("a failed node heals: its pods come back elsewhere after the grace period")
+    func failedNodeHeals() throws {
+        let dir = try TemporaryDirectory()
+        let state = ["--state-dir", dir.path + "/state"]
+        _ = try CLI.run(["cluster", "init", "--nodes", "2"] + state)
+        _ = try CLI.run(["cluster", "apply", "-f", try dir.write("app.yaml", app)] + state)
+        #expect(try CLI.run(["cluster", "wait"] + state).status == 0)
+        #expect(try CLI.run(["cluster", "fail-node", "node-1", "--grace-period", "1"] + state).stdout == "node/node-1 failed\n")
+        #expect(try CLI.run(["cluster", "get", "nodes"] + state).stdout.contains("node-1   NotReady"))
+        let healed = try CLI.run(["cluster", "wait", "--timeout", "20s"] + state)
+        #expect(healed.status == 0, "\(healed.stderr)")
+        let wide = try CLI.run(["cluster", "get", "pods", "-n", "shop", "-o", "wide"] + state).stdout
+        #expect(!wide.contains("node-1"))
+        #expect(try CLI.run(["cluster", "recover-node", "node-1"] + state).status == 0)
+        let drained = try CLI.run(["cluster", "drain", "node-2"] + state)
+        #expect(drained.stdout.hasSuffix("node/node-2 drained\n"))
+        #expect(try CLI.run(["cluster", "get", "nodes"] + state).stdout.contains("node-2   Ready,SchedulingDisabled"))
+        #expect(try CLI.run(["cluster", "wait", "--timeout", "20s"] + state).status == 0)
+        #expect(try CLI.run(["cluster", "fail-node", "node-9"] + state).status == 2)
+    }
+
     @Test("a refused object means nothing is applied; an immutable change is refused")
     func refusals() throws {
         let dir = try TemporaryDirectory()

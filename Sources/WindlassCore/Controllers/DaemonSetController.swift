@@ -1,7 +1,7 @@
 import WindlassCluster
 import WindlassManifest
 
-/// One pod per eligible node (Ready, matching nodeSelector, tolerated taints), bound to it
+/// One pod per eligible node (matching nodeSelector, tolerated taints), bound to it
 /// directly as the DaemonSet controller does; rolling updates replace pods of an older
 /// template up to maxUnavailable at a time.
 struct DaemonSetController: Controller {
@@ -76,9 +76,9 @@ struct DaemonSetController: Controller {
         return true
     }
 
-    /// A DaemonSet pod goes on every Ready node its selector and tolerations allow.
+    /// A DaemonSet pod goes on every node its selector and tolerations allow, cordoned or not.
     static func eligible(_ pod: Value, on node: Value) -> Bool {
         let state = Scheduler.NodeState(node: node, name: "", allocatableCPU: Quantity(milli: .max / 4), allocatableMemory: Quantity(milli: .max / 4))
-        return Scheduler.reject(pod, on: state, cpu: .zero, memory: .zero) == nil
+        return Scheduler.reject(pod, on: state, cpu: .zero, memory: .zero, daemon: true) == nil
     }
 }

@@ -17,8 +17,11 @@ struct Kubelet: Controller {
 
     func sync(_ context: inout ControllerContext) throws(ClusterError) -> Bool {
         var changed = false
+        // A node that is not Ready has no kubelet reporting for its pods.
+        let silent = Set(context.store.list(Scheduler.nodeKind, namespace: nil).filter { !NodeLifecycleController.isReady($0) }
+            .compactMap { $0[path: ["metadata", "name"]]?.stringValue })
         for pod in context.store.list(Scheduler.podKind, namespace: nil) {
-            guard pod[path: ["spec", "nodeName"]] != nil, !Self.isTerminal(pod) else { continue }
+            guard let node = pod[path: ["spec", "nodeName"]]?.stringValue, !Self.isTerminal(pod), !silent.contains(node) else { continue }
             // A running, ready pod stays so until something changes it (crash loops count on).
             if pod[path: ["status", "phase"]]?.stringValue == "Running", ObjectBuilder.isReady(pod),
                 pod[path: ["metadata", "annotations", "sim.windlass.dev/crash-loop"]] == nil

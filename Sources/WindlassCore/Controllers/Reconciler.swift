@@ -33,7 +33,8 @@ protocol Controller: Sendable {
 public enum Reconciler {
     static let controllers: [any Controller] = [
         DeploymentController(), ReplicaSetController(), StatefulSetController(), DaemonSetController(),
-        VirtualMachineController(), PersistentVolumeClaimBinder(), Scheduler(), Kubelet(), EndpointsController(),
+        VirtualMachineController(), PersistentVolumeClaimBinder(), NodeLifecycleController(), Scheduler(), Kubelet(),
+        EndpointsController(),
     ]
 
     /// Runs every controller in turn until a round changes nothing (at most `maxRounds`).

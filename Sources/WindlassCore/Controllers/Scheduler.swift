@@ -106,11 +106,15 @@ struct Scheduler: Controller {
     }
 
     /// Why the pod cannot go on the node, in the scheduler's words, or nil when it can.
-    static func reject(_ pod: Value, on state: NodeState, cpu: Quantity, memory: Quantity) -> String? {
+    /// DaemonSet pods tolerate unschedulable and not-ready nodes, as Kubernetes adds those
+    /// tolerations to them.
+    static func reject(_ pod: Value, on state: NodeState, cpu: Quantity, memory: Quantity, daemon: Bool = false) -> String? {
         let node = state.node
-        let ready = node[path: ["status", "conditions"]]?.sequenceValue?.first { $0["type"]?.stringValue == "Ready" }
-        if ready?["status"]?.stringValue != "True" { return "node(s) were not ready" }
-        if node[path: ["spec", "unschedulable"]]?.boolValue == true { return "node(s) were unschedulable" }
+        if !daemon {
+            let ready = node[path: ["status", "conditions"]]?.sequenceValue?.first { $0["type"]?.stringValue == "Ready" }
+            if ready?["status"]?.stringValue != "True" { return "node(s) were not ready" }
+            if node[path: ["spec", "unschedulable"]]?.boolValue == true { return "node(s) were unschedulable" }
+        }
         let labels = ObjectStore.labels(of: node)
         for entry in pod[path: ["spec", "nodeSelector"]]?.mappingValue?.entries ?? [] {
             if labels[entry.key] != entry.value.stringValue { return "node(s) didn't match Pod's node affinity/selector" }

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+import WindlassCluster
+import WindlassCore
+import WindlassManifest
+import WindlassTesting
+
+@Suite("Self-healing: failed and drained nodes")
+struct SelfHealingTests {
+    @Test("a failed node's pods go unready at once and are recreated elsewhere after the grace period; the VM restarts elsewhere")
+    func failedNode() async throws {
+        let bed = try await Bed(nodes: 3)
+        _ = try await bed.cluster.apply(deployment(replicas: 3), options: windlass)
+        _ = try await bed.cluster.apply(object("""
+            apiVersion: kubevirt.io/v1
+            kind: VirtualMachine
+            metadata: {name: vm1, namespace: shop}
+            spec: {runStrategy: Always, template: {spec: {domain: {cpu: {cores: 1}, resources: {requests: {memory: 1Gi}}}}}}
+            """), options: windlass)
+        try await bed.advance(until: {
+            let available = try await bed.deployment()[path: ["status", "availableReplicas"]]
+            let vmReady = try await bed.get("kubevirt.io", "VirtualMachine", "vm1")[path: ["status", "ready"]]
+            return available == 3 && vmReady == true
+        })
+        let vmNode = try #require(try await bed.get("kubevirt.io", "VirtualMachineInstance", "vm1")[path: ["status", "nodeName"]]?.stringValue)
+        let webNode = try #require(try await bed.pods().first { $0[path: ["metadata", "labels", "app"]] == "web" }?[path: ["spec", "nodeName"]]?.stringValue)
+        let failed = Set([vmNode, webNode])
+
+        for node in failed { try await bed.cluster.failNode(node) }
+        let onFailed = try await bed.pods().filter { failed.contains($0[path: ["spec", "nodeName"]]?.stringValue ?? "") }
+        #expect(!onFailed.isEmpty)
+        #expect(onFailed.allSatisfy { !ReplicaSetReady.isReady($0) })
+        #expect(HealthAssessor.assess(try await bed.deployment())?.status == .progressing)
+
+        // Nothing moves before the grace period…
+        bed.clock.advance(by: 30)
+        try await bed.cluster.reconcile()
+        #expect(try await bed.pods().contains { failed.contains($0[path: ["spec", "nodeName"]]?.stringValue ?? "") })
+        // …then the pods are replaced on the healthy nodes.
+        try await bed.advance(until: {
+            let pods = try await bed.pods()
+            let healthy = HealthAssessor.assess(try await bed.deployment())?.status == .healthy
+            let vmReady = try await bed.get("kubevirt.io", "VirtualMachine", "vm1")[path: ["status", "ready"]] == true
+            return healthy && vmReady && !pods.contains { failed.contains($0[path: ["spec", "nodeName"]]?.stringValue ?? "") }
+        }, limit: 60)
+        let newNode = try #require(try await bed.get("kubevirt.io", "VirtualMachineInstance", "vm1")[path: ["status", "nodeName"]]?.stringValue)
+        #expect(!failed.contains(newNode))
+        let events = try await bed.cluster.events(for: nil)
+        #expect(events.contains { $0.reason == "NodeNotReady" })
+
+        for node in failed { try await bed.cluster.recoverNode(node) }
+        let nodes = try await bed.list("", "Node", namespace: nil)
+        #expect(nodes.allSatisfy { $0[path: ["status", "conditions"]]?.sequenceValue?.first { $0["type"] == "Ready" }?["status"] == "True" })
+    }
+
+    @Test("drain cordons the node and moves its pods; DaemonSet pods stay")
+    func drain() async throws {
+        let bed = try await Bed(nodes: 2)
+        _ = try await bed.cluster.apply(deployment(replicas: 4), options: windlass)
+        _ = try await bed.cluster.apply(object("""
+            apiVersion: apps/v1
+            kind: DaemonSet
+            metadata: {name: agent, namespace: shop}
+            spec:
+              selector: {matchLabels: {app: agent}}
+              template: {metadata: {labels: {app: agent}}, spec: {containers: [{name: a, image: "agent:1"}]}}
+            """), options: windlass)
+        try await bed.advance(until: { try await bed.deployment()[path: ["status", "availableReplicas"]] == 4 })
+        let evicted = try await bed.cluster.drain("node-1")
+        #expect(evicted.count >= 1)
+        try await bed.advance(until: { try await bed.deployment()[path: ["status", "availableReplicas"]] == 4 })
+        let pods = try await bed.pods()
+        let onDrained = pods.filter { $0[path: ["spec", "nodeName"]] == "node-1" }
+        #expect(onDrained.count == 1)
+        #expect(onDrained.first?[path: ["metadata", "labels", "app"]] == "agent")
+        let node = try await bed.get("", "Node", "node-1", namespace: nil)
+        #expect(node[path: ["spec", "unschedulable"]] == true)
+        try await bed.cluster.uncordon("node-1")
+        #expect(try await bed.get("", "Node", "node-1", namespace: nil)[path: ["spec", "unschedulable"]] == nil)
+    }
+}
