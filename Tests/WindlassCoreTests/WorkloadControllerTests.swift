@@ -144,3 +144,49 @@ enum ReplicaSetReady {
         pod[path: ["status", "conditions"]]?.sequenceValue?.contains { $0["type"] == "Ready" && $0["status"] == "True" } ?? false
     }
 }
+
+@Suite("Controllers: Jobs")
+struct JobControllerTests {
+    func job(_ extra: String = "", annotations: String = "") -> String {
+        """
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: migrate, namespace: shop}
+        spec:
+          completions: 3
+          parallelism: 2
+          \(extra)
+          template:
+            metadata: {annotations: {sim.windlass.dev/start-seconds: "0", sim.windlass.dev/run-seconds: "2"\(annotations)}}
+            spec: {restartPolicy: Never, containers: [{name: m, image: "migrate:1"}]}
+        """
+    }
+
+    @Test("a Job runs at most parallelism pods until completions have succeeded, then is Complete")
+    func completes() async throws {
+        let bed = try await Bed()
+        _ = try await bed.cluster.apply(object(job()), options: windlass)
+        var maxActive = 0
+        try await bed.advance(until: { HealthAssessor.assess(try await bed.get("batch", "Job", "migrate"))?.status == .healthy }, check: {
+            let active = try await bed.get("batch", "Job", "migrate")[path: ["status", "active"]]?.intValue ?? 0
+            maxActive = max(maxActive, active)
+        })
+        let status = try await bed.get("batch", "Job", "migrate")["status"]
+        #expect(status?["succeeded"] == 3)
+        #expect(status?["active"] == 0)
+        #expect(status?["completionTime"] != nil)
+        #expect(maxActive == 2)
+        #expect(try await bed.pods().filter { $0[path: ["status", "phase"]] == "Succeeded" }.count == 3)
+    }
+
+    @Test("failing pods beyond backoffLimit fail the Job: Degraded")
+    func backoffLimit() async throws {
+        let bed = try await Bed()
+        _ = try await bed.cluster.apply(object(job("backoffLimit: 1", annotations: ", sim.windlass.dev/fail: \"true\"")), options: windlass)
+        try await bed.advance(until: { HealthAssessor.assess(try await bed.get("batch", "Job", "migrate"))?.status == .degraded })
+        let job = try await bed.get("batch", "Job", "migrate")
+        #expect(job[path: ["status", "failed"]]?.intValue ?? 0 >= 2)
+        #expect(job[path: ["status", "conditions"]]?.sequenceValue?.first?["reason"] == "BackoffLimitExceeded")
+        #expect(try await bed.pods().allSatisfy { $0[path: ["status", "phase"]] == "Failed" })
+    }
+}

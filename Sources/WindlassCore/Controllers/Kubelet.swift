@@ -77,6 +77,26 @@ struct Kubelet: Controller {
             waiting = "ImagePullBackOff"
         } else if now < readyAt {
             wakeup = readyAt
+        } else if let restartPolicy = pod[path: ["spec", "restartPolicy"]]?.stringValue, restartPolicy != "Always" {
+            // A run-to-completion pod (a Job's): it finishes after its run time.
+            let runSeconds = annotations["sim.windlass.dev/run-seconds"].flatMap(Double.init) ?? 1
+            if now >= readyAt + runSeconds {
+                let failed = annotations["sim.windlass.dev/fail"] == "true"
+                phase = failed ? "Failed" : "Succeeded"
+                waiting = nil
+                status.set(.sequence([]), at: ["conditions"])
+                status.set(.string(phase), at: ["phase"])
+                status.set(.string(Timestamp.rfc3339(startTime)), at: ["startTime"])
+                let terminated: Value = ["terminated": ["exitCode": .int(failed ? 1 : 0), "reason": .string(failed ? "Error" : "Completed"),
+                                                        "finishedAt": .string(Timestamp.rfc3339(readyAt + runSeconds))]]
+                status.set(.sequence((pod[path: ["spec", "containers"]]?.sequenceValue ?? []).map {
+                    ["name": $0["name"] ?? "", "image": $0["image"] ?? "", "ready": false, "restartCount": 0, "state": terminated]
+                }), at: ["containerStatuses"])
+                return (status, nil)
+            }
+            phase = "Running"
+            waiting = nil
+            wakeup = readyAt + runSeconds
         } else if annotations["sim.windlass.dev/crash-loop"] == "true" {
             phase = "Running"
             waiting = "CrashLoopBackOff"

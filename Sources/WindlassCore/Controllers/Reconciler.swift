@@ -32,7 +32,7 @@ protocol Controller: Sendable {
 /// Runs the controllers until nothing is left to do now (timed work in the future aside).
 public enum Reconciler {
     static let controllers: [any Controller] = [
-        DeploymentController(), ReplicaSetController(), StatefulSetController(), DaemonSetController(),
+        DeploymentController(), ReplicaSetController(), StatefulSetController(), DaemonSetController(), JobController(),
         VirtualMachineController(), PersistentVolumeClaimBinder(), NodeLifecycleController(), Scheduler(), Kubelet(),
         EndpointsController(),
     ]
