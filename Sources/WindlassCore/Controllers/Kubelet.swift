@@ -77,8 +77,8 @@ struct Kubelet: Controller {
             waiting = "ImagePullBackOff"
         } else if now < readyAt {
             wakeup = readyAt
-        } else if let restartPolicy = pod[path: ["spec", "restartPolicy"]]?.stringValue, restartPolicy != "Always" {
-            // A run-to-completion pod (a Job's): it finishes after its run time.
+        } else if runsToCompletion(pod, annotations: annotations) {
+            // A Job's pod finishes after its run time (other pods run until they are stopped).
             let runSeconds = annotations["sim.windlass.dev/run-seconds"].flatMap(Double.init) ?? 1
             if now >= readyAt + runSeconds {
                 let failed = annotations["sim.windlass.dev/fail"] == "true"
@@ -133,6 +133,14 @@ struct Kubelet: Controller {
             ObjectBuilder.condition("Ready", ready, reason: notReady, now: now, previous: previous),
         ]), at: ["conditions"])
         return (status, wakeup)
+    }
+
+    /// Pods of Jobs, or any pod given a run time, finish; the rest (a VM's launcher included,
+    /// though its restartPolicy is Never) run until they are stopped.
+    static func runsToCompletion(_ pod: Value, annotations: [String: String]) -> Bool {
+        if pod[path: ["spec", "restartPolicy"]]?.stringValue == "Always" { return false }
+        if annotations["sim.windlass.dev/run-seconds"] != nil { return true }
+        return pod[path: ["metadata", "ownerReferences"]]?.sequenceValue?.contains { $0["kind"] == "Job" } ?? false
     }
 
     /// A stable address from the pod's uid, in 10.244.0.0/16.
