@@ -13,7 +13,7 @@ struct ClusterCommand: AsyncParsableCommand {
         commandName: "cluster",
         abstract: "Drive the embedded cluster (containers and VMs with Kubernetes semantics, kept in the state directory).",
         subcommands: [
-            Init.self, Apply.self, Get.self, Wait.self, Scale.self, Delete.self, Events.self, Nodes.self, FailNode.self,
+            Init.self, Apply.self, Get.self, Describe.self, Wait.self, Scale.self, Delete.self, Events.self, Nodes.self, FailNode.self,
             RecoverNode.self, Drain.self, Uncordon.self,
         ]
     )
@@ -447,6 +447,35 @@ extension ClusterCommand {
                 throw CommandFailure(message: error.description)
             }
             print("node/\(node) uncordoned")
+        }
+    }
+}
+
+extension ClusterCommand {
+    struct Describe: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an object's identity, health, status and events.")
+
+        @OptionGroup var state: StateOptions
+        @Argument(help: "The kind.") var kind: String
+        @Argument(help: "The object's name.") var name: String
+        @Option(name: .shortAndLong, help: "Namespace.") var namespace: String = "default"
+
+        func validate() throws {
+            guard KindNames.resolve(kind) != nil else { throw ValidationError("the server doesn't have a resource type \"\(kind)\"") }
+        }
+
+        func run() async throws {
+            let gvk = KindNames.resolve(kind)!
+            let clusterScoped = gvk.kind == "Node" || gvk.kind == "Namespace"
+            let id = ResourceID(gvk, namespace: clusterScoped ? nil : namespace, name: name)
+            let cluster = try await state.open()
+            let object: Value
+            do {
+                object = try await cluster.get(id)
+            } catch {
+                throw CommandFailure(message: error.description)
+            }
+            print(ObjectDescription.render(object, events: try await cluster.events(for: id), now: cluster.clock.now()), terminator: "")
         }
     }
 }

@@ -221,6 +221,10 @@ struct ClusterCommandTests {
         #expect((list["items"] as? [Any])?.count == 2)
         #expect(try CLI.run(["cluster", "get", "nodes"] + state).stdout.contains("node-2   Ready"))
         #expect(try CLI.run(["cluster", "events"] + state).stdout.contains("ScalingReplicaSet"))
+        let described = try CLI.run(["cluster", "describe", "deployment", "web", "-n", "shop"] + state).stdout
+        #expect(described.hasPrefix("Name:          web\nNamespace:     shop\nKind:          Deployment (apps/v1)\n"))
+        #expect(described.contains("Health:        Healthy: successfully rolled out\n"))
+        #expect(described.contains("Normal   ScalingReplicaSet"))
     }
 
     @Test("the bundled OpenStack manifests apply and converge to Healthy, VMs and compute nodes included")
