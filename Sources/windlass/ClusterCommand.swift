@@ -40,6 +40,18 @@ struct StateOptions: ParsableArguments {
     }
 }
 
+extension StateOptions {
+    /// Opens the cluster, runs `body` on it, and turns a cluster error into a one-line failure.
+    func withCluster<T>(_ body: (EmbeddedCluster) async throws(ClusterError) -> T) async throws -> T {
+        let cluster = try await open()
+        do {
+            return try await body(cluster)
+        } catch {
+            throw CommandFailure(message: error.description)
+        }
+    }
+}
+
 enum ProcessEnvironment {
     static func value(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }
@@ -387,12 +399,7 @@ extension ClusterCommand {
         @Option(help: "Seconds before the node's pods are evicted (default 40).") var gracePeriod: Double?
 
         func run() async throws {
-            let cluster = try await state.open()
-            do {
-                try await cluster.failNode(node, graceSeconds: gracePeriod)
-            } catch {
-                throw CommandFailure(message: error.description)
-            }
+            try await state.withCluster { (cluster) async throws(ClusterError) in try await cluster.failNode(node, graceSeconds: gracePeriod) }
             print("node/\(node) failed")
         }
     }
@@ -404,12 +411,7 @@ extension ClusterCommand {
         @Argument(help: "The node.") var node: String
 
         func run() async throws {
-            let cluster = try await state.open()
-            do {
-                try await cluster.recoverNode(node)
-            } catch {
-                throw CommandFailure(message: error.description)
-            }
+            try await state.withCluster { (cluster) async throws(ClusterError) in try await cluster.recoverNode(node) }
             print("node/\(node) recovered")
         }
     }
@@ -421,13 +423,9 @@ extension ClusterCommand {
         @Argument(help: "The node.") var node: String
 
         func run() async throws {
-            let cluster = try await state.open()
-            do {
-                for pod in try await cluster.drain(node) {
-                    print("evicting pod \(pod.namespace ?? "")/\(pod.name)")
-                }
-            } catch {
-                throw CommandFailure(message: error.description)
+            let evicted = try await state.withCluster { (cluster) async throws(ClusterError) in try await cluster.drain(node) }
+            for pod in evicted {
+                print("evicting pod \(pod.namespace ?? "")/\(pod.name)")
             }
             print("node/\(node) drained")
         }
@@ -440,12 +438,7 @@ extension ClusterCommand {
         @Argument(help: "The node.") var node: String
 
         func run() async throws {
-            let cluster = try await state.open()
-            do {
-                try await cluster.uncordon(node)
-            } catch {
-                throw CommandFailure(message: error.description)
-            }
+            try await state.withCluster { (cluster) async throws(ClusterError) in try await cluster.uncordon(node) }
             print("node/\(node) uncordoned")
         }
     }
