@@ -135,6 +135,11 @@ public actor EmbeddedCluster: ClusterBackend {
 
     public var resourceVersion: Int { store.resourceVersion }
 
+    /// The simulated traffic of every running pod, in Prometheus' text format.
+    public func simulatedMetrics() -> String {
+        SimulatedTraffic.exposition(pods: store.list(GroupKind(group: "", kind: "Pod"), namespace: nil), now: clock.now())
+    }
+
     /// Runs the controllers until nothing is left to do now, and makes the result durable.
     /// Returns when timed work (a pod's start delay, a progress deadline) is next due.
     @discardableResult

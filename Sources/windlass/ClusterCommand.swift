@@ -14,7 +14,7 @@ struct ClusterCommand: AsyncParsableCommand {
         abstract: "Drive the embedded cluster (containers and VMs with Kubernetes semantics, kept in the state directory).",
         subcommands: [
             Init.self, Apply.self, Get.self, Describe.self, Wait.self, Scale.self, Delete.self, Events.self, Nodes.self, FailNode.self,
-            RecoverNode.self, Drain.self, Uncordon.self,
+            RecoverNode.self, Drain.self, Uncordon.self, Metrics.self,
         ]
     )
 }
@@ -469,6 +469,21 @@ extension ClusterCommand {
                 throw CommandFailure(message: error.description)
             }
             print(ObjectDescription.render(object, events: try await cluster.events(for: id), now: cluster.clock.now()), terminator: "")
+        }
+    }
+}
+
+extension ClusterCommand {
+    struct Metrics: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the pods' simulated traffic (requests, errors, latency) in Prometheus' text format."
+        )
+
+        @OptionGroup var state: StateOptions
+
+        func run() async throws {
+            let cluster = try await state.open()
+            print(await cluster.simulatedMetrics(), terminator: "")
         }
     }
 }

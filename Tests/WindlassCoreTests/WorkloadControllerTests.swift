@@ -190,3 +190,25 @@ struct JobControllerTests {
         #expect(try await bed.pods().allSatisfy { $0[path: ["status", "phase"]] == "Failed" })
     }
 }
+
+@Suite("Simulated traffic")
+struct SimulatedTrafficTests {
+    @Test("ready pods serve requests at their rate, with their error share and latency, per workload")
+    func traffic() async throws {
+        let bed = try await Bed()
+        var manifest = try deployment(replicas: 1)
+        manifest.set(["sim.windlass.dev/start-seconds": "0", "sim.windlass.dev/rps": "10", "sim.windlass.dev/error-rate": "0.1", "sim.windlass.dev/latency-ms": "120"], at: ["spec", "template", "metadata", "annotations"])
+        _ = try await bed.cluster.apply(manifest, options: windlass)
+        try await bed.cluster.reconcile()
+        bed.clock.advance(by: 10)
+        let text = await bed.cluster.simulatedMetrics()
+        let pod = try #require(try await bed.pods().first?[path: ["metadata", "name"]]?.stringValue)
+        let labels = "namespace=\"shop\",pod=\"\(pod)\",workload=\"web\",track=\"stable\""
+        #expect(text.contains("windlass_sim_http_requests_total{\(labels),code=\"200\"} 90\n"))
+        #expect(text.contains("windlass_sim_http_requests_total{\(labels),code=\"500\"} 10\n"))
+        #expect(text.contains("windlass_sim_http_request_duration_seconds_bucket{\(labels),le=\"0.1\"} 0\n"))
+        #expect(text.contains("windlass_sim_http_request_duration_seconds_bucket{\(labels),le=\"0.25\"} 100\n"))
+        #expect(text.contains("windlass_sim_http_request_duration_seconds_count{\(labels)} 100\n"))
+        #expect(text.hasPrefix("# HELP windlass_sim_http_requests_total"))
+    }
+}
