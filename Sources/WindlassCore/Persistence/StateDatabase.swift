@@ -69,7 +69,7 @@ public final class StateDatabase: Sendable {
                     if let stored {
                         try db.execute(
                             sql: "INSERT OR REPLACE INTO object (kind, namespace, name, body, managers) VALUES (?, ?, ?, ?, ?)",
-                            arguments: [kind, namespace, id.name, JSONWriter().write(stored.object), Self.encode(stored)]
+                            arguments: [kind, namespace, id.name, JSONWriter().write(stored.object), ""]
                         )
                     } else {
                         try db.execute(
@@ -165,12 +165,8 @@ public final class StateDatabase: Sendable {
         }
     }
 
-    /// Field ownership is kept in the object's own `metadata.managedFields` (manager,
-    /// operation, fieldsV1), so nothing more is stored for it; the column stays for older files.
-    static func encode(_ stored: StoredObject) -> String {
-        ""
-    }
-
+    /// Field ownership is read back from the object's own `metadata.managedFields` (manager,
+    /// operation, fieldsV1); the `managers` column is only read for files that predate that.
     static func decode(object: Value, managers: Value) -> StoredObject {
         var sets: ServerSideApply.Managers = [:]
         var operations: [String: String] = [:]
