@@ -169,3 +169,26 @@ struct ControllerTests {
         #expect(try await bed.deployment()[path: ["status", "replicas"]] == 2)
     }
 }
+
+@Suite("Scheduling with anti-affinity")
+struct AntiAffinityTests {
+    @Test("required anti-affinity on hostname puts each replica on its own node; a fourth cannot be placed on three nodes")
+    func oneReplicaPerNode() async throws {
+        let bed = try await Bed(nodes: 3)
+        var manifest = try deployment(replicas: 4)
+        manifest.set([
+            "podAntiAffinity": ["requiredDuringSchedulingIgnoredDuringExecution": [
+                ["labelSelector": ["matchLabels": ["app": "web"]], "topologyKey": "kubernetes.io/hostname"],
+            ]],
+        ], at: ["spec", "template", "spec", "affinity"])
+        _ = try await bed.cluster.apply(manifest, options: windlass)
+        try await bed.cluster.reconcile()
+        let pods = try await bed.pods()
+        let placed = pods.compactMap { $0[path: ["spec", "nodeName"]]?.stringValue }
+        #expect(placed.count == 3)
+        #expect(Set(placed).count == 3)
+        let pending = try #require(pods.first { $0[path: ["spec", "nodeName"]] == nil })
+        let reason = pending[path: ["status", "conditions"]]?.sequenceValue?.first?["message"]?.stringValue
+        #expect(reason == "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.")
+    }
+}

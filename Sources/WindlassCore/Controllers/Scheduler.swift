@@ -16,6 +16,8 @@ struct Scheduler: Controller {
         var requestedCPU = Quantity.zero
         var requestedMemory = Quantity.zero
         var pods = 0
+        /// The labels and namespaces of the pods on the node, for anti-affinity.
+        var residents: [(namespace: String, labels: [String: String])] = []
 
         /// Least requested first; pods without requests count as Kubernetes' scoring counts
         /// them (100m CPU), so they spread too.
@@ -55,6 +57,7 @@ struct Scheduler: Controller {
                 nodes[best].requestedCPU = nodes[best].requestedCPU + cpu
                 nodes[best].requestedMemory = nodes[best].requestedMemory + memory
                 nodes[best].pods += 1
+                nodes[best].residents.append((id.namespace ?? "", ObjectStore.labels(of: pod)))
                 context.event(.normal, "Scheduled", "Successfully assigned \(id.namespace ?? "")/\(id.name) to \(nodes[best].name)", id)
                 changed = true
             } else {
@@ -91,6 +94,7 @@ struct Scheduler: Controller {
             states[name]!.requestedCPU = states[name]!.requestedCPU + cpu
             states[name]!.requestedMemory = states[name]!.requestedMemory + memory
             states[name]!.pods += 1
+            states[name]!.residents.append((pod[path: ["metadata", "namespace"]]?.stringValue ?? "", ObjectStore.labels(of: pod)))
         }
         return states.values.sorted { $0.name < $1.name }
     }
@@ -127,9 +131,26 @@ struct Scheduler: Controller {
                 return "node(s) had untolerated taint {\(taint["key"]?.stringValue ?? ""): \(taint["value"]?.stringValue ?? "")}"
             }
         }
+        if !daemon, violatesAntiAffinity(pod, on: state) { return "node(s) didn't match pod anti-affinity rules" }
         if state.requestedCPU + cpu > state.allocatableCPU { return "Insufficient cpu" }
         if state.requestedMemory + memory > state.allocatableMemory { return "Insufficient memory" }
         return nil
+    }
+
+    /// Required pod anti-affinity on `kubernetes.io/hostname`: no pod the term selects (in the
+    /// pod's namespace, or the term's namespaces) may already be on the node. Other topology
+    /// keys are not modelled: every node is its own zone here.
+    static func violatesAntiAffinity(_ pod: Value, on state: NodeState) -> Bool {
+        let terms = pod[path: ["spec", "affinity", "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution"]]?.sequenceValue ?? []
+        guard !terms.isEmpty else { return false }
+        let namespace = pod[path: ["metadata", "namespace"]]?.stringValue ?? ""
+        for term in terms {
+            guard let selectorValue = term["labelSelector"], let selector = try? LabelSelector(selectorValue) else { continue }
+            let namespaces = (term["namespaces"]?.sequenceValue ?? []).compactMap(\.stringValue)
+            let scope = namespaces.isEmpty ? [namespace] : namespaces
+            if state.residents.contains(where: { scope.contains($0.namespace) && selector.matches($0.labels) }) { return true }
+        }
+        return false
     }
 
     static func tolerates(_ toleration: Value, _ taint: Value) -> Bool {
