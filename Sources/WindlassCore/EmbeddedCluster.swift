@@ -176,27 +176,48 @@ public actor EmbeddedCluster: ClusterBackend {
     }
 
     /// Cordons a node and evicts its pods (DaemonSet pods stay), as `kubectl drain` does; their
-    /// controllers recreate them elsewhere.
+    /// controllers recreate them elsewhere. A pod whose eviction would take a
+    /// PodDisruptionBudget below its minimum stays, and is returned as blocked: drain again once
+    /// its replacements are ready.
     @discardableResult
-    public func drain(_ name: String) throws(ClusterError) -> [ResourceID] {
+    public func drain(_ name: String) throws(ClusterError) -> (evicted: [ResourceID], blocked: [ResourceID]) {
         let id = ResourceID(group: "", version: "v1", kind: "Node", namespace: nil, name: name)
         var node = try store.get(id)
         if node[path: ["spec", "unschedulable"]]?.boolValue != true {
             node.set(true, at: ["spec", "unschedulable"])
             _ = try store.update(node, manager: "windlass-cli", now: clock.now())
         }
+        let budgets = store.list(DisruptionController.kind, namespace: nil)
+        var allowed: [String: Int] = [:]
+        for budget in budgets {
+            allowed[budget[path: ["metadata", "uid"]]?.stringValue ?? ""] = DisruptionController.status(of: budget, in: store)["disruptionsAllowed"]?.intValue ?? 0
+        }
         var evicted: [ResourceID] = []
+        var blocked: [ResourceID] = []
         for pod in store.list(GroupKind(group: "", kind: "Pod"), namespace: nil) where pod[path: ["spec", "nodeName"]]?.stringValue == name {
             let owners = pod[path: ["metadata", "ownerReferences"]]?.sequenceValue ?? []
             if owners.contains(where: { $0["kind"] == "DaemonSet" }) { continue }
             guard let podID = ResourceID(object: pod) else { continue }
+            let labels = ObjectStore.labels(of: pod)
+            let covering = budgets.filter { budget in
+                budget[path: ["metadata", "namespace"]] == pod[path: ["metadata", "namespace"]]
+                    && ((try? LabelSelector(budget[path: ["spec", "selector"]] ?? .null))?.matches(labels) ?? false)
+            }.compactMap { $0[path: ["metadata", "uid"]]?.stringValue }
+            // Only a ready pod counts against a budget; an unready one may always go.
+            let counts = ReplicaSetController.isReady(pod)
+            if counts, covering.contains(where: { (allowed[$0] ?? 0) <= 0 }) {
+                record(.warning, "FailedEviction", "Cannot evict pod as it would violate the pod's disruption budget.", about: podID)
+                blocked.append(podID)
+                continue
+            }
+            if counts { for uid in covering { allowed[uid, default: 0] -= 1 } }
             try store.delete(podID, propagation: .background)
             record(.normal, "Evicted", "Evicted pod \(podID.name) while draining node \(name)", about: podID)
             evicted.append(podID)
         }
         try persist()
         try reconcile()
-        return evicted
+        return (evicted, blocked)
     }
 
     /// Marks a node schedulable again (`kubectl uncordon`).

@@ -422,10 +422,23 @@ extension ClusterCommand {
         @OptionGroup var state: StateOptions
         @Argument(help: "The node.") var node: String
 
+        @Option(help: "How long to keep retrying evictions a disruption budget refuses, in seconds.") var timeout: Double = 60
+
         func run() async throws {
-            let evicted = try await state.withCluster { (cluster) async throws(ClusterError) in try await cluster.drain(node) }
-            for pod in evicted {
-                print("evicting pod \(pod.namespace ?? "")/\(pod.name)")
+            let deadline = SystemClock().now() + timeout
+            while true {
+                let (evicted, blocked) = try await state.withCluster { (cluster) async throws(ClusterError) in try await cluster.drain(node) }
+                for pod in evicted {
+                    print("evicting pod \(pod.namespace ?? "")/\(pod.name)")
+                }
+                if blocked.isEmpty { break }
+                for pod in blocked {
+                    print("error when evicting pods/\"\(pod.name)\" -n \"\(pod.namespace ?? "")\" (will retry after 1s): Cannot evict pod as it would violate the pod's disruption budget.")
+                }
+                guard SystemClock().now() < deadline else {
+                    throw CommandFailure(message: "drain of node/\(node) timed out: \(blocked.count) pod(s) still protected by a disruption budget")
+                }
+                try await Task.sleep(for: .seconds(1))
             }
             print("node/\(node) drained")
         }

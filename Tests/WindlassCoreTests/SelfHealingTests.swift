@@ -66,8 +66,9 @@ struct SelfHealingTests {
               template: {metadata: {labels: {app: agent}}, spec: {containers: [{name: a, image: "agent:1"}]}}
             """), options: windlass)
         try await bed.advance(until: { try await bed.deployment()[path: ["status", "availableReplicas"]] == 4 })
-        let evicted = try await bed.cluster.drain("node-1")
+        let (evicted, blocked) = try await bed.cluster.drain("node-1")
         #expect(evicted.count >= 1)
+        #expect(blocked.isEmpty)
         try await bed.advance(until: { try await bed.deployment()[path: ["status", "availableReplicas"]] == 4 })
         let pods = try await bed.pods()
         let onDrained = pods.filter { $0[path: ["spec", "nodeName"]] == "node-1" }
@@ -77,5 +78,35 @@ struct SelfHealingTests {
         #expect(node[path: ["spec", "unschedulable"]] == true)
         try await bed.cluster.uncordon("node-1")
         #expect(try await bed.get("", "Node", "node-1", namespace: nil)[path: ["spec", "unschedulable"]] == nil)
+    }
+}
+
+@Suite("Disruption budgets")
+struct DisruptionBudgetTests {
+    @Test("drain evicts no more than a PodDisruptionBudget allows, and finishes once replacements are ready")
+    func drainRespectsBudget() async throws {
+        let bed = try await Bed(nodes: 2)
+        // Everything starts on node-1: node-2 is cordoned until the pods are up.
+        _ = try await bed.cluster.drain("node-2")
+        _ = try await bed.cluster.apply(deployment(replicas: 4), options: windlass)
+        _ = try await bed.cluster.apply(object("apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web, namespace: shop}\nspec: {minAvailable: 3, selector: {matchLabels: {app: web}}}"), options: windlass)
+        try await bed.advance(until: { try await bed.deployment()[path: ["status", "availableReplicas"]] == 4 })
+        #expect(try await bed.get("policy", "PodDisruptionBudget", "web")[path: ["status", "disruptionsAllowed"]] == 1)
+        #expect(try await bed.pods().allSatisfy { $0[path: ["spec", "nodeName"]] == "node-1" })
+        try await bed.cluster.uncordon("node-2")
+
+        let first = try await bed.cluster.drain("node-1")
+        #expect(first.evicted.count == 1)
+        #expect(first.blocked.count == 3)
+        var minimumAvailable = 4
+        try await bed.advance(until: {
+            let (_, blocked) = try await bed.cluster.drain("node-1")
+            return blocked.isEmpty
+        }, check: {
+            let ready = try await bed.pods().filter(ReplicaSetReady.isReady).count
+            minimumAvailable = min(minimumAvailable, ready)
+        })
+        #expect(minimumAvailable >= 3)
+        #expect(try await bed.pods().allSatisfy { $0[path: ["spec", "nodeName"]] != "node-1" })
     }
 }

@@ -34,7 +34,7 @@ public enum Reconciler {
     static let controllers: [any Controller] = [
         DeploymentController(), ReplicaSetController(), StatefulSetController(), DaemonSetController(), JobController(),
         VirtualMachineController(), PersistentVolumeClaimBinder(), NodeLifecycleController(), Scheduler(), Kubelet(),
-        EndpointsController(),
+        EndpointsController(), DisruptionController(),
     ]
 
     /// Runs every controller in turn until a round changes nothing (at most `maxRounds`).
