@@ -198,6 +198,20 @@ public actor EmbeddedCluster: ClusterBackend {
             let owners = pod[path: ["metadata", "ownerReferences"]]?.sequenceValue ?? []
             if owners.contains(where: { $0["kind"] == "DaemonSet" }) { continue }
             guard let podID = ResourceID(object: pod) else { continue }
+            // A VM that asks for live migration moves instead: its instance is told to migrate,
+            // and the launcher pod goes only once the VM runs on another node.
+            if let vmiID = owners.first(where: { $0["kind"] == "VirtualMachineInstance" }).flatMap({ reference -> ResourceID? in
+                guard let vmiName = reference["name"]?.stringValue else { return nil }
+                return ResourceID(group: "kubevirt.io", version: "v1", kind: "VirtualMachineInstance", namespace: podID.namespace, name: vmiName)
+            }), var instance = try? store.get(vmiID), instance[path: ["spec", "evictionStrategy"]]?.stringValue == "LiveMigrate" {
+                if instance[path: ["metadata", "annotations", VirtualMachineController.migrateFrom]] == nil {
+                    instance.set(.string(name), at: ["metadata", "annotations", VirtualMachineController.migrateFrom])
+                    _ = try store.update(instance, manager: "windlass-cli", now: clock.now())
+                    record(.normal, "Migrating", "Live-migrating the virtual machine off node \(name)", about: vmiID)
+                }
+                evicted.append(podID)
+                continue
+            }
             let labels = ObjectStore.labels(of: pod)
             let covering = budgets.filter { budget in
                 budget[path: ["metadata", "namespace"]] == pod[path: ["metadata", "namespace"]]

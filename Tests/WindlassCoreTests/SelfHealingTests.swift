@@ -110,3 +110,35 @@ struct DisruptionBudgetTests {
         #expect(try await bed.pods().allSatisfy { $0[path: ["spec", "nodeName"]] != "node-1" })
     }
 }
+
+@Suite("Live migration")
+struct LiveMigrationTests {
+    @Test("draining a node live-migrates a VM with evictionStrategy LiveMigrate: it stays Ready and ends on another node")
+    func migrate() async throws {
+        let bed = try await Bed(nodes: 2)
+        _ = try await bed.cluster.apply(object("""
+            apiVersion: kubevirt.io/v1
+            kind: VirtualMachine
+            metadata: {name: vm1, namespace: shop}
+            spec: {runStrategy: Always, template: {spec: {evictionStrategy: LiveMigrate, domain: {cpu: {cores: 1}, resources: {requests: {memory: 1Gi}}}}}}
+            """), options: windlass)
+        try await bed.advance(until: { try await bed.get("kubevirt.io", "VirtualMachine", "vm1")[path: ["status", "ready"]] == true })
+        let source = try #require(try await bed.get("kubevirt.io", "VirtualMachineInstance", "vm1")[path: ["status", "nodeName"]]?.stringValue)
+        let (evicted, _) = try await bed.cluster.drain(source)
+        #expect(evicted.count == 1)
+        var alwaysReady = true
+        try await bed.advance(until: {
+            try await bed.get("kubevirt.io", "VirtualMachineInstance", "vm1")[path: ["status", "migrationState", "completed"]] == true
+        }, check: {
+            if try await bed.get("kubevirt.io", "VirtualMachine", "vm1")[path: ["status", "ready"]] != true { alwaysReady = false }
+        })
+        #expect(alwaysReady)
+        let instance = try await bed.get("kubevirt.io", "VirtualMachineInstance", "vm1")
+        let target = try #require(instance[path: ["status", "nodeName"]]?.stringValue)
+        #expect(target != source)
+        #expect(instance[path: ["status", "migrationState", "sourceNode"]]?.stringValue == source)
+        let launchers = try await bed.pods()
+        #expect(launchers.count == 1)
+        #expect(launchers.first?[path: ["spec", "nodeName"]]?.stringValue == target)
+    }
+}
