@@ -167,6 +167,8 @@ struct ControllerTests {
         try await bed.cluster.reconcile()
         #expect(try await bed.pods().count == 2)
         #expect(try await bed.deployment()[path: ["status", "replicas"]] == 2)
+        let killing = try await bed.cluster.events(for: nil).filter { $0.reason == "Killing" }
+        #expect(killing.count == 3)
     }
 }
 

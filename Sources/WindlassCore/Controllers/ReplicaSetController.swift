@@ -29,6 +29,7 @@ struct ReplicaSetController: Controller {
                 for pod in victims {
                     try context.store.delete(ObjectBuilder.id(pod), propagation: .background)
                     context.event(.normal, "SuccessfulDelete", "Deleted pod: \(pod[path: ["metadata", "name"]]?.stringValue ?? "")", id)
+                    context.event(.normal, "Killing", "Stopping container \(Kubelet.firstContainer(pod))", ObjectBuilder.id(pod))
                 }
                 changed = true
                 continue
