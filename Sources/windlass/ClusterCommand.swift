@@ -147,6 +147,7 @@ extension ClusterCommand {
         @Option(name: .shortAndLong, help: "Namespace.") var namespace: String = "default"
         @Flag(name: [.customShort("A"), .long], help: "All namespaces.") var allNamespaces = false
         @Option(name: .shortAndLong, help: "Output: wide, yaml or json.") var output: String?
+        @Option(name: [.customShort("l"), .long], help: "Label selector, e.g. app=web,tier!=db.") var selector: String?
 
         func validate() throws {
             if let output, !["wide", "yaml", "json"].contains(output) {
@@ -154,6 +155,9 @@ extension ClusterCommand {
             }
             if KindNames.resolve(kind) == nil {
                 throw ValidationError("the server doesn't have a resource type \"\(kind)\"")
+            }
+            if let selector, (try? LabelSelector(parsing: selector)) == nil {
+                throw ValidationError("invalid label selector \"\(selector)\"")
             }
         }
 
@@ -167,7 +171,8 @@ extension ClusterCommand {
                 if let name {
                     items = [try await cluster.get(ResourceID(gvk, namespace: clusterScoped ? nil : namespace, name: name))]
                 } else {
-                    items = try await cluster.list(gvk.groupKind, namespace: scope, selector: .everything).items
+                    let labels = try selector.map { (text) throws(ClusterError) in try LabelSelector(parsing: text) } ?? .everything
+                    items = try await cluster.list(gvk.groupKind, namespace: scope, selector: labels).items
                 }
             } catch {
                 throw CommandFailure(message: error.description)

@@ -220,6 +220,8 @@ struct ClusterCommandTests {
         #expect(list["kind"] as? String == "List")
         #expect((list["items"] as? [Any])?.count == 2)
         #expect(try CLI.run(["cluster", "get", "nodes"] + state).stdout.contains("node-2   Ready"))
+        #expect(try CLI.run(["cluster", "get", "pods", "-n", "shop", "-l", "app=web"] + state).stdout.split(separator: "\n").count == 3)
+        #expect(try CLI.run(["cluster", "get", "pods", "-n", "shop", "-l", "app=other"] + state).stdout == "No resources found in shop namespace.\n")
         #expect(try CLI.run(["cluster", "events"] + state).stdout.contains("ScalingReplicaSet"))
         let described = try CLI.run(["cluster", "describe", "deployment", "web", "-n", "shop"] + state).stdout
         #expect(described.hasPrefix("Name:          web\nNamespace:     shop\nKind:          Deployment (apps/v1)\n"))

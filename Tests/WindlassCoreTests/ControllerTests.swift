@@ -194,3 +194,42 @@ struct AntiAffinityTests {
         #expect(reason == "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.")
     }
 }
+
+@Suite("Paused Deployments and manual VMs")
+struct PauseAndManualTests {
+    @Test("a paused Deployment does not roll out a new template until resumed, and is Suspended")
+    func pause() async throws {
+        let bed = try await Bed()
+        _ = try await bed.cluster.apply(deployment(replicas: 2), options: windlass)
+        try await bed.advance(until: { try await bed.deployment()[path: ["status", "availableReplicas"]] == 2 })
+        var paused = try deployment(replicas: 2, image: "nginx:1.26")
+        paused.set(true, at: ["spec", "paused"])
+        _ = try await bed.cluster.apply(paused, options: windlass)
+        bed.clock.advance(by: 5)
+        try await bed.cluster.reconcile()
+        #expect(try await bed.replicaSets().count == 1)
+        #expect(HealthAssessor.assess(try await bed.deployment())?.status == .suspended)
+        _ = try await bed.cluster.apply(deployment(replicas: 2, image: "nginx:1.26"), options: windlass)
+        try await bed.advance(until: { HealthAssessor.assess(try await bed.deployment())?.status == .healthy })
+        #expect(try await bed.replicaSets().count == 2)
+        #expect(try await bed.pods().allSatisfy { $0[path: ["spec", "containers"]]?.sequenceValue?.first?["image"] == "nginx:1.26" })
+    }
+
+    @Test("runStrategy Manual starts nothing by itself; RerunOnFailure starts the instance like Always")
+    func manualAndRerun() async throws {
+        let bed = try await Bed()
+        for (name, strategy) in [("manual", "Manual"), ("rerun", "RerunOnFailure")] {
+            _ = try await bed.cluster.apply(object("""
+                apiVersion: kubevirt.io/v1
+                kind: VirtualMachine
+                metadata: {name: \(name), namespace: shop}
+                spec: {runStrategy: \(strategy), template: {spec: {domain: {resources: {requests: {memory: 1Gi}}}}}}
+                """), options: windlass)
+        }
+        try await bed.advance(until: { try await bed.get("kubevirt.io", "VirtualMachine", "rerun")[path: ["status", "ready"]] == true })
+        let manual = try await bed.get("kubevirt.io", "VirtualMachine", "manual")
+        #expect(manual[path: ["status", "printableStatus"]] == "Stopped")
+        #expect(HealthAssessor.assess(manual)?.status == .suspended)
+        #expect(try await bed.list("kubevirt.io", "VirtualMachineInstance").map { $0[path: ["metadata", "name"]] } == ["rerun"])
+    }
+}
