@@ -40,6 +40,18 @@ struct StateOptions: ParsableArguments {
     }
 }
 
+extension KindNames {
+    /// Whether a kind has no namespace (Nodes, Namespaces, ClusterRoles, …).
+    static func isClusterScoped(_ gvk: GroupVersionKind) -> Bool {
+        ResourceScopes.builtInClusterScoped.contains(gvk.groupKind)
+    }
+
+    /// The id of `kind`/`name`, in `namespace` unless the kind is cluster-scoped.
+    static func id(kind gvk: GroupVersionKind, name: String, namespace: String) -> ResourceID {
+        ResourceID(gvk, namespace: isClusterScoped(gvk) ? nil : namespace, name: name)
+    }
+}
+
 extension StateOptions {
     /// Opens the cluster, runs `body` on it, and turns a cluster error into a one-line failure.
     func withCluster<T>(_ body: (EmbeddedCluster) async throws(ClusterError) -> T) async throws -> T {
@@ -164,12 +176,12 @@ extension ClusterCommand {
         func run() async throws {
             let gvk = KindNames.resolve(kind)!
             let cluster = try await state.open()
-            let clusterScoped = gvk.kind == "Node" || gvk.kind == "Namespace"
+            let clusterScoped = KindNames.isClusterScoped(gvk)
             let scope = allNamespaces || clusterScoped ? nil : namespace
             var items: [Value]
             do {
                 if let name {
-                    items = [try await cluster.get(ResourceID(gvk, namespace: clusterScoped ? nil : namespace, name: name))]
+                    items = [try await cluster.get(KindNames.id(kind: gvk, name: name, namespace: namespace))]
                 } else {
                     let labels = try selector.map { (text) throws(ClusterError) in try LabelSelector(parsing: text) } ?? .everything
                     items = try await cluster.list(gvk.groupKind, namespace: scope, selector: labels).items
@@ -255,8 +267,7 @@ extension ClusterCommand {
         static func parse(_ object: String, namespace: String) -> ResourceID? {
             let parts = object.split(separator: "/", maxSplits: 1).map(String.init)
             guard parts.count == 2, let gvk = KindNames.resolve(parts[0]) else { return nil }
-            let clusterScoped = gvk.kind == "Node" || gvk.kind == "Namespace"
-            return ResourceID(gvk, namespace: clusterScoped ? nil : namespace, name: parts[1])
+            return KindNames.id(kind: gvk, name: parts[1], namespace: namespace)
         }
 
         func run() async throws {
@@ -340,8 +351,7 @@ extension ClusterCommand {
 
         func run() async throws {
             let gvk = KindNames.resolve(kind)!
-            let clusterScoped = gvk.kind == "Node" || gvk.kind == "Namespace"
-            let id = ResourceID(gvk, namespace: clusterScoped ? nil : namespace, name: name)
+            let id = KindNames.id(kind: gvk, name: name, namespace: namespace)
             let cluster = try await state.open()
             let propagation = DeletionPropagation(rawValue: cascade.prefix(1).uppercased() + cascade.dropFirst())!
             do {
@@ -477,8 +487,7 @@ extension ClusterCommand {
 
         func run() async throws {
             let gvk = KindNames.resolve(kind)!
-            let clusterScoped = gvk.kind == "Node" || gvk.kind == "Namespace"
-            let id = ResourceID(gvk, namespace: clusterScoped ? nil : namespace, name: name)
+            let id = KindNames.id(kind: gvk, name: name, namespace: namespace)
             let cluster = try await state.open()
             let object: Value
             do {
