@@ -90,24 +90,6 @@ public final class GitRepository: Sendable {
         try GitCommitTree(repository: self, commit: commit, path: path)
     }
 
-    /// The branches and tags of the repository, with the commits they point at.
-    public func references() throws(GitError) -> [String: String] {
-        try pool.withHandle { (handle) throws(GitError) in
-            var names = git_strarray()
-            let result = git_reference_list(&names, handle.pointer)
-            guard result == 0 else { throw LibGit2.lastError(result, operation: "list refs", repository: displayName) }
-            defer { git_strarray_dispose(&names) }
-            var out: [String: String] = [:]
-            for i in 0..<names.count {
-                let name = String(cString: names.strings[i]!)
-                if let commit = try? GitRepository.commit(name, in: handle, display: displayName) {
-                    out[name] = commit.sha
-                }
-            }
-            return out
-        }
-    }
-
     /// Runs blocking git work on a thread outside Swift's cooperative pool.
     public static func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws(GitError) -> T) async throws(GitError) -> T {
         let result: Result<T, GitError> = await withCheckedContinuation { continuation in

@@ -31,9 +31,4 @@ public struct ManifestSet: Sendable {
     }
 
     public var errorCount: Int { diagnostics.count(of: .error) }
-
-    /// The resource with an id, if the set has it.
-    public func resource(_ id: ResourceID) -> Resource? {
-        resources.first { $0.id == id }
-    }
 }

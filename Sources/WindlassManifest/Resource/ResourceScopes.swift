@@ -30,7 +30,6 @@ public struct ResourceScopes: Sendable {
     ]
 
     private var clusterScoped: Set<GroupKind>
-    private var namespaced: Set<GroupKind> = []
 
     public init() {
         clusterScoped = Self.builtInClusterScoped
@@ -45,11 +44,11 @@ public struct ResourceScopes: Sendable {
         if spec["scope"]?.stringValue == "Cluster" {
             clusterScoped.insert(groupKind)
         } else {
-            namespaced.insert(groupKind)
+            clusterScoped.remove(groupKind)
         }
     }
 
     public func isClusterScoped(_ groupKind: GroupKind) -> Bool {
-        clusterScoped.contains(groupKind) && !namespaced.contains(groupKind)
+        clusterScoped.contains(groupKind)
     }
 }

@@ -56,9 +56,6 @@ public struct SchemaTable: Sendable {
         }
     }()
 
-    /// Whether the table has a schema for the kind.
-    public func hasSchema(for gvk: GroupVersionKind) -> Bool { kinds[gvk] != nil }
-
     /// The kinds of a group-version, for suggestions.
     func kindNames(in apiVersion: String) -> [String] {
         kinds.keys.filter { $0.apiVersion == apiVersion }.map(\.kind)

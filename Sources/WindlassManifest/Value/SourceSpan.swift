@@ -50,8 +50,6 @@ public struct SourceSpan: Sendable, Hashable, Codable {
 
     /// The span of a value made in code.
     public static let synthesized = SourceSpan(file: .synthesized, start: .unknown, end: .unknown)
-
-    public var isSynthesized: Bool { file == .synthesized }
 }
 
 /// A printable source location: the path as the user should see it (for a git source,

@@ -108,15 +108,6 @@ extension Value {
         case .mapping: return "object"
         }
     }
-
-    /// The number of nodes in this tree (this one included), counting every alias expansion.
-    public var nodeCount: Int {
-        switch content {
-        case .sequence(let items): return items.reduce(1) { $0 + $1.nodeCount }
-        case .mapping(let m): return m.entries.reduce(1) { $0 + $1.value.nodeCount }
-        default: return 1
-        }
-    }
 }
 
 // MARK: - Equality

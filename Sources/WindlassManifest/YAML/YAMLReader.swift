@@ -274,7 +274,7 @@ private struct TreeBuilder {
         case YAML_MAPPING_END_EVENT, YAML_SEQUENCE_END_EVENT:
             let frame = stack.removeLast()
             let span = SourceSpan(file: file, start: frame.start, end: position(event.end_mark))
-            var value: Value
+            let value: Value
             if frame.isMapping {
                 var entries = frame.entries
                 if !frame.merges.isEmpty {
@@ -287,7 +287,6 @@ private struct TreeBuilder {
             if let anchor = frame.anchor {
                 anchors[anchor] = (value, frame.nodeCount)
             }
-            value.span = span
             try add(value, count: frame.nodeCount)
         case YAML_ALIAS_EVENT:
             let name = String(cString: event.data.alias.anchor)
