@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "WindlassManifest", targets: ["WindlassManifest"]),
         .library(name: "WindlassGit", targets: ["WindlassGit"]),
         .library(name: "WindlassCluster", targets: ["WindlassCluster"]),
+        .library(name: "WindlassPlan", targets: ["WindlassPlan"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,18 +45,24 @@ let package = Package(
                 "WindlassGit",
                 "WindlassCluster",
                 "WindlassCore",
+                "WindlassPlan",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "windlass-bench",
-            dependencies: ["WindlassManifest", "WindlassGit", "WindlassCluster", "WindlassCore", "WindlassTesting", "CYAML"],
+            dependencies: ["WindlassManifest", "WindlassGit", "WindlassCluster", "WindlassCore", "WindlassPlan", "WindlassTesting", "CYAML"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "WindlassCluster",
             dependencies: ["WindlassManifest"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WindlassPlan",
+            dependencies: ["WindlassCluster", "WindlassManifest"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -81,6 +88,11 @@ let package = Package(
         .testTarget(
             name: "WindlassCoreTests",
             dependencies: ["WindlassCore", "WindlassCluster", "WindlassManifest", "WindlassTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WindlassPlanTests",
+            dependencies: ["WindlassPlan", "WindlassCore", "WindlassCluster", "WindlassManifest", "WindlassTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

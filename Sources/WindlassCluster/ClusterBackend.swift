@@ -6,6 +6,9 @@ public protocol ClusterBackend: Sendable {
     /// The objects of a kind, in one namespace or all (`namespace == nil`), that match a selector.
     func list(_ kind: GroupKind, namespace: String?, selector: LabelSelector) async throws(ClusterError) -> ObjectList
 
+    /// The kinds the cluster serves (discovery): every kind that can be listed.
+    func kinds() async throws(ClusterError) -> [GroupKind]
+
     /// One object; `ClusterError.Code.notFound` when there is none.
     func get(_ id: ResourceID) async throws(ClusterError) -> Value
 

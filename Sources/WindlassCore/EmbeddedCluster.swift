@@ -57,6 +57,10 @@ public actor EmbeddedCluster: ClusterBackend {
         ObjectList(items: store.list(kind, namespace: namespace, selector: selector), resourceVersion: store.resourceVersion)
     }
 
+    public func kinds() async throws(ClusterError) -> [GroupKind] {
+        store.kinds.sorted { ($0.group, $0.kind) < ($1.group, $1.kind) }
+    }
+
     public func get(_ id: ResourceID) async throws(ClusterError) -> Value {
         try store.get(id)
     }

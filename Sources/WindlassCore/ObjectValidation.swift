@@ -13,7 +13,7 @@ enum ObjectValidation {
             workload(object, causes: &causes)
         }
         if let previous {
-            for path in immutableFields(id) where previous[path: path] != nil && previous[path: path] != object[path: path] {
+            for path in ImmutableFields.paths(for: id.groupKind) where previous[path: path] != nil && previous[path: path] != object[path: path] {
                 causes.append(.init(field: path.joined(separator: "."), message: "field is immutable"))
             }
         }
@@ -43,26 +43,6 @@ enum ObjectValidation {
         let labels = ObjectStore.labels(of: object[path: ["spec", "template"]] ?? .null)
         if !selector.matches(labels) {
             causes.append(.init(field: "spec.template.metadata.labels", message: "Invalid value: selector does not match template labels"))
-        }
-    }
-
-    /// Fields Kubernetes refuses to change on update.
-    static func immutableFields(_ id: ResourceID) -> [[String]] {
-        switch (id.group, id.kind) {
-        case ("apps", "Deployment"), ("apps", "ReplicaSet"), ("apps", "DaemonSet"):
-            return [["spec", "selector"]]
-        case ("apps", "StatefulSet"):
-            return [["spec", "selector"], ["spec", "serviceName"], ["spec", "volumeClaimTemplates"], ["spec", "podManagementPolicy"]]
-        case ("batch", "Job"):
-            return [["spec", "selector"], ["spec", "template"], ["spec", "completionMode"]]
-        case ("", "Service"):
-            return [["spec", "clusterIP"]]
-        case ("", "PersistentVolumeClaim"):
-            return [["spec", "accessModes"], ["spec", "storageClassName"], ["spec", "volumeName"], ["spec", "selector"]]
-        case ("", "ConfigMap"), ("", "Secret"):
-            return []
-        default:
-            return []
         }
     }
 }

@@ -1,0 +1,61 @@
+public import WindlassManifest
+
+/// What a plan needs to know about the live cluster, read in one pass: the objects the manifests
+/// name, the objects an application tracks (to find what to prune), and what could not be read.
+/// Reading is the only I/O of planning; everything after works on this value.
+public struct LiveSnapshot: Sendable {
+    /// Every object read, by identity.
+    public var objects: [ResourceID: Value]
+    /// Kinds that could not be listed, with the reason (their objects are unknown, not absent).
+    public var unreadableKinds: [GroupKind: String]
+    /// The namespaces whose every object was read (for reports of unmanaged objects).
+    public var fullyListedNamespaces: Set<String>
+
+    public init(objects: [ResourceID: Value] = [:], unreadableKinds: [GroupKind: String] = [:], fullyListedNamespaces: Set<String> = []) {
+        self.objects = objects
+        self.unreadableKinds = unreadableKinds
+        self.fullyListedNamespaces = fullyListedNamespaces
+    }
+
+    /// A snapshot of plain objects, as if they were all the cluster holds.
+    public init(objects: [Value]) {
+        var byID: [ResourceID: Value] = [:]
+        for object in objects {
+            if let id = ResourceID(object: object) { byID[id] = object }
+        }
+        self.init(objects: byID)
+    }
+
+    /// Why the object `id` is unknown, when its kind could not be read.
+    public func unreadableReason(_ id: ResourceID) -> String? {
+        unreadableKinds[id.groupKind]
+    }
+}
+
+extension ClusterBackend {
+    /// Reads a snapshot: every object of the `desiredKinds` (all namespaces), every object of any
+    /// other kind carrying `trackingSelector`, and, when `namespaces` is given, every object of
+    /// the desired kinds in those namespaces is known to be listed in full. A kind that fails to
+    /// list is recorded as unreadable; only a failure to discover kinds at all is thrown.
+    public func snapshot(
+        desiredKinds: Set<GroupKind>,
+        trackingSelector: LabelSelector,
+        namespaces: Set<String> = []
+    ) async throws(ClusterError) -> LiveSnapshot {
+        var snapshot = LiveSnapshot()
+        let served = Set(try await kinds())
+        for kind in served.union(desiredKinds).sorted(by: { ($0.group, $0.kind) < ($1.group, $1.kind) }) {
+            guard served.contains(kind) else { continue }
+            let selector = desiredKinds.contains(kind) ? LabelSelector.everything : trackingSelector
+            do {
+                for object in try await list(kind, namespace: nil, selector: selector).items {
+                    if let id = ResourceID(object: object) { snapshot.objects[id] = object }
+                }
+            } catch {
+                snapshot.unreadableKinds[kind] = error.message
+            }
+        }
+        snapshot.fullyListedNamespaces = namespaces
+        return snapshot
+    }
+}

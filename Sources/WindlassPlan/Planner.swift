@@ -1,0 +1,262 @@
+public import WindlassCluster
+public import WindlassManifest
+
+/// Makes plans: the desired set against a live snapshot, compared as Argo CD and Flux compare
+/// (REFERENCE.md §2). For each object the manifest is applied, in memory, onto the live object
+/// with server-side apply semantics as the sync's field manager, defaults filled in, and the
+/// result compared with the live object. So server-filled fields cancel out, fields other
+/// managers own stay (an autoscaler's `replicas` is not drift unless the manifest sets it), and
+/// a field removed from git disappears only if Windlass owned it. Pure: no I/O.
+public struct Planner: Sendable {
+    public var options: PlanOptions
+
+    public init(options: PlanOptions = PlanOptions()) {
+        self.options = options
+    }
+
+    var tracking: Tracking { Tracking(application: options.application) }
+
+    // MARK: - Desired against live
+
+    /// The plan that brings `live` to `desired`. `desiredIsEmpty` overrides the empty-set check
+    /// when `desired` is a part of the real set (pull-request plans read only changed files).
+    public func plan(_ desired: ManifestSet, source: Plan.Source, live: LiveSnapshot, comparedWithLive: Bool = true, desiredIsEmpty: Bool? = nil)
+        -> Plan
+    {
+        var plan = Plan(
+            application: options.application, source: source, changes: [], retained: [], rollouts: [], manifestChanges: nil, drift: [],
+            warnings: [], diagnostics: [], comparedWithLive: comparedWithLive)
+        let entries = readSettings(desired, diagnostics: &plan.diagnostics)
+        let stages = effectiveStages(entries)
+
+        for (index, entry) in entries.enumerated() {
+            let resource = entry.resource
+            let location = desired.location(of: resource)
+            if entry.settings.skip { continue }
+            let prepared = tracking.prepare(resource.object, as: resource.id)
+            if let hook = entry.settings.hook {
+                let after = Self.normalized(Self.created(prepared), ignoring: [])
+                for phase in hook.phases {
+                    plan.changes.append(
+                        Plan.Change(
+                            id: resource.id, action: .create, reason: "\(phase.rawValue) hook, run on every sync", stage: Plan.Stage(phase: phase, wave: entry.settings.wave),
+                            hook: hook, before: nil, after: after, fields: [], location: location, origin: nil, object: prepared))
+                }
+                continue
+            }
+            let liveObject = live.objects[resource.id]
+            if liveObject == nil, let reason = live.unreadableReason(resource.id) {
+                plan.warnings.append("could not read \(resource.id) from the cluster (\(reason)); it is left out of this plan")
+                continue
+            }
+            var change = compare(prepared, live: liveObject, id: resource.id, settings: entry.settings)
+            change.stage = stages[index]
+            change.location = location
+            if change.action == .update || change.action == .replace, let before = change.before, let after = change.after,
+                let rollout = RolloutPreview.make(id: resource.id, before: before, after: after, fields: change.fields)
+            {
+                plan.rollouts.append(rollout)
+            }
+            plan.changes.append(change)
+        }
+
+        prune(desired, live: live, desiredIsEmpty: desiredIsEmpty ?? desired.resources.isEmpty, into: &plan)
+        plan.changes.sort { a, b in
+            if a.stage != b.stage { return a.stage < b.stage }
+            // Pruning goes in reverse of the apply order.
+            return a.stage.kind == .apply ? SyncOrder.precedes(a.id, b.id) : SyncOrder.precedes(b.id, a.id)
+        }
+        return plan
+    }
+
+    /// One resource: what a sync would do to it.
+    func compare(_ prepared: Value, live: Value?, id: ResourceID, settings: SyncSettings) -> Plan.Change {
+        let ignored = settings.ignoredPointers + options.ignoreDifferences.filter { $0.matches(id) }.flatMap(\.pointers)
+        var change = Plan.Change(
+            id: id, action: .noop, reason: "in sync", stage: Plan.Stage(phase: .sync, wave: settings.wave), hook: nil, before: nil, after: nil,
+            fields: [], location: nil, origin: nil, object: prepared)
+        guard let live else {
+            change.action = .create
+            change.reason = "not in the cluster"
+            change.after = Self.normalized(Self.created(prepared), ignoring: ignored)
+            return change
+        }
+        let predicted: Value
+        do {
+            predicted = Defaults.apply(
+                to: try ServerSideApply.apply(prepared, to: live, managers: Self.managers(of: live), manager: options.fieldManager, force: true).object)
+        } catch {
+            // Forced applies do not conflict; keep the manifest as the prediction regardless.
+            predicted = Defaults.apply(to: prepared)
+        }
+        let before = Self.normalized(live, ignoring: ignored)
+        let after = Self.normalized(predicted, ignoring: ignored)
+        if before == after { return change }
+        let fields = FieldDiff.changes(from: before, to: after)
+        if fields.isEmpty { return change }
+        change.before = before
+        change.after = after
+        change.fields = fields
+        change.action = .update
+        let immutable = ImmutableFields.paths(for: id.groupKind).filter { path in
+            live[path: path] != nil && !FieldDiff.equivalent(live[path: path], predicted[path: path])
+        }
+        if let first = immutable.first {
+            change.action = .replace
+            change.reason = "\(first.joined(separator: ".")) is immutable"
+        } else if settings.replace {
+            change.action = .replace
+            change.reason = "Replace=true"
+        } else if !tracking.isTracked(live, as: id) {
+            let onlyTracking = fields.allSatisfy { $0.path.hasPrefix("metadata.labels") || $0.path.hasPrefix("metadata.annotations") }
+            change.reason =
+                onlyTracking
+                ? "not yet tracked by application \"\(options.application)\"; a sync adopts it"
+                : "live differs from the manifest (and is not yet tracked by application \"\(options.application)\")"
+        } else {
+            change.reason = "live differs from the manifest"
+        }
+        return change
+    }
+
+    /// Tracked objects that are no longer in git: deleted, or retained with the reason.
+    private func prune(_ desired: ManifestSet, live: LiveSnapshot, desiredIsEmpty: Bool, into plan: inout Plan) {
+        let desiredIDs = Set(desired.resources.map(\.id))
+        var candidates: [(ResourceID, Value)] = []
+        for (id, object) in live.objects where !desiredIDs.contains(id) && tracking.isTracked(object, as: id) {
+            candidates.append((id, object))
+        }
+        candidates.sort { $0.0 < $1.0 }
+        if desiredIsEmpty && !options.allowEmpty && !candidates.isEmpty {
+            plan.warnings.append(
+                "the manifests are empty: nothing is pruned unless allowEmpty is set (\(candidates.count) tracked object\(candidates.count == 1 ? "" : "s") kept)"
+            )
+        }
+        for (id, object) in candidates {
+            let settings = SyncSettings.read(object).settings
+            if settings.hook != nil { continue }  // Hooks are removed by their delete policy, not pruned.
+            let reason: String? =
+                if !options.prune {
+                    "prune is off for application \"\(options.application)\""
+                } else if settings.pruneDisabled {
+                    "prune disabled by annotation"
+                } else if desiredIsEmpty && !options.allowEmpty {
+                    "the manifests are empty and allowEmpty is off"
+                } else {
+                    nil
+                }
+            if let reason {
+                plan.retained.append(Plan.Retained(id: id, reason: reason))
+                continue
+            }
+            plan.changes.append(
+                Plan.Change(
+                    id: id, action: .delete, reason: "no longer in the manifests",
+                    stage: Plan.Stage(phase: .sync, wave: settings.wave, kind: settings.pruneLast ? .pruneLast : .prune), hook: nil,
+                    before: Self.normalized(object, ignoring: []), after: nil, fields: [], location: nil, origin: nil, object: nil))
+        }
+    }
+
+    // MARK: - Settings and stages
+
+    struct Entry {
+        var resource: Resource
+        var settings: SyncSettings
+    }
+
+    private func readSettings(_ desired: ManifestSet, diagnostics: inout [Diagnostic]) -> [Entry] {
+        var entries: [Entry] = []
+        entries.reserveCapacity(desired.resources.count)
+        for resource in desired.resources {
+            let (settings, problems) = SyncSettings.read(resource.object)
+            for problem in problems {
+                diagnostics.append(Diagnostic(.error, at: desired.location(of: problem.span), problem.message))
+            }
+            if settings.hook != nil, ["Namespace", "CustomResourceDefinition"].contains(resource.id.kind) {
+                diagnostics.append(
+                    Diagnostic(.error, at: desired.location(of: resource), "\(resource.id) cannot be a hook: it must exist before the objects in it"))
+            }
+            entries.append(Entry(resource: resource, settings: settings))
+        }
+        return entries
+    }
+
+    /// Each entry's stage: its phase and wave, except that a Namespace moves to the earliest
+    /// stage of anything in it, and a CustomResourceDefinition to the earliest of its resources.
+    private func effectiveStages(_ entries: [Entry]) -> [Plan.Stage] {
+        var earliestInNamespace: [String: Plan.Stage] = [:]
+        var earliestOfKind: [GroupKind: Plan.Stage] = [:]
+        func lower(_ stage: Plan.Stage, than current: Plan.Stage?) -> Plan.Stage {
+            guard let current else { return stage }
+            return stage < current ? stage : current
+        }
+        for entry in entries where !entry.settings.skip {
+            for phase in entry.settings.hook?.phases ?? [.sync] {
+                let stage = Plan.Stage(phase: phase, wave: entry.settings.wave)
+                if let namespace = entry.resource.id.namespace {
+                    earliestInNamespace[namespace] = lower(stage, than: earliestInNamespace[namespace])
+                }
+                earliestOfKind[entry.resource.id.groupKind] = lower(stage, than: earliestOfKind[entry.resource.id.groupKind])
+            }
+        }
+        return entries.map { entry in
+            var stage = Plan.Stage(phase: .sync, wave: entry.settings.wave)
+            let id = entry.resource.id
+            if id.kind == "Namespace", id.group.isEmpty, let earliest = earliestInNamespace[id.name] {
+                stage = lower(earliest, than: stage)
+            } else if id.kind == "CustomResourceDefinition", let defined = Self.definedKind(entry.resource.object),
+                let earliest = earliestOfKind[defined]
+            {
+                stage = lower(earliest, than: stage)
+            }
+            return stage
+        }
+    }
+
+    static func definedKind(_ crd: Value) -> GroupKind? {
+        guard let group = crd[path: ["spec", "group"]]?.stringValue, let kind = crd[path: ["spec", "names", "kind"]]?.stringValue else { return nil }
+        return GroupKind(group: group, kind: kind)
+    }
+
+    // MARK: - Normalization
+
+    static let serverMetadata = [
+        "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink", "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+    ]
+    static let serverAnnotations = ["kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision"]
+
+    /// An object as plans compare and show it: no server-owned metadata, no status, ignored
+    /// pointers removed, Secret values masked.
+    public static func normalized(_ object: Value, ignoring pointers: [JSONPointer]) -> Value {
+        var out = object
+        out.remove(at: ["status"])
+        if case .mapping(var metadata)? = out["metadata"]?.content {
+            for field in serverMetadata { metadata[field] = nil }
+            if case .mapping(var annotations)? = metadata["annotations"]?.content {
+                for key in serverAnnotations { annotations[key] = nil }
+                metadata["annotations"] = annotations.isEmpty ? nil : Value(.mapping(annotations))
+            }
+            out.set(Value(.mapping(metadata)), at: ["metadata"])
+        }
+        for pointer in pointers { out = pointer.removing(from: out) }
+        return SecretMask.masked(out)
+    }
+
+    /// A new object as the server would store it.
+    static func created(_ prepared: Value) -> Value {
+        var out = prepared
+        out.remove(at: ["status"])
+        return Defaults.apply(to: out)
+    }
+
+    /// Field owners, from an object's `metadata.managedFields`.
+    public static func managers(of live: Value) -> ServerSideApply.Managers {
+        var out: ServerSideApply.Managers = [:]
+        for entry in live[path: ["metadata", "managedFields"]]?.sequenceValue ?? [] {
+            guard let name = entry["manager"]?.stringValue, let fields = entry["fieldsV1"] else { continue }
+            out[name, default: FieldSet()].paths.formUnion(FieldSet(fieldsV1: fields).paths)
+        }
+        return out
+    }
+}
