@@ -82,14 +82,12 @@ public enum FieldDiff {
     }
 
     private static func scalarsEquivalent(_ a: Value, _ b: Value, quantities: Bool) -> Bool {
+        if quantities, a != b, let qa = Quantity(a), let qb = Quantity(b) {
+            return qa == qb
+        }
         switch (a.content, b.content) {
         case (.int(let x), .double(let y)), (.double(let y), .int(let x)):
             return Double(x) == y
-        case (.string(let x), .string(let y)) where x != y && quantities:
-            guard let qx = Quantity(parsing: x), let qy = Quantity(parsing: y) else { return false }
-            return qx == qy
-        case (.int(let x), .string(let y)) where quantities, (.string(let y), .int(let x)) where quantities:
-            return Quantity(parsing: y) == Quantity(milli: Int64(x) * 1000)
         default:
             return a == b
         }
