@@ -49,6 +49,14 @@ public struct ResolvedSource: Sendable {
     public var mirrorPath: String?
 }
 
+/// Two revisions of one repository, and the files between them that differ.
+public struct RevisionPair: Sendable {
+    public var base: ResolvedSource
+    public var head: ResolvedSource
+    /// Paths relative to the manifest directory, sorted.
+    public var changedFiles: [String]
+}
+
 /// Resolves ``SourceOptions`` into a ``ResolvedSource``.
 public enum SourceResolver {
     /// A directory is read as files; a repository (local or remote) at `ref` from its object
@@ -91,6 +99,41 @@ public enum SourceResolver {
             tree: DirectoryTree(root: root),
             mirrorPath: nil
         )
+    }
+
+    /// Two revisions of a git source side by side (a pull request's base and head), fetched once,
+    /// with the manifest files that differ between them (relative to `options.path`).
+    public static func resolve(_ options: SourceOptions, base: String, head: String) throws(GitError) -> RevisionPair {
+        let url = try RemoteURL(options.source)
+        let repository: GitRepository
+        let kind: ResolvedSource.Kind
+        var mirrorPath: String?
+        if url.isRemote {
+            let mirror = try GitMirror(url: url, stateDirectory: options.stateDirectory)
+            _ = try mirror.fetch(credentials: GitCredentials.fromEnvironment(for: url, environment: options.environment))
+            repository = mirror.repository
+            kind = .remote
+            mirrorPath = mirror.path
+        } else if GitRepository.isRepository(options.source) {
+            repository = try GitRepository(path: options.source)
+            kind = .localRepository
+        } else {
+            throw GitError(
+                .invalidArgument, operation: "resolve", repository: options.source,
+                message: "--base and --head need a git repository, and this is a plain directory")
+        }
+        var baseOptions = options
+        baseOptions.ref = base
+        var headOptions = options
+        headOptions.ref = head
+        let baseSource = try atCommit(repository, kind: kind, options: baseOptions, mirrorPath: mirrorPath)
+        let headSource = try atCommit(repository, kind: kind, options: headOptions, mirrorPath: mirrorPath)
+        let prefix = options.path.isEmpty || options.path == "." ? "" : options.path.hasSuffix("/") ? options.path : options.path + "/"
+        let changed = try repository.changedPaths(from: baseSource.commit!.sha, to: headSource.commit!.sha, under: prefix.isEmpty ? nil : prefix)
+        return RevisionPair(base: baseSource, head: headSource, changedFiles: changed.compactMap { path in
+            guard path.hasPrefix(prefix) else { return nil }
+            return String(path.dropFirst(prefix.count))
+        })
     }
 
     private static func atCommit(

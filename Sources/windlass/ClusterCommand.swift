@@ -30,6 +30,11 @@ struct StateOptions: ParsableArguments {
 
     /// Opens the cluster and brings it up to date (controllers run until quiescent).
     func open() async throws -> EmbeddedCluster {
+        try await Self.open(path)
+    }
+
+    /// Opens the cluster in `path` and brings it up to date.
+    static func open(_ path: String) async throws -> EmbeddedCluster {
         do {
             let cluster = try EmbeddedCluster(stateDirectory: path)
             try await cluster.reconcile()

@@ -24,8 +24,12 @@ struct SourceFlags: ParsableArguments {
     @Option(help: "The directory of manifests inside the source.")
     var path: String = "manifests"
 
-    @Option(name: .customLong("state-dir"), help: "Where Windlass keeps mirrors and state.")
-    var stateDirectory: String = ".windlass"
+    @Option(name: .customLong("state-dir"), help: "Where Windlass keeps mirrors and state (default: $WINDLASS_STATE_DIR or .windlass).")
+    var stateOption: String?
+
+    var stateDirectory: String {
+        stateOption ?? ProcessEnvironment.value("WINDLASS_STATE_DIR") ?? ".windlass"
+    }
 
     /// Whether any flag was given a value other than its default.
     var isCustomized: Bool { source != "." || ref != nil || path != "manifests" }
@@ -33,11 +37,13 @@ struct SourceFlags: ParsableArguments {
     /// Resolves the source, fetching a remote into its mirror; failures exit 2.
     func resolve() throws -> ResolvedSource {
         do {
-            return try SourceResolver.resolve(
-                SourceOptions(source: source, ref: ref, path: path, stateDirectory: stateDirectory)
-            )
+            return try SourceResolver.resolve(options)
         } catch {
             throw CommandFailure(message: error.description)
         }
+    }
+
+    var options: SourceOptions {
+        SourceOptions(source: source, ref: ref, path: path, stateDirectory: stateDirectory)
     }
 }
