@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "WindlassGit", targets: ["WindlassGit"]),
         .library(name: "WindlassCluster", targets: ["WindlassCluster"]),
         .library(name: "WindlassPlan", targets: ["WindlassPlan"]),
+        .library(name: "WindlassRollout", targets: ["WindlassRollout"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -46,6 +47,7 @@ let package = Package(
                 "WindlassCluster",
                 "WindlassCore",
                 "WindlassPlan",
+                "WindlassRollout",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -63,6 +65,11 @@ let package = Package(
         .target(
             name: "WindlassPlan",
             dependencies: ["WindlassCluster", "WindlassManifest"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WindlassRollout",
+            dependencies: ["WindlassPlan", "WindlassCluster", "WindlassManifest"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -92,7 +99,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WindlassPlanTests",
-            dependencies: ["WindlassPlan", "WindlassCore", "WindlassCluster", "WindlassManifest", "WindlassTesting"],
+            dependencies: ["WindlassPlan", "WindlassRollout", "WindlassCore", "WindlassCluster", "WindlassManifest", "WindlassTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -59,8 +59,13 @@ enum Planning {
 
     /// The live snapshot from the embedded cluster in the state directory (controllers brought
     /// up to date first).
-    static func snapshot(stateDirectory: String, for sets: [ManifestSet], planner: Planner) async throws -> LiveSnapshot {
-        let cluster = try await StateOptions.open(stateDirectory)
+    static func snapshot(stateDirectory: String, for sets: [ManifestSet], planner: Planner, cluster given: EmbeddedCluster? = nil) async throws -> LiveSnapshot {
+        let cluster: EmbeddedCluster
+        if let given {
+            cluster = given
+        } else {
+            cluster = try await StateOptions.open(stateDirectory)
+        }
         let resources = sets.flatMap(\.resources)
         do throws(ClusterError) {
             return try await cluster.snapshot(

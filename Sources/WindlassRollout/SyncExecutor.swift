@@ -1,0 +1,247 @@
+public import WindlassCluster
+public import WindlassManifest
+public import WindlassPlan
+
+/// How the executor lets time pass. Against the embedded core, passing time runs its
+/// controllers; against a real cluster it only sleeps. Tests drive it with a manual clock.
+public struct SyncDriver: Sendable {
+    public var now: @Sendable () -> Double
+    /// Lets the cluster make progress for up to `seconds` (0: only what is due now).
+    public var pass: @Sendable (_ seconds: Double) async throws -> Void
+
+    public init(now: @escaping @Sendable () -> Double, pass: @escaping @Sendable (_ seconds: Double) async throws -> Void) {
+        self.now = now
+        self.pass = pass
+    }
+}
+
+public struct SyncOptions: Sendable {
+    public var fieldManager: String
+    /// How long one wave may take to become healthy.
+    public var waveTimeout: Double
+    /// How often health is checked while a wave settles.
+    public var pollInterval: Double
+    /// Attempts of a write that fails for a transient reason.
+    public var attempts: Int
+
+    public init(fieldManager: String = "windlass", waveTimeout: Double = 300, pollInterval: Double = 0.25, attempts: Int = 4) {
+        self.fieldManager = fieldManager
+        self.waveTimeout = waveTimeout
+        self.pollInterval = pollInterval
+        self.attempts = attempts
+    }
+}
+
+/// What happened during a sync, as it happens.
+public enum SyncEvent: Sendable {
+    case stageStarted(Plan.Stage, resources: Int)
+    case applied(ResourceID, Plan.Action)
+    case waiting(Plan.Stage, pending: [(ResourceID, Health)])
+    case stageFinished(Plan.Stage)
+    case hookFinished(ResourceID, succeeded: Bool, message: String)
+    case retrying(ResourceID, attempt: Int, error: String)
+}
+
+/// The outcome of a sync, resource by resource.
+public struct SyncResult: Sendable {
+    public enum Outcome: Sendable, Hashable {
+        case succeeded
+        case failed(String)
+    }
+
+    public struct ResourceResult: Sendable, Hashable {
+        public var id: ResourceID
+        public var action: Plan.Action
+        public var hook: Bool
+        /// `synced`, `pruned`, `failed`, `hook succeeded`, `hook failed`.
+        public var status: String
+        public var message: String
+    }
+
+    public var outcome: Outcome
+    public var resources: [ResourceResult]
+    public var startedAt: Double
+    public var finishedAt: Double
+
+    public var succeeded: Bool { outcome == .succeeded }
+}
+
+/// Carries out a plan (REFERENCE.md §1): stage by stage, each stage's objects applied with
+/// server-side apply and waited on until healthy before the next stage starts; hooks created in
+/// their phases and waited on until they finish; pruning after the Sync phase; SyncFail hooks
+/// when anything fails.
+public struct SyncExecutor: Sendable {
+    public var backend: any ClusterBackend
+    public var driver: SyncDriver
+    public var options: SyncOptions
+
+    public init(backend: any ClusterBackend, driver: SyncDriver, options: SyncOptions = SyncOptions()) {
+        self.backend = backend
+        self.driver = driver
+        self.options = options
+    }
+
+    struct Failure: Error {
+        var message: String
+    }
+
+    public func run(_ plan: Plan, onEvent: @Sendable (SyncEvent) -> Void = { _ in }) async -> SyncResult {
+        let started = driver.now()
+        var results: [SyncResult.ResourceResult] = []
+        let work = plan.effectiveChanges
+        var stages: [Plan.Stage] = []
+        for change in work where change.stage.phase != .syncFail && stages.last != change.stage {
+            stages.append(change.stage)
+        }
+        do {
+            for stage in stages {
+                let changes = work.filter { $0.stage == stage }
+                onEvent(.stageStarted(stage, resources: changes.count))
+                for change in changes {
+                    try await execute(change, onEvent: onEvent)
+                    onEvent(.applied(change.id, change.action))
+                }
+                try await settle(stage, changes, results: &results, onEvent: onEvent)
+                onEvent(.stageFinished(stage))
+            }
+        } catch {
+            let message = (error as? Failure)?.message ?? "\(error)"
+            let failHooks = work.filter { $0.stage.phase == .syncFail }
+            for hook in failHooks {
+                do {
+                    try await execute(hook, onEvent: onEvent)
+                    results.append(.init(id: hook.id, action: hook.action, hook: true, status: "hook started", message: "SyncFail hook"))
+                } catch {
+                    let reason = (error as? Failure)?.message ?? "\(error)"
+                    results.append(.init(id: hook.id, action: hook.action, hook: true, status: "hook failed", message: reason))
+                }
+            }
+            return SyncResult(outcome: .failed(message), resources: results, startedAt: started, finishedAt: driver.now())
+        }
+        return SyncResult(outcome: .succeeded, resources: results, startedAt: started, finishedAt: driver.now())
+    }
+
+    /// One write (or delete), retried with backoff when the cluster is briefly unavailable.
+    private func execute(_ change: Plan.Change, onEvent: @Sendable (SyncEvent) -> Void) async throws {
+        var attempt = 1
+        while true {
+            let failure: ClusterError
+            do throws(ClusterError) {
+                try await write(change)
+                return
+            } catch {
+                failure = error
+            }
+            guard [.unavailable, .internalError, .expired].contains(failure.code), attempt < options.attempts else {
+                throw Failure(message: "\(change.id): \(failure.message)")
+            }
+            onEvent(.retrying(change.id, attempt: attempt, error: failure.message))
+            try await driver.pass(Double(1 << (attempt - 1)))
+            attempt += 1
+        }
+    }
+
+    private func write(_ change: Plan.Change) async throws(ClusterError) {
+        let apply = ApplyOptions(fieldManager: options.fieldManager, force: true)
+        if let hook = change.hook {
+            if hook.deletePolicies.contains(.beforeHookCreation) {
+                try await deleteIfPresent(change.id)
+            }
+            _ = try await backend.apply(try object(of: change), options: apply)
+            return
+        }
+        switch change.action {
+        case .create, .update:
+            _ = try await backend.apply(try object(of: change), options: apply)
+        case .replace:
+            try await deleteIfPresent(change.id)
+            _ = try await backend.apply(try object(of: change), options: apply)
+        case .delete:
+            try await deleteIfPresent(change.id)
+        case .noop:
+            break
+        }
+    }
+
+    private func object(of change: Plan.Change) throws(ClusterError) -> Value {
+        guard let object = change.object else { throw ClusterError(.badRequest, "the plan carries no object to apply") }
+        return object
+    }
+
+    private func deleteIfPresent(_ id: ResourceID) async throws(ClusterError) {
+        do throws(ClusterError) {
+            try await backend.delete(id, propagation: .background, dryRun: false)
+        } catch {
+            if error.code != .notFound { throw error }
+        }
+    }
+
+    /// The live object, or nil when there is none.
+    private func fetch(_ id: ResourceID) async throws(ClusterError) -> Value? {
+        do throws(ClusterError) {
+            return try await backend.get(id)
+        } catch {
+            if error.code == .notFound { return nil }
+            throw error
+        }
+    }
+
+    /// Waits until every object the stage wrote is healthy (hooks: finished), failing on the
+    /// first Degraded object, a failed hook, or the wave timeout.
+    private func settle(
+        _ stage: Plan.Stage,
+        _ changes: [Plan.Change],
+        results: inout [SyncResult.ResourceResult],
+        onEvent: @Sendable (SyncEvent) -> Void
+    ) async throws {
+        let deadline = driver.now() + options.waveTimeout
+        var pending = changes
+        while true {
+            try await driver.pass(0)
+            var still: [Plan.Change] = []
+            var waiting: [(ResourceID, Health)] = []
+            for change in pending {
+                if change.action == .delete {
+                    results.append(.init(id: change.id, action: .delete, hook: false, status: "pruned", message: change.reason))
+                    continue
+                }
+                guard let live = try await fetch(change.id) else {
+                    still.append(change)
+                    waiting.append((change.id, Health(.missing, "not found")))
+                    continue
+                }
+                let health = HealthAssessor.assess(live) ?? Health(.healthy)
+                switch health.status {
+                case .healthy, .suspended:
+                    if change.hook != nil {
+                        results.append(.init(id: change.id, action: change.action, hook: true, status: "hook succeeded", message: health.message))
+                        onEvent(.hookFinished(change.id, succeeded: true, message: health.message))
+                        if change.hook?.deletePolicies.contains(.hookSucceeded) == true { try await deleteIfPresent(change.id) }
+                    } else {
+                        results.append(.init(id: change.id, action: change.action, hook: false, status: "synced", message: health.description))
+                    }
+                case .degraded:
+                    if change.hook != nil {
+                        results.append(.init(id: change.id, action: change.action, hook: true, status: "hook failed", message: health.message))
+                        onEvent(.hookFinished(change.id, succeeded: false, message: health.message))
+                        if change.hook?.deletePolicies.contains(.hookFailed) == true { try await deleteIfPresent(change.id) }
+                        throw Failure(message: "\(change.stage.phase.rawValue) hook \(change.id) failed: \(health.message)")
+                    }
+                    results.append(.init(id: change.id, action: change.action, hook: false, status: "failed", message: health.description))
+                    throw Failure(message: "\(change.id) is Degraded: \(health.message)")
+                case .progressing, .missing, .unknown:
+                    still.append(change)
+                    waiting.append((change.id, health))
+                }
+            }
+            pending = still
+            if pending.isEmpty { return }
+            if driver.now() >= deadline {
+                let list = waiting.prefix(3).map { "\($0.0) (\($0.1))" }.joined(separator: ", ")
+                throw Failure(message: "\(stage) did not become healthy within \(Int(options.waveTimeout)) s: \(list)")
+            }
+            onEvent(.waiting(stage, pending: waiting))
+            try await driver.pass(options.pollInterval)
+        }
+    }
+}
