@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+import WindlassTesting
+
+/// A repository of manifests on a `main` branch and a pull request branch `pr` that changes an
+/// image, adds a Service, removes a ConfigMap and leaves the rest alone.
+struct PullRequestRepository {
+    let repository: GitFixture
+    let state: TemporaryDirectory
+
+    static let secretValue = "cGxhbnQtcGFzc3dvcmQtMTIz"  // base64 of plant-password-123
+
+    static func deployment(image: String) -> String {
+        """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: web
+          namespace: shop
+          annotations:
+            windlass.dev/sync-wave: "1"
+        spec:
+          replicas: 3
+          selector:
+            matchLabels: {app: web}
+          template:
+            metadata:
+              labels: {app: web}
+            spec:
+              containers:
+                - name: web
+                  image: \(image)
+        """
+    }
+
+    init() throws {
+        repository = try GitFixture()
+        state = try TemporaryDirectory()
+        try repository.write("manifests/namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n")
+        try repository.write("manifests/web.yaml", Self.deployment(image: "registry.example/web:1.0"))
+        try repository.write("manifests/old.yaml", configMapYAML("old").replacingOccurrences(of: "name: old", with: "name: old\n  namespace: shop"))
+        try repository.write("manifests/other.yaml", configMapYAML("other").replacingOccurrences(of: "name: other", with: "name: other\n  namespace: shop"))
+        try repository.write(
+            "manifests/secret.yaml",
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: shop\ndata:\n  password: \(Self.secretValue)\n")
+        try repository.commit("base")
+        try repository.git(["checkout", "-q", "-b", "pr"])
+        try repository.write("manifests/web.yaml", Self.deployment(image: "registry.example/web:2.0"))
+        try repository.write("manifests/service.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n")
+        try repository.git(["rm", "-q", "manifests/old.yaml"])
+        try repository.commit("pr: web 2.0, a Service, no more old ConfigMap")
+        try repository.git(["checkout", "-q", "main"])
+    }
+
+    func windlass(_ arguments: [String]) throws -> CommandResult {
+        try CLI.run(arguments + ["--source", repository.path, "--state-dir", state.path])
+    }
+
+    func json(_ result: CommandResult) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)\(result.stderr)")
+    }
+}
+
+@Suite("windlass plan, sync, diff and drift, as a user runs them")
+struct PlanCommandTests {
+    @Test("a pull-request plan without a cluster: actions per resource, manifest changes, summary; no Secret value")
+    func noLive() throws {
+        let repo = try PullRequestRepository()
+        let result = try repo.windlass(["plan", "--base", "main", "--head", "pr", "--no-live", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let plan = try repo.json(result)
+        #expect(plan["format_version"] as? String == "1.0")
+        let changes = try #require(plan["resource_changes"] as? [[String: Any]])
+        let actions = Dictionary(uniqueKeysWithValues: changes.map { ($0["address"] as! String, ($0["change"] as! [String: Any])["actions"] as! [String]) })
+        #expect(actions == ["apps/Deployment/shop/web": ["update"], "Service/shop/web": ["create"], "ConfigMap/shop/old": ["delete"]])
+        #expect((plan["summary"] as? [String: Any])?["line"] as? String == "Plan: 1 to add, 1 to change, 1 to destroy.")
+        #expect((plan["manifest_changes"] as? [Any])?.count == 3)
+        let rollouts = try #require(plan["rollouts"] as? [[String: Any]])
+        #expect(rollouts.first?["summary"] as? String == "rolling update of 3 pods, up to 1 extra and 0 unavailable at a time")
+
+        let markdown = try repo.windlass(["plan", "--base", "main", "--head", "pr", "--no-live", "--format", "markdown"])
+        #expect(markdown.stdout.contains("**Plan: 1 to add, 1 to change, 1 to destroy.**"))
+        #expect(markdown.stdout.contains("```diff\n"))
+        #expect(!markdown.stdout.contains(PullRequestRepository.secretValue) && !markdown.stdout.contains("plant-password-123"))
+    }
+
+    @Test("sync, then plan is empty; drift from outside shows in drift, diff and the pull-request plan, marked as not caused by it")
+    func liveDrift() throws {
+        let repo = try PullRequestRepository()
+        let initResult = try CLI.run(["cluster", "init", "--state-dir", repo.state.path])
+        #expect(initResult.status == 0)
+        let sync = try repo.windlass(["sync", "--ref", "main"])
+        #expect(sync.status == 0, "\(sync.stdout)\(sync.stderr)")
+        #expect(sync.stdout.contains("Sync wave 1: 1 resource"))
+        #expect(sync.stdout.contains("synced: 5 resources"))
+
+        let clean = try repo.windlass(["plan", "--ref", "main", "--detailed-exitcode"])
+        #expect(clean.status == 0)
+        #expect(clean.stdout.hasSuffix("No changes. Live state matches the manifests.\n"))
+        #expect(try repo.windlass(["diff", "--ref", "main"]).status == 0)
+        #expect(try repo.windlass(["drift", "--ref", "main"]).status == 0)
+
+        // Someone scales the Deployment and deletes a ConfigMap the pull request does not touch.
+        #expect(try CLI.run(["cluster", "scale", "deployment/web", "--replicas", "5", "-n", "shop", "--state-dir", repo.state.path]).status == 0)
+        #expect(try CLI.run(["cluster", "delete", "configmap", "other", "-n", "shop", "--state-dir", repo.state.path]).status == 0)
+
+        let drift = try repo.windlass(["drift", "--ref", "main"])
+        #expect(drift.status == 1)
+        #expect(drift.stdout.contains("  ~ apps/Deployment/shop/web (changed: live differs from the manifest)\n      ~ spec.replicas: 5 => 3\n"))
+        #expect(drift.stdout.contains("  ! ConfigMap/shop/other (missing: not in the cluster)"))
+        #expect(drift.stdout.contains("Drift: 1 changed, 1 missing, 0 extraneous, 0 unmanaged; 3 of 5 managed resources in sync (60.0%)."))
+
+        let diff = try repo.windlass(["diff", "--ref", "main"])
+        #expect(diff.status == 1)
+        #expect(diff.stdout.contains("diff -u -N live/apps.v1.Deployment.shop.web merged/apps.v1.Deployment.shop.web\n"))
+        #expect(diff.stdout.contains("-  replicas: 5\n+  replicas: 3\n"))
+
+        let detailed = try repo.windlass(["plan", "--ref", "main", "--detailed-exitcode"])
+        #expect(detailed.status == 2)
+
+        let pr = try repo.json(try repo.windlass(["plan", "--base", "main", "--head", "pr", "--format", "json"]))
+        let changes = try #require(pr["resource_changes"] as? [[String: Any]])
+        let origins = Dictionary(uniqueKeysWithValues: changes.compactMap { change -> (String, String)? in
+            guard let origin = change["origin"] as? String else { return nil }
+            return (change["address"] as! String, origin)
+        })
+        #expect(
+            origins == [
+                "apps/Deployment/shop/web": "both", "Service/shop/web": "pull-request", "ConfigMap/shop/old": "pull-request",
+                "ConfigMap/shop/other": "drift",
+            ])
+        let drifted = (pr["drift"] as? [[String: Any]])?.compactMap { $0["address"] as? String }
+        #expect(drifted == ["ConfigMap/shop/other", "apps/Deployment/shop/web"], "in sync order")
+
+        // An unmanaged object in the application's namespace shows with --unmanaged only.
+        let handmade = try TemporaryDirectory()
+        let file = try handmade.write("cm.yaml", configMapYAML("handmade").replacingOccurrences(of: "name: handmade", with: "name: handmade\n  namespace: shop"))
+        #expect(try CLI.run(["cluster", "apply", "-f", file, "--state-dir", repo.state.path]).status == 0)
+        #expect(!(try repo.windlass(["drift", "--ref", "main"]).stdout.contains("handmade")))
+        #expect(try repo.windlass(["drift", "--ref", "main", "--unmanaged"]).stdout.contains("  ? ConfigMap/shop/handmade (unmanaged:"))
+
+        // Sync heals it all.
+        #expect(try repo.windlass(["sync", "--ref", "main"]).status == 0)
+        #expect(try repo.windlass(["drift", "--ref", "main"]).status == 0)
+    }
+
+    @Test("invalid manifests stop the plan with located errors; nothing is compared")
+    func invalid() throws {
+        let repo = try PullRequestRepository()
+        try repo.repository.write("manifests/broken.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n  annotations:\n    windlass.dev/sync-wave: soon\n")
+        try repo.repository.commit("broken")
+        let result = try repo.windlass(["plan"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("manifests/broken.yaml@"))
+        #expect(result.stderr.contains(":4:9: error:"), "\(result.stderr)")
+        #expect(result.stderr.hasSuffix("nothing was compared\n"))
+        #expect(result.stdout.isEmpty)
+        #expect(try repo.windlass(["diff"]).status == 2)
+        #expect(try repo.windlass(["drift"]).status == 2)
+
+        try repo.repository.write("manifests/broken.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: good\n  annotations:\n    windlass.dev/sync-wave: soon\n")
+        try repo.repository.commit("a bad wave")
+        let wave = try repo.windlass(["plan"])
+        #expect(wave.status == 1)
+        #expect(wave.stderr.contains(":6:29: error: annotation windlass.dev/sync-wave must be an integer, not \"soon\""), "\(wave.stderr)")
+    }
+
+    @Test("--comment-dir writes each Markdown comment to a file")
+    func commentFiles() throws {
+        let repo = try PullRequestRepository()
+        let out = try TemporaryDirectory()
+        let result = try repo.windlass(["plan", "--base", "main", "--head", "pr", "--no-live", "--format", "markdown", "--comment-dir", out.path + "/comments"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let comment = try String(contentsOfFile: out.path + "/comments/comment-1.md", encoding: .utf8)
+        #expect(comment == result.stdout)
+    }
+}
