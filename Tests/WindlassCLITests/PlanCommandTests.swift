@@ -175,3 +175,28 @@ struct PlanCommandTests {
         #expect(comment == result.stdout)
     }
 }
+
+@Suite("windlass plan on every source kind")
+struct PlanSourceKindTests {
+    @Test("a plain directory, a local repository and a git:// remote plan the same changes")
+    func sourceKinds() throws {
+        let repo = try PullRequestRepository()
+        let expected = "Plan: 5 to add, 0 to change, 0 to destroy.\n"
+
+        let local = try repo.windlass(["plan", "--ref", "main"])
+        #expect(local.status == 0 && local.stdout.hasSuffix(expected), "\(local.stdout)\(local.stderr)")
+
+        let directory = try CLI.run(["plan", "--source", repo.repository.path + "/manifests", "--path", ".", "--state-dir", repo.state.path])
+        #expect(directory.status == 0 && directory.stdout.hasSuffix(expected), "\(directory.stdout)\(directory.stderr)")
+
+        let served = try TemporaryDirectory()
+        _ = try run("git", ["clone", "-q", "--bare", repo.repository.path, served.path + "/cloud.git"])
+        let daemon = try GitDaemon(base: served.path)
+        defer { daemon.stop() }
+        let remote = try CLI.run(["plan", "--source", daemon.url("cloud.git"), "--ref", "main", "--state-dir", repo.state.path])
+        #expect(remote.status == 0 && remote.stdout.hasSuffix(expected), "\(remote.stdout)\(remote.stderr)")
+        #expect(remote.stdout.hasPrefix("Windlass plan for application \"default\": git://127.0.0.1:\(daemon.port)/cloud.git (manifests) at "))
+        let pr = try CLI.run(["plan", "--source", daemon.url("cloud.git"), "--base", "main", "--head", "pr", "--no-live", "--state-dir", repo.state.path])
+        #expect(pr.status == 0 && pr.stdout.hasSuffix("Plan: 1 to add, 1 to change, 1 to destroy.\n"), "\(pr.stdout)\(pr.stderr)")
+    }
+}
