@@ -83,11 +83,51 @@ public enum ServerSideApply {
             if removedItems.contains(where: { target.starts(with: $0) }) { continue }
             let stillOwned = others.contains { fields in fields.paths.contains { $0.starts(with: target) } }
             if stillOwned { continue }
+            // A leaf that became a mapping: the manager now owns what is under it.
+            if path.last != .itself, owned.paths.contains(where: { $0.count > target.count && $0.starts(with: target) }) { continue }
             result.removeValue(at: target)
             if path.last == .itself { removedItems.append(target) }
         }
         managers[manager] = owned
         return (result, managers.filter { !$0.value.isEmpty })
+    }
+
+    /// The object a forced apply by `manager` would leave, without the bookkeeping of who owns
+    /// what afterwards: what a plan needs. When every field `manager` owned is still applied
+    /// (the common case) this is only a merge; otherwise it is a full ``apply(_:to:managers:manager:force:)``.
+    public static func predict(_ applied: Value, onto live: Value, manager: String) -> Value {
+        let intent = ownable(applied)
+        let entries = live[path: ["metadata", "managedFields"]]?.sequenceValue ?? []
+        let own = entries.filter { $0["manager"]?.stringValue == manager }
+        if own.allSatisfy({ covers(intent, fieldsV1: $0["fieldsV1"] ?? .null, at: []) }) {
+            return merge(intent, into: live, at: [])
+        }
+        var managers: Managers = [:]
+        for entry in entries {
+            guard let name = entry["manager"]?.stringValue, let fields = entry["fieldsV1"] else { continue }
+            managers[name, default: FieldSet()].paths.formUnion(FieldSet(fieldsV1: fields).paths)
+        }
+        return (try? apply(applied, to: live, managers: managers, manager: manager, force: true).object) ?? merge(intent, into: live, at: [])
+    }
+
+    /// Whether every path of a `fieldsV1` tree is still present in `value`.
+    static func covers(_ value: Value, fieldsV1 node: Value, at path: FieldPath) -> Bool {
+        guard case .mapping(let mapping) = node.content, !mapping.isEmpty else { return true }
+        for entry in mapping.entries {
+            if entry.key == "." { continue }
+            if entry.key.hasPrefix("f:") {
+                let name = String(entry.key.dropFirst(2))
+                guard let child = value[name] else { return false }
+                if !covers(child, fieldsV1: entry.value, at: path + [.field(name)]) { return false }
+            } else if entry.key.hasPrefix("k:") {
+                let key = String(entry.key.dropFirst(2))
+                guard let items = value.sequenceValue, let keys = ListKeys.keys(for: path),
+                    let index = ListKeys.index(of: key, in: items, keys: keys)
+                else { return false }
+                if !covers(items[index], fieldsV1: entry.value, at: path + [.key(key)]) { return false }
+            }
+        }
+        return true
     }
 
     /// A write that is not an apply: `manager` takes every field whose value it changed (others

@@ -29,29 +29,37 @@ public struct Planner: Sendable {
         let entries = readSettings(desired, diagnostics: &plan.diagnostics)
         let stages = effectiveStages(entries)
 
+        // The comparisons are independent: spread them over the cores.
+        let compared: [Plan.Change?] = parallelMap(count: entries.count, concurrency: ManifestLoader.processorCount) { index in
+            let entry = entries[index]
+            let id = entry.resource.id
+            guard !entry.settings.skip, entry.settings.hook == nil else { return nil }
+            let liveObject = live.objects[id]
+            if liveObject == nil, live.unreadableReason(id) != nil { return nil }
+            var change = compare(tracking.prepare(entry.resource.object, as: id), live: liveObject, id: id, settings: entry.settings)
+            change.stage = stages[index]
+            change.location = desired.location(of: entry.resource)
+            return change
+        }
         for (index, entry) in entries.enumerated() {
             let resource = entry.resource
-            let location = desired.location(of: resource)
             if entry.settings.skip { continue }
-            let prepared = tracking.prepare(resource.object, as: resource.id)
             if let hook = entry.settings.hook {
+                let prepared = tracking.prepare(resource.object, as: resource.id)
                 let after = Self.normalized(Self.created(prepared), ignoring: [])
                 for phase in hook.phases {
                     plan.changes.append(
                         Plan.Change(
                             id: resource.id, action: .create, reason: "\(phase.rawValue) hook, run on every sync", stage: Plan.Stage(phase: phase, wave: entry.settings.wave),
-                            hook: hook, before: nil, after: after, fields: [], location: location, origin: nil, object: prepared))
+                            hook: hook, before: nil, after: after, fields: [], location: desired.location(of: resource), origin: nil, object: prepared))
                 }
                 continue
             }
-            let liveObject = live.objects[resource.id]
-            if liveObject == nil, let reason = live.unreadableReason(resource.id) {
+            guard let change = compared[index] else {
+                let reason = live.unreadableReason(resource.id) ?? "unknown"
                 plan.warnings.append("could not read \(resource.id) from the cluster (\(reason)); it is left out of this plan")
                 continue
             }
-            var change = compare(prepared, live: liveObject, id: resource.id, settings: entry.settings)
-            change.stage = stages[index]
-            change.location = location
             if change.action == .update || change.action == .replace, let before = change.before, let after = change.after,
                 let rollout = RolloutPreview.make(id: resource.id, before: before, after: after, fields: change.fields)
             {
@@ -81,14 +89,7 @@ public struct Planner: Sendable {
             change.after = Self.normalized(Self.created(prepared), ignoring: ignored)
             return change
         }
-        let predicted: Value
-        do {
-            predicted = Defaults.apply(
-                to: try ServerSideApply.apply(prepared, to: live, managers: Self.managers(of: live), manager: options.fieldManager, force: true).object)
-        } catch {
-            // Forced applies do not conflict; keep the manifest as the prediction regardless.
-            predicted = Defaults.apply(to: prepared)
-        }
+        let predicted = Defaults.apply(to: ServerSideApply.predict(prepared, onto: live, manager: options.fieldManager))
         let before = Self.normalized(live, ignoring: ignored)
         let after = Self.normalized(predicted, ignoring: ignored)
         if before == after { return change }

@@ -102,6 +102,22 @@ struct GitBench {
             changed.seconds.append(now() - start)
             precondition(paths.count == runs)
         }
-        return [fetch, load, changed]
+        // A pull request: ten files changed on a branch.
+        try git(["checkout", "-q", "-b", "pull-request"])
+        for i in 0..<10 {
+            let app = i * max(1, files / 10)
+            let path = work + "/manifests/team-\(app / 100)/app-\(app).yaml"
+            let text = TreeGenerator.application(app).replacingOccurrences(of: "replicas: ", with: "replicas: 1") + "# pull request\n"
+            try text.write(toFile: path, atomically: false, encoding: .utf8)
+        }
+        try git(["commit", "-q", "-am", "ten changed applications"])
+        var pullRequest = Result(name: "pull-request plan, 10 of \(files) files changed (--no-live)", seconds: [], peer: "parsing both commits in full", peerSeconds: [])
+        for _ in 0..<runs {
+            let measured = try PullRequestPlanBench.run(repository: work, base: "main", head: "pull-request", files: files)
+            pullRequest.seconds.append(measured.seconds)
+            pullRequest.peerSeconds.append(measured.fullParse)
+            precondition(measured.changes == 10, "ten Deployments change, not \(measured.changes)")
+        }
+        return [fetch, load, changed, pullRequest]
     }
 }

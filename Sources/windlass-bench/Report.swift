@@ -11,10 +11,23 @@ struct ClusterMeasurement {
     var peakRSSKiB: Int
 }
 
+/// One end-to-end plan (median of the runs at one size).
+struct PlanMeasurement {
+    var resources: Int
+    var changes: Int
+    var load: Double
+    var validate: Double
+    var plan: Double
+    var render: Double
+    var peakRSSKiB: Int
+    var total: Double { load + validate + plan + render }
+}
+
 struct Report {
     var results: [Measurement]
     var gitResults: [GitBench.Result]
     var clusterResults: [ClusterMeasurement]
+    var planResults: [PlanMeasurement]
     var runs: Int
     var python: String?
 
@@ -56,13 +69,25 @@ struct Report {
                 lines.append("  - on one thread: \(format(py / one, 1))× faster")
             }
         }
-        if gitResults.count == 3 {
+        if gitResults.count >= 3 {
             let fetch = gitResults[0]
             let load = gitResults[1]
             let changed = gitResults[2]
             check(fetch.ours <= 1.5 * fetch.theirs, "incremental fetch ≤ 1.5× `git fetch`: \(format(fetch.ours / fetch.theirs, 2))× (\(format(fetch.ours * 1000, 1)) ms vs \(format(fetch.theirs * 1000, 1)) ms)")
             check(load.ours <= 1.2 * load.theirs, "loading a commit from the object database ≤ 1.2× a checkout: \(format(load.ours / load.theirs, 2))× (\(format(load.ours * 1000, 1)) ms vs \(format(load.theirs * 1000, 1)) ms)")
             check(changed.ours <= 0.020, "changed paths between two commits ≤ 20 ms: \(format(changed.ours * 1000, 2)) ms")
+        }
+        if gitResults.count >= 4 {
+            let pullRequest = gitResults[3]
+            check(pullRequest.ours <= 0.300, "\(pullRequest.name) ≤ 300 ms: \(format(pullRequest.ours * 1000, 1)) ms (parsing both commits in full: \(format(pullRequest.theirs * 1000, 1)) ms)")
+        }
+        if let plan = planResults.first(where: { $0.resources >= 10_000 && $0.resources < 100_000 }) {
+            check(plan.total <= 1.0, "plan of \(plan.resources) resources against as many live (1 % changed) ≤ 1.0 s end to end: \(format(plan.total, 3)) s")
+            check(plan.peakRSSKiB <= 600 * 1000, "… within 600 MB RSS: \(plan.peakRSSKiB / 1024) MiB")
+        }
+        if let plan = planResults.first(where: { $0.resources >= 100_000 }) {
+            check(plan.total <= 10, "plan of \(plan.resources) resources ≤ 10 s: \(format(plan.total, 2)) s")
+            check(plan.peakRSSKiB <= 3 * 1000 * 1000, "… within 3 GB RSS: \(plan.peakRSSKiB / 1024) MiB")
         }
         if let thousand = clusterResults.first(where: { $0.deployments == 1_000 }) {
             check(thousand.converge <= 5, "1,000 Deployments × 10 replicas applied and converged ≤ 5 s: \(format(thousand.converge, 2)) s")
@@ -92,6 +117,14 @@ struct Report {
         var out = "| Deployments | pods | apply s | apply + converge s | rolling update s | peak RSS MiB |\n|---:|---:|---:|---:|---:|---:|\n"
         for c in clusterResults {
             out += "| \(c.deployments) | \(c.pods) | \(format(c.apply, 2)) | \(format(c.converge, 2)) | \(format(c.rollout, 2)) | \(c.peakRSSKiB / 1024) |\n"
+        }
+        return out
+    }
+
+    func planTable() -> String {
+        var out = "| resources | changed | load s | validate s | diff + order s | JSON s | total s | peak RSS MiB |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        for p in planResults {
+            out += "| \(p.resources) | \(p.changes) | \(format(p.load, 3)) | \(format(p.validate, 3)) | \(format(p.plan, 3)) | \(format(p.render, 3)) | \(format(p.total, 3)) | \(p.peakRSSKiB / 1024) |\n"
         }
         return out
     }
@@ -147,6 +180,15 @@ struct Report {
             synchronous=FULL); each size runs in its own process for its peak RSS.
 
             \(clusterTable())
+            ## Plans
+
+            `windlass plan` end to end without the cluster read: load and validate the generated set, diff it
+            against the live objects a sync of it leaves (tracking metadata, managed fields, defaults,
+            server metadata and status, 1 % of the resources scaled by someone else), order it into waves,
+            and render the JSON plan. The live objects are built before the clock starts; the peak RSS is
+            the whole child's, live objects included. The pull-request plan is in the git table above.
+
+            \(planTable())
             ## Targets
 
             \(targets())

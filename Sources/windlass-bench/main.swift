@@ -14,6 +14,9 @@ struct Options {
     var python = true
     var gitFiles = 10_000
     var clusterSizes = [1_000, 10_000]
+    var planSizes = [10_000, 100_000]
+    /// Only run the plan case with this many resources (a child of the main run).
+    var planOnly: Int? = nil
     var child: (name: String, root: String)? = nil
     /// Only run the cluster case with this many Deployments (for profiling).
     var clusterOnly: Int? = nil
@@ -40,7 +43,9 @@ struct Options {
                 runs = 1
                 gitFiles = 100
                 clusterSizes = [20]
+                planSizes = [300]
             case "--cluster-only": clusterOnly = Int(value())
+            case "--plan-only": planOnly = Int(value())
             case "--cluster-deployments": clusterDeployments = Int(value()) ?? 1_000
             case "--generate":
                 let root = value()
@@ -72,6 +77,13 @@ if let n = options.clusterOnly {
     let result = try await ClusterBench(deployments: n).run()
     print("cluster: \(result.deployments) deployments, \(result.pods) pods: apply \(format(result.applySeconds, 2)) s, apply+converge \(format(result.convergeSeconds, 2)) s, rolling update \(format(result.rolloutSeconds, 2)) s")
     print("CLUSTER \(result.deployments) \(result.pods) \(result.applySeconds) \(result.convergeSeconds) \(result.rolloutSeconds)")
+    exit(0)
+}
+
+if let n = options.planOnly {
+    let r = PlanBench(resources: n).run()
+    print("plan: \(r.resources) resources, \(r.changes) changes: load \(format(r.load, 3)) s, validate \(format(r.validate, 3)) s, plan \(format(r.plan, 3)) s, JSON \(format(r.render, 3)) s (\(r.jsonBytes / 1024) KiB)")
+    print("PLAN \(r.resources) \(r.changes) \(r.load) \(r.validate) \(r.plan) \(r.render)")
     exit(0)
 }
 
@@ -151,7 +163,23 @@ for size in options.clusterSizes {
     clusterResults.append(measured)
 }
 
-let report = Report(results: results, gitResults: gitResults, clusterResults: clusterResults, runs: options.runs, python: python)
+var planResults: [PlanMeasurement] = []
+for size in options.planSizes {
+    var runs: [PlanMeasurement] = []
+    for _ in 0..<(size >= 100_000 ? 1 : options.runs) {
+        let (output, status, rss) = Peers.spawn([CommandLine.arguments[0], "--plan-only", String(size)])
+        guard status == 0, let line = output.split(separator: "\n").first(where: { $0.hasPrefix("PLAN ") }) else {
+            fail("plan case failed at \(size) resources: \(output)")
+        }
+        let f = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        runs.append(PlanMeasurement(resources: Int(f[0]), changes: Int(f[1]), load: f[2], validate: f[3], plan: f[4], render: f[5], peakRSSKiB: rss))
+    }
+    let median = runs.sorted { $0.total < $1.total }[runs.count / 2]
+    print("  plan \(median.resources) resources (\(median.changes) changed): \(format(median.total, 3)) s end to end, peak RSS \(median.peakRSSKiB / 1024) MiB")
+    planResults.append(median)
+}
+
+let report = Report(results: results, gitResults: gitResults, clusterResults: clusterResults, planResults: planResults, runs: options.runs, python: python)
 print()
 print(report.table())
 print(report.targets())

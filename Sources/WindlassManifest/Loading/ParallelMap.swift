@@ -21,7 +21,7 @@ private final class Slots<T>: @unchecked Sendable {
 }
 
 /// Maps `0..<count` with up to `concurrency` threads, keeping the order of the results.
-func parallelMap<T>(count: Int, concurrency: Int, _ transform: @Sendable (Int) -> T) -> [T] {
+public func parallelMap<T>(count: Int, concurrency: Int, _ transform: @Sendable (Int) -> T) -> [T] {
     guard count > 1, concurrency > 1 else { return (0..<count).map(transform) }
     let slots = Slots<T>(count: count)
     let workers = min(concurrency, count)
