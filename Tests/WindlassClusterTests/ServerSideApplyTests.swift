@@ -125,3 +125,34 @@ struct ServerSideApplyMetadataTests {
         #expect(afterApply == afterController)
     }
 }
+
+@Suite("Server-side apply predictions for plans")
+struct ServerSideApplyPredictTests {
+    let base = ServerSideApplyTests().base
+
+    @Test("predict: a plain merge when nothing is dropped, the full apply when something is; a leaf that became a mapping stays")
+    func predict() throws {
+        let (live, managers) = try ServerSideApply.apply(object(base), to: nil, managers: [:], manager: "windlass", force: false)
+        var stored = live
+        stored.set(.sequence(managers.keys.sorted().map { ["manager": .string($0), "fieldsV1": managers[$0]!.fieldsV1] }), at: ["metadata", "managedFields"])
+
+        var scaled = try object(base)
+        scaled.set(5, at: ["spec", "replicas"])
+        #expect(ServerSideApply.predict(scaled, onto: stored, manager: "windlass")[path: ["spec", "replicas"]] == 5)
+
+        var unlabelled = try object(base)
+        unlabelled.remove(at: ["metadata", "labels"])
+        let dropped = ServerSideApply.predict(unlabelled, onto: stored, manager: "windlass")
+        #expect(dropped[path: ["metadata", "labels"]]?.mappingValue?.isEmpty ?? true, "a label Windlass owned and no longer applies goes")
+        #expect(dropped[path: ["spec", "replicas"]] == 3)
+
+        // `annotations: {}` owned as a leaf, then applied with content: the content stays.
+        var empty = try object(base)
+        empty.set(.mapping(Mapping()), at: ["metadata", "annotations"])
+        let (first, owners) = try ServerSideApply.apply(empty, to: nil, managers: [:], manager: "windlass", force: false)
+        var filled = try object(base)
+        filled.set("yes", at: ["metadata", "annotations", "team"])
+        let (second, _) = try ServerSideApply.apply(filled, to: first, managers: owners, manager: "windlass", force: false)
+        #expect(second[path: ["metadata", "annotations", "team"]] == "yes")
+    }
+}
