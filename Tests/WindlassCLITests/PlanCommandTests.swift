@@ -158,6 +158,13 @@ struct PlanCommandTests {
         #expect(try repo.windlass(["diff"]).status == 2)
         #expect(try repo.windlass(["drift"]).status == 2)
 
+        try repo.repository.write("manifests/broken.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n  namespace: shop\n")
+        try repo.repository.commit("a duplicate")
+        let duplicate = try repo.windlass(["plan"])
+        #expect(duplicate.status == 1)
+        #expect(duplicate.stderr.contains("manifests/broken.yaml@"), "\(duplicate.stderr)")
+        #expect(duplicate.stderr.contains("other.yaml@"), "both places are named")
+
         try repo.repository.write("manifests/broken.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: good\n  annotations:\n    windlass.dev/sync-wave: soon\n")
         try repo.repository.commit("a bad wave")
         let wave = try repo.windlass(["plan"])

@@ -196,3 +196,17 @@ struct AnnotationMistakeTests {
         #expect(plan.diagnostics.allSatisfy { $0.location.path.hasSuffix("bad.yaml") })
     }
 }
+
+@Suite("Live objects that cannot be read")
+struct UnreadableTests {
+    @Test("a kind that could not be listed is reported and left out, not fatal")
+    func unreadable() {
+        var live = LiveSnapshot(objects: [])
+        live.unreadableKinds[GroupKind(group: "kubevirt.io", kind: "VirtualMachine")] = "the server is currently unable to handle the request"
+        let plan = Planner().plan(
+            set([object("VirtualMachine", "vm", apiVersion: "kubevirt.io/v1"), object("ConfigMap", "conf")]),
+            source: .init(location: "t", path: ".", revision: nil), live: live)
+        #expect(plan.changes.map(\.id.name) == ["conf"])
+        #expect(plan.warnings == ["could not read kubevirt.io/VirtualMachine/shop/vm from the cluster (the server is currently unable to handle the request); it is left out of this plan"])
+    }
+}
