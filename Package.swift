@@ -69,7 +69,7 @@ let package = Package(
         ),
         .target(
             name: "WindlassRollout",
-            dependencies: ["WindlassPlan", "WindlassCluster", "WindlassManifest"],
+            dependencies: ["WindlassPlan", "WindlassCluster", "WindlassManifest", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(

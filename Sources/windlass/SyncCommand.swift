@@ -28,38 +28,48 @@ struct SyncCommand: AsyncParsableCommand {
         guard waveTimeout > 0 else { throw ValidationError("--wave-timeout must be positive") }
     }
 
+    @Flag(help: "When the sync fails, roll the cluster back to the revision deployed before it.")
+    var atomic = false
+
     func run() async throws {
         let planner = flags.planner
         let resolved = try source.resolve()
         let set = try Planning.load([.tree(resolved.tree)], namespace: flags.namespace, failureCode: 2)
         let cluster = try await StateOptions.open(source.stateDirectory)
-        let live = try await Planning.snapshot(stateDirectory: source.stateDirectory, for: [set], planner: planner, cluster: cluster)
-        let plan = planner.plan(set, source: Planning.source(resolved), live: live)
-        try Planning.stopOnErrors(plan.diagnostics, failureCode: 2)
-        for warning in plan.warnings { printError("warning: \(warning)") }
+        let deployer = try Planning.deployer(cluster: cluster, stateDirectory: source.stateDirectory, planner: planner, waveTimeout: waveTimeout)
         let revision = resolved.commit.map { " at \($0.shortSHA)" } ?? ""
-        guard plan.summary.hasChanges else {
-            print("application \"\(flags.application)\"\(revision): \(plan.summary.line())")
-            return
-        }
-        print("syncing application \"\(flags.application)\"\(revision): \(plan.summary.line())")
-        fflush(nil)
-        let clock = SystemClock()
-        let driver = SyncDriver(
-            now: { clock.now() },
-            pass: { seconds in
-                if seconds > 0 { try await Task.sleep(for: .milliseconds(Int(seconds * 1000))) }
-                try await cluster.reconcile()
-            })
-        let executor = SyncExecutor(backend: cluster, driver: driver, options: SyncOptions(waveTimeout: waveTimeout))
+        let stateDirectory = source.stateDirectory
         let progress = ProgressLog()
-        let result = await executor.run(plan) { event in progress.log(event) }
-        let seconds = (result.finishedAt - result.startedAt)
-        switch result.outcome {
-        case .succeeded:
-            print("synced: \(result.resources.count) resource\(result.resources.count == 1 ? "" : "s") in \(String(format1: seconds)) s")
-        case .failed(let reason):
-            printError("sync failed: \(reason)")
+        let outcome: Deployer.Outcome
+        do {
+            outcome = try await deployer.sync(
+                set, source: Planning.source(resolved),
+                live: { set in try await Planning.snapshot(stateDirectory: stateDirectory, for: [set], planner: planner, cluster: cluster) },
+                trigger: "manual", atomic: atomic,
+                onEvent: { event in
+                    progress.start(application: flags.application, revision: revision)
+                    progress.log(event)
+                })
+        } catch let error as Deployer.Busy {
+            throw CommandFailure(message: error.description)
+        } catch let error as Deployer.RollbackError {
+            printError("sync failed, and so did the atomic rollback: \(error.message)")
+            throw ExitCode(1)
+        }
+        // A manual sync ends the pause a rollback put on auto-sync.
+        try? deployer.store.setSetting(flags.application, pinnedCommitSetting, nil)
+        switch outcome {
+        case .inSync(let plan):
+            for warning in plan.warnings { printError("warning: \(warning)") }
+            print("application \"\(flags.application)\"\(revision): \(plan.summary.line())")
+        case .deployed(let record, let result):
+            let seconds = result.finishedAt - result.startedAt
+            print("synced: revision \(record.number) deployed, \(result.resources.count) resource\(result.resources.count == 1 ? "" : "s") in \(String(format1: seconds)) s")
+        case .failed(let record, let result, let rollback):
+            if case .failed(let reason) = result.outcome { printError("sync failed (revision \(record.number)): \(reason)") }
+            if let rollback {
+                printError("atomic: revision \(rollback.number) deployed (\(rollback.description))")
+            }
             throw ExitCode(1)
         }
     }
@@ -68,6 +78,14 @@ struct SyncCommand: AsyncParsableCommand {
 /// Plain progress lines, one per event (waiting lines at most every 5 s per stage).
 final class ProgressLog: @unchecked Sendable {
     private var lastWaiting: [String: Double] = [:]
+    private var started = false
+
+    /// The first line, printed when the first event arrives (a sync with nothing to do prints none).
+    func start(application: String, revision: String) {
+        guard !started else { return }
+        started = true
+        print("syncing application \"\(application)\"\(revision)")
+    }
 
     func log(_ event: SyncEvent) {
         switch event {

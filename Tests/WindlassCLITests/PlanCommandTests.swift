@@ -207,3 +207,34 @@ struct PlanSourceKindTests {
         #expect(pr.status == 0 && pr.stdout.hasSuffix("Plan: 1 to add, 1 to change, 1 to destroy.\n"), "\(pr.stdout)\(pr.stderr)")
     }
 }
+
+@Suite("windlass history and rollback")
+struct HistoryCommandTests {
+    @Test("two syncs, then a rollback: the history lists three revisions and auto-sync is paused")
+    func rollback() throws {
+        let repo = try PullRequestRepository()
+        #expect(try CLI.run(["cluster", "init", "--state-dir", repo.state.path]).status == 0)
+        #expect(try repo.windlass(["sync", "--ref", "main"]).status == 0)
+        let second = try repo.windlass(["sync", "--ref", "pr"])
+        #expect(second.status == 0 && second.stdout.contains("synced: revision 2 deployed"), "\(second.stdout)\(second.stderr)")
+
+        let rollback = try repo.windlass(["rollback", "--ref", "pr"])
+        #expect(rollback.status == 0, "\(rollback.stderr)")
+        #expect(rollback.stdout.hasSuffix("rolled back application \"default\": revision 3 (Rollback to 1) deployed\n"))
+        let get = try CLI.run(["cluster", "get", "deployment", "web", "-n", "shop", "-o", "yaml", "--state-dir", repo.state.path])
+        #expect(get.stdout.contains("image: registry.example/web:1.0"))
+
+        let history = try CLI.run(["history", "--state-dir", repo.state.path])
+        let lines = history.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 5)
+        #expect(lines[0].hasPrefix("REVISION   UPDATED"))
+        #expect(lines[1].contains("superseded") && lines[2].contains("superseded") && lines[3].contains("deployed") && lines[3].hasSuffix("Rollback to 1"))
+        #expect(lines[4].hasPrefix("auto-sync is paused after a rollback"))
+        let json = try CLI.run(["history", "--state-dir", repo.state.path, "-o", "json"])
+        #expect(json.stdout.contains("\"description\": \"Rollback to 1\""))
+
+        let missing = try repo.windlass(["rollback", "9", "--ref", "pr"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr == "revision 9 of application \"default\" is not in the history (kept: 1, 2, 3)\n")
+    }
+}

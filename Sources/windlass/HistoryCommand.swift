@@ -1,0 +1,155 @@
+import ArgumentParser
+import WindlassCluster
+import WindlassCore
+import WindlassGit
+import WindlassManifest
+import WindlassPlan
+import WindlassRollout
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The setting that pins an application after a rollback: the commit it was at then.
+let pinnedCommitSetting = "pinnedCommit"
+
+extension Planning {
+    /// `pid@host`, who holds a sync's lease.
+    static var holder: String {
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, name.count)
+        let host = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return "\(getpid())@\(host)"
+    }
+
+    static func revisions(_ stateDirectory: String) throws -> RevisionStore {
+        do {
+            return try RevisionStore(stateDirectory: stateDirectory)
+        } catch {
+            throw CommandFailure(message: error.description)
+        }
+    }
+
+    /// A deployer over the embedded cluster, with real time passing through its controllers.
+    static func deployer(cluster: EmbeddedCluster, stateDirectory: String, planner: Planner, waveTimeout: Double) throws -> Deployer {
+        let clock = SystemClock()
+        let driver = SyncDriver(
+            now: { clock.now() },
+            pass: { seconds in
+                if seconds > 0 { try await Task.sleep(for: .milliseconds(Int(seconds * 1000))) }
+                try await cluster.reconcile()
+            })
+        let executor = SyncExecutor(backend: cluster, driver: driver, options: SyncOptions(waveTimeout: waveTimeout))
+        return Deployer(store: try revisions(stateDirectory), executor: executor, planner: planner, holder: holder)
+    }
+}
+
+/// `windlass history`: the revisions of an application.
+struct HistoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "List an application's revisions: each sync that changed the cluster, and each rollback."
+    )
+
+    @Option(name: .customLong("app"), help: "The application.") var application: String = "default"
+    @Option(name: .customLong("state-dir"), help: "The state directory (default: $WINDLASS_STATE_DIR or .windlass).") var stateOption: String?
+    @Option(name: .shortAndLong, help: "Output format: text or json.") var output: OutputFormat = .text
+
+    func run() async throws {
+        let state = stateOption ?? ProcessEnvironment.value("WINDLASS_STATE_DIR") ?? ".windlass"
+        let store = try Planning.revisions(state)
+        let history: [Revision]
+        let pinned: String?
+        do {
+            history = try store.history(application)
+            pinned = try store.setting(application, pinnedCommitSetting)
+        } catch {
+            throw CommandFailure(message: error.description)
+        }
+        switch output {
+        case .json:
+            var document: Value = ["application": .string(application), "revisions": .sequence(history.map(\.value))]
+            document.set(pinned.map(Value.string) ?? .null, at: ["autoSyncPinnedAt"])
+            print(JSONWriter(pretty: true).write(document))
+        case .text:
+            guard !history.isEmpty else {
+                print("application \"\(application)\" has no revisions yet")
+                return
+            }
+            var rows = [["REVISION", "UPDATED", "STATUS", "COMMIT", "TRIGGER", "DESCRIPTION"]]
+            for revision in history {
+                var description = revision.description
+                if let message = revision.message { description += ": " + message }
+                rows.append([
+                    String(revision.number), Timestamp.rfc3339(revision.finishedAt ?? revision.startedAt), revision.status.rawValue,
+                    revision.commit.map { String($0.prefix(12)) } ?? "-", revision.trigger, description,
+                ])
+            }
+            print(Columns.render(rows), terminator: "")
+            if let pinned {
+                print("auto-sync is paused after a rollback until a commit other than \(pinned.prefix(12)) arrives")
+            }
+        }
+    }
+}
+
+/// `windlass rollback [N]`: applies an earlier revision's manifests again.
+struct RollbackCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback",
+        abstract: "Apply revision N's manifests again (default: the deployed revision before the current one), as a new revision.",
+        discussion: """
+            Auto-sync of the application is paused until a new commit arrives, so the rollback is not undone by \
+            the next poll. Exit status: 0 rolled back, 1 the rollback failed, 2 usage or input error.
+            """
+    )
+
+    @Argument(help: "The revision to return to.") var revision: Int?
+    @OptionGroup(title: "Source") var source: SourceFlags
+    @Option(name: .customLong("app"), help: "The application.") var application: String = "default"
+    @Option(help: "How long each wave may take to become healthy, in seconds.") var waveTimeout: Double = 300
+
+    func run() async throws {
+        let cluster = try await StateOptions.open(source.stateDirectory)
+        let planner = Planner(options: PlanOptions(application: application))
+        let deployer = try Planning.deployer(cluster: cluster, stateDirectory: source.stateDirectory, planner: planner, waveTimeout: waveTimeout)
+        let progress = ProgressLog()
+        let restored: Revision
+        do {
+            restored = try await deployer.rollback(
+                to: revision,
+                live: { set in try await Planning.snapshot(stateDirectory: source.stateDirectory, for: [set], planner: planner, cluster: cluster) },
+                onEvent: { progress.log($0) })
+        } catch let error as Deployer.RollbackError {
+            printError(error.message)
+            throw ExitCode(error.message.contains("failed") ? 1 : 2)
+        } catch let error as Deployer.Busy {
+            throw CommandFailure(message: error.description)
+        }
+        // Pin: the commit the source is at now, so only a newer one resumes auto-sync.
+        let head = (try? source.resolve())?.commit?.sha ?? "*"
+        try? deployer.store.setSetting(application, pinnedCommitSetting, head)
+        print("rolled back application \"\(application)\": revision \(restored.number) (\(restored.description)) deployed")
+    }
+}
+
+/// Left-aligned columns separated by three spaces, kubectl style.
+enum Columns {
+    static func render(_ rows: [[String]]) -> String {
+        guard let first = rows.first else { return "" }
+        var widths = [Int](repeating: 0, count: first.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+        }
+        var out = ""
+        for row in rows {
+            var line = ""
+            for (index, cell) in row.enumerated() {
+                line += cell
+                if index < row.count - 1 { line += String(repeating: " ", count: widths[index] - cell.count + 3) }
+            }
+            out += line + "\n"
+        }
+        return out
+    }
+}
