@@ -44,6 +44,7 @@ struct GitBench {
         try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
         try git(["init", "-q", "--bare", "-b", "main", served + "/cloud.git"], in: root.path)
         try git(["push", "-q", served + "/cloud.git", "HEAD:refs/heads/main"])
+        settleDisk()
         let daemon = try GitDaemon(base: served)
         defer { daemon.stop() }
 
@@ -111,6 +112,7 @@ struct GitBench {
             try text.write(toFile: path, atomically: false, encoding: .utf8)
         }
         try git(["commit", "-q", "-am", "ten changed applications"])
+        settleDisk()
         var pullRequest = Result(name: "pull-request plan, 10 of \(files) files changed (--no-live)", seconds: [], peer: "parsing both commits in full", peerSeconds: [])
         for _ in 0..<runs {
             let measured = try PullRequestPlanBench.run(repository: work, base: "main", head: "pull-request", files: files)

@@ -52,6 +52,7 @@ struct PlanBench {
         }
         let snapshot = LiveSnapshot(objects: live)
         live = [:]
+        settleDisk()
 
         var start = now()
         let set = ManifestLoader.load(DirectoryTree(root: root + "/tree"))

@@ -121,6 +121,7 @@ for size in options.sizes {
     mkdir(root, 0o755)
     let (files, bytes) = TreeGenerator.write(count: size, to: root + "/tree")
     TreeGenerator.writeFile(root + "/files.txt", files.joined(separator: "\n") + "\n")
+    settleDisk()
     print("N = \(size): \(files.count) files, \(bytes / 1024) KiB")
     for benchCase in BenchCase.allCases {
         let measured = Peers.runChild(
@@ -138,6 +139,7 @@ for size in options.sizes {
         results.append(measured)
     }
     Peers.removeTree(root)
+    settleDisk()
 }
 
 print("git: \(options.gitFiles)-file repository")
@@ -152,6 +154,7 @@ for result in gitResults {
 }
 
 var clusterResults: [ClusterMeasurement] = []
+settleDisk()
 for size in options.clusterSizes {
     let (output, status, rss) = Peers.spawn([CommandLine.arguments[0], "--cluster-only", String(size)])
     guard status == 0, let line = output.split(separator: "\n").first(where: { $0.hasPrefix("CLUSTER ") }) else {
