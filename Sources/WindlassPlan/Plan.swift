@@ -89,6 +89,8 @@ public struct Plan: Sendable {
         public var origin: Origin?
         /// What a sync applies, unmasked: never rendered.
         public var object: Value?
+        /// For an update of a workload's pod template that has a strategy: the canary to run.
+        public var canary: CanaryStrategy? = nil
     }
 
     /// A tracked object no longer in git that stays, and why.

@@ -28,6 +28,8 @@ public struct Planner: Sendable {
             warnings: [], diagnostics: [], comparedWithLive: comparedWithLive)
         let entries = readSettings(desired, diagnostics: &plan.diagnostics)
         let stages = effectiveStages(entries)
+        let (strategies, canaryProblems) = CanaryStrategies.read(desired)
+        plan.diagnostics += canaryProblems
 
         // The comparisons are independent: spread them over the cores.
         let compared: [Plan.Change?] = parallelMap(count: entries.count, concurrency: ManifestLoader.processorCount) { index in
@@ -55,12 +57,18 @@ public struct Planner: Sendable {
                 }
                 continue
             }
-            guard let change = compared[index] else {
+            guard var change = compared[index] else {
                 let reason = live.unreadableReason(resource.id) ?? "unknown"
                 plan.warnings.append("could not read \(resource.id) from the cluster (\(reason)); it is left out of this plan")
                 continue
             }
-            if change.action == .update || change.action == .replace, let before = change.before, let after = change.after,
+            if change.action == .update, let strategy = strategies[resource.id], !strategy.steps.isEmpty,
+                change.fields.contains(where: { $0.path.hasPrefix("spec.template") }), let before = change.before, let after = change.after
+            {
+                // The first deploy of a workload skips the steps; an update of its pods runs them.
+                change.canary = strategy
+                plan.rollouts.append(RolloutPreview.canary(id: resource.id, strategy: strategy, before: before, after: after))
+            } else if change.action == .update || change.action == .replace, let before = change.before, let after = change.after,
                 let rollout = RolloutPreview.make(id: resource.id, before: before, after: after, fields: change.fields)
             {
                 plan.rollouts.append(rollout)

@@ -72,6 +72,25 @@ public struct RolloutPreview: Sendable, Hashable {
         }
     }
 
+    /// The canary a strategy runs: each step, with the canary and stable pods at each weight.
+    static func canary(id: ResourceID, strategy: CanaryStrategy, before: Value, after: Value) -> RolloutPreview {
+        let replicas = after[path: ["spec", "replicas"]]?.intValue ?? 1
+        let steps = strategy.steps.map { step -> String in
+            switch step {
+            case .setWeight(let weight):
+                let canary = RolloutMath.canaryReplicas(replicas: replicas, weight: weight)
+                return "setWeight \(weight) (\(canary) canary, \(replicas - canary) stable)"
+            case .pause(let seconds?): return "pause \(Duration.format(seconds))"
+            case .pause(nil): return "pause until promoted"
+            case .analysis(let templates, _): return "analysis " + templates.map(\.id.name).joined(separator: "+")
+            }
+        }
+        return RolloutPreview(
+            id: id, strategy: "Canary", replicas: replicas,
+            summary: "canary of \(pods(replicas)) (\(strategy.id.name)): " + (steps + ["promote"]).joined(separator: " → "),
+            images: imageChanges(before: before, after: after))
+    }
+
     private static func pods(_ n: Int) -> String { n == 1 ? "1 pod" : "\(n) pods" }
 
     private static func imageChanges(before: Value, after: Value) -> [ImageChange] {
