@@ -159,7 +159,7 @@ struct StrategyParsingTests {
                 "18:20 windlass.dev/RolloutStrategy/shop/web: setWeight must be a whole number from 0 to 100",
                 "19:9 windlass.dev/RolloutStrategy/shop/web: unknown step \"wait\" (expected setWeight, pause or analysis)",
                 "20:27 windlass.dev/RolloutStrategy/shop/web: pause.duration \"soon\" is not a duration (such as 30s, 5m, 1h)",
-                "21:37 windlass.dev/RolloutStrategy/shop/web: the analysis template broken is not in the manifests (or has errors)",
+                "21:32 windlass.dev/RolloutStrategy/shop/web: the analysis template broken is not in the manifests (or has errors)",
             ])
     }
 }
