@@ -13,8 +13,14 @@ public struct Deployer: Sendable {
     public var holder: String
     /// How long a lease lasts without renewal.
     public var leaseSeconds: Double
+    /// Analysis providers by name (`prometheus`, `web`, `health`).
+    public var providers: [String: any MetricProvider]
 
-    public init(store: RevisionStore, executor: SyncExecutor, planner: Planner, holder: String, leaseSeconds: Double = 30) {
+    public init(
+        store: RevisionStore, executor: SyncExecutor, planner: Planner, holder: String, leaseSeconds: Double = 30,
+        providers: [String: any MetricProvider] = [:]
+    ) {
+        self.providers = providers
         self.store = store
         self.executor = executor
         self.planner = planner
@@ -30,6 +36,9 @@ public struct Deployer: Sendable {
         /// Revision failed; with `rolledBackTo`, an atomic sync restored the earlier revision as
         /// the new revision given.
         case failed(Revision, SyncResult, rollback: Revision?)
+        /// A canary waits for a person; the revision stays pending and the next sync (or a
+        /// rollout verb) resumes it where it stopped.
+        case paused(Revision, SyncResult)
     }
 
     public struct Busy: Error, Sendable, CustomStringConvertible {
@@ -52,20 +61,55 @@ public struct Deployer: Sendable {
         onEvent: @Sendable (SyncEvent) -> Void = { _ in }
     ) async throws -> Outcome {
         let plan = planner.plan(desired, source: source, live: try await live(desired))
-        guard plan.summary.hasChanges else { return .inSync(plan) }
+        // A sync that stopped (paused, or its process died) with the same manifests resumes.
+        let digest = ManifestArchive.digest(desired.resources)
+        var resumed: Revision?
+        var resume: [ResourceID: CanaryProgress] = [:]
+        if let operation = try store.operation(application), let pending = try store.revision(application, operation.revision), pending.status == .pending {
+            if pending.digest == digest {
+                resumed = pending
+                resume = Self.canaries(in: operation.state)
+            } else if operation.leaseExpires <= executor.driver.now() || operation.holder == holder {
+                var interrupted = pending
+                interrupted.status = .failed
+                interrupted.finishedAt = executor.driver.now()
+                interrupted.message = "interrupted; superseded by revision of other manifests"
+                try store.finish(interrupted)
+            }
+        }
+        guard plan.summary.hasChanges || resumed != nil else { return .inSync(plan) }
         let previous = try store.deployed(application)
-        var revision = try start(plan, desired: desired, trigger: trigger, description: description ?? plan.summary.line())
+        var revision: Revision
+        if let resumed {
+            try lease(revision: resumed.number)
+            revision = resumed
+        } else {
+            revision = try start(plan, desired: desired, trigger: trigger, description: description ?? plan.summary.line())
+        }
+        let result = await run(plan, revision: revision.number, resume: resume, onEvent: onEvent)
+        if case .paused = result.outcome {
+            try store.suspend(application, holder: holder, now: executor.driver.now())
+            return .paused(revision, result)
+        }
         defer { try? store.release(application, holder: holder) }
-        let result = await run(plan, revision: revision.number, onEvent: onEvent)
         revision = try finish(revision, result)
         guard case .failed = result.outcome else { return .deployed(revision, result) }
-        guard atomic, let previous else { return .failed(revision, result, rollback: nil) }
+        guard atomic || result.canaryAborted, let previous else { return .failed(revision, result, rollback: nil) }
 
-        // Atomic: back to what was deployed before, as a revision of its own.
-        let restored = try await apply(revision: previous, live: live, trigger: "atomic", onEvent: onEvent)
+        // Atomic, or a canary's gate failed: back to what was deployed before, as a revision of its own.
+        let restored = try await apply(revision: previous, live: live, trigger: atomic ? "atomic" : "canary aborted", onEvent: onEvent)
         try store.markRolledBack(application, revision.number)
         revision.status = .rolledBack
         return .failed(revision, result, rollback: restored)
+    }
+
+    static func canaries(in state: String) -> [ResourceID: CanaryProgress] {
+        guard let value = try? YAMLReader.read(state).first?.root else { return [:] }
+        var out: [ResourceID: CanaryProgress] = [:]
+        for item in value["canaries"]?.sequenceValue ?? [] {
+            if let progress = CanaryProgress(item) { out[progress.target] = progress }
+        }
+        return out
     }
 
     /// Applies revision `number`'s manifests again (default: the deployed revision before the
@@ -115,22 +159,32 @@ public struct Deployer: Sendable {
         return revision
     }
 
+    private func lease(revision: Int) throws {
+        let (acquired, busy) = try store.acquire(application, holder: holder, revision: revision, now: executor.driver.now(), seconds: leaseSeconds)
+        guard acquired else { throw Busy(operation: busy!) }
+    }
+
     private func start(_ plan: Plan, desired: ManifestSet, trigger: String, description: String, commit: String?? = nil) throws -> Revision {
         let now = executor.driver.now()
-        let (acquired, busy) = try store.acquire(application, holder: holder, revision: 0, now: now, seconds: leaseSeconds)
-        guard acquired else { throw Busy(operation: busy!) }
+        try lease(revision: 0)
         let draft = Revision(
             application: application, number: 0, status: .pending, commit: commit ?? plan.source.revision, source: plan.source.location,
             path: plan.source.path, digest: ManifestArchive.digest(desired.resources), trigger: trigger, description: description, startedAt: now)
         let revision = try store.begin(draft, manifests: ManifestArchive.encode(desired.resources))
-        try store.checkpoint(application, holder: holder, now: now, seconds: leaseSeconds, state: "{\"revision\":\(revision.number)}")
+        try store.checkpoint(application, holder: holder, now: now, seconds: leaseSeconds, state: "{\"revision\":\(revision.number)}", revision: revision.number)
         return revision
     }
 
-    private func run(_ plan: Plan, revision: Int, onEvent: @Sendable (SyncEvent) -> Void) async -> SyncResult {
-        let lease = LeaseKeeper(store: store, application: application, holder: holder, seconds: leaseSeconds, now: executor.driver.now)
-        return await executor.run(plan) { event in
-            lease.renewIfDue(state: "{\"revision\":\(revision)}")
+    private func run(_ plan: Plan, revision: Int, resume: [ResourceID: CanaryProgress] = [:], onEvent: @Sendable (SyncEvent) -> Void) async -> SyncResult {
+        let lease = LeaseKeeper(store: store, application: application, holder: holder, seconds: leaseSeconds, now: executor.driver.now, revision: revision, canaries: resume)
+        let store = self.store
+        let application = self.application
+        let control = CanaryControl(
+            providers: providers, resume: resume,
+            checkpoint: { progress in lease.record(progress) },
+            request: { target in try? store.takeRequest(application, target: target) })
+        return await executor.run(plan, canaries: control) { event in
+            lease.renewIfDue()
             onEvent(event)
         }
     }
@@ -145,34 +199,59 @@ public struct Deployer: Sendable {
         case .failed(let reason):
             done.status = .failed
             done.message = reason
+        case .paused(let reason):
+            done.status = .pending
+            done.message = reason
         }
         try store.finish(done)
         return done
     }
 }
 
-/// Renews a lease at a third of its length while a sync reports progress.
+/// Renews a lease at a third of its length while a sync reports progress, and records the
+/// canaries' progress with it (at once: a restarted process must find every step it took).
 final class LeaseKeeper: @unchecked Sendable {
     let store: RevisionStore
     let application: String
     let holder: String
     let seconds: Double
     let now: @Sendable () -> Double
+    let revision: Int
+    private var canaries: [ResourceID: CanaryProgress]
     private var last: Double
 
-    init(store: RevisionStore, application: String, holder: String, seconds: Double, now: @escaping @Sendable () -> Double) {
+    init(
+        store: RevisionStore, application: String, holder: String, seconds: Double, now: @escaping @Sendable () -> Double, revision: Int,
+        canaries: [ResourceID: CanaryProgress]
+    ) {
         self.store = store
         self.application = application
         self.holder = holder
         self.seconds = seconds
         self.now = now
+        self.revision = revision
+        self.canaries = canaries
         last = now()
     }
 
-    func renewIfDue(state: String) {
+    var state: String {
+        let value: Value = [
+            "revision": .int(revision),
+            "canaries": .sequence(canaries.keys.sorted().map { canaries[$0]!.value }),
+        ]
+        return JSONWriter().write(value)
+    }
+
+    func record(_ progress: CanaryProgress) {
+        canaries[progress.target] = progress
+        last = now()
+        try? store.checkpoint(application, holder: holder, now: last, seconds: seconds, state: state, revision: revision)
+    }
+
+    func renewIfDue() {
         let current = now()
         guard current - last >= seconds / 3 else { return }
         last = current
-        try? store.checkpoint(application, holder: holder, now: current, seconds: seconds, state: state)
+        try? store.checkpoint(application, holder: holder, now: current, seconds: seconds, state: state, revision: revision)
     }
 }

@@ -40,6 +40,29 @@ public enum SyncEvent: Sendable {
     case stageFinished(Plan.Stage)
     case hookFinished(ResourceID, succeeded: Bool, message: String)
     case retrying(ResourceID, attempt: Int, error: String)
+    /// A canary moved: a step began or ended, a measurement was taken.
+    case canary(CanaryProgress)
+}
+
+/// What the executor needs to run canaries: providers for analysis, where a resumed sync's
+/// canaries were, where to record their progress, and what people asked of them.
+public struct CanaryControl: Sendable {
+    public var providers: [String: any MetricProvider]
+    public var resume: [ResourceID: CanaryProgress]
+    public var checkpoint: @Sendable (CanaryProgress) -> Void
+    public var request: @Sendable (ResourceID) -> RolloutRequest?
+
+    public init(
+        providers: [String: any MetricProvider] = [:],
+        resume: [ResourceID: CanaryProgress] = [:],
+        checkpoint: @escaping @Sendable (CanaryProgress) -> Void = { _ in },
+        request: @escaping @Sendable (ResourceID) -> RolloutRequest? = { _ in nil }
+    ) {
+        self.providers = providers
+        self.resume = resume
+        self.checkpoint = checkpoint
+        self.request = request
+    }
 }
 
 /// The outcome of a sync, resource by resource.
@@ -47,6 +70,8 @@ public struct SyncResult: Sendable {
     public enum Outcome: Sendable, Hashable {
         case succeeded
         case failed(String)
+        /// A canary waits for a person; the sync resumes where it stopped.
+        case paused(String)
     }
 
     public struct ResourceResult: Sendable, Hashable {
@@ -60,6 +85,8 @@ public struct SyncResult: Sendable {
 
     public var outcome: Outcome
     public var resources: [ResourceResult]
+    /// Whether a canary was aborted (its gate failed): the sync's revision is then rolled back.
+    public var canaryAborted: Bool { resources.contains { $0.status == "aborted" } }
     public var startedAt: Double
     public var finishedAt: Double
 
@@ -85,7 +112,11 @@ public struct SyncExecutor: Sendable {
         var message: String
     }
 
-    public func run(_ plan: Plan, onEvent: @Sendable (SyncEvent) -> Void = { _ in }) async -> SyncResult {
+    struct Paused: Error {
+        var message: String
+    }
+
+    public func run(_ plan: Plan, canaries: CanaryControl = CanaryControl(), onEvent: @Sendable (SyncEvent) -> Void = { _ in }) async -> SyncResult {
         let started = driver.now()
         var results: [SyncResult.ResourceResult] = []
         let work = plan.effectiveChanges
@@ -97,13 +128,21 @@ public struct SyncExecutor: Sendable {
             for stage in stages {
                 let changes = work.filter { $0.stage == stage }
                 onEvent(.stageStarted(stage, resources: changes.count))
+                var settled: [Plan.Change] = []
                 for change in changes {
+                    if let strategy = change.canary, change.action == .update {
+                        try await runCanary(change, strategy: strategy, control: canaries, results: &results, onEvent: onEvent)
+                        continue
+                    }
                     try await execute(change, onEvent: onEvent)
                     onEvent(.applied(change.id, change.action))
+                    settled.append(change)
                 }
-                try await settle(stage, changes, results: &results, onEvent: onEvent)
+                try await settle(stage, settled, results: &results, onEvent: onEvent)
                 onEvent(.stageFinished(stage))
             }
+        } catch let paused as Paused {
+            return SyncResult(outcome: .paused(paused.message), resources: results, startedAt: started, finishedAt: driver.now())
         } catch {
             let message = (error as? Failure)?.message ?? "\(error)"
             let failHooks = work.filter { $0.stage.phase == .syncFail }
@@ -119,6 +158,41 @@ public struct SyncExecutor: Sendable {
             return SyncResult(outcome: .failed(message), resources: results, startedAt: started, finishedAt: driver.now())
         }
         return SyncResult(outcome: .succeeded, resources: results, startedAt: started, finishedAt: driver.now())
+    }
+
+    /// A canary in place of a plain update: promoted, aborted (the sync fails), or paused (the
+    /// sync stops here and resumes later).
+    private func runCanary(
+        _ change: Plan.Change,
+        strategy: CanaryStrategy,
+        control: CanaryControl,
+        results: inout [SyncResult.ResourceResult],
+        onEvent: @Sendable (SyncEvent) -> Void
+    ) async throws {
+        let runner = CanaryRunner(backend: backend, driver: driver, options: options, providers: control.providers)
+        let outcome: CanaryRunner.Outcome
+        do {
+            outcome = try await runner.run(
+                change, strategy: strategy, resume: control.resume[change.id],
+                checkpoint: { progress in
+                    control.checkpoint(progress)
+                    onEvent(.canary(progress))
+                },
+                request: { control.request(change.id) })
+        } catch {
+            throw Failure(message: "canary of \(change.id): \(error)")
+        }
+        switch outcome {
+        case .promoted:
+            results.append(.init(id: change.id, action: change.action, hook: false, status: "promoted", message: strategy.summary))
+            onEvent(.applied(change.id, change.action))
+        case .aborted(let reason):
+            results.append(.init(id: change.id, action: change.action, hook: false, status: "aborted", message: reason))
+            throw Failure(message: "canary of \(change.id) aborted, stable version restored: \(reason)")
+        case .paused(let reason):
+            results.append(.init(id: change.id, action: change.action, hook: false, status: "paused", message: reason))
+            throw Paused(message: "canary of \(change.id) \(reason)")
+        }
     }
 
     /// One write (or delete), retried with backoff when the cluster is briefly unavailable.

@@ -65,6 +65,11 @@ struct SyncCommand: AsyncParsableCommand {
         case .deployed(let record, let result):
             let seconds = result.finishedAt - result.startedAt
             print("synced: revision \(record.number) deployed, \(result.resources.count) resource\(result.resources.count == 1 ? "" : "s") in \(String(format1: seconds)) s")
+        case .paused(let record, let result):
+            if case .paused(let reason) = result.outcome {
+                print("paused (revision \(record.number) pending): \(reason)")
+                print("continue with: windlass rollout promote NAME (or abort); a later sync resumes where this one stopped")
+            }
         case .failed(let record, let result, let rollback):
             if case .failed(let reason) = result.outcome { printError("sync failed (revision \(record.number)): \(reason)") }
             if let rollback {
@@ -79,6 +84,8 @@ struct SyncCommand: AsyncParsableCommand {
 final class ProgressLog: @unchecked Sendable {
     private var lastWaiting: [String: Double] = [:]
     private var started = false
+    private var lastCanary = ""
+    private var lastMeasurement = 0.0
 
     /// The first line, printed when the first event arrives (a sync with nothing to do prints none).
     func start(application: String, revision: String) {
@@ -114,12 +121,41 @@ final class ProgressLog: @unchecked Sendable {
             print("  hook \(KindNames.reference(id)) \(succeeded ? "succeeded" : "failed"): \(message)")
         case .retrying(let id, let attempt, let error):
             print("  retrying \(KindNames.reference(id)) (attempt \(attempt + 1)): \(error)")
+        case .canary(let progress):
+            let key = "\(progress.target) \(progress.step) \(progress.phase.rawValue) \(progress.weight)"
+            if key != lastCanary {
+                lastCanary = key
+                let step = min(progress.step + 1, progress.stepCount)
+                var line = "  canary \(KindNames.reference(progress.target)): step \(step)/\(progress.stepCount), weight \(progress.weight)%, \(progress.phase.rawValue)"
+                if !progress.message.isEmpty { line += ": \(progress.message)" }
+                print(line)
+            }
+            if let measurement = progress.measurements.last, measurement.at != lastMeasurement {
+                lastMeasurement = measurement.at
+                let values = measurement.values.map { String(format3: $0) }.joined(separator: ", ")
+                print("    \(measurement.metric): \(measurement.phase.rawValue) [\(values)] \(measurement.message)")
+            }
         }
         fflush(nil)
     }
 }
 
 extension String {
+    /// `0.995`: three decimals at most.
+    init(format3 value: Double) {
+        if value.isNaN {
+            self = "NaN"
+            return
+        }
+        let thousandths = Int((value * 1000).rounded())
+        let sign = thousandths < 0 ? "-" : ""
+        let magnitude = abs(thousandths)
+        var fraction = String(magnitude % 1000)
+        while fraction.count < 3 { fraction = "0" + fraction }
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        self = sign + String(magnitude / 1000) + (fraction.isEmpty ? "" : "." + fraction)
+    }
+
     /// `1.2`: one decimal.
     init(format1 value: Double) {
         let tenths = Int((value * 10).rounded())

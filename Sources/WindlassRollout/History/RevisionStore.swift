@@ -193,17 +193,43 @@ public final class RevisionStore: Sendable {
             }
             try db.execute(
                 sql: "INSERT OR REPLACE INTO operation (application, holder, leaseExpires, revision, state) VALUES (?, ?, ?, ?, ?)",
-                arguments: [application, holder, now + seconds, revision, previous?.state ?? "{}"])
+                arguments: [application, holder, now + seconds, revision == 0 ? (previous?.revision ?? 0) : revision, previous?.state ?? "{}"])
             return (true, previous)
         }
     }
 
     /// Extends the lease and records progress.
-    public func checkpoint(_ application: String, holder: String, now: Double, seconds: Double, state: String) throws(ClusterError) {
+    public func checkpoint(_ application: String, holder: String, now: Double, seconds: Double, state: String, revision: Int? = nil) throws(ClusterError) {
         try write { db in
             try db.execute(
-                sql: "UPDATE operation SET leaseExpires = ?, state = ? WHERE application = ? AND holder = ?",
-                arguments: [now + seconds, state, application, holder])
+                sql: "UPDATE operation SET leaseExpires = ?, state = ?, revision = COALESCE(?, revision) WHERE application = ? AND holder = ?",
+                arguments: [now + seconds, state, revision, application, holder])
+        }
+    }
+
+    /// Ends the lease but keeps the operation and its progress, for the next sync to resume.
+    public func suspend(_ application: String, holder: String, now: Double) throws(ClusterError) {
+        try write { db in
+            try db.execute(sql: "UPDATE operation SET leaseExpires = ? WHERE application = ? AND holder = ?", arguments: [now, application, holder])
+        }
+    }
+
+    // MARK: - Requests to canaries
+
+    /// Records what a person asks of a canary (the running sync takes it).
+    public func request(_ application: String, target: ResourceID, _ request: RolloutRequest) throws(ClusterError) {
+        try setSetting(application, "rollout:" + target.description, request.rawValue)
+    }
+
+    /// The pending request for a canary, removed as it is taken.
+    public func takeRequest(_ application: String, target: ResourceID) throws(ClusterError) -> RolloutRequest? {
+        try write { db in
+            let key = "rollout:" + target.description
+            guard let raw = try String.fetchOne(db, sql: "SELECT value FROM appSetting WHERE application = ? AND key = ?", arguments: [application, key]) else {
+                return nil
+            }
+            try db.execute(sql: "DELETE FROM appSetting WHERE application = ? AND key = ?", arguments: [application, key])
+            return RolloutRequest(rawValue: raw)
         }
     }
 

@@ -15,7 +15,7 @@ final class EventLog: @unchecked Sendable {
         case .applied(let id, let action): lines.append("\(action.rawValue) \(id)")
         case .stageFinished(let stage): lines.append("done \(stage)")
         case .hookFinished(let id, let succeeded, _): lines.append("hook \(id) \(succeeded ? "succeeded" : "failed")")
-        case .waiting, .retrying: break
+        case .waiting, .retrying, .canary: break
         }
     }
 }

@@ -1,0 +1,231 @@
+public import WindlassCluster
+public import WindlassManifest
+public import WindlassPlan
+
+/// Runs one canary (REFERENCE.md §5) without a service mesh: a `<name>-canary` workload with the
+/// new pod template beside the stable one, scaled to each step's weight while the stable one is
+/// scaled down to keep the total; analysis gates between steps; promotion updates the stable
+/// workload and removes the canary; abort restores the stable workload and removes the canary.
+public struct CanaryRunner: Sendable {
+    /// The label that marks a canary's objects and its pods.
+    public static let canaryLabel = "windlass.dev/canary"
+    /// The field manager that scales the stable workload during a canary.
+    public static let scaler = "windlass-canary"
+
+    public enum Outcome: Sendable, Hashable {
+        case promoted
+        /// Stopped, stable restored; the reason.
+        case aborted(String)
+        /// Waiting for a person (a pause without duration, an inconclusive analysis).
+        case paused(String)
+    }
+
+    var backend: any ClusterBackend
+    var driver: SyncDriver
+    var options: SyncOptions
+    var providers: [String: any MetricProvider]
+
+    /// Runs (or resumes) the canary of `change`. `checkpoint` is called with every change of
+    /// progress; `request` returns what a person asked since (promote, abort), once.
+    func run(
+        _ change: Plan.Change,
+        strategy: CanaryStrategy,
+        resume: CanaryProgress?,
+        checkpoint: (CanaryProgress) -> Void,
+        request: () -> RolloutRequest?
+    ) async throws -> Outcome {
+        guard let desired = change.object else { throw ProviderError("\(change.id): the plan carries no object") }
+        let id = change.id
+        let total = desired[path: ["spec", "replicas"]]?.intValue ?? 1
+        let canaryName = CanaryStrategy.canaryName(of: id.name)
+        let canaryID = ResourceID(group: id.group, version: id.version, kind: id.kind, namespace: id.namespace, name: canaryName)
+        var progress = resume ?? CanaryProgress(target: id, stepCount: strategy.steps.count, now: driver.now())
+        progress.stepCount = strategy.steps.count
+        progress.phase = .progressing
+        checkpoint(progress)
+        var arguments = ["workload": id.name, "canary": canaryName, "namespace": id.namespace ?? ""]
+        let analysis = AnalysisRunner(providers: providers, driver: driver, pollInterval: options.pollInterval)
+
+        var promoteOnce = false
+        steps: while progress.step < strategy.steps.count {
+            switch request() {
+            case .abort?: return try await abort(id, canaryID, total: total, progress: &progress, reason: "aborted by request", checkpoint: checkpoint)
+            case .promoteFull?: break steps
+            case .promote?: promoteOnce = true
+            case .retry?, nil: break
+            }
+            switch strategy.steps[progress.step] {
+            case .setWeight(let weight):
+                let canaryReplicas = RolloutMath.canaryReplicas(replicas: total, weight: weight)
+                let canary = Self.canary(of: desired, name: canaryName, replicas: canaryReplicas)
+                _ = try await backend.apply(canary, options: ApplyOptions(fieldManager: options.fieldManager, force: true))
+                try await scale(id, to: total - canaryReplicas)
+                progress.weight = weight
+                checkpoint(progress)
+                if let failure = try await waitHealthy([canaryID, id]) {
+                    return try await abort(id, canaryID, total: total, progress: &progress, reason: failure, checkpoint: checkpoint)
+                }
+            case .pause(let seconds?):
+                while driver.now() < progress.stepStartedAt + seconds && !promoteOnce {
+                    switch request() {
+                    case .abort?: return try await abort(id, canaryID, total: total, progress: &progress, reason: "aborted by request", checkpoint: checkpoint)
+                    case .promoteFull?: break steps
+                    case .promote?: promoteOnce = true
+                    case .retry?, nil: try await driver.pass(min(options.pollInterval, max(0, progress.stepStartedAt + seconds - driver.now())))
+                    }
+                }
+                promoteOnce = false
+            case .pause(nil):
+                if promoteOnce {
+                    promoteOnce = false
+                } else {
+                    progress.phase = .paused
+                    progress.message = "paused at step \(progress.step + 1) of \(strategy.steps.count) until promoted"
+                    checkpoint(progress)
+                    return .paused(progress.message)
+                }
+            case .analysis(let templates, let given):
+                for template in templates {
+                    for (name, fallback) in template.arguments where arguments[name] == nil {
+                        if let fallback { arguments[name] = fallback }
+                    }
+                }
+                arguments.merge(given) { _, new in new }
+                let metrics = templates.flatMap(\.metrics).map { Self.expanded($0, arguments) }
+                var skipRest = false
+                let outcome: AnalysisOutcome
+                if promoteOnce {
+                    promoteOnce = false
+                    outcome = .successful
+                } else {
+                    outcome = try await analysis.run(metrics, arguments: arguments, progress: &progress, checkpoint: checkpoint) {
+                        let asked = request()
+                        if asked == .promoteFull { skipRest = true }
+                        return asked
+                    }
+                }
+                switch outcome {
+                case .successful:
+                    if skipRest { break steps }
+                case .failed(let reason):
+                    return try await abort(id, canaryID, total: total, progress: &progress, reason: "analysis failed: \(reason)", checkpoint: checkpoint)
+                case .inconclusive(let reason):
+                    progress.phase = .paused
+                    progress.message = "analysis inconclusive at step \(progress.step + 1): \(reason); promote or abort"
+                    checkpoint(progress)
+                    return .paused(progress.message)
+                }
+            }
+            progress.step += 1
+            progress.stepStartedAt = driver.now()
+            progress.measurements = []
+            progress.phase = .progressing
+            checkpoint(progress)
+        }
+
+        // Promote: the stable workload takes the new template at full size; the canary goes.
+        _ = try await backend.apply(desired, options: ApplyOptions(fieldManager: options.fieldManager, force: true))
+        if let failure = try await waitHealthy([id]) {
+            return try await abort(id, canaryID, total: total, progress: &progress, reason: "promotion failed: \(failure)", checkpoint: checkpoint)
+        }
+        try await deleteIfPresent(canaryID)
+        progress.phase = .promoted
+        progress.weight = 100
+        progress.message = "promoted"
+        checkpoint(progress)
+        return .promoted
+    }
+
+    /// The canary workload: the new template under another name, with the canary label on the
+    /// object, its selector and its pods (so the stable workload's ReplicaSets never own them).
+    static func canary(of desired: Value, name: String, replicas: Int) -> Value {
+        var canary = desired
+        canary.set(.string(name), at: ["metadata", "name"])
+        canary.remove(at: ["metadata", "annotations", SyncAnnotations.trackingID])
+        canary.remove(at: ["metadata", "labels", SyncAnnotations.applicationLabel])
+        canary.set(.string(name), at: ["metadata", "labels", canaryLabel])
+        canary.set(.string(name), at: ["spec", "selector", "matchLabels", canaryLabel])
+        canary.set(.string(name), at: ["spec", "template", "metadata", "labels", canaryLabel])
+        canary.set(.int(replicas), at: ["spec", "replicas"])
+        if desired["kind"]?.stringValue == "StatefulSet" {
+            canary.set(.string(name), at: ["spec", "serviceName"])
+        }
+        return canary
+    }
+
+    static func expanded(_ metric: Metric, _ arguments: [String: String]) -> Metric {
+        var out = metric
+        switch metric.provider {
+        case .prometheus(let address, let query):
+            out.provider = .prometheus(address: expandArguments(address, arguments), query: expandArguments(query, arguments))
+        case .web(let url, let path):
+            out.provider = .web(url: expandArguments(url, arguments), jsonPath: path)
+        case .health:
+            break
+        }
+        return out
+    }
+
+    /// Scales the stable workload as its own field manager, leaving Windlass's other fields alone.
+    private func scale(_ id: ResourceID, to replicas: Int) async throws {
+        let patch: Value = [
+            "apiVersion": .string(id.apiVersion), "kind": .string(id.kind),
+            "metadata": ["name": .string(id.name), "namespace": .string(id.namespace ?? "")], "spec": ["replicas": .int(replicas)],
+        ]
+        _ = try await backend.apply(patch, options: ApplyOptions(fieldManager: Self.scaler, force: true))
+    }
+
+    private func abort(
+        _ id: ResourceID,
+        _ canaryID: ResourceID,
+        total: Int,
+        progress: inout CanaryProgress,
+        reason: String,
+        checkpoint: (CanaryProgress) -> Void
+    ) async throws -> Outcome {
+        try await scale(id, to: total)
+        try await deleteIfPresent(canaryID)
+        progress.phase = .aborted
+        progress.weight = 0
+        progress.message = reason
+        checkpoint(progress)
+        _ = try await waitHealthy([id])
+        return .aborted(reason)
+    }
+
+    private func deleteIfPresent(_ id: ResourceID) async throws {
+        do throws(ClusterError) {
+            try await backend.delete(id, propagation: .background, dryRun: false)
+        } catch {
+            if error.code != .notFound { throw error }
+        }
+    }
+
+    /// Waits until the objects are healthy; the reason when one is Degraded or the wave
+    /// timeout passes.
+    private func waitHealthy(_ ids: [ResourceID]) async throws -> String? {
+        let deadline = driver.now() + options.waveTimeout
+        while true {
+            try await driver.pass(0)
+            var pending: [String] = []
+            for id in ids {
+                let object: Value
+                do throws(ClusterError) {
+                    object = try await backend.get(id)
+                } catch {
+                    if error.code == .notFound { pending.append("\(id) not found"); continue }
+                    throw error
+                }
+                let health = HealthAssessor.assess(object) ?? Health(.healthy)
+                switch health.status {
+                case .healthy, .suspended: continue
+                case .degraded: return "\(id) is Degraded: \(health.message)"
+                default: pending.append("\(id) (\(health))")
+                }
+            }
+            if pending.isEmpty { return nil }
+            if driver.now() >= deadline { return "not healthy within \(Int(options.waveTimeout)) s: " + pending.joined(separator: ", ") }
+            try await driver.pass(options.pollInterval)
+        }
+    }
+}
