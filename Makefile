@@ -2,7 +2,7 @@
 
 SWIFT ?= swift
 # System packages the build and the tests need (Debian names).
-APT_PACKAGES := libgit2-dev libyaml-dev libsqlite3-dev pkg-config git openssh-server python3
+APT_PACKAGES := libgit2-dev libyaml-dev libsqlite3-dev pkg-config git openssh-server python3 prometheus
 BENCH_ARGS ?=
 
 .PHONY: deps build run test bench format clean

@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
     ],
     targets: [
@@ -50,6 +51,7 @@ let package = Package(
                 "WindlassCore",
                 "WindlassPlan",
                 "WindlassRollout",
+                "WindlassServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -74,6 +76,14 @@ let package = Package(
             dependencies: [
                 "WindlassPlan", "WindlassCluster", "WindlassManifest", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WindlassServer",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -104,7 +114,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WindlassPlanTests",
-            dependencies: ["WindlassPlan", "WindlassRollout", "WindlassCore", "WindlassCluster", "WindlassManifest", "WindlassTesting"],
+            dependencies: ["WindlassPlan", "WindlassRollout", "WindlassServer", "WindlassCore", "WindlassCluster", "WindlassManifest", "WindlassTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -40,7 +40,8 @@ extension Planning {
                 try await cluster.reconcile()
             })
         let executor = SyncExecutor(backend: cluster, driver: driver, options: SyncOptions(waveTimeout: waveTimeout))
-        return Deployer(store: try revisions(stateDirectory), executor: executor, planner: planner, holder: holder)
+        let providers: [String: any MetricProvider] = ["prometheus": PrometheusProvider(), "web": WebProvider(), "health": HealthProvider(backend: cluster)]
+        return Deployer(store: try revisions(stateDirectory), executor: executor, planner: planner, holder: holder, providers: providers)
     }
 }
 

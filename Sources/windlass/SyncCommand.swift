@@ -5,6 +5,7 @@ import WindlassGit
 import WindlassManifest
 import WindlassPlan
 import WindlassRollout
+import WindlassServer
 
 #if canImport(Glibc)
 import Glibc
@@ -31,6 +32,9 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(help: "When the sync fails, roll the cluster back to the revision deployed before it.")
     var atomic = false
 
+    @Option(help: "Serve the embedded cluster's simulated workload metrics at http://HOST:PORT/metrics while syncing (for Prometheus to scrape what canary gates query).")
+    var metricsListen: ListenAddress?
+
     func run() async throws {
         let planner = flags.planner
         let resolved = try source.resolve()
@@ -40,6 +44,12 @@ struct SyncCommand: AsyncParsableCommand {
         let revision = resolved.commit.map { " at \($0.shortSHA)" } ?? ""
         let stateDirectory = source.stateDirectory
         let progress = ProgressLog()
+        let metricsTask = metricsListen.map { address in
+            Task {
+                try await MetricsEndpoint.run(host: address.host, port: address.port, metrics: { await cluster.simulatedMetrics() })
+            }
+        }
+        defer { metricsTask?.cancel() }
         let outcome: Deployer.Outcome
         do {
             outcome = try await deployer.sync(
@@ -77,6 +87,21 @@ struct SyncCommand: AsyncParsableCommand {
             }
             throw ExitCode(1)
         }
+    }
+}
+
+/// `HOST:PORT` on the command line.
+struct ListenAddress: ExpressibleByArgument {
+    var host: String
+    var port: Int
+
+    init?(argument: String) {
+        guard let colon = argument.lastIndex(of: ":"), let port = Int(argument[argument.index(after: colon)...]), (0...65535).contains(port) else {
+            return nil
+        }
+        host = String(argument[..<colon])
+        self.port = port
+        if host.isEmpty { return nil }
     }
 }
 

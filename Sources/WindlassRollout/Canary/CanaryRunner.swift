@@ -146,6 +146,7 @@ public struct CanaryRunner: Sendable {
         canary.set(.string(name), at: ["metadata", "labels", canaryLabel])
         canary.set(.string(name), at: ["spec", "selector", "matchLabels", canaryLabel])
         canary.set(.string(name), at: ["spec", "template", "metadata", "labels", canaryLabel])
+        canary.set("canary", at: ["spec", "template", "metadata", "labels", "windlass.dev/track"])
         canary.set(.int(replicas), at: ["spec", "replicas"])
         if desired["kind"]?.stringValue == "StatefulSet" {
             canary.set(.string(name), at: ["spec", "serviceName"])
