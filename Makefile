@@ -23,19 +23,12 @@ deps:
 build: deps
 	$(SWIFT) build --product windlass
 
-## run: the main job on the bundled manifests with the embedded default: validate them, plan
-## against the embedded cluster in .windlass/ (3 compute nodes, created on first use), sync wave
-## by wave until everything is Healthy, report drift, and show the workloads
+## run: the main job on the bundled manifests with the embedded default (scripts/run-demo.sh):
+## validate, plan and sync the OpenStack control plane into an empty embedded cluster in
+## .windlass/, report drift, then two releases as canaries gated by Prometheus: Keystone's
+## passes and is promoted, Nova API's fails and is rolled back; then the history
 run: build
-	.build/debug/windlass validate manifests --list
-	@.build/debug/windlass cluster nodes --state-dir .windlass | grep -q Ready || \
-	  .build/debug/windlass cluster init --state-dir .windlass --label openstack.org/compute-node=true
-	.build/debug/windlass plan --state-dir .windlass --no-color
-	.build/debug/windlass sync --state-dir .windlass
-	.build/debug/windlass drift --state-dir .windlass
-	@for kind in deployments statefulsets daemonsets virtualmachines; do \
-	  .build/debug/windlass cluster get $$kind -A --state-dir .windlass; \
-	done
+	./scripts/run-demo.sh
 
 ## test: the whole test suite
 test: deps

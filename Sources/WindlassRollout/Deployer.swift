@@ -103,7 +103,8 @@ public struct Deployer: Sendable {
         return .failed(revision, result, rollback: restored)
     }
 
-    static func canaries(in state: String) -> [ResourceID: CanaryProgress] {
+    /// The canaries recorded in an operation's state.
+    public static func canaries(in state: String) -> [ResourceID: CanaryProgress] {
         guard let value = try? YAMLReader.read(state).first?.root else { return [:] }
         var out: [ResourceID: CanaryProgress] = [:]
         for item in value["canaries"]?.sequenceValue ?? [] {

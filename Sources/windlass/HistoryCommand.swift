@@ -80,7 +80,7 @@ struct HistoryCommand: AsyncParsableCommand {
             var rows = [["REVISION", "UPDATED", "STATUS", "COMMIT", "TRIGGER", "DESCRIPTION"]]
             for revision in history {
                 var description = revision.description
-                if let message = revision.message { description += ": " + message }
+                if let message = revision.message { description += " Failed: " + message }
                 rows.append([
                     String(revision.number), Timestamp.rfc3339(revision.finishedAt ?? revision.startedAt), revision.status.rawValue,
                     revision.commit.map { String($0.prefix(12)) } ?? "-", revision.trigger, description,

@@ -21,13 +21,17 @@ struct SyncCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Source") var source: SourceFlags
     @OptionGroup(title: "Plan") var flags: PlanFlags
+    @OptionGroup(title: "Sync") var sync: SyncFlags
 
+    func run() async throws {
+        try await Syncing.run(source: source, flags: flags, sync: sync, trigger: "manual")
+    }
+}
+
+/// The flags of every command that syncs (`sync`, and the rollout verbs that resume one).
+struct SyncFlags: ParsableArguments {
     @Option(help: "How long each wave may take to become healthy, in seconds.")
     var waveTimeout: Double = 300
-
-    func validate() throws {
-        guard waveTimeout > 0 else { throw ValidationError("--wave-timeout must be positive") }
-    }
 
     @Flag(help: "When the sync fails, roll the cluster back to the revision deployed before it.")
     var atomic = false
@@ -35,7 +39,16 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(help: "Serve the embedded cluster's simulated workload metrics at http://HOST:PORT/metrics while syncing (for Prometheus to scrape what canary gates query).")
     var metricsListen: ListenAddress?
 
-    func run() async throws {
+    func validate() throws {
+        guard waveTimeout > 0 else { throw ValidationError("--wave-timeout must be positive") }
+    }
+}
+
+enum Syncing {
+    static func run(source: SourceFlags, flags: PlanFlags, sync: SyncFlags, trigger: String) async throws {
+        let waveTimeout = sync.waveTimeout
+        let atomic = sync.atomic
+        let metricsListen = sync.metricsListen
         let planner = flags.planner
         let resolved = try source.resolve()
         let set = try Planning.load([.tree(resolved.tree)], namespace: flags.namespace, failureCode: 2)
@@ -44,28 +57,33 @@ struct SyncCommand: AsyncParsableCommand {
         let revision = resolved.commit.map { " at \($0.shortSHA)" } ?? ""
         let stateDirectory = source.stateDirectory
         let progress = ProgressLog()
-        let metricsTask = metricsListen.map { address in
-            Task {
-                try await MetricsEndpoint.run(host: address.host, port: address.port, metrics: { await cluster.simulatedMetrics() })
+        var endpoint: MetricsEndpoint?
+        if let address = metricsListen {
+            do {
+                endpoint = try await MetricsEndpoint.start(host: address.host, port: address.port, metrics: { await cluster.simulatedMetrics() })
+            } catch {
+                throw CommandFailure(message: "--metrics-listen \(address.host):\(address.port): \(error)")
             }
         }
-        defer { metricsTask?.cancel() }
         let outcome: Deployer.Outcome
         do {
             outcome = try await deployer.sync(
                 set, source: Planning.source(resolved),
                 live: { set in try await Planning.snapshot(stateDirectory: stateDirectory, for: [set], planner: planner, cluster: cluster) },
-                trigger: "manual", atomic: atomic,
+                trigger: trigger, atomic: atomic,
                 onEvent: { event in
                     progress.start(application: flags.application, revision: revision)
                     progress.log(event)
                 })
         } catch let error as Deployer.Busy {
+            await endpoint?.stop()
             throw CommandFailure(message: error.description)
         } catch let error as Deployer.RollbackError {
-            printError("sync failed, and so did the atomic rollback: \(error.message)")
+            await endpoint?.stop()
+            printError("sync failed, and so did the rollback: \(error.message)")
             throw ExitCode(1)
         }
+        await endpoint?.stop()
         // A manual sync ends the pause a rollback put on auto-sync.
         try? deployer.store.setSetting(flags.application, pinnedCommitSetting, nil)
         switch outcome {
@@ -83,7 +101,7 @@ struct SyncCommand: AsyncParsableCommand {
         case .failed(let record, let result, let rollback):
             if case .failed(let reason) = result.outcome { printError("sync failed (revision \(record.number)): \(reason)") }
             if let rollback {
-                printError("atomic: revision \(rollback.number) deployed (\(rollback.description))")
+                printError("rolled back (\(rollback.trigger)): revision \(rollback.number) deployed (\(rollback.description))")
             }
             throw ExitCode(1)
         }
@@ -147,12 +165,11 @@ final class ProgressLog: @unchecked Sendable {
         case .retrying(let id, let attempt, let error):
             print("  retrying \(KindNames.reference(id)) (attempt \(attempt + 1)): \(error)")
         case .canary(let progress):
-            let key = "\(progress.target) \(progress.step) \(progress.phase.rawValue) \(progress.weight)"
-            if key != lastCanary {
-                lastCanary = key
-                let step = min(progress.step + 1, progress.stepCount)
-                var line = "  canary \(KindNames.reference(progress.target)): step \(step)/\(progress.stepCount), weight \(progress.weight)%, \(progress.phase.rawValue)"
-                if !progress.message.isEmpty { line += ": \(progress.message)" }
+            let step = min(progress.step + 1, progress.stepCount)
+            var line = "  canary \(KindNames.reference(progress.target)): step \(step)/\(progress.stepCount), weight \(progress.weight)%, \(progress.phase.rawValue)"
+            if !progress.message.isEmpty { line += ": \(progress.message)" }
+            if line != lastCanary {
+                lastCanary = line
                 print(line)
             }
             if let measurement = progress.measurements.last, measurement.at != lastMeasurement {

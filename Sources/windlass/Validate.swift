@@ -1,6 +1,7 @@
 import ArgumentParser
 import WindlassGit
 import WindlassManifest
+import WindlassPlan
 
 /// `windlass validate`: reads manifests and reports every problem the API server would.
 struct Validate: ParsableCommand {
@@ -55,6 +56,8 @@ struct Validate: ParsableCommand {
         }
         var diagnostics = set.diagnostics
         diagnostics += ManifestValidator().validate(set)
+        // Canary strategies and analysis templates are checked as a plan checks them.
+        diagnostics += CanaryStrategies.read(set).diagnostics
         let report = ValidationReport(set: set, diagnostics: diagnostics)
         switch output {
         case .text:

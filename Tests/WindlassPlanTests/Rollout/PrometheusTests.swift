@@ -16,6 +16,7 @@ final class MetricsBed: @unchecked Sendable {
     let metricsPort: Int
     let prometheus: PrometheusServer
     private var tasks: [Task<Void, any Error>] = []
+    private var endpoint: MetricsEndpoint?
 
     init(deployments: [Value]) async throws {
         state = try TemporaryDirectory()
@@ -34,13 +35,13 @@ final class MetricsBed: @unchecked Sendable {
         })
         metricsPort = try freePort()
         let port = metricsPort
-        tasks.append(Task { try await MetricsEndpoint.run(host: "127.0.0.1", port: port, metrics: { await cluster.simulatedMetrics() }) })
-        try waitForPort(metricsPort)
+        endpoint = try await MetricsEndpoint.start(host: "127.0.0.1", port: port, metrics: { await cluster.simulatedMetrics() })
         prometheus = try PrometheusServer(targets: ["127.0.0.1:\(metricsPort)"])
     }
 
-    func stop() {
+    func stop() async {
         prometheus.stop()
+        await endpoint?.stop()
         for task in tasks { task.cancel() }
     }
 
@@ -107,7 +108,16 @@ struct PrometheusTests {
     @Test("pass, fail, inconclusive, no data (each choice), a query Prometheus refuses, and Prometheus unreachable")
     func rules() async throws {
         let bed = try await MetricsBed(deployments: [simulated("good", errorRate: 0), simulated("flaky", errorRate: 0.5)])
-        defer { bed.stop() }
+        do {
+            try await rules(bed)
+        } catch {
+            await bed.stop()
+            throw error
+        }
+        await bed.stop()
+    }
+
+    func rules(_ bed: MetricsBed) async throws {
         try await bed.waitForData(successRate("good"))
         try await bed.waitForData(successRate("flaky"))
         let runner = AnalysisRunner(providers: ["prometheus": PrometheusProvider()], driver: bed.driver, pollInterval: 0.2)

@@ -1,0 +1,133 @@
+import ArgumentParser
+import WindlassCluster
+import WindlassManifest
+import WindlassPlan
+import WindlassRollout
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `windlass rollout`: the canaries of an application, as `kubectl argo rollouts` users drive them.
+struct RolloutCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollout",
+        abstract: "Show and steer canaries: status, promote, abort, retry.",
+        subcommands: [Status.self, Promote.self, Abort.self, Retry.self]
+    )
+
+    /// Which canary: a Deployment (or `statefulset/NAME`) in a namespace.
+    struct Target: ParsableArguments {
+        @Argument(help: "The workload: NAME (a Deployment) or statefulset/NAME.") var name: String
+        @Option(name: .shortAndLong, help: "Namespace.") var namespace: String = "default"
+
+        var id: ResourceID {
+            let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
+            let kind = parts.count == 2 && parts[0].lowercased().hasPrefix("statefulset") ? "StatefulSet" : "Deployment"
+            return ResourceID(group: "apps", version: "v1", kind: kind, namespace: namespace, name: parts.last ?? name)
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Where a canary is: step, weight, phase, last measurements.")
+
+        @OptionGroup var target: Target
+        @Option(name: .customLong("app"), help: "The application.") var application: String = "default"
+        @Option(name: .customLong("state-dir"), help: "The state directory (default: $WINDLASS_STATE_DIR or .windlass).") var stateOption: String?
+
+        func run() async throws {
+            let state = stateOption ?? ProcessEnvironment.value("WINDLASS_STATE_DIR") ?? ".windlass"
+            let store = try Planning.revisions(state)
+            let id = target.id
+            guard let operation = try? store.operation(application), let progress = Deployer.canaries(in: operation.state)[id] else {
+                print("\(KindNames.reference(id)): no canary in progress")
+                if let deployed = try? store.deployed(application) {
+                    print("application \"\(application)\": revision \(deployed.number) deployed (\(deployed.description))")
+                }
+                return
+            }
+            print("Name:         \(id.name)")
+            print("Namespace:    \(id.namespace ?? "")")
+            print("Revision:     \(operation.revision)")
+            print("Status:       \(progress.phase.rawValue)\(progress.message.isEmpty ? "" : ": " + progress.message)")
+            print("Step:         \(min(progress.step + 1, progress.stepCount))/\(progress.stepCount)")
+            print("Weight:       \(progress.weight)%")
+            print("Step started: \(Timestamp.rfc3339(progress.stepStartedAt))")
+            if !progress.measurements.isEmpty {
+                print("Measurements:")
+                for measurement in progress.measurements.suffix(10) {
+                    let values = measurement.values.map { String(format3: $0) }.joined(separator: ", ")
+                    print("  \(Timestamp.rfc3339(measurement.at))  \(measurement.metric)  \(measurement.phase.rawValue)  [\(values)]  \(measurement.message)")
+                }
+            }
+        }
+    }
+
+    struct Promote: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Skip the canary's current pause (or inconclusive analysis); --full skips every remaining step.",
+            discussion: "Resumes the paused sync at once (with the source flags given), unless another process is running it.")
+
+        @OptionGroup var target: Target
+        @Flag(help: "Skip every remaining step.") var full = false
+        @OptionGroup(title: "Source") var source: SourceFlags
+        @OptionGroup(title: "Plan") var flags: PlanFlags
+        @OptionGroup(title: "Sync") var sync: SyncFlags
+
+        func run() async throws {
+            try await request(full ? .promoteFull : .promote, target: target.id, source: source, flags: flags, sync: sync)
+        }
+    }
+
+    struct Abort: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stop the canary: the canary goes, the stable workload is back at full size, the revision is rolled back.")
+
+        @OptionGroup var target: Target
+        @OptionGroup(title: "Source") var source: SourceFlags
+        @OptionGroup(title: "Plan") var flags: PlanFlags
+        @OptionGroup(title: "Sync") var sync: SyncFlags
+
+        func run() async throws {
+            try await request(.abort, target: target.id, source: source, flags: flags, sync: sync)
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start an aborted canary's steps again (a new sync of the same manifests).")
+
+        @OptionGroup var target: Target
+        @OptionGroup(title: "Source") var source: SourceFlags
+        @OptionGroup(title: "Plan") var flags: PlanFlags
+        @OptionGroup(title: "Sync") var sync: SyncFlags
+
+        func run() async throws {
+            try await request(.retry, target: target.id, source: source, flags: flags, sync: sync)
+        }
+    }
+
+    /// Records the request; then, unless a running sync holds the lease (it takes the request
+    /// itself), resumes the sync here.
+    static func request(_ request: RolloutRequest, target: ResourceID, source: SourceFlags, flags: PlanFlags, sync: SyncFlags) async throws {
+        let store = try Planning.revisions(source.stateDirectory)
+        do {
+            if request != .retry { try store.request(flags.application, target: target, request) }
+            if let operation = try store.operation(flags.application), operation.leaseExpires > SystemClockNow.now(), operation.holder != Planning.holder {
+                print("\(request.rawValue) requested for \(KindNames.reference(target)); the sync running as \(operation.holder) takes it")
+                return
+            }
+        } catch {
+            throw CommandFailure(message: error.description)
+        }
+        print("\(request.rawValue) requested for \(KindNames.reference(target)); resuming the sync")
+        try await Syncing.run(source: source, flags: flags, sync: sync, trigger: request == .retry ? "retry" : "manual")
+    }
+}
+
+enum SystemClockNow {
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
