@@ -33,7 +33,8 @@ struct PlanBench {
         do {
             let synced = Planner().synced(ManifestLoader.load(DirectoryTree(root: root + "/tree")))
             var index = 0
-            for (id, object) in synced.objects {
+            var deployments = 0
+            for (id, object) in synced.objects.sorted(by: { $0.key < $1.key }) {
                 var stamped = object
                 stamped.set(.string("00000000-0000-0000-0000-\(String(index, radix: 16))"), at: ["metadata", "uid"])
                 stamped.set(.string(String(index + 1)), at: ["metadata", "resourceVersion"])
@@ -42,9 +43,10 @@ struct PlanBench {
                     stamped.set(1, at: ["metadata", "generation"])
                     let replicas = stamped[path: ["spec", "replicas"]] ?? 1
                     stamped.set(["observedGeneration": 1, "replicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas], at: ["status"])
-                    if index % 33 == 0 {  // a third of the set is Deployments: 1 % of all resources
+                    if deployments % 33 == 0 {  // a third of the set is Deployments: 1 % of all resources
                         stamped.set(9, at: ["spec", "replicas"])
                     }
+                    deployments += 1
                 }
                 live[id] = stamped
                 index += 1

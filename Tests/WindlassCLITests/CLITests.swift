@@ -29,8 +29,9 @@ struct ValidateCommandTests {
         let result = try CLI.run(["validate", "manifests", "--list"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("NAMESPACE"))
-        #expect(result.stdout.contains("Deployment.apps              keystone"))
-        #expect(result.stdout.contains("VirtualMachine.kubevirt.io   demo-web"))
+        #expect(result.stdout.contains(/Deployment\.apps +keystone/))
+        #expect(result.stdout.contains(/VirtualMachine\.kubevirt\.io +demo-web/))
+        #expect(result.stdout.contains(/RolloutStrategy\.windlass\.dev +nova-api/))
     }
 
     @Test("a broken manifest: compiler-style lines, a summary, exit 1")
@@ -60,7 +61,7 @@ struct ValidateCommandTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let summary = try #require(object["summary"] as? [String: Int])
         #expect(summary["errors"] == 0)
-        #expect(summary["files"] == 13)
+        #expect(summary["files"] == 15)
         let resources = try #require(object["resources"] as? [[String: Any]])
         #expect(resources.contains { $0["address"] as? String == "apps/Deployment/openstack/keystone" })
     }

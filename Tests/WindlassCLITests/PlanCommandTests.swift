@@ -92,7 +92,7 @@ struct PlanCommandTests {
         let sync = try repo.windlass(["sync", "--ref", "main"])
         #expect(sync.status == 0, "\(sync.stdout)\(sync.stderr)")
         #expect(sync.stdout.contains("Sync wave 1: 1 resource"))
-        #expect(sync.stdout.contains("synced: 5 resources"))
+        #expect(sync.stdout.contains("synced: revision 1 deployed, 5 resources"))
 
         let clean = try repo.windlass(["plan", "--ref", "main", "--detailed-exitcode"])
         #expect(clean.status == 0)

@@ -67,7 +67,7 @@ final class MetricsBed: @unchecked Sendable {
 }
 
 func successRate(_ workload: String) -> String {
-    "sum(rate(windlass_sim_http_requests_total{namespace=\"shop\",workload=\"\(workload)\",code=\"200\"}[5s])) / sum(rate(windlass_sim_http_requests_total{namespace=\"shop\",workload=\"\(workload)\"}[5s]))"
+    "sum(rate(windlass_sim_http_requests_total{namespace=\"shop\",workload=\"\(workload)\",code=\"200\"}[15s])) / sum(rate(windlass_sim_http_requests_total{namespace=\"shop\",workload=\"\(workload)\"}[15s]))"
 }
 
 /// A metric as a template in the manifests would declare it.
