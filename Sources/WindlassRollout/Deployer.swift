@@ -15,6 +15,9 @@ public struct Deployer: Sendable {
     public var leaseSeconds: Double
     /// Analysis providers by name (`prometheus`, `web`, `health`).
     public var providers: [String: any MetricProvider]
+    /// Whether the holder of a lease is known to be gone (a process on this machine that no
+    /// longer exists): its lease is then taken over at once instead of at its expiry.
+    public var holderIsGone: @Sendable (String) -> Bool = { _ in false }
 
     public init(
         store: RevisionStore, executor: SyncExecutor, planner: Planner, holder: String, leaseSeconds: Double = 30,
@@ -69,7 +72,7 @@ public struct Deployer: Sendable {
             if pending.digest == digest {
                 resumed = pending
                 resume = Self.canaries(in: operation.state)
-            } else if operation.leaseExpires <= executor.driver.now() || operation.holder == holder {
+            } else if operation.leaseExpires <= executor.driver.now() || operation.holder == holder || holderIsGone(operation.holder) {
                 var interrupted = pending
                 interrupted.status = .failed
                 interrupted.finishedAt = executor.driver.now()
@@ -161,7 +164,8 @@ public struct Deployer: Sendable {
     }
 
     private func lease(revision: Int) throws {
-        let (acquired, busy) = try store.acquire(application, holder: holder, revision: revision, now: executor.driver.now(), seconds: leaseSeconds)
+        let (acquired, busy) = try store.acquire(
+            application, holder: holder, revision: revision, now: executor.driver.now(), seconds: leaseSeconds, holderIsGone: holderIsGone)
         guard acquired else { throw Busy(operation: busy!) }
     }
 

@@ -41,7 +41,18 @@ extension Planning {
             })
         let executor = SyncExecutor(backend: cluster, driver: driver, options: SyncOptions(waveTimeout: waveTimeout))
         let providers: [String: any MetricProvider] = ["prometheus": PrometheusProvider(), "web": WebProvider(), "health": HealthProvider(backend: cluster)]
-        return Deployer(store: try revisions(stateDirectory), executor: executor, planner: planner, holder: holder, providers: providers)
+        var deployer = Deployer(store: try revisions(stateDirectory), executor: executor, planner: planner, holder: holder, providers: providers)
+        deployer.holderIsGone = { isGone($0) }
+        return deployer
+    }
+
+    /// Whether a lease holder `pid@host` is a process of this machine that no longer exists.
+    static func isGone(_ holder: String) -> Bool {
+        let parts = holder.split(separator: "@", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let pid = Int32(parts[0]), parts[1] == String(Self.holder.split(separator: "@", maxSplits: 1).last ?? "") else {
+            return false
+        }
+        return kill(pid, 0) == -1 && errno == ESRCH
     }
 }
 

@@ -112,7 +112,9 @@ struct RolloutCommand: AsyncParsableCommand {
         let store = try Planning.revisions(source.stateDirectory)
         do {
             if request != .retry { try store.request(flags.application, target: target, request) }
-            if let operation = try store.operation(flags.application), operation.leaseExpires > SystemClockNow.now(), operation.holder != Planning.holder {
+            if let operation = try store.operation(flags.application), operation.leaseExpires > SystemClockNow.now(), operation.holder != Planning.holder,
+                !Planning.isGone(operation.holder)
+            {
                 print("\(request.rawValue) requested for \(KindNames.reference(target)); the sync running as \(operation.holder) takes it")
                 return
             }

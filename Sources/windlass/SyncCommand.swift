@@ -129,6 +129,7 @@ final class ProgressLog: @unchecked Sendable {
     private var started = false
     private var lastCanary = ""
     private var lastMeasurement = 0.0
+    private let createdAt = SystemClock().now()
 
     /// The first line, printed when the first event arrives (a sync with nothing to do prints none).
     func start(application: String, revision: String) {
@@ -172,7 +173,8 @@ final class ProgressLog: @unchecked Sendable {
                 lastCanary = line
                 print(line)
             }
-            if let measurement = progress.measurements.last, measurement.at != lastMeasurement {
+            // Only measurements this process took (a resumed sync carries earlier ones).
+            if let measurement = progress.measurements.last, measurement.at != lastMeasurement, measurement.at >= createdAt {
                 lastMeasurement = measurement.at
                 let values = measurement.values.map { String(format3: $0) }.joined(separator: ", ")
                 print("    \(measurement.metric): \(measurement.phase.rawValue) [\(values)] \(measurement.message)")

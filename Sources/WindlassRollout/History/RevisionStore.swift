@@ -185,10 +185,12 @@ public final class RevisionStore: Sendable {
     /// Takes the application's lease for `seconds`, unless another holder's lease is still
     /// valid (then that operation is returned and nothing changes). An expired lease is taken
     /// over: a crashed sync never blocks the next one.
-    public func acquire(_ application: String, holder: String, revision: Int, now: Double, seconds: Double) throws(ClusterError) -> (acquired: Bool, previous: Operation?) {
+    public func acquire(
+        _ application: String, holder: String, revision: Int, now: Double, seconds: Double, holderIsGone: (String) -> Bool = { _ in false }
+    ) throws(ClusterError) -> (acquired: Bool, previous: Operation?) {
         try write { db in
             let previous = try Self.operation(application, in: db)
-            if let previous, previous.holder != holder, previous.leaseExpires > now {
+            if let previous, previous.holder != holder, previous.leaseExpires > now, !holderIsGone(previous.holder) {
                 return (false, previous)
             }
             try db.execute(

@@ -1,0 +1,176 @@
+import Foundation
+import Testing
+import WindlassTesting
+
+/// A `windlass sync` running in the background, its output going to a file.
+final class RunningSync: @unchecked Sendable {
+    let process = Process()
+    let output: String
+
+    init(_ arguments: [String], output: String) throws {
+        self.output = output
+        FileManager.default.createFile(atPath: output, contents: nil)
+        process.executableURL = URL(fileURLWithPath: CLI.executable)
+        process.arguments = arguments
+        process.standardOutput = FileHandle(forWritingAtPath: output)
+        process.standardError = FileHandle(forWritingAtPath: output + ".err")
+        try process.run()
+    }
+
+    var text: String { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
+
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func wait() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
+/// A repository with one Deployment and a canary strategy, version 1 synced.
+struct CanaryRepository {
+    let repository: GitFixture
+    let state: TemporaryDirectory
+
+    static func manifests(image: String, steps: String, template: String = "") -> String {
+        """
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: shop}
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web, namespace: shop}
+        spec:
+          replicas: 2
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec: {containers: [{name: web, image: "\(image)"}]}
+        ---
+        apiVersion: windlass.dev/v1
+        kind: RolloutStrategy
+        metadata: {name: web, namespace: shop}
+        spec:
+          targetRef: {kind: Deployment, name: web}
+          canary:
+            steps:
+        \(steps)
+        \(template)
+        """
+    }
+
+    init(steps: String, template: String = "") throws {
+        repository = try GitFixture()
+        state = try TemporaryDirectory()
+        try repository.write("manifests/app.yaml", Self.manifests(image: "registry.example/web:1", steps: steps, template: template))
+        try repository.commit("v1")
+        try repository.write("manifests/app.yaml", Self.manifests(image: "registry.example/web:2", steps: steps, template: template))
+        try repository.commit("v2")
+        #expect(try CLI.run(["cluster", "init", "--state-dir", state.path]).status == 0)
+        #expect(try windlass(["sync", "--ref", "HEAD~1"]).status == 0)
+    }
+
+    func windlass(_ arguments: [String]) throws -> CommandResult {
+        try CLI.run(arguments + ["--source", repository.path, "--state-dir", state.path])
+    }
+
+    func status() throws -> String {
+        try CLI.run(["rollout", "status", "web", "-n", "shop", "--state-dir", state.path]).stdout
+    }
+
+    func startSync() throws -> RunningSync {
+        try RunningSync(["sync", "--source", repository.path, "--state-dir", state.path], output: state.path + "/sync-\(UUID().uuidString).log")
+    }
+
+    /// Polls `rollout status` until `condition` holds (up to 60 s); returns the last status.
+    func waitForStatus(_ condition: (String) -> Bool) throws -> String {
+        for _ in 0..<600 {
+            let text = try status()
+            if condition(text) { return text }
+            usleep(100_000)
+        }
+        Issue.record("rollout status never matched; last:\n\(try status())")
+        return try status()
+    }
+}
+
+func line(_ prefix: String, in text: String) -> String? {
+    text.split(separator: "\n").first { $0.hasPrefix(prefix) }.map(String.init)
+}
+
+@Suite("kill -9 during a canary, then an exact resume")
+struct ResumeTests {
+    @Test("killed during a pause: the resumed sync continues the same step with the same start time, in the same revision")
+    func pause() throws {
+        let repo = try CanaryRepository(steps: "      - setWeight: 50\n      - pause: {duration: 8s}\n      - setWeight: 100")
+        let first = try repo.startSync()
+        let before = try repo.waitForStatus { $0.contains("Step:         2/3") }
+        let started = try #require(line("Step started:", in: before))
+        first.kill9()
+        usleep(1_000_000)
+
+        let second = try repo.startSync()
+        let during = try repo.waitForStatus { $0.contains("Step:         3/3") || $0.contains("Step:         2/3") && $0.contains("Revision:") }
+        if during.contains("Step:         2/3") {
+            #expect(line("Step started:", in: during) == started, "the pause keeps its start time")
+        }
+        #expect(second.wait() == 0, "\(second.text)")
+        let resumed = second.text
+        #expect(!resumed.contains("step 1/3"), "step 1 is not run again:\n\(resumed)")
+        #expect(resumed.contains("canary deployment.apps/web: step 2/3, weight 50%, Progressing"), "\(resumed)")
+        #expect(resumed.contains("synced: revision 2 deployed"), "the same revision, resumed:\n\(resumed)")
+        let history = try CLI.run(["history", "--state-dir", repo.state.path]).stdout
+        #expect(history.split(separator: "\n").count == 3, "two revisions, no third:\n\(history)")
+    }
+
+    @Test("killed during an analysis: the measurements already taken count; only the missing ones are taken")
+    func analysis() throws {
+        let template = """
+            ---
+            apiVersion: windlass.dev/v1
+            kind: AnalysisTemplate
+            metadata: {name: ready, namespace: shop}
+            spec:
+              metrics:
+                - name: ready
+                  interval: 2s
+                  count: 3
+                  successCondition: result[0] == 1
+                  provider: {health: {}}
+            """
+        let repo = try CanaryRepository(steps: "      - setWeight: 50\n      - analysis: {templates: [{templateName: ready}]}", template: template)
+        let first = try repo.startSync()
+        let before = try repo.waitForStatus { $0.components(separatedBy: " ready  Successful").count == 2 }
+        first.kill9()
+        #expect(before.contains("Step:         2/2"))
+
+        let second = try repo.startSync()
+        #expect(second.wait() == 0, "\(second.text)")
+        let resumed = second.text
+        #expect(resumed.components(separatedBy: "    ready: Successful").count - 1 == 2, "3 measurements in all, 1 before the kill:\n\(resumed)")
+        #expect(!resumed.contains("step 1/2"), "\(resumed)")
+        #expect(resumed.contains("synced: revision 2 deployed"), "\(resumed)")
+    }
+
+    @Test("killed while the canary's pods start: the resumed sync redoes that step's scaling (idempotent) and goes on")
+    func setWeight() throws {
+        let repo = try CanaryRepository(steps: "      - setWeight: 50\n      - pause: {duration: 1s}\n      - setWeight: 100")
+        let first = try repo.startSync()
+        _ = try repo.waitForStatus { $0.contains("Step:         1/3") && $0.contains("Weight:       50%") }
+        first.kill9()
+        let second = try repo.startSync()
+        #expect(second.wait() == 0, "\(second.text)")
+        let resumed = second.text
+        #expect(resumed.contains("canary deployment.apps/web: step 1/3, weight 50%, Progressing"), "\(resumed)")
+        #expect(!resumed.contains("weight 0%"), "the canary is not started from scratch:\n\(resumed)")
+        #expect(resumed.contains("synced: revision 2 deployed"), "\(resumed)")
+        let deployment = try CLI.run(["cluster", "get", "deployment", "web", "-n", "shop", "-o", "yaml", "--state-dir", repo.state.path]).stdout
+        #expect(deployment.contains("image: registry.example/web:2") && deployment.contains("replicas: 2"))
+        let canary = try CLI.run(["cluster", "get", "deployment", "web-canary", "-n", "shop", "--state-dir", repo.state.path])
+        #expect(canary.status != 0, "the canary workload is gone after promotion")
+    }
+}
