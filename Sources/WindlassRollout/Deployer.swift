@@ -44,6 +44,13 @@ public struct Deployer: Sendable {
         case paused(Revision, SyncResult)
     }
 
+    /// The plan found mistakes in the manifests (hooks, waves, strategies, templates): nothing
+    /// is applied.
+    public struct InvalidManifests: Error, Sendable, CustomStringConvertible {
+        public var diagnostics: [Diagnostic]
+        public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+    }
+
     public struct Busy: Error, Sendable, CustomStringConvertible {
         public var operation: RevisionStore.Operation
         public var description: String {
@@ -64,6 +71,8 @@ public struct Deployer: Sendable {
         onEvent: @Sendable (SyncEvent) -> Void = { _ in }
     ) async throws -> Outcome {
         let plan = planner.plan(desired, source: source, live: try await live(desired))
+        let errors = plan.diagnostics.filter { $0.severity == .error }
+        guard errors.isEmpty else { throw InvalidManifests(diagnostics: errors) }
         // A sync that stopped (paused, or its process died) with the same manifests resumes.
         let digest = ManifestArchive.digest(desired.resources)
         var resumed: Revision?

@@ -18,10 +18,9 @@ struct RolloutCommand: AsyncParsableCommand {
 
     /// Which canary: a Deployment (or `statefulset/NAME`) in a namespace.
     struct Target: ParsableArguments {
-        @Argument(help: "The workload: NAME (a Deployment) or statefulset/NAME.") var name: String
-        @Option(name: .shortAndLong, help: "Namespace.") var namespace: String = "default"
+        @Argument(help: "The workload: NAME (a Deployment) or statefulset/NAME (its namespace: -n).") var name: String
 
-        var id: ResourceID {
+        func id(namespace: String) -> ResourceID {
             let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
             let kind = parts.count == 2 && parts[0].lowercased().hasPrefix("statefulset") ? "StatefulSet" : "Deployment"
             return ResourceID(group: "apps", version: "v1", kind: kind, namespace: namespace, name: parts.last ?? name)
@@ -32,13 +31,14 @@ struct RolloutCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Where a canary is: step, weight, phase, last measurements.")
 
         @OptionGroup var target: Target
+        @Option(name: .shortAndLong, help: "Namespace.") var namespace: String = "default"
         @Option(name: .customLong("app"), help: "The application.") var application: String = "default"
         @Option(name: .customLong("state-dir"), help: "The state directory (default: $WINDLASS_STATE_DIR or .windlass).") var stateOption: String?
 
         func run() async throws {
             let state = stateOption ?? ProcessEnvironment.value("WINDLASS_STATE_DIR") ?? ".windlass"
             let store = try Planning.revisions(state)
-            let id = target.id
+            let id = target.id(namespace: namespace)
             guard let operation = try? store.operation(application), let progress = Deployer.canaries(in: operation.state)[id] else {
                 print("\(KindNames.reference(id)): no canary in progress")
                 if let deployed = try? store.deployed(application) {
@@ -75,7 +75,7 @@ struct RolloutCommand: AsyncParsableCommand {
         @OptionGroup(title: "Sync") var sync: SyncFlags
 
         func run() async throws {
-            try await request(full ? .promoteFull : .promote, target: target.id, source: source, flags: flags, sync: sync)
+            try await request(full ? .promoteFull : .promote, target: target.id(namespace: flags.namespace), source: source, flags: flags, sync: sync)
         }
     }
 
@@ -89,7 +89,7 @@ struct RolloutCommand: AsyncParsableCommand {
         @OptionGroup(title: "Sync") var sync: SyncFlags
 
         func run() async throws {
-            try await request(.abort, target: target.id, source: source, flags: flags, sync: sync)
+            try await request(.abort, target: target.id(namespace: flags.namespace), source: source, flags: flags, sync: sync)
         }
     }
 
@@ -102,7 +102,7 @@ struct RolloutCommand: AsyncParsableCommand {
         @OptionGroup(title: "Sync") var sync: SyncFlags
 
         func run() async throws {
-            try await request(.retry, target: target.id, source: source, flags: flags, sync: sync)
+            try await request(.retry, target: target.id(namespace: flags.namespace), source: source, flags: flags, sync: sync)
         }
     }
 

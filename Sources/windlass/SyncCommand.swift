@@ -75,6 +75,10 @@ enum Syncing {
                     progress.start(application: flags.application, revision: revision)
                     progress.log(event)
                 })
+        } catch let error as Deployer.InvalidManifests {
+            await endpoint?.stop()
+            try Planning.stopOnErrors(error.diagnostics, failureCode: 2)
+            throw ExitCode(2)
         } catch let error as Deployer.Busy {
             await endpoint?.stop()
             throw CommandFailure(message: error.description)

@@ -174,3 +174,49 @@ struct ResumeTests {
         #expect(canary.status != 0, "the canary workload is gone after promotion")
     }
 }
+
+@Suite("windlass rollout verbs, and strategies refused at plan time")
+struct RolloutVerbTests {
+    @Test("pause until promoted: sync stops paused, status says so, promote resumes; abort rolls the release back")
+    func promoteAndAbort() throws {
+        let repo = try CanaryRepository(steps: "      - setWeight: 50\n      - pause: {}")
+        let paused = try repo.windlass(["sync"])
+        #expect(paused.status == 0, "\(paused.stderr)")
+        #expect(paused.stdout.contains("paused (revision 2 pending): canary of apps/Deployment/shop/web paused at step 2 of 2 until promoted"), "\(paused.stdout)")
+        let status = try repo.status()
+        #expect(status.contains("Status:       Paused: paused at step 2 of 2 until promoted"))
+        #expect(status.contains("Weight:       50%"))
+
+        let promoted = try CLI.run(["rollout", "promote", "web", "-n", "shop", "--source", repo.repository.path, "--state-dir", repo.state.path])
+        #expect(promoted.status == 0, "\(promoted.stdout)\(promoted.stderr)")
+        #expect(promoted.stdout.contains("promote requested for deployment.apps/web; resuming the sync"))
+        #expect(promoted.stdout.contains("synced: revision 2 deployed"), "\(promoted.stdout)")
+
+        // v3 pauses too; abort: the canary goes and the release is rolled back to revision 2.
+        try repo.repository.write("manifests/app.yaml", CanaryRepository.manifests(image: "registry.example/web:3", steps: "      - setWeight: 50\n      - pause: {}"))
+        try repo.repository.commit("v3")
+        #expect(try repo.windlass(["sync"]).stdout.contains("paused (revision 3 pending)"))
+        let aborted = try CLI.run(["rollout", "abort", "web", "-n", "shop", "--source", repo.repository.path, "--state-dir", repo.state.path])
+        #expect(aborted.status == 1)
+        #expect(aborted.stderr.contains("canary of apps/Deployment/shop/web aborted, stable version restored: aborted by request"), "\(aborted.stderr)")
+        #expect(aborted.stderr.contains("revision 4 deployed (Rollback to 2)"))
+        let deployment = try CLI.run(["cluster", "get", "deployment", "web", "-n", "shop", "-o", "yaml", "--state-dir", repo.state.path]).stdout
+        #expect(deployment.contains("image: registry.example/web:2"))
+    }
+
+    @Test("an invalid strategy stops the sync with located errors, and nothing is applied")
+    func invalid() throws {
+        let repo = try CanaryRepository(steps: "      - setWeight: 50")
+        try repo.repository.write("manifests/app.yaml", CanaryRepository.manifests(image: "registry.example/web:9", steps: "      - setWeight: 150\n      - wait: 5s"))
+        try repo.repository.commit("broken strategy")
+        let result = try repo.windlass(["sync"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("manifests/app.yaml@"), "\(result.stderr)")
+        #expect(result.stderr.contains(": error: windlass.dev/RolloutStrategy/shop/web: setWeight must be a whole number from 0 to 100"))
+        #expect(result.stderr.contains(": error: windlass.dev/RolloutStrategy/shop/web: unknown step \"wait\""))
+        let deployment = try CLI.run(["cluster", "get", "deployment", "web", "-n", "shop", "-o", "yaml", "--state-dir", repo.state.path]).stdout
+        #expect(deployment.contains("image: registry.example/web:1"), "nothing applied")
+        let validate = try repo.windlass(["validate"])
+        #expect(validate.status == 1 && validate.stdout.contains("setWeight must be a whole number from 0 to 100"))
+    }
+}
