@@ -60,7 +60,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "windlass-bench",
-            dependencies: ["WindlassManifest", "WindlassGit", "WindlassCluster", "WindlassCore", "WindlassPlan", "WindlassTesting", "CYAML"],
+            dependencies: ["WindlassManifest", "WindlassGit", "WindlassCluster", "WindlassCore", "WindlassPlan", "WindlassRollout", "WindlassTesting", "CYAML"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -23,11 +23,23 @@ struct PlanMeasurement {
     var total: Double { load + validate + plan + render }
 }
 
+/// The rollout executor's cases.
+struct SyncMeasurement {
+    var canaries: Double
+    var direct: Double
+    var executor: Double
+    var deployments: Int
+    /// The same release with the simulation's default 1 s pod start.
+    var slowPods: Double
+    var peakRSSKiB: Int
+}
+
 struct Report {
     var results: [Measurement]
     var gitResults: [GitBench.Result]
     var clusterResults: [ClusterMeasurement]
     var planResults: [PlanMeasurement]
+    var syncResult: SyncMeasurement?
     var runs: Int
     var python: String?
 
@@ -88,6 +100,10 @@ struct Report {
         if let plan = planResults.first(where: { $0.resources >= 100_000 }) {
             check(plan.total <= 10, "plan of \(plan.resources) resources ≤ 10 s: \(format(plan.total, 2)) s")
             check(plan.peakRSSKiB <= 3 * 1000 * 1000, "… within 3 GB RSS: \(plan.peakRSSKiB / 1024) MiB")
+        }
+        if let sync = syncResult {
+            check(sync.canaries <= 5, "sync of the bundled manifests' release with two canaries (pauses 0 s, health gates) ≤ 5 s: \(format(sync.canaries, 2)) s")
+            check(sync.executor <= 1.3 * sync.direct, "executor overhead for \(sync.deployments) Deployments ≤ 1.3× applying them directly: \(format(sync.executor / sync.direct, 2))× (\(format(sync.executor, 2)) s vs \(format(sync.direct, 2)) s)")
         }
         if let thousand = clusterResults.first(where: { $0.deployments == 1_000 }) {
             check(thousand.converge <= 5, "1,000 Deployments × 10 replicas applied and converged ≤ 5 s: \(format(thousand.converge, 2)) s")
@@ -189,6 +205,17 @@ struct Report {
             the whole child's, live objects included. The pull-request plan is in the git table above.
 
             \(planTable())
+            ## Sync
+
+            On the real clock (pods start after 1 s unless told otherwise). **Release with two canaries**: the
+            bundled manifests synced once (not timed), then Keystone and Nova API released together, each
+            through its canary (pauses set to 0 s, gates on the canary's health instead of Prometheus, pods
+            Ready as they start, as in the cluster case), each promoted; and the same with the simulation's
+            default 1 s pod start, where each of the two waves waits for two canary sizes and a promotion. **Executor overhead**: \(syncResult.map { String($0.deployments) } ?? "N") Deployments of 10 replicas
+            applied directly and reconciled until Available, against a sync of the same objects through the
+            executor (snapshot, plan, revision, applies, health waits), each on a fresh cluster.
+
+            \(syncResult.map { "| case | seconds |\n|---|---:|\n| release with two canaries | \(format($0.canaries, 2)) |\n| the same with 1 s pod starts (for the record) | \(format($0.slowPods, 2)) |\n| \($0.deployments) Deployments applied directly | \(format($0.direct, 2)) |\n| the same through the executor | \(format($0.executor, 2)) |\n" } ?? "")
             ## Targets
 
             \(targets())

@@ -17,6 +17,8 @@ struct Options {
     var planSizes = [10_000, 100_000]
     /// Only run the plan case with this many resources (a child of the main run).
     var planOnly: Int? = nil
+    /// Only run the executor's cases (a child of the main run).
+    var syncOnly = false
     var child: (name: String, root: String)? = nil
     /// Only run the cluster case with this many Deployments (for profiling).
     var clusterOnly: Int? = nil
@@ -46,6 +48,7 @@ struct Options {
                 planSizes = [300]
             case "--cluster-only": clusterOnly = Int(value())
             case "--plan-only": planOnly = Int(value())
+            case "--sync-only": syncOnly = true
             case "--cluster-deployments": clusterDeployments = Int(value()) ?? 1_000
             case "--generate":
                 let root = value()
@@ -84,6 +87,15 @@ if let n = options.planOnly {
     let r = PlanBench(resources: n).run()
     print("plan: \(r.resources) resources, \(r.changes) changes: load \(format(r.load, 3)) s, validate \(format(r.validate, 3)) s, plan \(format(r.plan, 3)) s, JSON \(format(r.render, 3)) s (\(r.jsonBytes / 1024) KiB)")
     print("PLAN \(r.resources) \(r.changes) \(r.load) \(r.validate) \(r.plan) \(r.render)")
+    exit(0)
+}
+
+if options.syncOnly {
+    let canaries = try await SyncBench.canaries(instantPods: true)
+    let slowPods = try await SyncBench.canaries(instantPods: false)
+    let (direct, executor) = try await SyncBench.overhead(deployments: options.clusterDeployments)
+    print("sync: bundled release with two canaries \(format(canaries, 2)) s (\(format(slowPods, 2)) s with 1 s pod starts); \(options.clusterDeployments) Deployments direct \(format(direct, 2)) s, through the executor \(format(executor, 2)) s")
+    print("SYNC \(canaries) \(direct) \(executor) \(options.clusterDeployments) \(slowPods)")
     exit(0)
 }
 
@@ -182,7 +194,23 @@ for size in options.planSizes {
     planResults.append(median)
 }
 
-let report = Report(results: results, gitResults: gitResults, clusterResults: clusterResults, planResults: planResults, runs: options.runs, python: python)
+settleDisk()
+var syncResult: SyncMeasurement?
+do {
+    var arguments = [CommandLine.arguments[0], "--sync-only"]
+    if options.clusterSizes == [20] { arguments += ["--cluster-deployments", "20"] }
+    let (output, status, rss) = Peers.spawn(arguments)
+    guard status == 0, let line = output.split(separator: "\n").first(where: { $0.hasPrefix("SYNC ") }) else {
+        fail("sync cases failed: \(output)")
+    }
+    let f = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+    syncResult = SyncMeasurement(canaries: f[0], direct: f[1], executor: f[2], deployments: Int(f[3]), slowPods: f[4], peakRSSKiB: rss)
+    print("  sync: release with two canaries \(format(f[0], 2)) s; \(Int(f[3])) Deployments: direct \(format(f[1], 2)) s, executor \(format(f[2], 2)) s")
+}
+
+let report = Report(
+    results: results, gitResults: gitResults, clusterResults: clusterResults, planResults: planResults, syncResult: syncResult, runs: options.runs,
+    python: python)
 print()
 print(report.table())
 print(report.targets())
