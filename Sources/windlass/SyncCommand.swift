@@ -134,6 +134,26 @@ final class ProgressLog: @unchecked Sendable {
     private var lastCanary = ""
     private var lastMeasurement = 0.0
     private let createdAt = SystemClock().now()
+    /// On a terminal, waiting is one status line redrawn in place; in a log, a line every 5 s.
+    private let live = isatty(1) == 1 && ProcessEnvironment.value("TERM") != "dumb"
+    private var statusShown = false
+
+    /// Prints a line, first clearing the status line when one is shown.
+    private func print(_ line: String) {
+        if statusShown {
+            Swift.print("\r\u{1B}[K", terminator: "")
+            statusShown = false
+        }
+        Swift.print(line)
+    }
+
+    private func status(_ line: String) {
+        let width = 120
+        let shown = line.count > width ? String(line.prefix(width - 1)) + "…" : line
+        Swift.print("\r\u{1B}[K" + shown, terminator: "")
+        statusShown = true
+        fflush(nil)
+    }
 
     /// The first line, printed when the first event arrives (a sync with nothing to do prints none).
     func start(application: String, revision: String) {
@@ -158,7 +178,10 @@ final class ProgressLog: @unchecked Sendable {
             print("  \(KindNames.reference(id)) \(verb)")
         case .waiting(let stage, let pending):
             let now = SystemClock().now()
-            if now - (lastWaiting[stage.description] ?? 0) >= 5 {
+            if live {
+                let list = pending.prefix(3).map { "\(KindNames.reference($0.0)) (\($0.1))" }.joined(separator: ", ")
+                status("  \(stage): waiting for \(pending.count): \(list)")
+            } else if now - (lastWaiting[stage.description] ?? 0) >= 5 {
                 lastWaiting[stage.description] = now
                 let list = pending.prefix(3).map { "\(KindNames.reference($0.0)) (\($0.1))" }.joined(separator: ", ")
                 print("  waiting for \(pending.count): \(list)\(pending.count > 3 ? ", …" : "")")
