@@ -98,7 +98,7 @@ public struct Deployer: Sendable {
         } else {
             revision = try start(plan, desired: desired, trigger: trigger, description: description ?? plan.summary.line())
         }
-        let result = await run(plan, revision: revision.number, resume: resume, onEvent: onEvent)
+        let result = await run(plan, revision: revision.number, resume: resume, resuming: resumed != nil, onEvent: onEvent)
         if case .paused = result.outcome {
             try store.suspend(application, holder: holder, now: executor.driver.now())
             return .paused(revision, result)
@@ -189,7 +189,9 @@ public struct Deployer: Sendable {
         return revision
     }
 
-    private func run(_ plan: Plan, revision: Int, resume: [ResourceID: CanaryProgress] = [:], onEvent: @Sendable (SyncEvent) -> Void) async -> SyncResult {
+    private func run(
+        _ plan: Plan, revision: Int, resume: [ResourceID: CanaryProgress] = [:], resuming: Bool = false, onEvent: @Sendable (SyncEvent) -> Void
+    ) async -> SyncResult {
         let lease = LeaseKeeper(store: store, application: application, holder: holder, seconds: leaseSeconds, now: executor.driver.now, revision: revision, canaries: resume)
         let store = self.store
         let application = self.application
@@ -197,7 +199,7 @@ public struct Deployer: Sendable {
             providers: providers, resume: resume,
             checkpoint: { progress in lease.record(progress) },
             request: { target in try? store.takeRequest(application, target: target) })
-        return await executor.run(plan, canaries: control) { event in
+        return await executor.run(plan, canaries: control, resuming: resuming) { event in
             lease.renewIfDue()
             onEvent(event)
         }

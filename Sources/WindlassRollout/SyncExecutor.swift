@@ -15,6 +15,19 @@ public struct SyncDriver: Sendable {
     }
 }
 
+extension SyncDriver {
+    /// Real time: waiting sleeps, and every pass runs `reconcile` (the embedded core's
+    /// controllers; nothing for a cluster that runs its own).
+    public static func realTime(now: @escaping @Sendable () -> Double, reconcile: @escaping @Sendable () async throws -> Void) -> SyncDriver {
+        SyncDriver(
+            now: now,
+            pass: { seconds in
+                if seconds > 0 { try await Task.sleep(for: .milliseconds(Int(seconds * 1000))) }
+                try await reconcile()
+            })
+    }
+}
+
 public struct SyncOptions: Sendable {
     public var fieldManager: String
     /// How long one wave may take to become healthy.
@@ -116,20 +129,27 @@ public struct SyncExecutor: Sendable {
         var message: String
     }
 
-    public func run(_ plan: Plan, canaries: CanaryControl = CanaryControl(), onEvent: @Sendable (SyncEvent) -> Void = { _ in }) async -> SyncResult {
+    /// Runs the plan. `resuming`: a sync of the same manifests was interrupted, so objects with
+    /// nothing left to apply are still waited on in their stage (they may have been applied just
+    /// before the interruption and not yet be healthy).
+    public func run(
+        _ plan: Plan, canaries: CanaryControl = CanaryControl(), resuming: Bool = false, onEvent: @Sendable (SyncEvent) -> Void = { _ in }
+    ) async -> SyncResult {
         let started = driver.now()
         var results: [SyncResult.ResourceResult] = []
-        let work = plan.effectiveChanges
-        var stages: [Plan.Stage] = []
-        for change in work where change.stage.phase != .syncFail && stages.last != change.stage {
-            stages.append(change.stage)
-        }
+        let hooks = plan.summary.hasChanges
+        let work = resuming ? plan.changes.filter { $0.hook == nil || hooks } : plan.effectiveChanges
+        let stages = Set(work.map(\.stage).filter { $0.phase != .syncFail }).sorted()
         do {
             for stage in stages {
                 let changes = work.filter { $0.stage == stage }
                 onEvent(.stageStarted(stage, resources: changes.count))
                 var settled: [Plan.Change] = []
                 for change in changes {
+                    if change.action == .noop {
+                        settled.append(change)
+                        continue
+                    }
                     if let strategy = change.canary, change.action == .update {
                         try await runCanary(change, strategy: strategy, control: canaries, results: &results, onEvent: onEvent)
                         continue

@@ -10,12 +10,7 @@ import WindlassTesting
 enum SyncBench {
     static func deployer(_ cluster: EmbeddedCluster, state: String) throws -> Deployer {
         let clock = SystemClock()
-        let driver = SyncDriver(
-            now: { clock.now() },
-            pass: { seconds in
-                if seconds > 0 { try await Task.sleep(for: .milliseconds(Int(seconds * 1000))) }
-                try await cluster.reconcile()
-            })
+        let driver = SyncDriver.realTime(now: { clock.now() }, reconcile: { try await cluster.reconcile() })
         let executor = SyncExecutor(backend: cluster, driver: driver, options: SyncOptions(waveTimeout: 120, pollInterval: 0.05))
         return Deployer(
             store: try RevisionStore(stateDirectory: state), executor: executor, planner: Planner(), holder: "bench@\(getpid())",

@@ -33,12 +33,7 @@ extension Planning {
     /// A deployer over the embedded cluster, with real time passing through its controllers.
     static func deployer(cluster: EmbeddedCluster, stateDirectory: String, planner: Planner, waveTimeout: Double) throws -> Deployer {
         let clock = SystemClock()
-        let driver = SyncDriver(
-            now: { clock.now() },
-            pass: { seconds in
-                if seconds > 0 { try await Task.sleep(for: .milliseconds(Int(seconds * 1000))) }
-                try await cluster.reconcile()
-            })
+        let driver = SyncDriver.realTime(now: { clock.now() }, reconcile: { try await cluster.reconcile() })
         let executor = SyncExecutor(backend: cluster, driver: driver, options: SyncOptions(waveTimeout: waveTimeout))
         let providers: [String: any MetricProvider] = ["prometheus": PrometheusProvider(), "web": WebProvider(), "health": HealthProvider(backend: cluster)]
         var deployer = Deployer(store: try revisions(stateDirectory), executor: executor, planner: planner, holder: holder, providers: providers)

@@ -77,6 +77,18 @@ enum Planning {
         }
     }
 
+    /// Resolves the source, loads and validates it, reads the cluster and plans: what `plan`,
+    /// `diff` and `drift` share. Errors in the manifests stop with `failureCode`.
+    static func planAgainstCluster(source: SourceFlags, flags: PlanFlags, failureCode: Int32) async throws -> (Plan, ManifestSet, LiveSnapshot) {
+        let planner = flags.planner
+        let resolved = try source.resolve()
+        let set = try load([.tree(resolved.tree)], namespace: flags.namespace, failureCode: failureCode)
+        let live = try await snapshot(stateDirectory: source.stateDirectory, for: [set], planner: planner)
+        let plan = planner.plan(set, source: Self.source(resolved), live: live)
+        try stopOnErrors(plan.diagnostics, failureCode: failureCode)
+        return (plan, set, live)
+    }
+
     static func source(_ resolved: ResolvedSource) -> Plan.Source {
         Plan.Source(location: resolved.location, path: resolved.path, revision: resolved.commit?.sha)
     }
@@ -139,17 +151,13 @@ struct PlanCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let planner = flags.planner
         let plan: Plan
         if let base {
-            plan = try await pullRequestPlan(base: base, head: head ?? source.ref ?? "HEAD", planner: planner)
+            plan = try await pullRequestPlan(base: base, head: head ?? source.ref ?? "HEAD", planner: flags.planner)
+            try Planning.stopOnErrors(plan.diagnostics, failureCode: 1)
         } else {
-            let resolved = try source.resolve()
-            let set = try Planning.load([.tree(resolved.tree)], namespace: flags.namespace, failureCode: 1)
-            let live = try await Planning.snapshot(stateDirectory: source.stateDirectory, for: [set], planner: planner)
-            plan = planner.plan(set, source: Planning.source(resolved), live: live)
+            plan = try await Planning.planAgainstCluster(source: source, flags: flags, failureCode: 1).0
         }
-        try Planning.stopOnErrors(plan.diagnostics, failureCode: 1)
         try output(plan)
         if detailedExitcode && plan.summary.hasChanges { throw ExitCode(2) }
     }
@@ -226,12 +234,7 @@ struct DiffCommand: AsyncParsableCommand {
     @OptionGroup(title: "Plan") var flags: PlanFlags
 
     func run() async throws {
-        let planner = flags.planner
-        let resolved = try source.resolve()
-        let set = try Planning.load([.tree(resolved.tree)], namespace: flags.namespace, failureCode: 2)
-        let live = try await Planning.snapshot(stateDirectory: source.stateDirectory, for: [set], planner: planner)
-        let plan = planner.plan(set, source: Planning.source(resolved), live: live)
-        try Planning.stopOnErrors(plan.diagnostics, failureCode: 2)
+        let (plan, _, _) = try await Planning.planAgainstCluster(source: source, flags: flags, failureCode: 2)
         for warning in plan.warnings { printError("warning: \(warning)") }
         print(DiffRenderer().render(plan), terminator: "")
         if plan.summary.hasChanges { throw ExitCode(1) }
@@ -256,12 +259,7 @@ struct DriftCommand: AsyncParsableCommand {
     var unmanaged = false
 
     func run() async throws {
-        let planner = flags.planner
-        let resolved = try source.resolve()
-        let set = try Planning.load([.tree(resolved.tree)], namespace: flags.namespace, failureCode: 2)
-        let live = try await Planning.snapshot(stateDirectory: source.stateDirectory, for: [set], planner: planner)
-        let plan = planner.plan(set, source: Planning.source(resolved), live: live)
-        try Planning.stopOnErrors(plan.diagnostics, failureCode: 2)
+        let (plan, set, live) = try await Planning.planAgainstCluster(source: source, flags: flags, failureCode: 2)
         let report = DriftReport(plan: plan, live: live, desired: set, includeUnmanaged: unmanaged)
         switch format {
         case .text: print(DriftRenderer().text(report), terminator: "")

@@ -220,3 +220,24 @@ struct RolloutVerbTests {
         #expect(validate.status == 1 && validate.stdout.contains("setWeight must be a whole number from 0 to 100"))
     }
 }
+
+@Suite("kill -9 during a plain sync")
+struct PlainResumeTests {
+    @Test("killed between waves: the next sync finishes the same revision; nothing is applied twice")
+    func betweenWaves() throws {
+        let repo = try PullRequestRepository()
+        #expect(try CLI.run(["cluster", "init", "--state-dir", repo.state.path]).status == 0)
+        // Wave 1 (the Deployment) waits for its pods; kill the sync once wave 0 is done.
+        let first = try RunningSync(["sync", "--ref", "main", "--source", repo.repository.path, "--state-dir", repo.state.path], output: repo.state.path + "/first.log")
+        for _ in 0..<300 where !first.text.contains("Sync wave 0 healthy") { usleep(20_000) }
+        first.kill9()
+        #expect(first.text.contains("Sync wave 0 healthy"), "\(first.text)")
+        let resumed = try repo.windlass(["sync", "--ref", "main"])
+        #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
+        #expect(resumed.stdout.contains("synced: revision 1 deployed"), "the same revision:\n\(resumed.stdout)")
+        #expect(!resumed.stdout.contains("created"), "nothing is applied twice:\n\(resumed.stdout)")
+        let deployment = try CLI.run(["cluster", "get", "deployment", "web", "-n", "shop", "--state-dir", repo.state.path]).stdout
+        #expect(deployment.contains(" 3/3 "), "the resumed sync waited for what the killed one applied:\n\(deployment)")
+        #expect(try repo.windlass(["plan", "--ref", "main", "--detailed-exitcode"]).status == 0)
+    }
+}

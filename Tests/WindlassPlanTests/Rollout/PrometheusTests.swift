@@ -48,10 +48,7 @@ final class MetricsBed: @unchecked Sendable {
     var driver: SyncDriver {
         let clock = SystemClock()
         let cluster = self.cluster
-        return SyncDriver(now: { clock.now() }, pass: { seconds in
-            if seconds > 0 { try await Task.sleep(for: .milliseconds(Int(seconds * 1000))) }
-            try await cluster.reconcile()
-        })
+        return SyncDriver.realTime(now: { clock.now() }, reconcile: { try await cluster.reconcile() })
     }
 
     /// Waits (up to 60 s) until Prometheus answers `query` with data.

@@ -112,3 +112,66 @@ struct SyncExecutorTests {
         _ = try await bed.cluster.get(ResourceID(group: "", version: "v1", kind: "ConfigMap", namespace: "shop", name: "handmade"))
     }
 }
+
+/// A test double for what cannot run here: an API server that is briefly unavailable. It wraps
+/// the embedded cluster and refuses the first `failures` writes with 503.
+final class FlakyBackend: ClusterBackend, @unchecked Sendable {
+    let inner: EmbeddedCluster
+    var failures: Int
+    var refused = 0
+
+    init(_ inner: EmbeddedCluster, failures: Int) {
+        self.inner = inner
+        self.failures = failures
+    }
+
+    func kinds() async throws(ClusterError) -> [GroupKind] { try await inner.kinds() }
+    func list(_ kind: GroupKind, namespace: String?, selector: LabelSelector) async throws(ClusterError) -> ObjectList {
+        try await inner.list(kind, namespace: namespace, selector: selector)
+    }
+    func get(_ id: ResourceID) async throws(ClusterError) -> Value { try await inner.get(id) }
+    func apply(_ object: Value, options: ApplyOptions) async throws(ClusterError) -> Value {
+        if refused < failures {
+            refused += 1
+            throw ClusterError(.unavailable, "the server is currently unable to handle the request")
+        }
+        return try await inner.apply(object, options: options)
+    }
+    func delete(_ id: ResourceID, propagation: DeletionPropagation, dryRun: Bool) async throws(ClusterError) {
+        try await inner.delete(id, propagation: propagation, dryRun: dryRun)
+    }
+    func watch(_ kind: GroupKind?, namespace: String?, since resourceVersion: Int) async throws(ClusterError) -> AsyncStream<ClusterWatchEvent> {
+        try await inner.watch(kind, namespace: namespace, since: resourceVersion)
+    }
+    func events(for id: ResourceID?) async throws(ClusterError) -> [ClusterEvent] { try await inner.events(for: id) }
+}
+
+@Suite("Sync: transient errors")
+struct TransientErrorTests {
+    @Test("a write refused as unavailable is retried with backoff; past the attempts, the sync fails naming the object")
+    func retries() async throws {
+        let bed = try await PlanBed()
+        let set = try bed.load([shop, object("ConfigMap", "conf")])
+        let plan = try await bed.plan(set)
+        let clock = bed.clock
+        let cluster = bed.cluster
+        let driver = SyncDriver(now: { clock.now() }, pass: { seconds in
+            clock.advance(by: max(seconds, 0))
+            try await cluster.reconcile()
+        })
+        let log = EventLog()
+        let flaky = FlakyBackend(bed.cluster, failures: 2)
+        let before = clock.now()
+        let result = await SyncExecutor(backend: flaky, driver: driver).run(plan) { event in
+            if case .retrying(let id, let attempt, _) = event { log.lines.append("retry \(id) \(attempt)") }
+        }
+        #expect(result.succeeded, "\(result.outcome)")
+        #expect(log.lines == ["retry Namespace/shop 1", "retry Namespace/shop 2"])
+        #expect(clock.now() - before >= 3, "backoff 1 s then 2 s")
+
+        let hopeless = FlakyBackend(bed.cluster, failures: 100)
+        let failed = await SyncExecutor(backend: hopeless, driver: driver).run(try await bed.plan(try bed.load([shop, object("ConfigMap", "other")])))
+        #expect(failed.outcome == .failed("ConfigMap/shop/other: the server is currently unable to handle the request"))
+        #expect(hopeless.refused == 4, "four attempts")
+    }
+}
