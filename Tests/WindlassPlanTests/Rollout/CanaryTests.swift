@@ -237,3 +237,58 @@ struct CanaryTests {
         }
     }
 }
+
+@Suite("Canaries: inconclusive gates, StatefulSets, web gates")
+struct MoreCanaryTests {
+    @Test("an inconclusive analysis pauses the canary for a person; promote lets it through")
+    func inconclusive() async throws {
+        let steps = "      - setWeight: 50\n      - analysis: {templates: [{templateName: gate}]}"
+        let extra = [strategy(steps), template(scriptedGate)]
+        let bed = try await PlanBed()
+        let deployer = try bed.deployer(providers: ["prometheus": ScriptedProvider([.values([0.95])])])
+        _ = try await deployer.sync(try bed.load([shop, web(replicas: 2, image: "registry.example/web:1")] + extra), source: source, live: bed.liveReader, trigger: "manual")
+        let v2 = try bed.load([shop, web(replicas: 2, image: "registry.example/web:2")] + extra)
+        guard case .paused(_, let result) = try await deployer.sync(v2, source: source, live: bed.liveReader, trigger: "manual") else {
+            Issue.record("0.95 is neither ≥ 0.99 nor < 0.9: the canary waits")
+            return
+        }
+        #expect(result.outcome == .paused("canary of apps/Deployment/shop/web analysis inconclusive at step 2: metric rate was inconclusive 3 times (inconclusiveLimit 0); promote or abort"))
+        try deployer.store.request("default", target: ResourceID(group: "apps", version: "v1", kind: "Deployment", namespace: "shop", name: "web"), .promote)
+        guard case .deployed = try await deployer.sync(v2, source: source, live: bed.liveReader, trigger: "manual") else {
+            Issue.record("promoted past the inconclusive analysis")
+            return
+        }
+        #expect(try await bed.image() == "registry.example/web:2")
+    }
+
+    @Test("a StatefulSet's canary: a second StatefulSet beside it, promoted into the stable one")
+    func statefulSet() async throws {
+        func database(_ image: String) -> Value {
+            var object = web(replicas: 3, image: image)
+            object.set("StatefulSet", at: ["kind"])
+            object.set("db", at: ["metadata", "name"])
+            object.set("db", at: ["spec", "serviceName"])
+            return object
+        }
+        let steps = "      - setWeight: 34\n      - pause: {duration: 5s}"
+        var sts = strategy(steps)
+        sts.set(["kind": "StatefulSet", "name": "db"], at: ["spec", "targetRef"])
+        sts.set("db", at: ["metadata", "name"])
+        let bed = try await PlanBed()
+        let deployer = try bed.deployer()
+        _ = try await deployer.sync(try bed.load([shop, database("registry.example/db:1"), sts]), source: source, live: bed.liveReader, trigger: "manual")
+        let log = CanaryLog()
+        let outcome = try await deployer.sync(try bed.load([shop, database("registry.example/db:2"), sts]), source: source, live: bed.liveReader, trigger: "manual") {
+            log.record($0)
+        }
+        guard case .deployed = outcome else {
+            Issue.record("promoted: \(outcome)")
+            return
+        }
+        #expect(log.lines.contains("step 0 Progressing weight 34"))
+        let db = try await bed.cluster.get(ResourceID(group: "apps", version: "v1", kind: "StatefulSet", namespace: "shop", name: "db"))
+        #expect(db[path: ["spec", "template", "spec", "containers"]]?.sequenceValue?.first?["image"] == "registry.example/db:2")
+        #expect(db[path: ["spec", "replicas"]] == 3)
+        await #expect(throws: ClusterError.self) { try await bed.cluster.get(ResourceID(group: "apps", version: "v1", kind: "StatefulSet", namespace: "shop", name: "db-canary")) }
+    }
+}

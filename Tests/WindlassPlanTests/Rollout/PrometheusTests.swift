@@ -145,4 +145,61 @@ struct PrometheusTests {
         await #expect(throws: ProviderError.self) { try await provider.measure(unreachable, arguments: [:]) }
         #expect(try await run(unreachable) == .failed("metric m errored 2 times in a row (consecutiveErrorLimit 1)"), "errors, never success")
     }
+
+    @Test("a canary whose new version errors fails its Prometheus gate: aborted and the release rolled back on its own")
+    func failingCanary() async throws {
+        let bed = try await MetricsBed(deployments: [])
+        do {
+            try await failingCanary(bed)
+        } catch {
+            await bed.stop()
+            throw error
+        }
+        await bed.stop()
+    }
+
+    func failingCanary(_ bed: MetricsBed) async throws {
+        let address = bed.prometheus.address
+        let gate: Value = [
+            "apiVersion": "windlass.dev/v1", "kind": "AnalysisTemplate", "metadata": ["name": "success-rate", "namespace": "shop"],
+            "spec": [
+                "metrics": [
+                    [
+                        "name": "success-rate", "initialDelay": "6s", "interval": "1s", "count": 2, "successCondition": "result[0] >= 0.99",
+                        "failureCondition": "result[0] < 0.95",
+                        "provider": ["prometheus": ["address": .string(address), "query": .string(successRate("{{args.canary}}"))]],
+                    ]
+                ]
+            ],
+        ]
+        var rollout = strategyValue()
+        rollout.set([["setWeight": 50], ["analysis": ["templates": [["templateName": "success-rate"]]]]], at: ["spec", "canary", "steps"])
+        func release(_ image: String, errorRate: Double) -> [Value] {
+            var deployment = simulated("web", errorRate: errorRate)
+            deployment.set([["name": "web", "image": .string(image)]], at: ["spec", "template", "spec", "containers"])
+            return [shop, deployment, gate, rollout]
+        }
+        let store = try RevisionStore(stateDirectory: bed.state.path)
+        let executor = SyncExecutor(backend: bed.cluster, driver: bed.driver, options: SyncOptions(waveTimeout: 60, pollInterval: 0.2))
+        let deployer = Deployer(store: store, executor: executor, planner: Planner(), holder: "test@host", providers: ["prometheus": PrometheusProvider()])
+        let cluster = bed.cluster
+        let live: (ManifestSet) async throws -> LiveSnapshot = { set in
+            try await cluster.snapshot(desiredKinds: Set(set.resources.map(\.id.groupKind)), trackingSelector: Tracking(application: "default").selector)
+        }
+        func manifests(_ objects: [Value]) -> ManifestSet { set(objects) }
+        guard case .deployed = try await deployer.sync(manifests(release("registry.example/web:1", errorRate: 0)), source: source, live: live, trigger: "manual") else {
+            Issue.record("v1 deploys")
+            return
+        }
+        let outcome = try await deployer.sync(manifests(release("registry.example/web:2", errorRate: 0.5)), source: source, live: live, trigger: "manual")
+        guard case .failed(let failed, _, let rollback?) = outcome else {
+            Issue.record("the gate should fail and the release roll back: \(outcome)")
+            return
+        }
+        #expect(failed.message?.contains("analysis failed: metric success-rate failed 1 time") == true, "\(failed.message ?? "")")
+        #expect(rollback.description == "Rollback to 1")
+        let deployment = try await bed.cluster.get(ResourceID(group: "apps", version: "v1", kind: "Deployment", namespace: "shop", name: "web"))
+        #expect(deployment[path: ["spec", "template", "spec", "containers"]]?.sequenceValue?.first?["image"] == "registry.example/web:1")
+        #expect(try store.history("default").map(\.status) == [.superseded, .rolledBack, .deployed])
+    }
 }
