@@ -37,6 +37,10 @@ public struct ObjectStore: Sendable {
     /// Objects written or deleted since the last `takeChanges()`, for persistence.
     private var changed: [ResourceID: StoredObject?] = [:]
     private var nextServiceIP = 1
+    /// Field sets, shared: the pods of one template (and of many alike) have the same set, so
+    /// each distinct set is kept once, with its `fieldsV1` tree rendered once.
+    private var fieldSets: [FieldSet: Value] = [:]
+    private static let fieldSetLimit = 50_000
 
     /// A store with nothing in it, not even namespaces.
     init(empty: Void) {}
@@ -252,6 +256,8 @@ public struct ObjectStore: Sendable {
     /// Restores a stored object as it was persisted (used when loading from disk).
     mutating func restore(_ stored: StoredObject) {
         guard let id = ResourceID(object: stored.object) else { return }
+        var stored = stored
+        stored.managers = intern(stored.managers).managers
         if id.groupKind == GroupKind(group: "apiextensions.k8s.io", kind: "CustomResourceDefinition") {
             scopes.register(crd: stored.object)
         }
@@ -346,7 +352,8 @@ public struct ObjectStore: Sendable {
         }
         resourceVersion += 1
         object.set(.string(String(resourceVersion)), at: ["metadata", "resourceVersion"])
-        object.set(Self.managedFields(managers, operations: operations, apiVersion: id.apiVersion, now: now), at: ["metadata", "managedFields"])
+        let (managers, trees) = intern(managers)
+        object.set(Self.managedFields(managers, trees: trees, operations: operations, apiVersion: id.apiVersion, now: now), at: ["metadata", "managedFields"])
         if id.groupKind == GroupKind(group: "apiextensions.k8s.io", kind: "CustomResourceDefinition") {
             scopes.register(crd: object)
         }
@@ -410,7 +417,26 @@ public struct ObjectStore: Sendable {
         return labels
     }
 
-    static func managedFields(_ managers: ServerSideApply.Managers, operations: [String: String], apiVersion: String, now: Double) -> Value {
+    /// Each manager's field set as the shared instance, and its `fieldsV1` tree.
+    private mutating func intern(_ managers: ServerSideApply.Managers) -> (managers: ServerSideApply.Managers, trees: [String: Value]) {
+        var out = managers
+        var trees: [String: Value] = [:]
+        for (name, set) in managers {
+            if let index = fieldSets.index(forKey: set) {
+                out[name] = fieldSets[index].key
+                trees[name] = fieldSets[index].value
+            } else {
+                let tree = set.fieldsV1
+                if fieldSets.count < Self.fieldSetLimit { fieldSets[set] = tree }
+                trees[name] = tree
+            }
+        }
+        return (out, trees)
+    }
+
+    static func managedFields(
+        _ managers: ServerSideApply.Managers, trees: [String: Value] = [:], operations: [String: String], apiVersion: String, now: Double
+    ) -> Value {
         .sequence(managers.keys.sorted().map { name in
             [
                 "manager": .string(name),
@@ -418,7 +444,7 @@ public struct ObjectStore: Sendable {
                 "apiVersion": .string(apiVersion),
                 "time": .string(Timestamp.rfc3339(now)),
                 "fieldsType": "FieldsV1",
-                "fieldsV1": managers[name]!.fieldsV1,
+                "fieldsV1": trees[name] ?? managers[name]!.fieldsV1,
             ]
         })
     }
