@@ -74,6 +74,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WindlassPolicy",
+            dependencies: ["WindlassCluster", "WindlassManifest"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WindlassRollout",
             dependencies: [
                 "WindlassPlan", "WindlassCluster", "WindlassManifest", .product(name: "GRDB", package: "GRDB.swift"),
@@ -118,6 +123,11 @@ let package = Package(
         .testTarget(
             name: "WindlassPlanTests",
             dependencies: ["WindlassPlan", "WindlassRollout", "WindlassServer", "WindlassCore", "WindlassCluster", "WindlassManifest", "WindlassTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WindlassPolicyTests",
+            dependencies: ["WindlassPolicy", "WindlassManifest"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

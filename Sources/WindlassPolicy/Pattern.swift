@@ -1,0 +1,180 @@
+public import WindlassManifest
+import WindlassCluster
+
+/// Kyverno's validate patterns (REFERENCE.md §9), matched against a resource.
+///
+/// - A mapping matches when every key does. Keys may carry anchors: `(key)` is a condition (when
+///   the resource's value there does not match, the whole mapping is skipped, not failed),
+///   `=(key)` is optional (checked only when present), `X(key)` must be absent, `^(key)` needs at
+///   least one list item to match.
+/// - A list pattern's item must match every item of the resource's list (an item skipped by a
+///   condition anchor passes).
+/// - A string pattern matches scalars: `*` and `?` wildcards (`?*`: present and non-empty),
+///   `!` negation, `>`, `>=`, `<`, `<=` on numbers and quantities (`<=1Gi`), and `|` between
+///   alternatives. Numbers and booleans in a pattern compare by value.
+/// - A field the pattern names must be present (use `=(key)` for optional ones).
+public enum Pattern {
+    public enum Outcome: Sendable, Hashable {
+        case pass
+        /// A condition anchor did not hold: the rule does not apply here.
+        case skip
+        /// The first path that did not match, as `spec.containers[0].image`, and why.
+        case fail(path: String, reason: String)
+    }
+
+    public static func match(_ value: Value?, _ pattern: Value) -> Outcome {
+        match(value, pattern, path: "")
+    }
+
+    enum Anchor {
+        case plain, condition, equality, negation, existence, add
+    }
+
+    static func anchor(of key: String) -> (Anchor, String) {
+        func inner(_ prefix: String) -> String? {
+            guard key.hasPrefix(prefix), key.hasSuffix(")"), key.count > prefix.count + 1 else { return nil }
+            return String(key.dropFirst(prefix.count).dropLast())
+        }
+        if let name = inner("=(") { return (.equality, name) }
+        if let name = inner("X(") { return (.negation, name) }
+        if let name = inner("^(") { return (.existence, name) }
+        if let name = inner("+(") { return (.add, name) }
+        if let name = inner("(") { return (.condition, name) }
+        return (.plain, key)
+    }
+
+    static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
+
+    static func match(_ value: Value?, _ pattern: Value, path: String) -> Outcome {
+        let value = value?.isNull == true ? nil : value
+        switch pattern.content {
+        case .mapping(let mapping):
+            guard let value, case .mapping = value.content else {
+                return .fail(path: path.isEmpty ? "." : path, reason: value == nil ? "is missing" : "is not a mapping")
+            }
+            // Conditions first: one that does not hold skips the whole mapping.
+            for entry in mapping.entries {
+                let (kind, name) = anchor(of: entry.key)
+                guard kind == .condition else { continue }
+                switch match(value[name], entry.value, path: join(path, name)) {
+                case .pass: continue
+                case .skip, .fail: return .skip
+                }
+            }
+            for entry in mapping.entries {
+                let (kind, name) = anchor(of: entry.key)
+                let child = value[name]
+                let childPath = join(path, name)
+                switch kind {
+                case .condition, .add:
+                    continue
+                case .negation:
+                    if child != nil && child?.isNull != true { return .fail(path: childPath, reason: "must not be set") }
+                case .equality:
+                    guard child != nil, child?.isNull != true else { continue }
+                    let outcome = match(child, entry.value, path: childPath)
+                    if case .fail = outcome { return outcome }
+                case .existence:
+                    guard let items = child?.sequenceValue, let itemPattern = entry.value.sequenceValue?.first else {
+                        return .fail(path: childPath, reason: "must be a list with an item that matches")
+                    }
+                    if !items.enumerated().contains(where: { match($0.element, itemPattern, path: childPath + "[\($0.offset)]") == .pass }) {
+                        return .fail(path: childPath, reason: "has no item that matches")
+                    }
+                case .plain:
+                    let outcome = match(child, entry.value, path: childPath)
+                    switch outcome {
+                    case .pass: continue
+                    case .skip: return .skip
+                    case .fail: return outcome
+                    }
+                }
+            }
+            return .pass
+        case .sequence(let items):
+            guard let value else { return .fail(path: path, reason: "is missing") }
+            guard let actual = value.sequenceValue else { return .fail(path: path, reason: "is not a list") }
+            guard let itemPattern = items.first else { return actual.isEmpty ? .pass : .fail(path: path, reason: "must be empty") }
+            for (index, item) in actual.enumerated() {
+                let outcome = match(item, itemPattern, path: "\(path)[\(index)]")
+                if case .fail = outcome { return outcome }
+            }
+            return .pass
+        case .null:
+            return value == nil ? .pass : .fail(path: path, reason: "must not be set")
+        case .string(let text):
+            return scalar(value, text, path: path)
+        default:
+            guard let value else { return .fail(path: path, reason: "is missing") }
+            if equal(value, pattern) { return .pass }
+            return .fail(path: path, reason: "is \(display(value)), expected \(display(pattern))")
+        }
+    }
+
+    /// A string pattern against a scalar: alternatives, negation, comparisons, wildcards.
+    static func scalar(_ value: Value?, _ pattern: String, path: String) -> Outcome {
+        let alternatives = pattern.split(separator: "|", omittingEmptySubsequences: false).map { trim(String($0)) }
+        for alternative in alternatives where holds(value, alternative) {
+            return .pass
+        }
+        guard let value else { return .fail(path: path, reason: "is missing") }
+        return .fail(path: path, reason: "is \(display(value)), expected \(pattern)")
+    }
+
+    static func holds(_ value: Value?, _ pattern: String) -> Bool {
+        if pattern.hasPrefix("!") {
+            guard value != nil else { return true }
+            return !holds(value, String(pattern.dropFirst()))
+        }
+        for op in [">=", "<=", ">", "<"] where pattern.hasPrefix(op) {
+            guard let value, let actual = Quantity(value), let bound = Quantity(parsing: trim(String(pattern.dropFirst(op.count)))) else { return false }
+            switch op {
+            case ">=": return actual >= bound
+            case "<=": return actual <= bound
+            case ">": return actual > bound
+            default: return actual < bound
+            }
+        }
+        guard let value else { return false }
+        guard let text = text(of: value) else { return false }
+        if pattern.contains("*") || pattern.contains("?") {
+            return Glob.matches(pattern, text)
+        }
+        if text == pattern { return true }
+        // `1` matches `1.0`, `500m` matches `0.5`.
+        if let a = Quantity(value), let b = Quantity(parsing: pattern) { return a == b }
+        return false
+    }
+
+    static func equal(_ value: Value, _ pattern: Value) -> Bool {
+        switch (value.content, pattern.content) {
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.int, _), (.double, _):
+            guard let a = value.doubleValue, let b = pattern.doubleValue else { return false }
+            return a == b
+        default: return value == pattern
+        }
+    }
+
+    static func text(of value: Value) -> String? {
+        switch value.content {
+        case .string(let s): return s
+        case .int(let i): return String(i)
+        case .double(let d): return value.scalarText ?? String(d)
+        case .bool(let b): return String(b)
+        default: return nil
+        }
+    }
+
+    static func display(_ value: Value) -> String {
+        if let text = text(of: value) { return value.stringValue != nil ? "\"\(text)\"" : text }
+        return JSONWriter().write(value)
+    }
+
+    static func trim(_ text: String) -> String {
+        var slice = Substring(text)
+        while slice.first == " " { slice = slice.dropFirst() }
+        while slice.last == " " { slice = slice.dropLast() }
+        return String(slice)
+    }
+}
