@@ -127,7 +127,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WindlassPolicyTests",
-            dependencies: ["WindlassPolicy", "WindlassManifest"],
+            dependencies: ["WindlassPolicy", "WindlassManifest", "WindlassTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
