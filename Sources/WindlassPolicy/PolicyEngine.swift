@@ -20,12 +20,19 @@ public struct PolicyResult: Sendable, Hashable {
 /// about Pods also judge the pod templates of Deployments, StatefulSets, DaemonSets,
 /// ReplicaSets, Jobs and CronJobs, as Kyverno's rule generation does.
 public enum PolicyEngine {
-    public static func evaluate(_ policies: [Policy], on resources: [Resource]) -> [PolicyResult] {
+    public static func evaluate(_ policies: [Policy], exceptions: [PolicyException] = [], on resources: [Resource]) -> [PolicyResult] {
         var results: [PolicyResult] = []
         for resource in resources {
             for policy in policies {
                 for rule in policy.rules {
                     guard let subject = subject(of: resource, for: rule) else { continue }
+                    if let exception = exceptions.first(where: { $0.covers(policy: policy.name, rule: rule.name, resource: resource) }) {
+                        results.append(
+                            PolicyResult(
+                                policy: policy.name, rule: rule.name, checkID: policy.checkID, resource: resource.id, status: .skip,
+                                message: "exception \(exception.name)"))
+                        continue
+                    }
                     results.append(judge(rule, of: policy, on: resource, subject: subject))
                 }
             }

@@ -127,3 +127,38 @@ struct PolicyTests {
             ])
     }
 }
+
+@Suite("Policy exceptions")
+struct PolicyExceptionTests {
+    @Test("an exception turns the named rule's result into skip for the resources it matches, and only those")
+    func exception() throws {
+        let exception = """
+            apiVersion: windlass.dev/v1
+            kind: PolicyException
+            metadata: {name: nova-compute-needs-privileges}
+            spec:
+              exceptions: [{policyName: disallow-privileged, ruleNames: [privileged]}]
+              match: {any: [{resources: {kinds: [Deployment], names: ["nova-*"]}}]}
+            """
+        let set = try load([policies, exception, deployment("nova-compute", privileged: true), deployment("root", privileged: true)].joined(separator: "\n---\n"))
+        let (read, _) = PolicyReader.read(set)
+        let (exceptions, problems) = PolicyReader.exceptions(set)
+        #expect(problems.isEmpty && exceptions.count == 1)
+        let results = PolicyEngine.evaluate(read, exceptions: exceptions, on: set.resources.filter { $0.id.kind == "Deployment" })
+        let privileged = results.filter { $0.policy == "disallow-privileged" }.map { "\($0.resource.name) \($0.status.rawValue) \($0.message)" }
+        #expect(privileged.first == "nova-compute skip exception nova-compute-needs-privileges")
+        #expect(privileged.last?.hasPrefix("root fail ") == true)
+    }
+
+    @Test("an exception that names no policy or no resources is a located error")
+    func mistakes() throws {
+        let set = try load("apiVersion: windlass.dev/v1\nkind: PolicyException\nmetadata: {name: vague}\nspec:\n  exceptions: [{ruleNames: [a]}]\n")
+        let (exceptions, problems) = PolicyReader.exceptions(set)
+        #expect(exceptions.isEmpty)
+        #expect(problems.map { "\($0.location.position?.description ?? "?") \($0.message)" } == [
+            "5:16 policy exception vague: each exception needs a policyName",
+            "5:3 policy exception vague: spec.exceptions must name at least one policy",
+            "5:3 policy exception vague: spec.match must name the resources the exception is for",
+        ])
+    }
+}
