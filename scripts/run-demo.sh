@@ -18,7 +18,10 @@ demo="$state/demo-repo"
 prometheus_pid=""
 
 cleanup() {
-    if [ -n "$prometheus_pid" ]; then kill "$prometheus_pid" 2>/dev/null || true; fi
+    if [ -n "$prometheus_pid" ]; then
+        kill "$prometheus_pid" 2>/dev/null || true
+        wait "$prometheus_pid" 2>/dev/null || true
+    fi
 }
 trap cleanup EXIT INT TERM
 
