@@ -258,14 +258,4 @@ public struct Planner: Sendable {
         out.remove(at: ["status"])
         return Defaults.apply(to: out)
     }
-
-    /// Field owners, from an object's `metadata.managedFields`.
-    public static func managers(of live: Value) -> ServerSideApply.Managers {
-        var out: ServerSideApply.Managers = [:]
-        for entry in live[path: ["metadata", "managedFields"]]?.sequenceValue ?? [] {
-            guard let name = entry["manager"]?.stringValue, let fields = entry["fieldsV1"] else { continue }
-            out[name, default: FieldSet()].paths.formUnion(FieldSet(fieldsV1: fields).paths)
-        }
-        return out
-    }
 }

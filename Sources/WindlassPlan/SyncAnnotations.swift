@@ -89,7 +89,7 @@ public struct SyncSettings: Sendable, Hashable {
         }
 
         if let wave = annotation(SyncAnnotations.syncWave) {
-            if let number = Int(wave.value.trimmed()) {
+            if let number = Int(wave.value.trimmingWhitespace()) {
                 settings.wave = number
             } else {
                 problems.append((wave.span, "annotation \(wave.key) must be an integer, not \"\(wave.value)\""))
@@ -97,7 +97,7 @@ public struct SyncSettings: Sendable, Hashable {
         }
         if let hook = annotation(SyncAnnotations.hook) {
             var phases: [SyncPhase] = []
-            for name in hook.value.split(separator: ",").map({ $0.trimmed() }) {
+            for name in hook.value.split(separator: ",").map({ $0.trimmingWhitespace() }) {
                 if name == "Skip" {
                     settings.skip = true
                 } else if let phase = SyncPhase(rawValue: name) {
@@ -110,7 +110,7 @@ public struct SyncSettings: Sendable, Hashable {
         }
         if let policy = annotation(SyncAnnotations.hookDeletePolicy) {
             var policies: [HookDeletePolicy] = []
-            for name in policy.value.split(separator: ",").map({ $0.trimmed() }) {
+            for name in policy.value.split(separator: ",").map({ $0.trimmingWhitespace() }) {
                 if let known = HookDeletePolicy(rawValue: name) {
                     policies.append(known)
                 } else {
@@ -160,15 +160,6 @@ public struct SyncSettings: Sendable, Hashable {
     }
 
     private static func options(_ text: String) -> [String] {
-        text.split(separator: ",").map { $0.trimmed() }.filter { !$0.isEmpty }
-    }
-}
-
-extension StringProtocol {
-    func trimmed() -> String {
-        var slice = Substring(self)
-        while slice.first == " " { slice = slice.dropFirst() }
-        while slice.last == " " { slice = slice.dropLast() }
-        return String(slice)
+        text.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
     }
 }

@@ -113,7 +113,7 @@ public enum Pattern {
 
     /// A string pattern against a scalar: alternatives, negation, comparisons, wildcards.
     static func scalar(_ value: Value?, _ pattern: String, path: String) -> Outcome {
-        let alternatives = pattern.split(separator: "|", omittingEmptySubsequences: false).map { trim(String($0)) }
+        let alternatives = pattern.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingWhitespace() }
         for alternative in alternatives where holds(value, alternative) {
             return .pass
         }
@@ -127,7 +127,7 @@ public enum Pattern {
             return !holds(value, String(pattern.dropFirst()))
         }
         for op in [">=", "<=", ">", "<"] where pattern.hasPrefix(op) {
-            guard let value, let actual = Quantity(value), let bound = Quantity(parsing: trim(String(pattern.dropFirst(op.count)))) else { return false }
+            guard let value, let actual = Quantity(value), let bound = Quantity(parsing: pattern.dropFirst(op.count).trimmingWhitespace()) else { return false }
             switch op {
             case ">=": return actual >= bound
             case "<=": return actual <= bound
@@ -169,12 +169,5 @@ public enum Pattern {
     static func display(_ value: Value) -> String {
         if let text = text(of: value) { return value.stringValue != nil ? "\"\(text)\"" : text }
         return JSONWriter().write(value)
-    }
-
-    static func trim(_ text: String) -> String {
-        var slice = Substring(text)
-        while slice.first == " " { slice = slice.dropFirst() }
-        while slice.last == " " { slice = slice.dropLast() }
-        return String(slice)
     }
 }

@@ -126,8 +126,8 @@ public struct KeyPath: Sendable, Hashable, CustomStringConvertible {
     public struct ParseError: Error, Sendable { public var message: String }
 
     public init(parsing text: String) throws(ParseError) {
-        var body = Pattern.trim(text)
-        if body.hasPrefix("{{") && body.hasSuffix("}}") { body = Pattern.trim(String(body.dropFirst(2).dropLast(2))) }
+        var body = text.trimmingWhitespace()
+        if body.hasPrefix("{{") && body.hasSuffix("}}") { body = body.dropFirst(2).dropLast(2).trimmingWhitespace() }
         for prefix in ["request.object.", "object."] where body.hasPrefix(prefix) { body = String(body.dropFirst(prefix.count)) }
         guard !body.isEmpty else { throw ParseError(message: "the key \"\(text)\" names nothing") }
         var steps: [Step] = []

@@ -106,7 +106,7 @@ public enum PolicyEngine {
     static func expand(_ message: String, _ object: Value) -> String {
         var out = ""
         var rest = Substring(message)
-        while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
+        while let open = rest.firstRange(of: "{{"), let close = rest[open.upperBound...].firstRange(of: "}}") {
             out += rest[..<open.lowerBound]
             let expression = String(rest[open.lowerBound..<close.upperBound])
             if let path = try? KeyPath(parsing: expression) {
@@ -117,16 +117,5 @@ public enum PolicyEngine {
             rest = rest[close.upperBound...]
         }
         return out + rest
-    }
-}
-
-extension Substring {
-    func range(of target: String) -> Range<Substring.Index>? {
-        var index = startIndex
-        while index < endIndex {
-            if self[index...].hasPrefix(target) { return index..<self.index(index, offsetBy: target.count) }
-            index = self.index(after: index)
-        }
-        return nil
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import WindlassCluster
+import WindlassCore
 import WindlassManifest
 import WindlassPlan
 import WindlassRollout
@@ -112,7 +113,7 @@ struct RolloutCommand: AsyncParsableCommand {
         let store = try Planning.revisions(source.stateDirectory)
         do {
             if request != .retry { try store.request(flags.application, target: target, request) }
-            if let operation = try store.operation(flags.application), operation.leaseExpires > SystemClockNow.now(), operation.holder != Planning.holder,
+            if let operation = try store.operation(flags.application), operation.leaseExpires > SystemClock().now(), operation.holder != Planning.holder,
                 !Planning.isGone(operation.holder)
             {
                 print("\(request.rawValue) requested for \(KindNames.reference(target)); the sync running as \(operation.holder) takes it")
@@ -123,13 +124,5 @@ struct RolloutCommand: AsyncParsableCommand {
         }
         print("\(request.rawValue) requested for \(KindNames.reference(target)); resuming the sync")
         try await Syncing.run(source: source, flags: flags, sync: sync, trigger: request == .retry ? "retry" : "manual")
-    }
-}
-
-enum SystemClockNow {
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }

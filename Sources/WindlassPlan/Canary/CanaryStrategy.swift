@@ -208,7 +208,7 @@ public enum CanaryStrategies {
                     problem(entry.value.span, "\(owner): metric \(metric): provider.prometheus.address must be an http:// or https:// URL")
                     return nil
                 }
-                guard let query = entry.value["query"]?.stringValue, !query.trimmed().isEmpty else {
+                guard let query = entry.value["query"]?.stringValue, !query.trimmingWhitespace().isEmpty else {
                     problem(entry.value.span, "\(owner): metric \(metric): provider.prometheus.query is missing")
                     return nil
                 }

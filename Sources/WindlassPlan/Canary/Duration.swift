@@ -1,8 +1,10 @@
+import WindlassManifest
+
 /// Durations as Kubernetes and Argo Rollouts write them: `30s`, `5m`, `1h30m`, `250ms`, or a
 /// bare number of seconds.
 public enum Duration {
     public static func seconds(_ text: String) -> Double? {
-        let trimmed = text.trimmed()
+        let trimmed = text.trimmingWhitespace()
         if trimmed.isEmpty { return nil }
         if let plain = Double(trimmed) { return plain >= 0 ? plain : nil }
         var total = 0.0

@@ -46,7 +46,7 @@ public struct DriftRenderer: Sendable {
         if !report.items.isEmpty {
             out += "\n| | Resource | Drift | Fields |\n|---|---|---|---|\n"
             for item in report.items {
-                let fields = item.fields.prefix(10).map { "`\(ChangeText.fieldLine($0).replacingAll("|", with: "\\|"))`" }.joined(separator: "<br>")
+                let fields = item.fields.prefix(10).map { "`\(ChangeText.fieldLine($0).replacing("|", with: "\\|"))`" }.joined(separator: "<br>")
                 out += "| `\(Self.symbol(item.kind))` | `\(item.id)` | \(item.kind.rawValue) | \(fields) |\n"
             }
         }
@@ -55,27 +55,27 @@ public struct DriftRenderer: Sendable {
     }
 
     public func json(_ report: DriftReport) -> String {
-        var out = "{\"format_version\":\"1.0\",\"application\":" + JSONWriterBridge.quote(report.application)
-        out += ",\"source\":{\"location\":" + JSONWriterBridge.quote(report.source.location) + ",\"path\":" + JSONWriterBridge.quote(report.source.path)
-        out += ",\"revision\":" + (report.source.revision.map(JSONWriterBridge.quote) ?? "null") + "}"
+        var out = "{\"format_version\":\"1.0\",\"application\":" + JSONWriter.quote(report.application)
+        out += ",\"source\":{\"location\":" + JSONWriter.quote(report.source.location) + ",\"path\":" + JSONWriter.quote(report.source.path)
+        out += ",\"revision\":" + (report.source.revision.map(JSONWriter.quote) ?? "null") + "}"
         out += ",\"summary\":{"
         out += DriftReport.Kind.allCases.map { "\"\($0.rawValue)\":\(report.count($0))" }.joined(separator: ",")
-        out += ",\"managed\":\(report.managed),\"in_sync\":\(report.inSync),\"line\":" + JSONWriterBridge.quote(report.summaryLine) + "}"
+        out += ",\"managed\":\(report.managed),\"in_sync\":\(report.inSync),\"line\":" + JSONWriter.quote(report.summaryLine) + "}"
         out += ",\"items\":["
         for (index, item) in report.items.enumerated() {
             if index > 0 { out += "," }
-            out += "{\"address\":" + JSONWriterBridge.quote(item.id.description) + ",\"drift\":\"\(item.kind.rawValue)\",\"reason\":" + JSONWriterBridge.quote(item.reason)
-            out += ",\"location\":" + (item.location.map { JSONWriterBridge.quote($0.description) } ?? "null")
+            out += "{\"address\":" + JSONWriter.quote(item.id.description) + ",\"drift\":\"\(item.kind.rawValue)\",\"reason\":" + JSONWriter.quote(item.reason)
+            out += ",\"location\":" + (item.location.map { JSONWriter.quote($0.description) } ?? "null")
             out += ",\"fields\":["
             for (i, field) in item.fields.enumerated() {
                 if i > 0 { out += "," }
-                out += "{\"path\":" + JSONWriterBridge.quote(field.path)
-                out += ",\"before\":" + (field.before.map(JSONWriterBridge.write) ?? "null")
-                out += ",\"after\":" + (field.after.map(JSONWriterBridge.write) ?? "null") + "}"
+                out += "{\"path\":" + JSONWriter.quote(field.path)
+                out += ",\"before\":" + (field.before.map(JSONWriter().write) ?? "null")
+                out += ",\"after\":" + (field.after.map(JSONWriter().write) ?? "null") + "}"
             }
             out += "]}"
         }
-        out += "],\"warnings\":[" + report.warnings.map(JSONWriterBridge.quote).joined(separator: ",") + "]}\n"
+        out += "],\"warnings\":[" + report.warnings.map(JSONWriter.quote).joined(separator: ",") + "]}\n"
         return out
     }
 

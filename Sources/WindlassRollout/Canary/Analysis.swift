@@ -20,35 +20,10 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
 public func expandArguments(_ text: String, _ arguments: [String: String]) -> String {
     var out = text
     for (name, value) in arguments {
-        out = out.replacingAll("{{args.\(name)}}", with: value)
-        out = out.replacingAll("{{ args.\(name) }}", with: value)
+        out = out.replacing("{{args.\(name)}}", with: value)
+        out = out.replacing("{{ args.\(name) }}", with: value)
     }
     return out
-}
-
-extension String {
-    func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var out = ""
-        var rest = Substring(self)
-        while let range = rest.range(of: target) {
-            out += rest[..<range.lowerBound]
-            out += replacement
-            rest = rest[range.upperBound...]
-        }
-        return out + rest
-    }
-}
-
-extension Substring {
-    func range(of target: String) -> Range<Substring.Index>? {
-        var index = startIndex
-        while index < endIndex {
-            if self[index...].hasPrefix(target) { return index..<self.index(index, offsetBy: target.count) }
-            index = self.index(after: index)
-        }
-        return nil
-    }
 }
 
 /// How an analysis ended.

@@ -56,7 +56,7 @@ struct JSONFetcher: Sendable {
 
 /// `http://user:***@host/…`: a URL as it may be shown.
 func redacted(_ url: String) -> String {
-    guard let scheme = Substring(url).range(of: "://") else { return url }
+    guard let scheme = url.firstRange(of: "://") else { return url }
     let rest = url[scheme.upperBound...]
     let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
     let authority = rest[..<authorityEnd]
@@ -158,7 +158,7 @@ public struct WebProvider: MetricProvider {
 
     /// A JSONPath of member names and indexes.
     static func select(_ path: String, in document: Value) throws -> Value? {
-        var text = path.trimmed()
+        var text = path.trimmingWhitespace()
         if text.hasPrefix("{") && text.hasSuffix("}") { text = String(text.dropFirst().dropLast()) }
         if text.hasPrefix("$") { text.removeFirst() }
         var current: Value? = document
@@ -176,7 +176,7 @@ public struct WebProvider: MetricProvider {
                 if let n = Int(inner) {
                     current = value.sequenceValue.flatMap { n < $0.count ? $0[n] : nil }
                 } else {
-                    current = value[String(inner.trimmed()).trimmingQuotes()]
+                    current = value[inner.trimmingWhitespace().trimmingQuotes()]
                 }
                 index = text.index(after: close)
             } else {
@@ -184,15 +184,6 @@ public struct WebProvider: MetricProvider {
             }
         }
         return current
-    }
-}
-
-extension StringProtocol {
-    func trimmed() -> String {
-        var slice = Substring(self)
-        while slice.first?.isWhitespace == true { slice = slice.dropFirst() }
-        while slice.last?.isWhitespace == true { slice = slice.dropLast() }
-        return String(slice)
     }
 }
 
