@@ -9,9 +9,11 @@ import WindlassCluster
 ///   least one list item to match.
 /// - A list pattern's item must match every item of the resource's list (an item skipped by a
 ///   condition anchor passes).
-/// - A string pattern matches scalars: `*` and `?` wildcards (`?*`: present and non-empty),
-///   `!` negation, `>`, `>=`, `<`, `<=` on numbers and quantities (`<=1Gi`), and `|` between
-///   alternatives. Numbers and booleans in a pattern compare by value.
+/// - A string pattern matches scalars: `*` and `?` wildcards, `!` negation, `>`, `>=`, `<`, `<=`
+///   on numbers and quantities (`<=1Gi`), `|` between alternatives and `&` between terms that
+///   must all hold (`&` binds tighter). `*` alone matches any value that is there and `?*` any
+///   that is not empty, mappings and lists included. Numbers and booleans in a pattern compare
+///   by value.
 /// - A field the pattern names must be present (use `=(key)` for optional ones).
 public enum Pattern {
     public enum Outcome: Sendable, Hashable {
@@ -113,9 +115,9 @@ public enum Pattern {
 
     /// A string pattern against a scalar: alternatives, negation, comparisons, wildcards.
     static func scalar(_ value: Value?, _ pattern: String, path: String) -> Outcome {
-        let alternatives = pattern.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingWhitespace() }
-        for alternative in alternatives where holds(value, alternative) {
-            return .pass
+        for alternative in pattern.split(separator: "|", omittingEmptySubsequences: false) {
+            let terms = alternative.split(separator: "&", omittingEmptySubsequences: false)
+            if terms.allSatisfy({ holds(value, $0.trimmingWhitespace()) }) { return .pass }
         }
         guard let value else { return .fail(path: path, reason: "is missing") }
         return .fail(path: path, reason: "is \(display(value)), expected \(pattern)")
@@ -136,6 +138,12 @@ public enum Pattern {
             }
         }
         guard let value else { return false }
+        // `*` is any value that is there, `?*` any that is not empty, mappings and lists included.
+        if pattern == "*" { return true }
+        if pattern == "?*" {
+            if let items = value.sequenceValue { return !items.isEmpty }
+            if let mapping = value.mappingValue { return !mapping.entries.isEmpty }
+        }
         guard let text = text(of: value) else { return false }
         if pattern.contains("*") || pattern.contains("?") {
             return Glob.matches(pattern, text)
@@ -169,5 +177,41 @@ public enum Pattern {
     static func display(_ value: Value) -> String {
         if let text = text(of: value) { return value.stringValue != nil ? "\"\(text)\"" : text }
         return JSONWriter().write(value)
+    }
+}
+
+extension Pattern {
+    /// The mistakes in a pattern that would make it mean something other than what was written:
+    /// an anchor that is not closed, a comparison with no number or quantity after it.
+    static func problems(in pattern: Value) -> [(SourceSpan, String)] {
+        var out: [(SourceSpan, String)] = []
+        switch pattern.content {
+        case .mapping(let mapping):
+            for entry in mapping.entries {
+                let key = entry.key
+                let opensAnchor = ["(", "=(", "X(", "^(", "+("].contains { key.hasPrefix($0) }
+                if opensAnchor && anchor(of: key).0 == .plain {
+                    out.append((entry.value.span, "the key \"\(key)\" opens an anchor but does not close it with \")\""))
+                } else if !opensAnchor && key.hasSuffix(")") && key.contains("(") {
+                    out.append((entry.value.span, "the key \"\(key)\" is not an anchor: use (key), =(key), X(key) or ^(key)"))
+                }
+                out += problems(in: entry.value)
+            }
+        case .sequence(let items):
+            for item in items { out += problems(in: item) }
+        case .string(let text):
+            for term in text.split(whereSeparator: { $0 == "|" || $0 == "&" }) {
+                var body = term.trimmingWhitespace()
+                if body.hasPrefix("!") { body = String(body.dropFirst()) }
+                guard let op = [">=", "<=", ">", "<"].first(where: { body.hasPrefix($0) }) else { continue }
+                let bound = body.dropFirst(op.count).trimmingWhitespace()
+                if Quantity(parsing: bound) == nil {
+                    out.append((pattern.span, "\"\(term.trimmingWhitespace())\" compares with \"\(bound)\", which is not a number or quantity"))
+                }
+            }
+        default:
+            break
+        }
+        return out
     }
 }

@@ -15,6 +15,9 @@ public struct Policy: Sendable {
         public var validation: Validation
         public var message: String
         public var failureAction: FailureAction
+
+        /// Whether a filter names Pods, so that workloads' pod templates are judged too.
+        var matchesPods: Bool { match.contains(where: \.includesPods) }
     }
 
     public enum Validation: Sendable {
@@ -33,19 +36,37 @@ public struct Policy: Sendable {
 }
 
 /// Which resources a rule is about: kinds (`Pod`, `Deployment`, `apps/v1/Deployment`, `*`),
-/// namespaces and names with globs, and a label selector. Empty lists match everything.
+/// namespaces and names with globs, a label selector, and a selector on the labels of the
+/// resource's namespace. Empty lists match everything.
 public struct ResourceFilter: Sendable {
-    public var kinds: [String]
+    public let kinds: [String]
     public var namespaces: [String]
     public var names: [String]
     public var selector: LabelSelector?
+    public var namespaceSelector: LabelSelector?
 
-    public func matches(_ resource: Resource) -> Bool {
+    public init(
+        kinds: [String] = [], namespaces: [String] = [], names: [String] = [], selector: LabelSelector? = nil,
+        namespaceSelector: LabelSelector? = nil
+    ) {
+        self.kinds = kinds
+        self.namespaces = namespaces
+        self.names = names
+        self.selector = selector
+        self.namespaceSelector = namespaceSelector
+        includesPods = kinds.contains { Self.kind($0, matches: ResourceID(group: "", version: "v1", kind: "Pod", namespace: nil, name: "")) }
+    }
+
+    /// Whether the filter matches; `namespaceLabels` holds the labels of each namespace known.
+    public func matches(_ resource: Resource, namespaceLabels: [String: [String: String]] = [:]) -> Bool {
         let id = resource.id
         if !kinds.isEmpty && !kinds.contains(where: { Self.kind($0, matches: id) }) { return false }
         if !namespaces.isEmpty && !namespaces.contains(where: { Glob.matches($0, id.namespace ?? "") }) { return false }
         if !names.isEmpty && !names.contains(where: { Glob.matches($0, id.name) }) { return false }
         if let selector, !selector.matches(resource.labels) { return false }
+        if let namespaceSelector {
+            guard let namespace = id.namespace, namespaceSelector.matches(namespaceLabels[namespace] ?? [:]) else { return false }
+        }
         return true
     }
 
@@ -60,7 +81,7 @@ public struct ResourceFilter: Sendable {
     }
 
     /// Whether the filter names Pods: such rules also judge the pod templates of workloads.
-    var includesPods: Bool { kinds.contains { Self.kind($0, matches: ResourceID(group: "", version: "v1", kind: "Pod", namespace: nil, name: "")) } }
+    let includesPods: Bool
 }
 
 /// A `deny` condition: `key` (a path into the resource, `[]` ranging over a list), an operator,
@@ -76,9 +97,9 @@ public struct Condition: Sendable {
     public var op: Operator
     public var value: Value
 
-    /// Whether the condition holds for `object`.
-    public func holds(for object: Value) -> Bool {
-        let found = key.values(in: object)
+    /// Whether the condition holds in `context` (see ``PolicyContext``).
+    public func holds(in context: Value) -> Bool {
+        let found = key.values(in: context)
         let actual: [Value] = key.ranges ? found : Array(found.prefix(1))
         let expected = value.sequenceValue ?? [value]
         func equal(_ a: Value, _ b: Value) -> Bool {
@@ -86,7 +107,15 @@ public struct Condition: Sendable {
             if let x = Pattern.text(of: a), let y = Pattern.text(of: b) { return x == y }
             return a == b
         }
-        func contains(_ list: [Value], _ item: Value) -> Bool { list.contains { equal($0, item) } }
+        // Strings in the value list may be wildcards, as in Kyverno: `sim.windlass.dev/*`.
+        func contains(_ list: [Value], _ item: Value) -> Bool {
+            list.contains { candidate in
+                if let pattern = candidate.stringValue, pattern.contains("*") || pattern.contains("?"), let text = Pattern.text(of: item) {
+                    return Glob.matches(pattern, text)
+                }
+                return equal(candidate, item)
+            }
+        }
         switch op {
         case .equals: return key.ranges ? actual.allSatisfy { equal($0, value) } && !actual.isEmpty : actual.first.map { equal($0, value) } ?? value.isNull
         case .notEquals: return key.ranges ? actual.contains { !equal($0, value) } : !(actual.first.map { equal($0, value) } ?? value.isNull)
@@ -109,8 +138,22 @@ public struct Condition: Sendable {
     }
 }
 
+/// What a rule's keys and message placeholders can name: `request.object` (the resource, or
+/// the pod a workload's template describes) and `rolloutStrategy` (the `windlass.dev/v1`
+/// RolloutStrategy whose `targetRef` names the workload, or null).
+public enum PolicyContext {
+    public static let roots: Set<String> = ["request", "rolloutStrategy"]
+
+    public static func make(subject: Value, rolloutStrategy: Value?) -> Value {
+        ["request": ["object": subject], "rolloutStrategy": rolloutStrategy ?? .null]
+    }
+}
+
 /// `spec.containers[].securityContext.privileged` (also written `{{ request.object.spec… }}`):
-/// member names, `[N]` indexes and `[]` to range over every item.
+/// member names, `[N]` indexes and `[]` to range over every item, from `request.object` unless
+/// the path starts at another root of ``PolicyContext``. `length(path)` counts what the path
+/// reaches (the items of a list, the entries of a mapping, the characters of a string; 0 when
+/// missing) and `keys(path)` lists a mapping's keys.
 public struct KeyPath: Sendable, Hashable, CustomStringConvertible {
     enum Step: Sendable, Hashable {
         case member(String)
@@ -118,17 +161,33 @@ public struct KeyPath: Sendable, Hashable, CustomStringConvertible {
         case every
     }
 
+    enum Function: String, Sendable, Hashable {
+        case length, keys
+    }
+
     let steps: [Step]
+    let function: Function?
     public let description: String
-    /// Whether the path ranges over a list (its result is a list).
-    public var ranges: Bool { steps.contains(.every) }
+    /// Whether the path gives a list of values (it ranges over a list, or lists keys).
+    public var ranges: Bool { function == .keys || (function == nil && steps.contains(.every)) }
 
     public struct ParseError: Error, Sendable { public var message: String }
 
     public init(parsing text: String) throws(ParseError) {
         var body = text.trimmingWhitespace()
         if body.hasPrefix("{{") && body.hasSuffix("}}") { body = body.dropFirst(2).dropLast(2).trimmingWhitespace() }
-        for prefix in ["request.object.", "object."] where body.hasPrefix(prefix) { body = String(body.dropFirst(prefix.count)) }
+        description = body
+        var function: Function?
+        if let open = body.firstIndex(of: "("), body.hasSuffix(")") {
+            let name = String(body[..<open])
+            guard let known = Function(rawValue: name) else {
+                throw ParseError(message: "the key \"\(text)\" calls \(name)(), which is not one of length() or keys()")
+            }
+            function = known
+            body = body[body.index(after: open)..<body.index(before: body.endIndex)].trimmingWhitespace()
+        }
+        self.function = function
+        if body.hasPrefix("object.") { body = "request." + body }
         guard !body.isEmpty else { throw ParseError(message: "the key \"\(text)\" names nothing") }
         var steps: [Step] = []
         var name = ""
@@ -153,21 +212,25 @@ public struct KeyPath: Sendable, Hashable, CustomStringConvertible {
                     throw ParseError(message: "the key \"\(text)\": [\(inner)] is neither [] nor a number")
                 }
                 index = close
-            } else if c.isWhitespace || c == "|" || c == "(" || c == "`" {
-                throw ParseError(message: "the key \"\(text)\" uses \"\(c)\": only member names, [N] and [] are supported")
+            } else if c.isWhitespace || c == "|" || c == "(" || c == ")" || c == "`" || c == "]" {
+                throw ParseError(message: "the key \"\(text)\" uses \"\(c)\": only member names, [N], [], length() and keys() are supported")
             } else {
                 name.append(c)
             }
             index = body.index(after: index)
         }
         flush()
-        self.steps = steps
-        description = body
+        if case .member(let root) = steps.first, PolicyContext.roots.contains(root) {
+            self.steps = steps
+        } else {
+            self.steps = [.member("request"), .member("object")] + steps
+        }
     }
 
-    /// The values the path reaches (none when a member is missing).
-    func values(in object: Value) -> [Value] {
-        var current = [object]
+    /// The values the path reaches in a context (see ``PolicyContext``); none when a member is
+    /// missing.
+    func values(in context: Value) -> [Value] {
+        var current = [context]
         for step in steps {
             var next: [Value] = []
             for value in current {
@@ -179,6 +242,18 @@ public struct KeyPath: Sendable, Hashable, CustomStringConvertible {
             }
             current = next
         }
-        return current
+        switch function {
+        case nil:
+            return current
+        case .keys:
+            return current.flatMap { $0.mappingValue?.entries.map { Value.string($0.key) } ?? [] }
+        case .length:
+            if steps.contains(.every) { return [.int(current.count)] }
+            guard let value = current.first else { return [.int(0)] }
+            if let items = value.sequenceValue { return [.int(items.count)] }
+            if let mapping = value.mappingValue { return [.int(mapping.entries.count)] }
+            if let string = value.stringValue { return [.int(string.count)] }
+            return [.int(1)]
+        }
     }
 }

@@ -20,43 +20,85 @@ public struct PolicyResult: Sendable, Hashable {
 /// about Pods also judge the pod templates of Deployments, StatefulSets, DaemonSets,
 /// ReplicaSets, Jobs and CronJobs, as Kyverno's rule generation does.
 public enum PolicyEngine {
-    public static func evaluate(_ policies: [Policy], exceptions: [PolicyException] = [], on resources: [Resource]) -> [PolicyResult] {
-        var results: [PolicyResult] = []
-        for resource in resources {
-            for policy in policies {
-                for rule in policy.rules {
-                    guard let subject = subject(of: resource, for: rule) else { continue }
-                    if let exception = exceptions.first(where: { $0.covers(policy: policy.name, rule: rule.name, resource: resource) }) {
-                        results.append(
-                            PolicyResult(
-                                policy: policy.name, rule: rule.name, checkID: policy.checkID, resource: resource.id, status: .skip,
-                                message: "exception \(exception.name)"))
-                        continue
-                    }
-                    results.append(judge(rule, of: policy, on: resource, subject: subject))
+    /// Every rule of every policy on every resource it matches, in resource order. Namespace
+    /// selectors see the labels of the Namespaces among `resources`, over `namespaceLabels`
+    /// (those of the live cluster, say).
+    public static func evaluate(
+        _ policies: [Policy], exceptions: [PolicyException] = [], on resources: [Resource],
+        namespaceLabels: [String: [String: String]] = [:]
+    ) -> [PolicyResult] {
+        let scope = Scope(resources: resources, namespaceLabels: namespaceLabels)
+        let chunk = 256
+        let chunks = (resources.count + chunk - 1) / chunk
+        return parallelMap(count: chunks, concurrency: ManifestLoader.processorCount) { index in
+            var results: [PolicyResult] = []
+            for resource in resources[index * chunk..<min(index * chunk + chunk, resources.count)] {
+                evaluate(policies, exceptions: exceptions, on: resource, scope: scope, into: &results)
+            }
+            return results
+        }.flatMap { $0 }
+    }
+
+    /// What rules can see beyond the resource itself.
+    struct Scope: Sendable {
+        var namespaceLabels: [String: [String: String]]
+        /// RolloutStrategies by the workload they target: `namespace/Kind/name`.
+        var strategies: [String: Value] = [:]
+
+        init(resources: [Resource], namespaceLabels: [String: [String: String]]) {
+            self.namespaceLabels = namespaceLabels
+            for resource in resources {
+                switch (resource.id.group, resource.id.kind) {
+                case ("", "Namespace"):
+                    self.namespaceLabels[resource.id.name] = resource.labels
+                case ("windlass.dev", "RolloutStrategy"):
+                    guard let kind = resource.object[path: ["spec", "targetRef", "kind"]]?.stringValue,
+                        let name = resource.object[path: ["spec", "targetRef", "name"]]?.stringValue
+                    else { continue }
+                    strategies["\(resource.id.namespace ?? "")/\(kind)/\(name)"] = resource.object
+                default:
+                    continue
                 }
             }
         }
-        return results
+
+        func strategy(for id: ResourceID) -> Value? { strategies["\(id.namespace ?? "")/\(id.kind)/\(id.name)"] }
+    }
+
+    static func evaluate(_ policies: [Policy], exceptions: [PolicyException], on resource: Resource, scope: Scope, into results: inout [PolicyResult]) {
+        for policy in policies {
+            for rule in policy.rules {
+                guard let subject = subject(of: resource, for: rule, namespaceLabels: scope.namespaceLabels) else { continue }
+                if let exception = exceptions.first(where: { $0.covers(policy: policy.name, rule: rule.name, resource: resource, namespaceLabels: scope.namespaceLabels) }) {
+                    results.append(
+                        PolicyResult(
+                            policy: policy.name, rule: rule.name, checkID: policy.checkID, resource: resource.id, status: .skip,
+                            message: "exception \(exception.name)"))
+                    continue
+                }
+                results.append(judge(rule, of: policy, on: resource, subject: subject, scope: scope))
+            }
+        }
     }
 
     /// What the rule looks at: the resource itself, or the pod its template describes.
-    static func subject(of resource: Resource, for rule: Policy.Rule) -> Value? {
-        if rule.exclude.contains(where: { $0.matches(resource) }) { return nil }
-        if rule.match.contains(where: { $0.matches(resource) }) { return resource.object }
-        guard rule.match.contains(where: \.includesPods), let template = podTemplate(of: resource) else { return nil }
+    static func subject(of resource: Resource, for rule: Policy.Rule, namespaceLabels: [String: [String: String]]) -> Value? {
+        if rule.exclude.contains(where: { $0.matches(resource, namespaceLabels: namespaceLabels) }) { return nil }
+        if rule.match.contains(where: { $0.matches(resource, namespaceLabels: namespaceLabels) }) { return resource.object }
+        guard rule.matchesPods, let template = podTemplate(of: resource) else { return nil }
         var pod: Value = ["apiVersion": "v1", "kind": "Pod", "metadata": template["metadata"] ?? [:], "spec": template["spec"] ?? [:]]
         if let namespace = resource.id.namespace { pod.set(.string(namespace), at: ["metadata", "namespace"]) }
         pod.setDefault(.string(resource.id.name), at: ["metadata", "name"])
         let podResource = Resource(
             id: ResourceID(group: "", version: "v1", kind: "Pod", namespace: resource.id.namespace, name: resource.id.name), object: pod, span: resource.span)
-        if rule.exclude.contains(where: { $0.matches(podResource) }) { return nil }
-        return rule.match.contains(where: { $0.includesPods && $0.matches(podResource) }) ? pod : nil
+        if rule.exclude.contains(where: { $0.matches(podResource, namespaceLabels: namespaceLabels) }) { return nil }
+        return rule.match.contains(where: { $0.includesPods && $0.matches(podResource, namespaceLabels: namespaceLabels) }) ? pod : nil
     }
 
     static func podTemplate(of resource: Resource) -> Value? {
         switch (resource.id.group, resource.id.kind) {
-        case ("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "DaemonSet"), ("apps", "ReplicaSet"), ("batch", "Job"):
+        case ("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "DaemonSet"), ("apps", "ReplicaSet"), ("batch", "Job"),
+            ("", "ReplicationController"):
             return resource.object[path: ["spec", "template"]]
         case ("batch", "CronJob"):
             return resource.object[path: ["spec", "jobTemplate", "spec", "template"]]
@@ -65,11 +107,12 @@ public enum PolicyEngine {
         }
     }
 
-    static func judge(_ rule: Policy.Rule, of policy: Policy, on resource: Resource, subject: Value) -> PolicyResult {
+    static func judge(_ rule: Policy.Rule, of policy: Policy, on resource: Resource, subject: Value, scope: Scope) -> PolicyResult {
         var result = PolicyResult(
             policy: policy.name, rule: rule.name, checkID: policy.checkID, resource: resource.id, status: .pass, message: "")
         let failed = rule.failureAction == .enforce ? PolicyResult.Status.fail : .warn
-        let message = expand(rule.message, subject)
+        let context = PolicyContext.make(subject: subject, rolloutStrategy: scope.strategy(for: resource.id))
+        let message = expand(rule.message, context)
         switch rule.validation {
         case .pattern(let pattern):
             switch Pattern.match(subject, pattern) {
@@ -93,7 +136,7 @@ public enum PolicyEngine {
                 result.message = message + " (no pattern matched: " + reasons.joined(separator: "; ") + ")"
             }
         case .deny(let any, let all):
-            let denied = (!any.isEmpty && any.contains { $0.holds(for: subject) }) || (!all.isEmpty && all.allSatisfy { $0.holds(for: subject) })
+            let denied = (!any.isEmpty && any.contains { $0.holds(in: context) }) || (!all.isEmpty && all.allSatisfy { $0.holds(in: context) })
             if denied {
                 result.status = failed
                 result.message = message
@@ -102,15 +145,15 @@ public enum PolicyEngine {
         return result
     }
 
-    /// `{{ request.object.metadata.name }}` and the like, replaced by what the resource holds.
-    static func expand(_ message: String, _ object: Value) -> String {
+    /// `{{ request.object.metadata.name }}` and the like, replaced by what the context holds.
+    static func expand(_ message: String, _ context: Value) -> String {
         var out = ""
         var rest = Substring(message)
         while let open = rest.firstRange(of: "{{"), let close = rest[open.upperBound...].firstRange(of: "}}") {
             out += rest[..<open.lowerBound]
             let expression = String(rest[open.lowerBound..<close.upperBound])
             if let path = try? KeyPath(parsing: expression) {
-                out += path.values(in: object).compactMap { Pattern.text(of: $0) ?? JSONWriter().write($0) }.joined(separator: ", ")
+                out += path.values(in: context).compactMap { Pattern.text(of: $0) ?? JSONWriter().write($0) }.joined(separator: ", ")
             } else {
                 out += expression
             }

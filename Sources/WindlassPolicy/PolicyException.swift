@@ -8,9 +8,9 @@ public struct PolicyException: Sendable {
     public var rules: [String: [String]]
     public var match: [ResourceFilter]
 
-    func covers(policy: String, rule: String, resource: Resource) -> Bool {
+    func covers(policy: String, rule: String, resource: Resource, namespaceLabels: [String: [String: String]]) -> Bool {
         guard let names = rules[policy], names.isEmpty || names.contains(rule) else { return false }
-        return match.contains { $0.matches(resource) }
+        return match.contains { $0.matches(resource, namespaceLabels: namespaceLabels) }
     }
 }
 

@@ -60,12 +60,15 @@ public enum PolicyReader {
             }
             switch kinds[0] {
             case "pattern":
-                validation = .pattern(validate["pattern"]!)
+                let pattern = validate["pattern"]!
+                problems += Pattern.problems(in: pattern).map { ($0.0, "rule \(name): \($0.1)") }
+                validation = .pattern(pattern)
             case "anyPattern":
                 guard let patterns = validate["anyPattern"]?.sequenceValue, !patterns.isEmpty else {
                     problems.append((validate["anyPattern"]!.span, "rule \(name): anyPattern must list patterns"))
                     continue
                 }
+                problems += patterns.flatMap(Pattern.problems(in:)).map { ($0.0, "rule \(name): \($0.1)") }
                 validation = .anyPattern(patterns)
             default:
                 let deny = validate["deny"]!
@@ -105,16 +108,41 @@ public enum PolicyReader {
                 problems.append((block.span, "rule \(rule): each filter needs resources"))
                 continue
             }
-            var selector: LabelSelector?
-            if let selectorValue = resources["selector"] {
+            func selector(_ key: String) -> LabelSelector? {
+                guard let value = resources[key] else { return nil }
                 do {
-                    selector = try LabelSelector(selectorValue)
+                    return try LabelSelector(value)
                 } catch {
-                    problems.append((selectorValue.span, "rule \(rule): \(error.message)"))
+                    problems.append((value.span, "rule \(rule): \(key): \(error.message)"))
+                    return nil
                 }
             }
-            func strings(_ key: String) -> [String] { resources[key]?.sequenceValue?.compactMap(\.stringValue) ?? [] }
-            out.append(ResourceFilter(kinds: strings("kinds"), namespaces: strings("namespaces"), names: strings("names"), selector: selector))
+            func strings(_ key: String) -> [String] {
+                guard let value = resources[key] else { return [] }
+                guard let items = value.sequenceValue else {
+                    problems.append((value.span, "rule \(rule): \(key) must be a list of strings"))
+                    return []
+                }
+                return items.compactMap { item in
+                    guard let text = item.stringValue, !text.isEmpty else {
+                        problems.append((item.span, "rule \(rule): \(key) must be a list of non-empty strings"))
+                        return nil
+                    }
+                    return text
+                }
+            }
+            let kinds = strings("kinds")
+            for (offset, kind) in kinds.enumerated() {
+                let name = kind.split(separator: "/").last.map(String.init) ?? kind
+                if let first = name.first, !(first.isUppercase || first == "*" || first == "?") {
+                    let span = resources["kinds"]?.sequenceValue?[offset].span ?? resources.span
+                    problems.append((span, "rule \(rule): \"\(kind)\" is not a kind (kinds start with a capital letter, as Deployment), so the filter would match nothing"))
+                }
+            }
+            out.append(
+                ResourceFilter(
+                    kinds: kinds, namespaces: strings("namespaces"), names: strings("names"), selector: selector("selector"),
+                    namespaceSelector: selector("namespaceSelector")))
         }
         return out
     }

@@ -4,7 +4,7 @@
 /// CustomResourceDefinitions in the same set. Kinds with no schema are accepted with a note.
 public struct ManifestValidator: Sendable {
     /// Windlass's own kinds, checked by the plan's canary reader rather than by a schema here.
-    static let windlassKinds: Set<String> = ["RolloutStrategy", "AnalysisTemplate"]
+    static let windlassKinds: Set<String> = ["RolloutStrategy", "AnalysisTemplate", "Policy", "PolicyException"]
 
     public var concurrency: Int
 
