@@ -52,6 +52,7 @@ let package = Package(
                 "WindlassCluster",
                 "WindlassCore",
                 "WindlassPlan",
+                "WindlassPolicy",
                 "WindlassRollout",
                 "WindlassServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -60,7 +61,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "windlass-bench",
-            dependencies: ["WindlassManifest", "WindlassGit", "WindlassCluster", "WindlassCore", "WindlassPlan", "WindlassRollout", "WindlassTesting", "CYAML"],
+            dependencies: ["WindlassManifest", "WindlassGit", "WindlassCluster", "WindlassCore", "WindlassPlan", "WindlassPolicy", "WindlassRollout", "WindlassTesting", "CYAML"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -70,7 +71,7 @@ let package = Package(
         ),
         .target(
             name: "WindlassPlan",
-            dependencies: ["WindlassCluster", "WindlassManifest"],
+            dependencies: ["WindlassPolicy", "WindlassCluster", "WindlassManifest"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -81,7 +82,7 @@ let package = Package(
         .target(
             name: "WindlassRollout",
             dependencies: [
-                "WindlassPlan", "WindlassCluster", "WindlassManifest", .product(name: "GRDB", package: "GRDB.swift"),
+                "WindlassPlan", "WindlassPolicy", "WindlassCluster", "WindlassManifest", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

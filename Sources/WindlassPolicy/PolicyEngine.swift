@@ -13,6 +13,13 @@ public struct PolicyResult: Sendable, Hashable {
     public var resource: ResourceID
     public var status: Status
     public var message: String
+    /// The PolicyException that turned this result into a skip.
+    public var exception: String? = nil
+    /// Where the resource was written, when it came from a manifest set.
+    public var location: SourceLocation? = nil
+
+    /// `file:line:col` or the resource's address when it has no file.
+    public var place: String { location?.description ?? resource.description }
 }
 
 /// Judges resources against policies: each rule that matches a resource (and is not excluded)
@@ -27,13 +34,37 @@ public enum PolicyEngine {
         _ policies: [Policy], exceptions: [PolicyException] = [], on resources: [Resource],
         namespaceLabels: [String: [String: String]] = [:]
     ) -> [PolicyResult] {
+        evaluate(policies, exceptions: exceptions, on: resources, in: nil, namespaceLabels: namespaceLabels)
+    }
+
+    /// The same over a manifest set, each result located in its file.
+    public static func evaluate(
+        _ policies: [Policy], exceptions: [PolicyException] = [], on set: ManifestSet, namespaceLabels: [String: [String: String]] = [:]
+    ) -> [PolicyResult] {
+        evaluate(policies, exceptions: exceptions, on: set.resources, in: set, namespaceLabels: namespaceLabels)
+    }
+
+    /// A set's policies and exceptions over a manifest set.
+    public static func evaluate(_ policies: PolicySet, on set: ManifestSet, namespaceLabels: [String: [String: String]] = [:]) -> [PolicyResult] {
+        evaluate(policies.policies, exceptions: policies.exceptions, on: set.resources, in: set, namespaceLabels: namespaceLabels)
+    }
+
+    static func evaluate(
+        _ policies: [Policy], exceptions: [PolicyException], on resources: [Resource], in set: ManifestSet?,
+        namespaceLabels: [String: [String: String]]
+    ) -> [PolicyResult] {
         let scope = Scope(resources: resources, namespaceLabels: namespaceLabels)
         let chunk = 256
         let chunks = (resources.count + chunk - 1) / chunk
         return parallelMap(count: chunks, concurrency: ManifestLoader.processorCount) { index in
             var results: [PolicyResult] = []
             for resource in resources[index * chunk..<min(index * chunk + chunk, resources.count)] {
+                let first = results.count
                 evaluate(policies, exceptions: exceptions, on: resource, scope: scope, into: &results)
+                if let set, results.count > first {
+                    let location = set.location(of: resource)
+                    for i in first..<results.count { results[i].location = location }
+                }
             }
             return results
         }.flatMap { $0 }
@@ -73,7 +104,7 @@ public enum PolicyEngine {
                     results.append(
                         PolicyResult(
                             policy: policy.name, rule: rule.name, checkID: policy.checkID, resource: resource.id, status: .skip,
-                            message: "exception \(exception.name)"))
+                            message: "exception \(exception.name)", exception: exception.name))
                     continue
                 }
                 results.append(judge(rule, of: policy, on: resource, subject: subject, scope: scope))
@@ -92,7 +123,9 @@ public enum PolicyEngine {
         let podResource = Resource(
             id: ResourceID(group: "", version: "v1", kind: "Pod", namespace: resource.id.namespace, name: resource.id.name), object: pod, span: resource.span)
         if rule.exclude.contains(where: { $0.matches(podResource, namespaceLabels: namespaceLabels) }) { return nil }
-        return rule.match.contains(where: { $0.includesPods && $0.matches(podResource, namespaceLabels: namespaceLabels) }) ? pod : nil
+        // Not `? pod : nil`: Value is nil-literal expressible, and that nil would be a null pod.
+        guard rule.match.contains(where: { $0.includesPods && $0.matches(podResource, namespaceLabels: namespaceLabels) }) else { return nil }
+        return pod
     }
 
     static func podTemplate(of resource: Resource) -> Value? {

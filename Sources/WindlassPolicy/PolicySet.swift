@@ -1,0 +1,80 @@
+public import WindlassManifest
+
+/// The policies and exceptions of a directory (`policies/`), read as one set: every `*.yaml`
+/// except the `*.test.yaml` beside them. A mistake anywhere is a located error and the set
+/// should not be used: nothing is evaluated half-way.
+public struct PolicySet: Sendable {
+    public var policies: [Policy]
+    public var exceptions: [PolicyException]
+    /// Errors (the set must not be used) and warnings.
+    public var diagnostics: [Diagnostic]
+    /// The `*.test.yaml` files of the directory, as paths under it.
+    public var testFiles: [String]
+    /// The directory, as given.
+    public var directory: String
+
+    public init(policies: [Policy] = [], exceptions: [PolicyException] = [], diagnostics: [Diagnostic] = [], testFiles: [String] = [], directory: String = "") {
+        self.policies = policies
+        self.exceptions = exceptions
+        self.diagnostics = diagnostics
+        self.testFiles = testFiles
+        self.directory = directory
+    }
+
+    public var errorCount: Int { diagnostics.count(of: .error) }
+
+    /// Reads a directory (or one file) of policies.
+    public static func load(_ path: String) throws(FileTreeError) -> PolicySet {
+        let root: ManifestRoot
+        var testFiles: [String] = []
+        var diagnostics: [Diagnostic] = []
+        switch DirectoryTree.kind(ofPath: path) {
+        case .directory:
+            let tree = DirectoryTree(root: path)
+            let (files, walked) = ManifestLoader.manifestFiles(in: tree)
+            diagnostics += walked
+            testFiles = files.filter(isTestFile)
+            root = .files(files.filter { !isTestFile($0) }, in: tree)
+        case .file:
+            let slash = path.lastIndex(of: "/")
+            let directory = slash.map { String(path[..<$0]) } ?? "."
+            let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+            root = .files([name], in: DirectoryTree(root: directory.isEmpty ? "/" : directory))
+        case .unreadable(let reason), .skipped(let reason):
+            throw FileTreeError(path: path, message: "cannot read policies: \(reason)")
+        }
+        let set = ManifestLoader.load([root])
+        var read = from(set)
+        read.diagnostics = diagnostics + read.diagnostics
+        read.testFiles = testFiles
+        read.directory = path
+        return read
+    }
+
+    /// The policies and exceptions among a set's resources; anything else in it is an error.
+    public static func from(_ set: ManifestSet) -> PolicySet {
+        let (policies, policyDiagnostics) = PolicyReader.read(set)
+        let (exceptions, exceptionDiagnostics) = PolicyReader.exceptions(set)
+        var diagnostics = set.diagnostics + policyDiagnostics + exceptionDiagnostics
+        var seen: [String: Resource] = [:]
+        for resource in set.resources {
+            guard resource.id.group == "windlass.dev", resource.id.kind == "Policy" || resource.id.kind == "PolicyException" else {
+                diagnostics.append(
+                    Diagnostic(
+                        .error, at: set.location(of: resource),
+                        "\(resource.id.kind) \(resource.id.name) is not a policy: a policies directory holds windlass.dev/v1 Policy and PolicyException documents (and *.test.yaml files)"))
+                continue
+            }
+            if resource.id.kind == "Policy" {
+                if let first = seen[resource.id.name] {
+                    diagnostics.append(
+                        Diagnostic(.error, at: set.location(of: resource), "policy \(resource.id.name) is defined twice (first at \(set.location(of: first)))"))
+                }
+                seen[resource.id.name] = resource
+            }
+        }
+        return PolicySet(policies: policies, exceptions: exceptions, diagnostics: diagnostics)
+    }
+
+    static func isTestFile(_ path: String) -> Bool { path.hasSuffix(".test.yaml") || path.hasSuffix(".test.yml") }
+}

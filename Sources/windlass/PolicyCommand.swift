@@ -1,0 +1,224 @@
+import ArgumentParser
+import WindlassGit
+import WindlassManifest
+import WindlassPolicy
+
+/// `windlass policy`: judge manifests against policies, and test the policies themselves.
+struct PolicyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy",
+        abstract: "Judge manifests against policies, and run the policies' own tests.",
+        subcommands: [PolicyCheck.self, PolicyTestCommand.self]
+    )
+}
+
+/// Where plan and sync read policies: `--policies DIR`, else `policies/` in the working
+/// directory when there is one; `--no-policies` turns them off.
+struct PolicyFlags: ParsableArguments {
+    @Option(name: .customLong("policies"), help: "The directory of policies (default: ./policies when it exists).")
+    var directory: String?
+
+    @Flag(name: .customLong("no-policies"), help: "Judge nothing: plan and sync without policies.")
+    var disabled = false
+
+    func validate() throws {
+        if disabled && directory != nil { throw ValidationError("give --policies or --no-policies, not both") }
+    }
+
+    /// The policies to judge with (nil: none), with the manifests' own Policy and
+    /// PolicyException documents. Errors stop the command: nothing is judged half-way.
+    func load(with manifests: ManifestSet) throws -> PolicySet? {
+        guard !disabled else { return nil }
+        let path: String
+        if let directory {
+            path = directory
+        } else {
+            guard case .directory = DirectoryTree.kind(ofPath: "policies") else { return Policies.fromManifests(manifests) }
+            path = "policies"
+        }
+        return try Policies.load(path, with: manifests)
+    }
+}
+
+enum Policies {
+    /// Reads a policies directory and adds the manifests' own policies and exceptions; errors
+    /// stop the command with exit 2, warnings are printed.
+    static func load(_ path: String, with manifests: ManifestSet) throws -> PolicySet {
+        var set: PolicySet
+        do {
+            set = try PolicySet.load(path)
+        } catch {
+            throw CommandFailure(message: error.description)
+        }
+        if let own = fromManifests(manifests) {
+            set.policies += own.policies
+            set.exceptions += own.exceptions
+            set.diagnostics += own.diagnostics
+        }
+        try stopOnErrors(set.diagnostics)
+        return set
+    }
+
+    /// The Policy and PolicyException documents among the manifests, if any.
+    static func fromManifests(_ manifests: ManifestSet) -> PolicySet? {
+        let (policies, policyDiagnostics) = PolicyReader.read(manifests)
+        let (exceptions, exceptionDiagnostics) = PolicyReader.exceptions(manifests)
+        guard !policies.isEmpty || !exceptions.isEmpty || !(policyDiagnostics + exceptionDiagnostics).isEmpty else { return nil }
+        return PolicySet(policies: policies, exceptions: exceptions, diagnostics: policyDiagnostics + exceptionDiagnostics)
+    }
+
+    static func stopOnErrors(_ diagnostics: [Diagnostic]) throws {
+        for warning in diagnostics where warning.severity == .warning { printError(warning.description) }
+        let errors = diagnostics.filter { $0.severity == .error }
+        guard !errors.isEmpty else { return }
+        for error in errors { printError(error.description) }
+        printError("stopped: \(errors.count) error\(errors.count == 1 ? "" : "s") in the policies; nothing was judged")
+        throw ExitCode(2)
+    }
+}
+
+enum PolicyOutput: String, ExpressibleByArgument, CaseIterable {
+    case text, json, junit, github
+}
+
+/// `windlass policy check`: conftest-style verdicts on a tree of manifests.
+struct PolicyCheck: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Judge manifests against the policies: one line per failure, warning and exception, then a summary.",
+        discussion: """
+            Lines read FAIL - file:line:col - policy/rule - message (WARN for Audit rules, SKIP \
+            for a PolicyException), then N resources, X passed, Y warnings, Z failures, W exceptions. \
+            Policy and PolicyException documents among the manifests join those of --policies.
+            Exit status: 0 when no Enforce rule fails (and, with --fail-on-warn, no Audit rule \
+            either), 1 when one does, 2 on a usage, I/O, manifest or policy error.
+            """
+    )
+
+    @Argument(help: "Files or directories of manifests, read as they are on disk (instead of --source).")
+    var paths: [String] = []
+
+    @OptionGroup(title: "Source")
+    var source: SourceFlags
+
+    @Option(name: .customLong("policies"), help: "The directory (or file) of policies.")
+    var policies: String = "policies"
+
+    @Option(name: .shortAndLong, help: "Output format: text, json, junit or github (workflow annotations).")
+    var output: PolicyOutput = .text
+
+    @Option(name: .shortAndLong, help: "Namespace for namespaced objects that name none.")
+    var namespace: String = "default"
+
+    @Flag(help: "Exit 1 on warnings (Audit rules that fail) too.")
+    var failOnWarn = false
+
+    func validate() throws {
+        if let problem = NameRules.dns1123Label(namespace) {
+            throw ValidationError("--namespace \"\(namespace)\" \(problem)")
+        }
+        if !paths.isEmpty && source.isCustomized {
+            throw ValidationError("give PATHs or --source/--ref/--path, not both")
+        }
+    }
+
+    func run() throws {
+        let options = LoadOptions(defaultNamespace: namespace)
+        let manifests: ManifestSet
+        if paths.isEmpty {
+            manifests = ManifestLoader.load(try source.resolve().tree, options: options)
+        } else {
+            do {
+                manifests = try ManifestLoader.load(paths: paths, options: options)
+            } catch {
+                throw CommandFailure(message: error.description)
+            }
+        }
+        let errors = manifests.diagnostics.filter { $0.severity == .error }
+        if !errors.isEmpty {
+            for error in errors { printError(error.description) }
+            printError("stopped: \(errors.count) error\(errors.count == 1 ? "" : "s") in the manifests; nothing was judged")
+            throw ExitCode(2)
+        }
+        let set = try Policies.load(policies, with: manifests)
+        let results = PolicyEngine.evaluate(set, on: manifests)
+        let judged = Set(results.map(\.policy))
+        for policy in set.policies where !judged.contains(policy.name) {
+            printError("warning: policy \(policy.name) matched none of the \(manifests.resources.count) resources")
+        }
+        let report = PolicyReport(results: results, resources: manifests.resources.count)
+        switch output {
+        case .text: print(report.text(), terminator: "")
+        case .json: print(report.json(), terminator: "")
+        case .junit: print(report.junit(failOnWarn: failOnWarn), terminator: "")
+        case .github: print(report.github(), terminator: "")
+        }
+        let summary = report.summary
+        if summary.failures > 0 || (failOnWarn && summary.warnings > 0) { throw ExitCode(1) }
+    }
+}
+
+/// `windlass policy test`: each `*.test.yaml` beside the policies, against them.
+struct PolicyTestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Run the policies' tests: each *.test.yaml lists resources and the result expected of each rule.",
+        discussion: """
+            Prints a line per expectation that does not hold, then N tests, X passed, Y failed.
+            Exit status: 0 when every expectation holds, 1 when one does not, 2 on an error in \
+            the policies or the tests.
+            """
+    )
+
+    @Argument(help: "The directory of policies and their *.test.yaml files.")
+    var directory: String = "policies"
+
+    @Flag(name: .shortAndLong, help: "Also print the expectations that hold.")
+    var verbose = false
+
+    func run() throws {
+        let set: PolicySet
+        do {
+            set = try PolicySet.load(directory)
+        } catch {
+            throw CommandFailure(message: error.description)
+        }
+        try Policies.stopOnErrors(set.diagnostics)
+        guard !set.testFiles.isEmpty else { throw CommandFailure(message: "\(directory): no *.test.yaml files") }
+        var passed = 0
+        var failed = 0
+        for file in set.testFiles {
+            let path = directory.hasSuffix("/") ? directory + file : directory + "/" + file
+            let loaded: ManifestSet
+            do {
+                loaded = try ManifestLoader.load(paths: [path])
+            } catch {
+                throw CommandFailure(message: error.description)
+            }
+            let (tests, diagnostics) = PolicyTest.read(loaded)
+            let errors = diagnostics.filter { $0.severity == .error }
+            if !errors.isEmpty {
+                for error in errors { printError(error.description) }
+                printError("stopped: \(errors.count) error\(errors.count == 1 ? "" : "s") in \(path); nothing was tested")
+                throw ExitCode(2)
+            }
+            for test in tests {
+                for outcome in test.run(set) {
+                    let expectation = outcome.expectation
+                    let what = "\(expectation.location) - \(expectation.policy)/\(expectation.rule) - \(expectation.resource)"
+                    if outcome.passed {
+                        passed += 1
+                        if verbose { print("ok   - \(what): \(expectation.result.rawValue)") }
+                    } else {
+                        failed += 1
+                        let actual = outcome.actual?.rawValue ?? "no result (the rule does not apply)"
+                        let detail = outcome.message.isEmpty ? "" : " (\(outcome.message))"
+                        print("FAIL - \(what): expected \(expectation.result.rawValue), got \(actual)\(detail)")
+                    }
+                }
+            }
+        }
+        print("\(passed + failed) tests, \(passed) passed, \(failed) failed")
+        if failed > 0 { throw ExitCode(1) }
+    }
+}
