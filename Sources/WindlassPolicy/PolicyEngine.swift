@@ -49,6 +49,20 @@ public enum PolicyEngine {
         evaluate(policies.policies, exceptions: policies.exceptions, on: set.resources, in: set, namespaceLabels: namespaceLabels)
     }
 
+    /// The report of a set's policies on a desired set, as plan and sync show it; namespace
+    /// selectors also see the labels of the live Namespaces.
+    public static func judge(_ desired: ManifestSet, by policies: PolicySet, live: LiveSnapshot?) -> PolicyReport {
+        var labels: [String: [String: String]] = [:]
+        for (id, object) in live?.objects ?? [:] where id.group.isEmpty && id.kind == "Namespace" {
+            var map: [String: String] = [:]
+            for entry in object[path: ["metadata", "labels"]]?.mappingValue?.entries ?? [] {
+                if let value = entry.value.stringValue { map[entry.key] = value }
+            }
+            labels[id.name] = map
+        }
+        return PolicyReport(results: evaluate(policies, on: desired, namespaceLabels: labels), resources: desired.resources.count)
+    }
+
     static func evaluate(
         _ policies: [Policy], exceptions: [PolicyException], on resources: [Resource], in set: ManifestSet?,
         namespaceLabels: [String: [String: String]]

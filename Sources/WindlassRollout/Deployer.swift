@@ -1,6 +1,7 @@
 public import WindlassCluster
 public import WindlassManifest
 public import WindlassPlan
+public import WindlassPolicy
 
 /// Syncs that leave a record: each sync that changes the cluster becomes a revision, taken under
 /// the application's lease; rollbacks apply an earlier revision's manifests as a new revision;
@@ -15,6 +16,9 @@ public struct Deployer: Sendable {
     public var leaseSeconds: Double
     /// Analysis providers by name (`prometheus`, `web`, `health`).
     public var providers: [String: any MetricProvider]
+    /// The policies every sync is judged by (nil: none). A sync where an Enforce rule fails is
+    /// refused before anything is applied; rollbacks (to a revision once deployed) are not judged.
+    public var policies: PolicySet?
     /// Whether the holder of a lease is known to be gone (a process on this machine that no
     /// longer exists): its lease is then taken over at once instead of at its expiry.
     public var holderIsGone: @Sendable (String) -> Bool = { _ in false }
@@ -51,6 +55,16 @@ public struct Deployer: Sendable {
         public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
     }
 
+    /// An Enforce rule fails on the manifests: nothing is applied and no revision is written.
+    public struct PolicyDenied: Error, Sendable, CustomStringConvertible {
+        public var plan: Plan
+        public var failures: [PolicyResult] { plan.policies?.findings.filter { $0.status == .fail } ?? [] }
+        public var description: String {
+            (failures.map(PolicyReport.line) + ["sync refused: \(failures.count) Enforce rule failure\(failures.count == 1 ? "" : "s"); nothing was applied"])
+                .joined(separator: "\n")
+        }
+    }
+
     public struct Busy: Error, Sendable, CustomStringConvertible {
         public var operation: RevisionStore.Operation
         public var description: String {
@@ -70,9 +84,13 @@ public struct Deployer: Sendable {
         description: String? = nil,
         onEvent: @Sendable (SyncEvent) -> Void = { _ in }
     ) async throws -> Outcome {
-        let plan = planner.plan(desired, source: source, live: try await live(desired))
+        let snapshot = try await live(desired)
+        var plan = planner.plan(desired, source: source, live: snapshot)
         let errors = plan.diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else { throw InvalidManifests(diagnostics: errors) }
+        if let policies { plan.policies = PolicyEngine.judge(desired, by: policies, live: snapshot) }
+        // Refused before anything is touched: no lease, no revision, a pending one left as it is.
+        if plan.deniedByPolicy && plan.summary.hasChanges { throw PolicyDenied(plan: plan) }
         // A sync that stopped (paused, or its process died) with the same manifests resumes.
         let digest = ManifestArchive.digest(desired.resources)
         var resumed: Revision?
@@ -90,6 +108,7 @@ public struct Deployer: Sendable {
             }
         }
         guard plan.summary.hasChanges || resumed != nil else { return .inSync(plan) }
+        if plan.deniedByPolicy { throw PolicyDenied(plan: plan) }
         let previous = try store.deployed(application)
         var revision: Revision
         if let resumed {

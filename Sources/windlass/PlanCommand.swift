@@ -4,6 +4,7 @@ import WindlassCore
 import WindlassGit
 import WindlassManifest
 import WindlassPlan
+import WindlassPolicy
 
 #if canImport(Glibc)
 import Glibc
@@ -115,13 +116,16 @@ struct PlanCommand: AsyncParsableCommand {
             With --base REF (and --head REF, default --ref or HEAD), both revisions are read from git \
             objects: the plan shows what the pull request changes in the manifests, what it would \
             change in the cluster, and live drift it did not cause. --no-live compares base with head only.
-            Exit status: 0 success; 1 error (invalid manifests); with --detailed-exitcode, 2 when there \
-            are changes. Usage and I/O errors: 2.
+            The policies (--policies, default ./policies when it exists) judge the manifests (head's, \
+            for a pull request); their verdicts are a section of the plan.
+            Exit status: 0 success; 1 error (invalid manifests, or an Enforce rule fails: a sync would \
+            be refused); with --detailed-exitcode, 2 when there are changes. Usage and I/O errors: 2.
             """
     )
 
     @OptionGroup(title: "Source") var source: SourceFlags
     @OptionGroup(title: "Plan") var flags: PlanFlags
+    @OptionGroup(title: "Policies") var policies: PolicyFlags
 
     @Option(help: "Output format: text, markdown (pull-request comments) or json.")
     var format: PlanFormat = .text
@@ -151,14 +155,23 @@ struct PlanCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let plan: Plan
+        var plan: Plan
         if let base {
-            plan = try await pullRequestPlan(base: base, head: head ?? source.ref ?? "HEAD", planner: flags.planner)
+            let judged: ManifestSet
+            (plan, judged) = try await pullRequestPlan(base: base, head: head ?? source.ref ?? "HEAD", planner: flags.planner)
             try Planning.stopOnErrors(plan.diagnostics, failureCode: 1)
+            if let set = try policies.load(with: judged) {
+                plan.policies = PolicyEngine.judge(judged, by: set, live: nil)
+            }
         } else {
-            plan = try await Planning.planAgainstCluster(source: source, flags: flags, failureCode: 1).0
+            let (planned, desired, live) = try await Planning.planAgainstCluster(source: source, flags: flags, failureCode: 1)
+            plan = planned
+            if let set = try policies.load(with: desired) {
+                plan.policies = PolicyEngine.judge(desired, by: set, live: live)
+            }
         }
         try output(plan)
+        if plan.deniedByPolicy { throw ExitCode(1) }
         if detailedExitcode && plan.summary.hasChanges { throw ExitCode(2) }
     }
 
@@ -187,7 +200,9 @@ struct PlanCommand: AsyncParsableCommand {
     /// Reads both revisions from git objects. Without a cluster, only the manifest files that
     /// differ are parsed; with one, head is read in full and base is head with the changed files
     /// swapped for their base versions.
-    private func pullRequestPlan(base: String, head: String, planner: Planner) async throws -> Plan {
+    /// Returns the plan and the head manifests it read (all of them, or with --no-live the
+    /// changed files only), which the policies judge.
+    private func pullRequestPlan(base: String, head: String, planner: Planner) async throws -> (Plan, ManifestSet) {
         let pair: RevisionPair
         do {
             pair = try SourceResolver.resolve(source.options, base: base, head: head)
@@ -205,7 +220,7 @@ struct PlanCommand: AsyncParsableCommand {
         let baseDelta = try Planning.load([.files(baseChanged, in: pair.base.tree)], namespace: flags.namespace, failureCode: 1)
         if noLive {
             let headDelta = try Planning.load([.files(headChanged, in: pair.head.tree)], namespace: flags.namespace, failureCode: 1)
-            return planner.pullRequestPlan(base: baseDelta, head: headDelta, source: planSource, live: nil, headIsEmpty: headFiles.isEmpty)
+            return (planner.pullRequestPlan(base: baseDelta, head: headDelta, source: planSource, live: nil, headIsEmpty: headFiles.isEmpty), headDelta)
         }
         let headSet = try Planning.load([.tree(pair.head.tree)], namespace: flags.namespace, failureCode: 1)
         // Base = head's resources from unchanged files + the base versions of the changed ones.
@@ -218,7 +233,7 @@ struct PlanCommand: AsyncParsableCommand {
         }
         let baseSet = ManifestSet(files: headSet.files + baseDelta.files, resources: baseResources)
         let live = try await Planning.snapshot(stateDirectory: source.stateDirectory, for: [headSet, baseSet], planner: planner)
-        return planner.pullRequestPlan(base: baseSet, head: headSet, source: planSource, live: live)
+        return (planner.pullRequestPlan(base: baseSet, head: headSet, source: planSource, live: live), headSet)
     }
 }
 

@@ -16,7 +16,12 @@ struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
         abstract: "Apply the plan to the embedded cluster: wave by wave, each waited on until healthy, hooks in their phases, pruning last.",
-        discussion: "Exit status: 0 synced (or nothing to do), 1 the sync failed (the reason is printed), 2 usage or input error."
+        discussion: """
+            The policies (--policies, default ./policies when it exists) judge the manifests first: when an \
+            Enforce rule fails, the sync names each failure and applies nothing.
+            Exit status: 0 synced (or nothing to do), 1 the sync failed or was refused (the reason is printed), \
+            2 usage or input error.
+            """
     )
 
     @OptionGroup(title: "Source") var source: SourceFlags
@@ -36,6 +41,8 @@ struct SyncFlags: ParsableArguments {
     @Flag(help: "When the sync fails, roll the cluster back to the revision deployed before it.")
     var atomic = false
 
+    @OptionGroup(title: "Policies") var policies: PolicyFlags
+
     @Option(help: "Serve the embedded cluster's simulated workload metrics at http://HOST:PORT/metrics while syncing (for Prometheus to scrape what canary gates query).")
     var metricsListen: ListenAddress?
 
@@ -53,7 +60,8 @@ enum Syncing {
         let resolved = try source.resolve()
         let set = try Planning.load([.tree(resolved.tree)], namespace: flags.namespace, failureCode: 2)
         let cluster = try await StateOptions.open(source.stateDirectory)
-        let deployer = try Planning.deployer(cluster: cluster, stateDirectory: source.stateDirectory, planner: planner, waveTimeout: waveTimeout)
+        var deployer = try Planning.deployer(cluster: cluster, stateDirectory: source.stateDirectory, planner: planner, waveTimeout: waveTimeout)
+        deployer.policies = try sync.policies.load(with: set)
         let revision = resolved.commit.map { " at \($0.shortSHA)" } ?? ""
         let stateDirectory = source.stateDirectory
         let progress = ProgressLog()
@@ -79,6 +87,10 @@ enum Syncing {
             await endpoint?.stop()
             try Planning.stopOnErrors(error.diagnostics, failureCode: 2)
             throw ExitCode(2)
+        } catch let error as Deployer.PolicyDenied {
+            await endpoint?.stop()
+            printError(error.description)
+            throw ExitCode(1)
         } catch let error as Deployer.Busy {
             await endpoint?.stop()
             throw CommandFailure(message: error.description)

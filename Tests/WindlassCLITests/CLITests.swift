@@ -21,7 +21,7 @@ struct ValidateCommandTests {
         let result = try CLI.run(["validate"])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let summary = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
-        #expect(summary.wholeMatch(of: /\d+ resources in 15 files, 0 errors/) != nil, "\(summary)")
+        #expect(summary.wholeMatch(of: /\d+ resources in 16 files, 0 errors/) != nil, "\(summary)")
     }
 
     @Test("--list prints a table of the resources")

@@ -53,7 +53,8 @@ struct PullRequestRepository {
     }
 
     func windlass(_ arguments: [String]) throws -> CommandResult {
-        try CLI.run(arguments + ["--source", repository.path, "--state-dir", state.path])
+        // Run where a team runs it: in its repository, which has no policies/ (the pack is judged elsewhere).
+        try CLI.run(arguments + ["--source", repository.path, "--state-dir", state.path], in: repository.path)
     }
 
     func json(_ result: CommandResult) throws -> [String: Any] {
@@ -87,7 +88,7 @@ struct PlanCommandTests {
     @Test("sync, then plan is empty; drift from outside shows in drift, diff and the pull-request plan, marked as not caused by it")
     func liveDrift() throws {
         let repo = try PullRequestRepository()
-        let initResult = try CLI.run(["cluster", "init", "--state-dir", repo.state.path])
+        let initResult = try CLI.run(["cluster", "init", "--state-dir", repo.state.path], in: repo.repository.path)
         #expect(initResult.status == 0)
         let sync = try repo.windlass(["sync", "--ref", "main"])
         #expect(sync.status == 0, "\(sync.stdout)\(sync.stderr)")
@@ -101,8 +102,8 @@ struct PlanCommandTests {
         #expect(try repo.windlass(["drift", "--ref", "main"]).status == 0)
 
         // Someone scales the Deployment and deletes a ConfigMap the pull request does not touch.
-        #expect(try CLI.run(["cluster", "scale", "deployment/web", "--replicas", "5", "-n", "shop", "--state-dir", repo.state.path]).status == 0)
-        #expect(try CLI.run(["cluster", "delete", "configmap", "other", "-n", "shop", "--state-dir", repo.state.path]).status == 0)
+        #expect(try CLI.run(["cluster", "scale", "deployment/web", "--replicas", "5", "-n", "shop", "--state-dir", repo.state.path], in: repo.repository.path).status == 0)
+        #expect(try CLI.run(["cluster", "delete", "configmap", "other", "-n", "shop", "--state-dir", repo.state.path], in: repo.repository.path).status == 0)
 
         let drift = try repo.windlass(["drift", "--ref", "main"])
         #expect(drift.status == 1)
@@ -135,7 +136,7 @@ struct PlanCommandTests {
         // An unmanaged object in the application's namespace shows with --unmanaged only.
         let handmade = try TemporaryDirectory()
         let file = try handmade.write("cm.yaml", configMapYAML("handmade").replacingOccurrences(of: "name: handmade", with: "name: handmade\n  namespace: shop"))
-        #expect(try CLI.run(["cluster", "apply", "-f", file, "--state-dir", repo.state.path]).status == 0)
+        #expect(try CLI.run(["cluster", "apply", "-f", file, "--state-dir", repo.state.path], in: repo.repository.path).status == 0)
         #expect(!(try repo.windlass(["drift", "--ref", "main"]).stdout.contains("handmade")))
         #expect(try repo.windlass(["drift", "--ref", "main", "--unmanaged"]).stdout.contains("  ? ConfigMap/shop/handmade (unmanaged:"))
 
@@ -193,17 +194,17 @@ struct PlanSourceKindTests {
         let local = try repo.windlass(["plan", "--ref", "main"])
         #expect(local.status == 0 && local.stdout.hasSuffix(expected), "\(local.stdout)\(local.stderr)")
 
-        let directory = try CLI.run(["plan", "--source", repo.repository.path + "/manifests", "--path", ".", "--state-dir", repo.state.path])
+        let directory = try CLI.run(["plan", "--source", repo.repository.path + "/manifests", "--path", ".", "--state-dir", repo.state.path], in: repo.repository.path)
         #expect(directory.status == 0 && directory.stdout.hasSuffix(expected), "\(directory.stdout)\(directory.stderr)")
 
         let served = try TemporaryDirectory()
         _ = try run("git", ["clone", "-q", "--bare", repo.repository.path, served.path + "/cloud.git"])
         let daemon = try GitDaemon(base: served.path)
         defer { daemon.stop() }
-        let remote = try CLI.run(["plan", "--source", daemon.url("cloud.git"), "--ref", "main", "--state-dir", repo.state.path])
+        let remote = try CLI.run(["plan", "--source", daemon.url("cloud.git"), "--ref", "main", "--state-dir", repo.state.path], in: repo.repository.path)
         #expect(remote.status == 0 && remote.stdout.hasSuffix(expected), "\(remote.stdout)\(remote.stderr)")
         #expect(remote.stdout.hasPrefix("Windlass plan for application \"default\": git://127.0.0.1:\(daemon.port)/cloud.git (manifests) at "))
-        let pr = try CLI.run(["plan", "--source", daemon.url("cloud.git"), "--base", "main", "--head", "pr", "--no-live", "--state-dir", repo.state.path])
+        let pr = try CLI.run(["plan", "--source", daemon.url("cloud.git"), "--base", "main", "--head", "pr", "--no-live", "--state-dir", repo.state.path], in: repo.repository.path)
         #expect(pr.status == 0 && pr.stdout.hasSuffix("Plan: 1 to add, 1 to change, 1 to destroy.\n"), "\(pr.stdout)\(pr.stderr)")
     }
 }
@@ -213,7 +214,7 @@ struct HistoryCommandTests {
     @Test("two syncs, then a rollback: the history lists three revisions and auto-sync is paused")
     func rollback() throws {
         let repo = try PullRequestRepository()
-        #expect(try CLI.run(["cluster", "init", "--state-dir", repo.state.path]).status == 0)
+        #expect(try CLI.run(["cluster", "init", "--state-dir", repo.state.path], in: repo.repository.path).status == 0)
         #expect(try repo.windlass(["sync", "--ref", "main"]).status == 0)
         let second = try repo.windlass(["sync", "--ref", "pr"])
         #expect(second.status == 0 && second.stdout.contains("synced: revision 2 deployed"), "\(second.stdout)\(second.stderr)")
@@ -221,10 +222,10 @@ struct HistoryCommandTests {
         let rollback = try repo.windlass(["rollback", "--ref", "pr"])
         #expect(rollback.status == 0, "\(rollback.stderr)")
         #expect(rollback.stdout.hasSuffix("rolled back application \"default\": revision 3 (Rollback to 1) deployed\n"))
-        let get = try CLI.run(["cluster", "get", "deployment", "web", "-n", "shop", "-o", "yaml", "--state-dir", repo.state.path])
+        let get = try CLI.run(["cluster", "get", "deployment", "web", "-n", "shop", "-o", "yaml", "--state-dir", repo.state.path], in: repo.repository.path)
         #expect(get.stdout.contains("image: registry.example/web:1.0"))
 
-        let history = try CLI.run(["history", "--state-dir", repo.state.path])
+        let history = try CLI.run(["history", "--state-dir", repo.state.path], in: repo.repository.path)
         let lines = history.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == 5)
         #expect(lines[0].hasPrefix("REVISION   UPDATED"))

@@ -7,11 +7,13 @@ final class RunningSync: @unchecked Sendable {
     let process = Process()
     let output: String
 
-    init(_ arguments: [String], output: String) throws {
+    /// Runs in `directory`, as a team runs it in its repository (no policies/ there).
+    init(_ arguments: [String], output: String, in directory: String) throws {
         self.output = output
         FileManager.default.createFile(atPath: output, contents: nil)
         process.executableURL = URL(fileURLWithPath: CLI.executable)
         process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
         process.standardOutput = FileHandle(forWritingAtPath: output)
         process.standardError = FileHandle(forWritingAtPath: output + ".err")
         try process.run()
@@ -75,7 +77,8 @@ struct CanaryRepository {
     }
 
     func windlass(_ arguments: [String]) throws -> CommandResult {
-        try CLI.run(arguments + ["--source", repository.path, "--state-dir", state.path])
+        // Run where a team runs it: in its repository, which has no policies/ (the pack is judged elsewhere).
+        try CLI.run(arguments + ["--source", repository.path, "--state-dir", state.path], in: repository.path)
     }
 
     func status() throws -> String {
@@ -83,7 +86,7 @@ struct CanaryRepository {
     }
 
     func startSync() throws -> RunningSync {
-        try RunningSync(["sync", "--source", repository.path, "--state-dir", state.path], output: state.path + "/sync-\(UUID().uuidString).log")
+        try RunningSync(["sync", "--source", repository.path, "--state-dir", state.path], output: state.path + "/sync-\(UUID().uuidString).log", in: repository.path)
     }
 
     /// Polls `rollout status` until `condition` holds (up to 60 s); returns the last status.
@@ -187,7 +190,7 @@ struct RolloutVerbTests {
         #expect(status.contains("Status:       Paused: paused at step 2 of 2 until promoted"))
         #expect(status.contains("Weight:       50%"))
 
-        let promoted = try CLI.run(["rollout", "promote", "web", "-n", "shop", "--source", repo.repository.path, "--state-dir", repo.state.path])
+        let promoted = try CLI.run(["rollout", "promote", "web", "-n", "shop", "--source", repo.repository.path, "--state-dir", repo.state.path], in: repo.repository.path)
         #expect(promoted.status == 0, "\(promoted.stdout)\(promoted.stderr)")
         #expect(promoted.stdout.contains("promote requested for deployment.apps/web; resuming the sync"))
         #expect(promoted.stdout.contains("synced: revision 2 deployed"), "\(promoted.stdout)")
@@ -196,7 +199,7 @@ struct RolloutVerbTests {
         try repo.repository.write("manifests/app.yaml", CanaryRepository.manifests(image: "registry.example/web:3", steps: "      - setWeight: 50\n      - pause: {}"))
         try repo.repository.commit("v3")
         #expect(try repo.windlass(["sync"]).stdout.contains("paused (revision 3 pending)"))
-        let aborted = try CLI.run(["rollout", "abort", "web", "-n", "shop", "--source", repo.repository.path, "--state-dir", repo.state.path])
+        let aborted = try CLI.run(["rollout", "abort", "web", "-n", "shop", "--source", repo.repository.path, "--state-dir", repo.state.path], in: repo.repository.path)
         #expect(aborted.status == 1)
         #expect(aborted.stderr.contains("canary of apps/Deployment/shop/web aborted, stable version restored: aborted by request"), "\(aborted.stderr)")
         #expect(aborted.stderr.contains("revision 4 deployed (Rollback to 2)"))
@@ -228,7 +231,7 @@ struct PlainResumeTests {
         let repo = try PullRequestRepository()
         #expect(try CLI.run(["cluster", "init", "--state-dir", repo.state.path]).status == 0)
         // Wave 1 (the Deployment) waits for its pods; kill the sync once wave 0 is done.
-        let first = try RunningSync(["sync", "--ref", "main", "--source", repo.repository.path, "--state-dir", repo.state.path], output: repo.state.path + "/first.log")
+        let first = try RunningSync(["sync", "--ref", "main", "--source", repo.repository.path, "--state-dir", repo.state.path], output: repo.state.path + "/first.log", in: repo.repository.path)
         for _ in 0..<300 where !first.text.contains("Sync wave 0 healthy") { usleep(20_000) }
         first.kill9()
         #expect(first.text.contains("Sync wave 0 healthy"), "\(first.text)")

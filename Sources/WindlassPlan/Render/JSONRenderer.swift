@@ -1,8 +1,10 @@
+import WindlassPolicy
 import WindlassManifest
 
 /// A plan for machines, in the shape of Terraform's plan JSON (REFERENCE.md §7):
 /// `format_version`, `resource_changes[]` with `address`, `change.actions`, `before`, `after`
-/// and `action_reason`, plus `drift[]`, `policy_results[]` and `rollouts[]`.
+/// and `action_reason`, plus `drift[]`, `policy_results[]` (failures, warnings and exceptions;
+/// `policy_summary` counts them and the passes), and `rollouts[]`.
 public struct JSONRenderer: Sendable {
     public static let formatVersion = "1.0"
 
@@ -50,7 +52,17 @@ public struct JSONRenderer: Sendable {
             }
             out += "]"
         }
-        out += ",\"policy_results\":[],\"rollouts\":["
+        // Failures, warnings and exceptions; passes are counted in policy_summary.
+        out += ",\"policy_results\":["
+        if let policies = plan.policies {
+            let writer = JSONWriter()
+            out += policies.findings.map { writer.write(PolicyReport.jsonValue($0)) }.joined(separator: ",")
+            let s = policies.summary
+            out += "],\"policy_summary\":{\"resources\":\(policies.resources),\"passed\":\(s.passed),\"warnings\":\(s.warnings),\"failures\":\(s.failures),\"exceptions\":\(s.exceptions)}"
+        } else {
+            out += "],\"policy_summary\":null"
+        }
+        out += ",\"rollouts\":["
         for (index, rollout) in plan.rollouts.enumerated() {
             if index > 0 { out += "," }
             out += "{"

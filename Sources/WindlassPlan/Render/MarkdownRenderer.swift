@@ -1,3 +1,4 @@
+import WindlassPolicy
 /// A plan as pull-request comments (REFERENCE.md §7): the summary line outside a `<details>`
 /// block, each resource's diff inside in a `diff` fence, rollouts and warnings listed. A plan
 /// longer than GitHub's comment limit is split into several comments, and says so.
@@ -94,6 +95,20 @@ public struct MarkdownRenderer: Sendable {
         if !plan.retained.isEmpty {
             out += "\n#### Not pruned\n\n"
             for retained in plan.retained { out += "- `\(retained.id)`: \(escape(retained.reason))\n" }
+        }
+        if let policies = plan.policies {
+            out += "\n#### Policies\n\n**\(policies.summaryLine)**"
+            out += plan.deniedByPolicy ? ": a sync of this plan is refused (an Enforce rule fails).\n" : "\n"
+            let findings = policies.findings
+            if !findings.isEmpty {
+                out += "\n| | Resource | Policy | Message |\n|---|---|---|---|\n"
+                let shown = 200
+                for result in findings.prefix(shown) {
+                    let label = result.status == .fail ? "FAIL" : result.status == .warn ? "WARN" : "SKIP"
+                    out += "| \(label) | `\(result.resource)` | `\(result.policy)/\(result.rule)` | \(escape(result.message)) |\n"
+                }
+                if findings.count > shown { out += "\n… and \(findings.count - shown) more.\n" }
+            }
         }
         for warning in plan.warnings {
             out += "\n> **Warning:** \(escape(warning))\n"

@@ -1,3 +1,4 @@
+import WindlassPolicy
 import WindlassManifest
 
 /// A plan for a terminal: per stage, one line per changed resource and its unified diff, then
@@ -85,6 +86,18 @@ public struct TextRenderer: Sendable {
         if !plan.retained.isEmpty {
             out += "\n" + paint("Not pruned:", "1") + "\n"
             for retained in plan.retained { out += "  \(retained.id): \(retained.reason)\n" }
+        }
+        if let policies = plan.policies {
+            out += "\n" + paint("Policies:", "1") + "\n"
+            for result in policies.findings {
+                let color = result.status == .fail ? "31" : result.status == .warn ? "33" : "36"
+                let line = PolicyReport.line(result)
+                out += "  " + paint(String(line.prefix(4)), color) + line.dropFirst(4) + "\n"
+            }
+            out += "  " + policies.summaryLine + "\n"
+            if plan.deniedByPolicy {
+                out += "  " + paint("A sync of this plan is refused: an Enforce rule fails.", "31") + "\n"
+            }
         }
         for warning in plan.warnings {
             out += "\n" + paint("Warning:", "33") + " \(warning)\n"
