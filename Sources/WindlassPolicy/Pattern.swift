@@ -25,7 +25,8 @@ public enum Pattern {
     }
 
     public static func match(_ value: Value?, _ pattern: Value) -> Outcome {
-        match(value, pattern, path: "")
+        var trail = Trail()
+        return match(value, pattern, &trail)
     }
 
     enum Anchor {
@@ -33,8 +34,12 @@ public enum Pattern {
     }
 
     static func anchor(of key: String) -> (Anchor, String) {
+        // Most keys are plain: look at the first byte before anything else.
+        guard let first = key.utf8.first, first == UInt8(ascii: "(") || first == UInt8(ascii: "=") || first == UInt8(ascii: "X")
+            || first == UInt8(ascii: "^") || first == UInt8(ascii: "+"), key.utf8.last == UInt8(ascii: ")")
+        else { return (.plain, key) }
         func inner(_ prefix: String) -> String? {
-            guard key.hasPrefix(prefix), key.hasSuffix(")"), key.count > prefix.count + 1 else { return nil }
+            guard key.hasPrefix(prefix), key.count > prefix.count + 1 else { return nil }
             return String(key.dropFirst(prefix.count).dropLast())
         }
         if let name = inner("=(") { return (.equality, name) }
@@ -45,46 +50,77 @@ public enum Pattern {
         return (.plain, key)
     }
 
-    static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
+    /// Where the matcher is, as members and indexes; rendered (`spec.containers[0].image`) only
+    /// when something fails, so a passing match builds no strings.
+    struct Trail {
+        enum Step {
+            case key(String)
+            case index(Int)
+        }
 
-    static func match(_ value: Value?, _ pattern: Value, path: String) -> Outcome {
+        var steps: [Step] = []
+
+        var description: String {
+            var out = ""
+            for step in steps {
+                switch step {
+                case .key(let key): out += out.isEmpty ? key : "." + key
+                case .index(let index): out += "[\(index)]"
+                }
+            }
+            return out.isEmpty ? "." : out
+        }
+
+        mutating func fail(_ reason: String) -> Outcome { .fail(path: description, reason: reason) }
+    }
+
+    static func match(_ value: Value?, _ pattern: Value, _ trail: inout Trail) -> Outcome {
         let value = value?.isNull == true ? nil : value
         switch pattern.content {
         case .mapping(let mapping):
             guard let value, case .mapping = value.content else {
-                return .fail(path: path.isEmpty ? "." : path, reason: value == nil ? "is missing" : "is not a mapping")
+                return trail.fail(value == nil ? "is missing" : "is not a mapping")
             }
             // Conditions first: one that does not hold skips the whole mapping.
+            var plainOnly = true
             for entry in mapping.entries {
                 let (kind, name) = anchor(of: entry.key)
+                guard kind != .plain else { continue }
+                plainOnly = false
                 guard kind == .condition else { continue }
-                switch match(value[name], entry.value, path: join(path, name)) {
-                case .pass: continue
-                case .skip, .fail: return .skip
-                }
+                trail.steps.append(.key(name))
+                let outcome = match(value[name], entry.value, &trail)
+                trail.steps.removeLast()
+                if outcome != .pass { return .skip }
             }
             for entry in mapping.entries {
-                let (kind, name) = anchor(of: entry.key)
+                let (kind, name) = plainOnly ? (.plain, entry.key) : anchor(of: entry.key)
                 let child = value[name]
-                let childPath = join(path, name)
+                trail.steps.append(.key(name))
+                defer { trail.steps.removeLast() }
                 switch kind {
                 case .condition, .add:
                     continue
                 case .negation:
-                    if child != nil && child?.isNull != true { return .fail(path: childPath, reason: "must not be set") }
+                    if child != nil && child?.isNull != true { return trail.fail("must not be set") }
                 case .equality:
                     guard child != nil, child?.isNull != true else { continue }
-                    let outcome = match(child, entry.value, path: childPath)
+                    let outcome = match(child, entry.value, &trail)
                     if case .fail = outcome { return outcome }
                 case .existence:
                     guard let items = child?.sequenceValue, let itemPattern = entry.value.sequenceValue?.first else {
-                        return .fail(path: childPath, reason: "must be a list with an item that matches")
+                        return trail.fail("must be a list with an item that matches")
                     }
-                    if !items.enumerated().contains(where: { match($0.element, itemPattern, path: childPath + "[\($0.offset)]") == .pass }) {
-                        return .fail(path: childPath, reason: "has no item that matches")
+                    var found = false
+                    for (index, item) in items.enumerated() {
+                        trail.steps.append(.index(index))
+                        found = match(item, itemPattern, &trail) == .pass
+                        trail.steps.removeLast()
+                        if found { break }
                     }
+                    if !found { return trail.fail("has no item that matches") }
                 case .plain:
-                    let outcome = match(child, entry.value, path: childPath)
+                    let outcome = match(child, entry.value, &trail)
                     switch outcome {
                     case .pass: continue
                     case .skip: return .skip
@@ -94,41 +130,50 @@ public enum Pattern {
             }
             return .pass
         case .sequence(let items):
-            guard let value else { return .fail(path: path, reason: "is missing") }
-            guard let actual = value.sequenceValue else { return .fail(path: path, reason: "is not a list") }
-            guard let itemPattern = items.first else { return actual.isEmpty ? .pass : .fail(path: path, reason: "must be empty") }
+            guard let value else { return trail.fail("is missing") }
+            guard let actual = value.sequenceValue else { return trail.fail("is not a list") }
+            guard let itemPattern = items.first else { return actual.isEmpty ? .pass : trail.fail("must be empty") }
             for (index, item) in actual.enumerated() {
-                let outcome = match(item, itemPattern, path: "\(path)[\(index)]")
+                trail.steps.append(.index(index))
+                let outcome = match(item, itemPattern, &trail)
+                trail.steps.removeLast()
                 if case .fail = outcome { return outcome }
             }
             return .pass
         case .null:
-            return value == nil ? .pass : .fail(path: path, reason: "must not be set")
+            return value == nil ? .pass : trail.fail("must not be set")
         case .string(let text):
-            return scalar(value, text, path: path)
+            if scalar(value, text) { return .pass }
+            guard let value else { return trail.fail("is missing") }
+            return trail.fail("is \(display(value)), expected \(text)")
         default:
-            guard let value else { return .fail(path: path, reason: "is missing") }
+            guard let value else { return trail.fail("is missing") }
             if equal(value, pattern) { return .pass }
-            return .fail(path: path, reason: "is \(display(value)), expected \(display(pattern))")
+            return trail.fail("is \(display(value)), expected \(display(pattern))")
         }
     }
 
-    /// A string pattern against a scalar: alternatives, negation, comparisons, wildcards.
-    static func scalar(_ value: Value?, _ pattern: String, path: String) -> Outcome {
+    /// A string pattern against a scalar: alternatives, terms, negation, comparisons, wildcards.
+    static func scalar(_ value: Value?, _ pattern: String) -> Bool {
+        // The common case, one plain term, without splitting.
+        if !pattern.utf8.contains(where: { $0 == UInt8(ascii: "|") || $0 == UInt8(ascii: "&") }) {
+            return holds(value, pattern)
+        }
         for alternative in pattern.split(separator: "|", omittingEmptySubsequences: false) {
             let terms = alternative.split(separator: "&", omittingEmptySubsequences: false)
-            if terms.allSatisfy({ holds(value, $0.trimmingWhitespace()) }) { return .pass }
+            if terms.allSatisfy({ holds(value, $0.trimmingWhitespace()) }) { return true }
         }
-        guard let value else { return .fail(path: path, reason: "is missing") }
-        return .fail(path: path, reason: "is \(display(value)), expected \(pattern)")
+        return false
     }
 
     static func holds(_ value: Value?, _ pattern: String) -> Bool {
-        if pattern.hasPrefix("!") {
+        guard let first = pattern.utf8.first else { return value.flatMap(text(of:)) == "" }
+        if first == UInt8(ascii: "!") {
             guard value != nil else { return true }
             return !holds(value, String(pattern.dropFirst()))
         }
-        for op in [">=", "<=", ">", "<"] where pattern.hasPrefix(op) {
+        if first == UInt8(ascii: ">") || first == UInt8(ascii: "<") {
+            let op = pattern.utf8.dropFirst().first == UInt8(ascii: "=") ? String(pattern.prefix(2)) : String(pattern.prefix(1))
             guard let value, let actual = Quantity(value), let bound = Quantity(parsing: pattern.dropFirst(op.count).trimmingWhitespace()) else { return false }
             switch op {
             case ">=": return actual >= bound
@@ -145,7 +190,7 @@ public enum Pattern {
             if let mapping = value.mappingValue { return !mapping.entries.isEmpty }
         }
         guard let text = text(of: value) else { return false }
-        if pattern.contains("*") || pattern.contains("?") {
+        if pattern.utf8.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") }) {
             return Glob.matches(pattern, text)
         }
         if text == pattern { return true }

@@ -54,13 +54,18 @@ public struct ResourceFilter: Sendable {
         self.names = names
         self.selector = selector
         self.namespaceSelector = namespaceSelector
-        includesPods = kinds.contains { Self.kind($0, matches: ResourceID(group: "", version: "v1", kind: "Pod", namespace: nil, name: "")) }
+        compiledKinds = kinds.map(KindPattern.init)
+        includesPods = compiledKinds.contains { $0.matches(group: "", version: "v1", kind: "Pod") }
     }
+
+    /// Whether the filter names Pods: such rules also judge the pod templates of workloads.
+    let includesPods: Bool
+    private let compiledKinds: [KindPattern]
 
     /// Whether the filter matches; `namespaceLabels` holds the labels of each namespace known.
     public func matches(_ resource: Resource, namespaceLabels: [String: [String: String]] = [:]) -> Bool {
         let id = resource.id
-        if !kinds.isEmpty && !kinds.contains(where: { Self.kind($0, matches: id) }) { return false }
+        if !compiledKinds.isEmpty && !compiledKinds.contains(where: { $0.matches(group: id.group, version: id.version, kind: id.kind) }) { return false }
         if !namespaces.isEmpty && !namespaces.contains(where: { Glob.matches($0, id.namespace ?? "") }) { return false }
         if !names.isEmpty && !names.contains(where: { Glob.matches($0, id.name) }) { return false }
         if let selector, !selector.matches(resource.labels) { return false }
@@ -70,18 +75,31 @@ public struct ResourceFilter: Sendable {
         return true
     }
 
-    static func kind(_ pattern: String, matches id: ResourceID) -> Bool {
-        if pattern == "*" { return true }
-        let parts = pattern.split(separator: "/").map(String.init)
-        switch parts.count {
-        case 1: return Glob.matches(parts[0], id.kind)
-        case 2: return Glob.matches(parts[0], id.group.isEmpty ? id.version : id.group) && Glob.matches(parts[1], id.kind)
-        default: return Glob.matches(parts[0], id.group) && Glob.matches(parts[1], id.version) && Glob.matches(parts[2], id.kind)
+    /// `Kind`, `group/Kind` (or `version/Kind` for the core group) or `group/version/Kind`, each
+    /// part a glob; `*` is every kind.
+    struct KindPattern: Sendable {
+        let group: String?
+        let version: String?
+        let kind: String
+
+        init(_ text: String) {
+            let parts = text.split(separator: "/").map(String.init)
+            switch parts.count {
+            case 0, 1: (group, version, kind) = (nil, nil, parts.first ?? text)
+            case 2: (group, version, kind) = (parts[0], nil, parts[1])
+            default: (group, version, kind) = (parts[0], parts[1], parts[2])
+            }
+        }
+
+        func matches(group: String, version: String, kind: String) -> Bool {
+            guard Glob.matches(self.kind, kind) else { return false }
+            switch (self.group, self.version) {
+            case (nil, _): return true
+            case (let g?, nil): return Glob.matches(g, group.isEmpty ? version : group)
+            case (let g?, let v?): return Glob.matches(g, group) && Glob.matches(v, version)
+            }
         }
     }
-
-    /// Whether the filter names Pods: such rules also judge the pod templates of workloads.
-    let includesPods: Bool
 }
 
 /// A `deny` condition: `key` (a path into the resource, `[]` ranging over a list), an operator,

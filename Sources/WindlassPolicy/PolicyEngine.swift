@@ -111,9 +111,10 @@ public enum PolicyEngine {
     }
 
     static func evaluate(_ policies: [Policy], exceptions: [PolicyException], on resource: Resource, scope: Scope, into results: inout [PolicyResult]) {
+        var pod = PodView(resource: resource)
         for policy in policies {
             for rule in policy.rules {
-                guard let subject = subject(of: resource, for: rule, namespaceLabels: scope.namespaceLabels) else { continue }
+                guard let subject = subject(of: resource, for: rule, namespaceLabels: scope.namespaceLabels, pod: &pod) else { continue }
                 if let exception = exceptions.first(where: { $0.covers(policy: policy.name, rule: rule.name, resource: resource, namespaceLabels: scope.namespaceLabels) }) {
                     results.append(
                         PolicyResult(
@@ -126,20 +127,43 @@ public enum PolicyEngine {
         }
     }
 
+    /// The pod a workload's template describes, built once per resource when a Pod rule first
+    /// asks for it.
+    struct PodView {
+        let resource: Resource
+        private var built: (pod: Value, resource: Resource)??
+
+        init(resource: Resource) { self.resource = resource }
+
+        mutating func get() -> (pod: Value, resource: Resource)? {
+            if let built { return built }
+            var made: (Value, Resource)?
+            if let template = PolicyEngine.podTemplate(of: resource) {
+                var pod: Value = ["apiVersion": "v1", "kind": "Pod", "metadata": template["metadata"] ?? [:], "spec": template["spec"] ?? [:]]
+                if let namespace = resource.id.namespace { pod.set(.string(namespace), at: ["metadata", "namespace"]) }
+                pod.setDefault(.string(resource.id.name), at: ["metadata", "name"])
+                let id = ResourceID(group: "", version: "v1", kind: "Pod", namespace: resource.id.namespace, name: resource.id.name)
+                made = (pod, Resource(id: id, object: pod, span: resource.span))
+            }
+            built = .some(made)
+            return made
+        }
+    }
+
     /// What the rule looks at: the resource itself, or the pod its template describes.
     static func subject(of resource: Resource, for rule: Policy.Rule, namespaceLabels: [String: [String: String]]) -> Value? {
+        var pod = PodView(resource: resource)
+        return subject(of: resource, for: rule, namespaceLabels: namespaceLabels, pod: &pod)
+    }
+
+    static func subject(of resource: Resource, for rule: Policy.Rule, namespaceLabels: [String: [String: String]], pod: inout PodView) -> Value? {
         if rule.exclude.contains(where: { $0.matches(resource, namespaceLabels: namespaceLabels) }) { return nil }
         if rule.match.contains(where: { $0.matches(resource, namespaceLabels: namespaceLabels) }) { return resource.object }
-        guard rule.matchesPods, let template = podTemplate(of: resource) else { return nil }
-        var pod: Value = ["apiVersion": "v1", "kind": "Pod", "metadata": template["metadata"] ?? [:], "spec": template["spec"] ?? [:]]
-        if let namespace = resource.id.namespace { pod.set(.string(namespace), at: ["metadata", "namespace"]) }
-        pod.setDefault(.string(resource.id.name), at: ["metadata", "name"])
-        let podResource = Resource(
-            id: ResourceID(group: "", version: "v1", kind: "Pod", namespace: resource.id.namespace, name: resource.id.name), object: pod, span: resource.span)
+        guard rule.matchesPods, let (object, podResource) = pod.get() else { return nil }
         if rule.exclude.contains(where: { $0.matches(podResource, namespaceLabels: namespaceLabels) }) { return nil }
-        // Not `? pod : nil`: Value is nil-literal expressible, and that nil would be a null pod.
+        // Not `? object : nil`: Value is nil-literal expressible, and that nil would be a null pod.
         guard rule.match.contains(where: { $0.includesPods && $0.matches(podResource, namespaceLabels: namespaceLabels) }) else { return nil }
-        return pod
+        return object
     }
 
     static func podTemplate(of resource: Resource) -> Value? {
@@ -158,8 +182,8 @@ public enum PolicyEngine {
         var result = PolicyResult(
             policy: policy.name, rule: rule.name, checkID: policy.checkID, resource: resource.id, status: .pass, message: "")
         let failed = rule.failureAction == .enforce ? PolicyResult.Status.fail : .warn
-        let context = PolicyContext.make(subject: subject, rolloutStrategy: scope.strategy(for: resource.id))
-        let message = expand(rule.message, context)
+        // The context and the message are made only when needed: most results pass.
+        func context() -> Value { PolicyContext.make(subject: subject, rolloutStrategy: scope.strategy(for: resource.id)) }
         switch rule.validation {
         case .pattern(let pattern):
             switch Pattern.match(subject, pattern) {
@@ -167,7 +191,7 @@ public enum PolicyEngine {
             case .skip: result.status = .skip
             case .fail(let path, let reason):
                 result.status = failed
-                result.message = message + " (\(path) \(reason))"
+                result.message = expand(rule.message, context()) + " (\(path) \(reason))"
             }
         case .anyPattern(let patterns):
             let outcomes = patterns.map { Pattern.match(subject, $0) }
@@ -180,13 +204,14 @@ public enum PolicyEngine {
                     if case .fail(let path, let reason) = outcome { return "\(path) \(reason)" }
                     return nil
                 }
-                result.message = message + " (no pattern matched: " + reasons.joined(separator: "; ") + ")"
+                result.message = expand(rule.message, context()) + " (no pattern matched: " + reasons.joined(separator: "; ") + ")"
             }
         case .deny(let any, let all):
+            let context = context()
             let denied = (!any.isEmpty && any.contains { $0.holds(in: context) }) || (!all.isEmpty && all.allSatisfy { $0.holds(in: context) })
             if denied {
                 result.status = failed
-                result.message = message
+                result.message = expand(rule.message, context)
             }
         }
         return result

@@ -34,12 +34,25 @@ struct SyncMeasurement {
     var peakRSSKiB: Int
 }
 
+/// The built-in pack over the generated set, and Checkov on a subset.
+struct PolicyMeasurement {
+    var resources: Int
+    var policies: Int
+    var results: Int
+    var median: Double
+    var subsetResources: Int
+    var subset: Double
+    var checkov: Double?
+    var peakRSSKiB: Int
+}
+
 struct Report {
     var results: [Measurement]
     var gitResults: [GitBench.Result]
     var clusterResults: [ClusterMeasurement]
     var planResults: [PlanMeasurement]
     var syncResult: SyncMeasurement?
+    var policyResult: PolicyMeasurement?
     var runs: Int
     var python: String?
 
@@ -104,6 +117,9 @@ struct Report {
         if let sync = syncResult {
             check(sync.canaries <= 5, "sync of the bundled manifests' release with two canaries (pauses 0 s, health gates) ≤ 5 s: \(format(sync.canaries, 2)) s")
             check(sync.executor <= 1.3 * sync.direct, "executor overhead for \(sync.deployments) Deployments ≤ 1.3× applying them directly: \(format(sync.executor / sync.direct, 2))× (\(format(sync.executor, 2)) s vs \(format(sync.direct, 2)) s)")
+        }
+        if let policy = policyResult {
+            check(policy.median <= 0.300, "\(policy.resources) resources against the built-in pack (\(policy.policies) policies) ≤ 300 ms: \(format(policy.median * 1000, 1)) ms")
         }
         if let thousand = clusterResults.first(where: { $0.deployments == 1_000 }) {
             check(thousand.converge <= 5, "1,000 Deployments × 10 replicas applied and converged ≤ 5 s: \(format(thousand.converge, 2)) s")
@@ -216,6 +232,14 @@ struct Report {
             executor (snapshot, plan, revision, applies, health waits), each on a fresh cluster.
 
             \(syncResult.map { "| case | seconds |\n|---|---:|\n| release with two canaries | \(format($0.canaries, 2)) |\n| the same with 1 s pod starts (for the record) | \(format($0.slowPods, 2)) |\n| \($0.deployments) Deployments applied directly | \(format($0.direct, 2)) |\n| the same through the executor | \(format($0.executor, 2)) |\n" } ?? "")
+            ## Policies
+
+            The built-in pack (`policies/`) judging the generated set as plan and sync do: every rule of every
+            policy on every resource, workloads' pod templates included, on all cores (the set is loaded
+            before the clock starts). Then a subset of about 1,000 resources end to end (load and judge), and
+            `checkov -d` on the same files where Checkov is installed (its own start-up included), for the record.
+
+            \(policyResult.map { "| case | result |\n|---|---:|\n| \($0.resources) resources × \($0.policies) policies (\($0.results) verdicts), median | \(format($0.median * 1000, 1)) ms |\n| \($0.subsetResources) resources, load + judge | \(format($0.subset * 1000, 1)) ms |\n| `checkov -d` on the same \($0.subsetResources) | \($0.checkov.map { format($0, 2) + " s" } ?? "not installed") |\n| peak RSS | \($0.peakRSSKiB / 1024) MiB |\n" } ?? "")
             ## Targets
 
             \(targets())

@@ -19,6 +19,9 @@ struct Options {
     var planOnly: Int? = nil
     /// Only run the executor's cases (a child of the main run).
     var syncOnly = false
+    /// Only run the policy case with this many resources (a child of the main run).
+    var policyOnly: Int? = nil
+    var policyResources = 10_000
     var child: (name: String, root: String)? = nil
     /// Only run the cluster case with this many Deployments (for profiling).
     var clusterOnly: Int? = nil
@@ -46,9 +49,11 @@ struct Options {
                 gitFiles = 100
                 clusterSizes = [20]
                 planSizes = [300]
+                policyResources = 300
             case "--cluster-only": clusterOnly = Int(value())
             case "--plan-only": planOnly = Int(value())
             case "--sync-only": syncOnly = true
+            case "--policy-only": policyOnly = Int(value())
             case "--cluster-deployments": clusterDeployments = Int(value()) ?? 1_000
             case "--generate":
                 let root = value()
@@ -87,6 +92,13 @@ if let n = options.planOnly {
     let r = PlanBench(resources: n).run()
     print("plan: \(r.resources) resources, \(r.changes) changes: load \(format(r.load, 3)) s, validate \(format(r.validate, 3)) s, plan \(format(r.plan, 3)) s, JSON \(format(r.render, 3)) s (\(r.jsonBytes / 1024) KiB)")
     print("PLAN \(r.resources) \(r.changes) \(r.load) \(r.validate) \(r.plan) \(r.render)")
+    exit(0)
+}
+
+if let n = options.policyOnly {
+    let r = PolicyBench.run(resources: n, runs: options.runs)
+    print("policy: \(r.resources) resources, \(r.policies) policies, \(r.results) results: median \(format(r.median * 1000, 1)) ms; \(r.subsetResources) resources end to end \(format(r.subset * 1000, 1)) ms, checkov \(r.checkov.map { format($0, 2) + " s" } ?? "not installed")")
+    print("POLICY \(r.resources) \(r.policies) \(r.results) \(r.median) \(r.subsetResources) \(r.subset) \(r.checkov ?? -1)")
     exit(0)
 }
 
@@ -208,9 +220,22 @@ do {
     print("  sync: release with two canaries \(format(f[0], 2)) s; \(Int(f[3])) Deployments: direct \(format(f[1], 2)) s, executor \(format(f[2], 2)) s")
 }
 
+var policyResult: PolicyMeasurement?
+do {
+    let (output, status, rss) = Peers.spawn([CommandLine.arguments[0], "--policy-only", String(options.policyResources), "--runs", String(options.runs)])
+    guard status == 0, let line = output.split(separator: "\n").first(where: { $0.hasPrefix("POLICY ") }) else {
+        fail("policy case failed: \(output)")
+    }
+    let f = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+    policyResult = PolicyMeasurement(
+        resources: Int(f[0]), policies: Int(f[1]), results: Int(f[2]), median: f[3], subsetResources: Int(f[4]), subset: f[5],
+        checkov: f[6] < 0 ? nil : f[6], peakRSSKiB: rss)
+    print("  policy: \(Int(f[0])) resources against \(Int(f[1])) policies: \(format(f[3] * 1000, 1)) ms")
+}
+
 let report = Report(
-    results: results, gitResults: gitResults, clusterResults: clusterResults, planResults: planResults, syncResult: syncResult, runs: options.runs,
-    python: python)
+    results: results, gitResults: gitResults, clusterResults: clusterResults, planResults: planResults, syncResult: syncResult,
+    policyResult: policyResult, runs: options.runs, python: python)
 print()
 print(report.table())
 print(report.targets())

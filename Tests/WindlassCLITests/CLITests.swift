@@ -61,7 +61,7 @@ struct ValidateCommandTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let summary = try #require(object["summary"] as? [String: Int])
         #expect(summary["errors"] == 0)
-        #expect(summary["files"] == 15)
+        #expect(summary["files"] == 16)
         let resources = try #require(object["resources"] as? [[String: Any]])
         #expect(resources.contains { $0["address"] as? String == "apps/Deployment/openstack/keystone" })
     }
