@@ -52,6 +52,19 @@ step "Sync: wave by wave, each waited on until healthy"
 step "Drift: none, right after a sync"
 "$windlass" drift --source "$demo" --state-dir "$state"
 
+step "Policies: the built-in pack (policies/) on the manifests; nova-compute's exception shows as SKIP"
+"$windlass" policy check --source "$demo" | grep -v '^WARN'
+
+step "A guardrail: a commit that makes glance-api privileged is refused, and nothing is applied"
+sed -i 's|            allowPrivilegeEscalation: false|            allowPrivilegeEscalation: false\n            privileged: true|' "$demo/manifests/30-services/glance-api.yaml"
+commit "glance-api: privileged (a mistake)"
+if "$windlass" sync --source "$demo" --state-dir "$state"; then
+    echo "unexpected: a privileged container was synced" >&2
+    exit 1
+fi
+git -C "$demo" -c user.name="Windlass demo" -c user.email=demo@windlass.dev -c commit.gpgsign=false revert --no-edit HEAD >/dev/null
+git -C "$demo" log --oneline -1
+
 step "Prometheus on 127.0.0.1:9090, scraping the cluster's simulated traffic"
 mkdir -p "$state/prometheus"
 cat > "$state/prometheus/prometheus.yml" <<'YAML'
