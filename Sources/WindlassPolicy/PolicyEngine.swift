@@ -151,11 +151,6 @@ public enum PolicyEngine {
     }
 
     /// What the rule looks at: the resource itself, or the pod its template describes.
-    static func subject(of resource: Resource, for rule: Policy.Rule, namespaceLabels: [String: [String: String]]) -> Value? {
-        var pod = PodView(resource: resource)
-        return subject(of: resource, for: rule, namespaceLabels: namespaceLabels, pod: &pod)
-    }
-
     static func subject(of resource: Resource, for rule: Policy.Rule, namespaceLabels: [String: [String: String]], pod: inout PodView) -> Value? {
         if rule.exclude.contains(where: { $0.matches(resource, namespaceLabels: namespaceLabels) }) { return nil }
         if rule.match.contains(where: { $0.matches(resource, namespaceLabels: namespaceLabels) }) { return resource.object }

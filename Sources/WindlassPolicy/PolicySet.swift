@@ -76,5 +76,17 @@ public struct PolicySet: Sendable {
         return PolicySet(policies: policies, exceptions: exceptions, diagnostics: diagnostics)
     }
 
+    /// The set with the Policy and PolicyException documents among the manifests added: an
+    /// exception lives beside the workload it is for, reviewed in the same change.
+    public func adding(from manifests: ManifestSet) -> PolicySet {
+        let (policies, policyDiagnostics) = PolicyReader.read(manifests)
+        let (exceptions, exceptionDiagnostics) = PolicyReader.exceptions(manifests)
+        var set = self
+        set.policies += policies
+        set.exceptions += exceptions
+        set.diagnostics += policyDiagnostics + exceptionDiagnostics
+        return set
+    }
+
     static func isTestFile(_ path: String) -> Bool { path.hasSuffix(".test.yaml") || path.hasSuffix(".test.yml") }
 }

@@ -29,14 +29,12 @@ struct PolicyFlags: ParsableArguments {
     /// PolicyException documents. Errors stop the command: nothing is judged half-way.
     func load(with manifests: ManifestSet) throws -> PolicySet? {
         guard !disabled else { return nil }
-        let path: String
-        if let directory {
-            path = directory
-        } else {
-            guard case .directory = DirectoryTree.kind(ofPath: "policies") else { return Policies.fromManifests(manifests) }
-            path = "policies"
-        }
-        return try Policies.load(path, with: manifests)
+        if let directory { return try Policies.load(directory, with: manifests) }
+        if case .directory = DirectoryTree.kind(ofPath: "policies") { return try Policies.load("policies", with: manifests) }
+        let own = PolicySet().adding(from: manifests)
+        guard !own.policies.isEmpty || !own.exceptions.isEmpty || !own.diagnostics.isEmpty else { return nil }
+        try Policies.stopOnErrors(own.diagnostics)
+        return own
     }
 }
 
@@ -44,27 +42,14 @@ enum Policies {
     /// Reads a policies directory and adds the manifests' own policies and exceptions; errors
     /// stop the command with exit 2, warnings are printed.
     static func load(_ path: String, with manifests: ManifestSet) throws -> PolicySet {
-        var set: PolicySet
+        let set: PolicySet
         do {
-            set = try PolicySet.load(path)
+            set = try PolicySet.load(path).adding(from: manifests)
         } catch {
             throw CommandFailure(message: error.description)
         }
-        if let own = fromManifests(manifests) {
-            set.policies += own.policies
-            set.exceptions += own.exceptions
-            set.diagnostics += own.diagnostics
-        }
         try stopOnErrors(set.diagnostics)
         return set
-    }
-
-    /// The Policy and PolicyException documents among the manifests, if any.
-    static func fromManifests(_ manifests: ManifestSet) -> PolicySet? {
-        let (policies, policyDiagnostics) = PolicyReader.read(manifests)
-        let (exceptions, exceptionDiagnostics) = PolicyReader.exceptions(manifests)
-        guard !policies.isEmpty || !exceptions.isEmpty || !(policyDiagnostics + exceptionDiagnostics).isEmpty else { return nil }
-        return PolicySet(policies: policies, exceptions: exceptions, diagnostics: policyDiagnostics + exceptionDiagnostics)
     }
 
     static func stopOnErrors(_ diagnostics: [Diagnostic]) throws {
