@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
@@ -91,8 +93,11 @@ let package = Package(
         .target(
             name: "WindlassServer",
             dependencies: [
+                "WindlassManifest", "WindlassGit", "WindlassCluster", "WindlassCore", "WindlassPlan", "WindlassPolicy", "WindlassRollout",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -132,13 +137,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "WindlassServerTests",
+            dependencies: ["WindlassServer", "WindlassManifest", "WindlassTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "WindlassGitTests",
             dependencies: ["WindlassGit", "WindlassManifest", "WindlassTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "WindlassCLITests",
-            dependencies: ["windlass", "WindlassManifest", "WindlassTesting"],
+            dependencies: ["windlass", "WindlassManifest", "WindlassTesting", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -5,6 +5,7 @@ import WindlassGit
 import WindlassManifest
 import WindlassPlan
 import WindlassRollout
+import WindlassServer
 
 #if canImport(Glibc)
 import Glibc
@@ -15,12 +16,9 @@ let pinnedCommitSetting = "pinnedCommit"
 
 extension Planning {
     /// `pid@host`, who holds a sync's lease.
-    static var holder: String {
-        var name = [CChar](repeating: 0, count: 256)
-        gethostname(&name, name.count)
-        let host = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return "\(getpid())@\(host)"
-    }
+    static var holder: String { LocalProcess.holder }
+
+    static func isGone(_ holder: String) -> Bool { LocalProcess.isGone(holder) }
 
     static func revisions(_ stateDirectory: String) throws -> RevisionStore {
         do {
@@ -32,22 +30,11 @@ extension Planning {
 
     /// A deployer over the embedded cluster, with real time passing through its controllers.
     static func deployer(cluster: EmbeddedCluster, stateDirectory: String, planner: Planner, waveTimeout: Double) throws -> Deployer {
-        let clock = SystemClock()
-        let driver = SyncDriver.realTime(now: { clock.now() }, reconcile: { try await cluster.reconcile() })
-        let executor = SyncExecutor(backend: cluster, driver: driver, options: SyncOptions(waveTimeout: waveTimeout))
-        let providers: [String: any MetricProvider] = ["prometheus": PrometheusProvider(), "web": WebProvider(), "health": HealthProvider(backend: cluster)]
-        var deployer = Deployer(store: try revisions(stateDirectory), executor: executor, planner: planner, holder: holder, providers: providers)
-        deployer.holderIsGone = { isGone($0) }
-        return deployer
-    }
-
-    /// Whether a lease holder `pid@host` is a process of this machine that no longer exists.
-    static func isGone(_ holder: String) -> Bool {
-        let parts = holder.split(separator: "@", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let pid = Int32(parts[0]), parts[1] == String(Self.holder.split(separator: "@", maxSplits: 1).last ?? "") else {
-            return false
+        do {
+            return try Deployer.embedded(cluster: cluster, stateDirectory: stateDirectory, planner: planner, waveTimeout: waveTimeout)
+        } catch {
+            throw CommandFailure(message: error.description)
         }
-        return kill(pid, 0) == -1 && errno == ESRCH
     }
 }
 

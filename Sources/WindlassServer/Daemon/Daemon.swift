@@ -1,0 +1,309 @@
+import Logging
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+import Synchronization
+public import WindlassCore
+import WindlassGit
+import WindlassCluster
+import WindlassManifest
+import WindlassPlan
+import WindlassRollout
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `windlass serve`: the applications' reconcilers, the embedded cluster's controllers and the
+/// HTTP API under one ServiceGroup. SIGTERM or SIGINT: no new work is taken, the HTTP server
+/// stops, and a sync in progress has 8 s to finish its wave before it is cancelled (its canary
+/// progress is durable and the next start resumes it); the process exits 0.
+public final class Daemon: Sendable {
+    public struct Options: Sendable {
+        public var config: DaemonConfig
+        public var stateDirectory: String
+        public var log: DaemonLog
+        public var waveTimeout: Double = 300
+
+        public init(config: DaemonConfig, stateDirectory: String, log: DaemonLog) {
+            self.config = config
+            self.stateDirectory = stateDirectory
+            self.log = log
+        }
+    }
+
+    let options: Options
+    let cluster: EmbeddedCluster
+    let reconcilers: [String: ApplicationReconciler]
+    let metrics = DaemonMetrics()
+    let apiTokens: [String]
+    let webhookSecrets: [String: String]
+    let deliveries = DeliveryLogBox()
+
+    /// Resolves the secrets (a missing one is an error naming its reference) and opens the
+    /// cluster in the state directory.
+    public init(options: Options, cluster: EmbeddedCluster) throws {
+        self.options = options
+        self.cluster = cluster
+        apiTokens = try options.config.server.apiTokens.map { try $0.resolve() }
+        var secrets: [String: String] = [:]
+        for (provider, reference) in options.config.server.webhooks { secrets[provider] = try reference.resolve() }
+        webhookSecrets = secrets
+        var reconcilers: [String: ApplicationReconciler] = [:]
+        for application in options.config.applications {
+            var planOptions = PlanOptions(application: application.name, prune: application.prune, allowEmpty: application.allowEmpty)
+            planOptions.ignoreDifferences = application.ignoreDifferences
+            let deployer = try Deployer.embedded(
+                cluster: cluster, stateDirectory: options.stateDirectory, planner: Planner(options: planOptions), waveTimeout: options.waveTimeout)
+            reconcilers[application.name] = ApplicationReconciler(
+                application: application, cluster: cluster, stateDirectory: options.stateDirectory, deployer: deployer, log: options.log,
+                metrics: metrics)
+        }
+        self.reconcilers = reconcilers
+    }
+
+    /// Runs until SIGTERM or SIGINT (or `stop`), then returns.
+    public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        var quiet = Logger(label: "windlass.lifecycle")
+        quiet.logLevel = .error
+        let application = Application(
+            router: router(),
+            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+            configuration: .init(address: .hostname(options.config.server.host, port: options.config.server.port), serverName: "windlass"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                self.options.log.event("listening", ["address": "\(self.options.config.server.host):\(port)"])
+                onListening(port)
+            },
+            logger: quiet)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ClusterService(cluster: cluster))]
+        for reconciler in reconcilers.values.sorted(by: { $0.application.name < $1.application.name }) {
+            services.append(.init(service: ReconcilerService(reconciler: reconciler)))
+        }
+        services.append(.init(service: application))
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet)
+        configuration.maximumGracefulShutdownDuration = .seconds(8)
+        configuration.maximumCancellationDuration = .seconds(1)
+        let group = ServiceGroup(configuration: configuration)
+        options.log.event("started", ["applications": reconcilers.keys.sorted().joined(separator: ","), "state": options.stateDirectory])
+        try await group.run()
+        options.log.event("stopped")
+    }
+
+    // MARK: HTTP
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        let maxBody = options.config.server.maxBodyBytes
+        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/readyz") { _, _ -> Response in
+            for reconciler in self.reconcilers.values {
+                let status = await reconciler.status
+                if status.fetches == 0 && status.lastError == nil {
+                    return Self.text(.serviceUnavailable, "not ready: \(reconciler.application.name) has not fetched yet\n")
+                }
+            }
+            return Self.text(.ok, "ready\n")
+        }
+        router.get("/metrics") { _, _ -> Response in
+            let text = self.metrics.text() + (await self.cluster.simulatedMetrics())
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        }
+        let api = router.group("api/v1")
+        api.get("applications") { request, context -> Response in
+            if let denied = self.authorize(request, context, mutating: false) { return denied }
+            var items: [Value] = []
+            for reconciler in self.reconcilers.values.sorted(by: { $0.application.name < $1.application.name }) {
+                items.append(await Self.json(reconciler))
+            }
+            return Self.json(.ok, ["applications": .sequence(items)])
+        }
+        api.get("applications/:name") { request, context -> Response in
+            if let denied = self.authorize(request, context, mutating: false) { return denied }
+            guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
+            return Self.json(.ok, await Self.json(reconciler))
+        }
+        api.post("applications/:name/sync") { request, context -> Response in
+            if let denied = self.authorize(request, context, mutating: true) { return denied }
+            guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
+            reconciler.trigger()
+            return Self.json(.accepted, ["application": .string(reconciler.application.name), "triggered": true])
+        }
+        for provider in ["github", "gitlab", "generic"] {
+            api.post("webhooks/\(provider)") { request, context -> Response in
+                var request = request
+                let body: ByteBuffer
+                do {
+                    body = try await request.collectBody(upTo: maxBody)
+                } catch {
+                    self.metrics.webhook(provider, outcome: "too-large")
+                    return Self.json(.contentTooLarge, ["error": .string("the body is larger than \(maxBody) bytes")])
+                }
+                return await self.webhook(provider, request: request, body: Array(buffer: body))
+            }
+        }
+        return router
+    }
+
+    func reconciler(_ context: BasicRequestContext) -> ApplicationReconciler? {
+        context.parameters.get("name").flatMap { reconcilers[$0] }
+    }
+
+    /// Mutations need a bearer token when tokens are configured; reads are open on loopback only.
+    func authorize(_ request: Request, _ context: BasicRequestContext, mutating: Bool) -> Response? {
+        let loopback = ["127.0.0.1", "::1", "localhost"].contains(options.config.server.host)
+        if !mutating && loopback { return nil }
+        guard !apiTokens.isEmpty else {
+            return mutating && loopback ? nil : Self.json(.unauthorized, ["error": "no API token is configured: set server.apiTokens"])
+        }
+        let header = request.headers[.authorization] ?? ""
+        guard header.hasPrefix("Bearer "), apiTokens.contains(where: { Self.constantTimeEqual($0, String(header.dropFirst(7))) }) else {
+            return Self.json(.unauthorized, ["error": "a valid bearer token is required"])
+        }
+        return nil
+    }
+
+    /// A push webhook: the signature (or token) checked, the delivery id remembered, the
+    /// applications whose repository it names asked to fetch at once.
+    func webhook(_ provider: String, request: Request, body: [UInt8]) async -> Response {
+        guard let secret = webhookSecrets[provider] else {
+            metrics.webhook(provider, outcome: "not-configured")
+            return Self.json(.notFound, ["error": .string("no \(provider) webhook is configured")])
+        }
+        let verified: Bool
+        let delivery: String?
+        let event: String?
+        switch provider {
+        case "github":
+            verified = HMACSHA256.verify(signature: request.headers[HTTPField.Name("X-Hub-Signature-256")!] ?? "", key: secret, message: body)
+            delivery = request.headers[HTTPField.Name("X-GitHub-Delivery")!]
+            event = request.headers[HTTPField.Name("X-GitHub-Event")!]
+        case "gitlab":
+            verified = Self.constantTimeEqual(request.headers[HTTPField.Name("X-Gitlab-Token")!] ?? "", secret)
+            delivery = request.headers[HTTPField.Name("X-Gitlab-Event-UUID")!]
+            event = (request.headers[HTTPField.Name("X-Gitlab-Event")!]).map { $0 == "Push Hook" || $0 == "Tag Push Hook" ? "push" : $0 }
+        default:
+            verified = HMACSHA256.verify(signature: request.headers[HTTPField.Name("X-Windlass-Signature-256")!] ?? "", key: secret, message: body)
+            delivery = request.headers[HTTPField.Name("X-Windlass-Delivery")!]
+            event = "push"
+        }
+        guard verified else {
+            metrics.webhook(provider, outcome: "unauthorized")
+            options.log.event("webhook refused", ["provider": provider, "reason": "bad signature"], level: .warning)
+            return Self.json(.unauthorized, ["error": "the signature does not match"])
+        }
+        if event == "ping" {
+            metrics.webhook(provider, outcome: "ping")
+            return Self.json(.ok, ["event": "ping"])
+        }
+        guard event == "push" else {
+            metrics.webhook(provider, outcome: "ignored")
+            return Self.json(.accepted, ["ignored": .string("event \(event ?? "(none)") is not a push")])
+        }
+        guard let urls = WebhookPush.repositories(in: body) else {
+            metrics.webhook(provider, outcome: "malformed")
+            return Self.json(.badRequest, ["error": "the body is not JSON"])
+        }
+        if let delivery, !deliveries.insert(delivery) {
+            metrics.webhook(provider, outcome: "replayed")
+            return Self.json(.ok, ["replayed": .string(delivery), "triggered": []])
+        }
+        let wanted = Set(urls.map(WebhookPush.normalize))
+        var triggered: [Value] = []
+        for reconciler in reconcilers.values.sorted(by: { $0.application.name < $1.application.name })
+        where wanted.isEmpty || wanted.contains(WebhookPush.normalize(reconciler.application.repository)) {
+            reconciler.trigger()
+            triggered.append(.string(reconciler.application.name))
+        }
+        metrics.webhook(provider, outcome: triggered.isEmpty ? "unmatched" : "triggered")
+        options.log.event("webhook", ["provider": provider, "delivery": delivery ?? "", "triggered": triggered.compactMap(\.stringValue).joined(separator: ",")])
+        return Self.json(.accepted, ["triggered": .sequence(triggered)])
+    }
+
+    static func json(_ reconciler: ApplicationReconciler) async -> Value {
+        let status = await reconciler.status
+        let app = reconciler.application
+        var lastSync: Value = .null
+        if let last = status.lastSync {
+            lastSync = [
+                "revision": last.revision.map(Value.string) ?? .null, "number": last.number.map(Value.int) ?? .null,
+                "outcome": .string(last.outcome), "message": .string(last.message),
+                "startedAt": .string(Timestamp.rfc3339(last.startedAt)), "finishedAt": .string(Timestamp.rfc3339(last.finishedAt)),
+            ]
+        }
+        return [
+            "name": .string(app.name),
+            "source": ["repo": .string((try? RemoteURL(app.repository))?.description ?? app.repository), "ref": .string(app.ref), "path": .string(app.path)],
+            "destination": ["cluster": .string(app.cluster), "namespace": .string(app.namespace)],
+            "syncedRevision": status.syncedRevision.map(Value.string) ?? .null,
+            "headRevision": status.headRevision.map(Value.string) ?? .null,
+            "syncStatus": .string(status.syncStatus),
+            "health": .string(status.health),
+            "lastSync": lastSync,
+            "lastError": status.lastError.map(Value.string) ?? .null,
+            "rollout": status.rollout.map(Value.string) ?? .null,
+            "fetches": .int(status.fetches),
+        ]
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: Value) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: JSONWriter(pretty: true).write(value) + "\n")))
+    }
+
+    static func text(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func notFound(_ context: BasicRequestContext) -> Response {
+        json(.notFound, ["error": .string("no application \(context.parameters.get("name") ?? "")")])
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        var difference = UInt8(x.count == y.count ? 0 : 1)
+        for i in 0..<max(x.count, y.count) {
+            difference |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
+        }
+        return difference == 0
+    }
+}
+
+/// The remembered webhook deliveries, shared by the handlers.
+final class DeliveryLogBox: Sendable {
+    private let log = Mutex(DeliveryLog())
+
+    func insert(_ id: String) -> Bool { log.withLock { $0.insert(id) } }
+}
+
+
+/// The embedded cluster's controllers: reconciled whenever something is due, at least each second.
+struct ClusterService: Service {
+    let cluster: EmbeddedCluster
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let next = try? await cluster.reconcile()
+                let wait = min(max(next ?? 1, 0.05), 1)
+                try await Task.sleep(for: .seconds(wait))
+            }
+        }
+    }
+}
+
+/// One application's reconciler, stopped at graceful shutdown.
+struct ReconcilerService: Service {
+    let reconciler: ApplicationReconciler
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await reconciler.run()
+        }
+    }
+}

@@ -1,0 +1,390 @@
+public import WindlassManifest
+public import WindlassPlan
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `windlass.yaml`: a `windlass.dev/v1` `Config` with the daemon's server settings and the
+/// applications it keeps in step. Every mistake is a located error (`file:line:col`); secrets
+/// are named by reference (an environment variable or a file) and read only at start.
+public struct DaemonConfig: Sendable {
+    /// A secret given by reference: `{env: NAME}` or `{file: PATH}`.
+    public enum SecretReference: Sendable, Hashable, CustomStringConvertible {
+        case environment(String)
+        case file(String)
+
+        public var description: String {
+            switch self {
+            case .environment(let name): return "environment variable \(name)"
+            case .file(let path): return "file \(path)"
+            }
+        }
+
+        /// The secret's value; an error names the reference, never a value.
+        public func resolve() throws(ConfigError) -> String {
+            switch self {
+            case .environment(let name):
+                guard let value = getenv(name).map({ String(cString: $0) }), !value.isEmpty else {
+                    throw ConfigError(message: "the \(self) is not set")
+                }
+                return value
+            case .file(let path):
+                guard let handle = fopen(path, "r") else { throw ConfigError(message: "the \(self) cannot be read") }
+                defer { fclose(handle) }
+                var bytes: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                while true {
+                    let n = fread(&buffer, 1, buffer.count, handle)
+                    if n <= 0 { break }
+                    bytes += buffer[0..<n]
+                    if bytes.count > 65_536 { throw ConfigError(message: "the \(self) is larger than 64 KiB") }
+                }
+                let value = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
+                guard !value.isEmpty else { throw ConfigError(message: "the \(self) is empty") }
+                return value
+            }
+        }
+    }
+
+    public struct Server: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+        public var apiTokens: [SecretReference] = []
+        /// Webhook secrets by provider: `github`, `gitlab`, `generic`.
+        public var webhooks: [String: SecretReference] = [:]
+        /// The largest request body accepted, in bytes.
+        public var maxBodyBytes = 1_048_576
+
+        public init() {}
+    }
+
+    /// When drift is looked for: a cron schedule, or an interval (with up to 10 % jitter).
+    public enum DriftSchedule: Sendable, Hashable {
+        case cron(CronSchedule)
+        case interval(seconds: Double)
+    }
+
+    public struct Application: Sendable {
+        public var name: String
+        public var repository: String
+        public var ref: String = "HEAD"
+        public var path: String = "manifests"
+        /// `embedded` (the only destination so far).
+        public var cluster = "embedded"
+        public var namespace = "default"
+        public var automated = true
+        public var prune = true
+        public var selfHeal = false
+        public var allowEmpty = false
+        /// How often the repository is polled, in seconds.
+        public var interval: Double = 180
+        public var drift: DriftSchedule? = nil
+        public var driftSelfHeal = false
+        public var ignoreDifferences: [IgnoreRule] = []
+        /// A policies directory (nil: `policies` in the working directory, when there is one).
+        public var policies: String? = nil
+        /// The Prometheus address analysis templates use when they name none.
+        public var prometheus: String? = nil
+        /// Where the application was written in the config.
+        public var location: SourceLocation
+
+        public init(name: String, repository: String, location: SourceLocation) {
+            self.name = name
+            self.repository = repository
+            self.location = location
+        }
+    }
+
+    public var server = Server()
+    public var applications: [Application] = []
+    /// The config file, as given.
+    public var path: String
+
+    public struct ConfigError: Error, Sendable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    public init(server: Server = Server(), applications: [Application] = [], path: String = "") {
+        self.server = server
+        self.applications = applications
+        self.path = path
+    }
+
+    /// Reads a config's text; the config is nil when there is any error.
+    public static func read(_ text: String, path: String) -> (config: DaemonConfig?, diagnostics: [Diagnostic]) {
+        var reader = Reader(path: path, lines: text.split(separator: "\n", omittingEmptySubsequences: false))
+        let documents: [YAMLDocument]
+        do {
+            documents = try YAMLReader.read(text)
+        } catch {
+            return (nil, [Diagnostic(.error, at: SourceLocation(path: path, position: error.position), error.message)])
+        }
+        guard documents.count == 1, let root = documents.first?.root, root.mappingValue != nil else {
+            return (nil, [Diagnostic(.error, at: SourceLocation(path: path), "a config is one YAML document: a windlass.dev/v1 Config mapping")])
+        }
+        let config = reader.config(root)
+        return (reader.diagnostics.isEmpty ? config : nil, reader.diagnostics)
+    }
+
+    /// The checks, each mistake appended as a located error.
+    struct Reader {
+        let path: String
+        /// The config's lines, to place an error inside a quoted scalar.
+        let lines: [Substring]
+        var diagnostics: [Diagnostic] = []
+
+        mutating func error(_ value: Value, _ message: String, offset: Int = 0) {
+            var position = value.span.start
+            if offset > 0 {
+                let line = Int(position.line) - 1
+                let column = Int(position.column) - 1
+                var quoted = false
+                if line >= 0, line < lines.count, column >= 0, column < lines[line].count {
+                    let c = lines[line][lines[line].index(lines[line].startIndex, offsetBy: column)]
+                    quoted = c == "\"" || c == "'"
+                }
+                position.column += UInt32(offset) + (quoted ? 1 : 0)
+            }
+            diagnostics.append(Diagnostic(.error, at: SourceLocation(path: path, position: position), message))
+        }
+
+        /// Unknown keys, with the closest known one suggested.
+        mutating func keys(_ value: Value, _ known: [String], in what: String) {
+            guard let mapping = value.mappingValue else { return }
+            for entry in mapping.entries where !known.contains(entry.key) {
+                let hint = Self.closest(entry.key, known).map { " (did you mean \"\($0)\"?)" } ?? ""
+                error(entry.value, "\(what): unknown field \"\(entry.key)\"\(hint)")
+            }
+        }
+
+        static func closest(_ word: String, _ candidates: [String]) -> String? {
+            func distance(_ a: [Character], _ b: [Character]) -> Int {
+                var row = Array(0...b.count)
+                for i in 1...max(a.count, 1) where !a.isEmpty {
+                    var previous = row[0]
+                    row[0] = i
+                    for j in stride(from: 1, through: b.count, by: 1) {
+                        let old = row[j]
+                        row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                        previous = old
+                    }
+                }
+                return row[b.count]
+            }
+            let best = candidates.map { ($0, distance(Array(word.lowercased()), Array($0.lowercased()))) }.min { $0.1 < $1.1 }
+            guard let best, best.1 <= max(2, word.count / 3) else { return nil }
+            return best.0
+        }
+
+        mutating func mapping(_ value: Value?, _ what: String) -> Value? {
+            guard let value, !value.isNull else { return nil }
+            guard value.mappingValue != nil else {
+                error(value, "\(what) must be a mapping")
+                return nil
+            }
+            return value
+        }
+
+        mutating func string(_ value: Value?, _ what: String) -> String? {
+            guard let value, !value.isNull else { return nil }
+            guard let text = value.stringValue, !text.isEmpty else {
+                error(value, "\(what) must be a non-empty string")
+                return nil
+            }
+            return text
+        }
+
+        mutating func bool(_ value: Value?, _ what: String) -> Bool? {
+            guard let value, !value.isNull else { return nil }
+            guard case .bool(let flag) = value.content else {
+                error(value, "\(what) must be true or false")
+                return nil
+            }
+            return flag
+        }
+
+        mutating func seconds(_ value: Value?, _ what: String) -> Double? {
+            guard let value, !value.isNull else { return nil }
+            let text = value.stringValue ?? value.scalarText ?? value.intValue.map(String.init) ?? ""
+            guard let seconds = WindlassPlan.Duration.seconds(text), seconds > 0 else {
+                error(value, "\(what) \"\(text)\" is not a duration such as 30s, 3m or 1h")
+                return nil
+            }
+            return seconds
+        }
+
+        mutating func secret(_ value: Value?, _ what: String) -> SecretReference? {
+            guard let value = mapping(value, what) else { return nil }
+            keys(value, ["env", "file"], in: what)
+            let env = string(value["env"], "\(what).env")
+            let file = string(value["file"], "\(what).file")
+            switch (env, file) {
+            case (let name?, nil): return .environment(name)
+            case (nil, let path?): return .file(path)
+            default:
+                error(value, "\(what) must name exactly one of env or file (secrets are never written in the config)")
+                return nil
+            }
+        }
+
+        mutating func config(_ root: Value) -> DaemonConfig {
+            var config = DaemonConfig(path: path)
+            keys(root, ["apiVersion", "kind", "server", "applications"], in: "config")
+            if root["apiVersion"]?.stringValue != "windlass.dev/v1" {
+                error(root["apiVersion"] ?? root, "apiVersion must be windlass.dev/v1")
+            }
+            if root["kind"]?.stringValue != "Config" {
+                error(root["kind"] ?? root, "kind must be Config")
+            }
+            if let server = mapping(root["server"], "server") {
+                config.server = self.server(server)
+            }
+            if let list = root["applications"] {
+                guard let items = list.sequenceValue else {
+                    error(list, "applications must be a list")
+                    return config
+                }
+                var seen: [String: Value] = [:]
+                for item in items {
+                    guard let app = application(item) else { continue }
+                    if let first = seen[app.name] {
+                        error(item["name"] ?? item, "application \(app.name) is defined twice (first at line \(first.span.start.line))")
+                    }
+                    seen[app.name] = item["name"] ?? item
+                    config.applications.append(app)
+                }
+            }
+            return config
+        }
+
+        mutating func server(_ value: Value) -> Server {
+            var server = Server()
+            keys(value, ["listen", "apiTokens", "webhooks", "maxBodyBytes"], in: "server")
+            if let listen = value["listen"] {
+                let text = listen.stringValue ?? listen.scalarText ?? listen.intValue.map(String.init) ?? ""
+                if let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port), colon != text.startIndex {
+                    server.host = String(text[..<colon])
+                    server.port = port
+                } else {
+                    error(listen, "server.listen \"\(text)\" is not HOST:PORT")
+                }
+            }
+            if let tokens = value["apiTokens"] {
+                if let items = tokens.sequenceValue {
+                    server.apiTokens = items.compactMap { secret($0, "server.apiTokens[]") }
+                } else {
+                    error(tokens, "server.apiTokens must be a list of {env: NAME} or {file: PATH}")
+                }
+            }
+            if let webhooks = mapping(value["webhooks"], "server.webhooks") {
+                keys(webhooks, ["github", "gitlab", "generic"], in: "server.webhooks")
+                for provider in ["github", "gitlab", "generic"] {
+                    guard let entry = mapping(webhooks[provider], "server.webhooks.\(provider)") else { continue }
+                    keys(entry, ["secret"], in: "server.webhooks.\(provider)")
+                    if let reference = secret(entry["secret"], "server.webhooks.\(provider).secret") {
+                        server.webhooks[provider] = reference
+                    } else if entry["secret"] == nil {
+                        error(entry, "server.webhooks.\(provider) needs a secret")
+                    }
+                }
+            }
+            if let limit = value["maxBodyBytes"] {
+                if let bytes = limit.intValue, bytes >= 1024 { server.maxBodyBytes = bytes } else { error(limit, "server.maxBodyBytes must be a number of bytes, at least 1024") }
+            }
+            return server
+        }
+
+        mutating func application(_ item: Value) -> Application? {
+            guard let item = mapping(item, "each application") else { return nil }
+            keys(item, ["name", "source", "destination", "syncPolicy", "interval", "drift", "ignoreDifferences", "policies", "analysis"], in: "application")
+            let location = SourceLocation(path: path, position: item.span.start)
+            guard let name = string(item["name"], "application name") else {
+                if item["name"] == nil { error(item, "each application needs a name") }
+                return nil
+            }
+            if let problem = NameRules.dns1123Label(name) { error(item["name"]!, "application name \"\(name)\" \(problem)") }
+            let what = "application \(name)"
+            guard let source = mapping(item["source"], "\(what): source") else {
+                if item["source"] == nil { error(item, "\(what) needs a source: {repo: URL, ref: main, path: manifests}") }
+                return nil
+            }
+            keys(source, ["repo", "ref", "path"], in: "\(what): source")
+            guard let repository = string(source["repo"], "\(what): source.repo") else {
+                if source["repo"] == nil { error(source, "\(what): source needs repo") }
+                return nil
+            }
+            var app = Application(name: name, repository: repository, location: location)
+            app.ref = string(source["ref"], "\(what): source.ref") ?? app.ref
+            app.path = string(source["path"], "\(what): source.path") ?? app.path
+            if let destination = mapping(item["destination"], "\(what): destination") {
+                keys(destination, ["cluster", "namespace"], in: "\(what): destination")
+                if let cluster = destination["cluster"] {
+                    if cluster.stringValue == "embedded" {
+                        app.cluster = "embedded"
+                    } else {
+                        error(cluster, "\(what): destination.cluster \"\(cluster.stringValue ?? "")\" is not supported yet: the embedded cluster is the only destination")
+                    }
+                }
+                if let namespace = string(destination["namespace"], "\(what): destination.namespace") {
+                    if let problem = NameRules.dns1123Label(namespace) { error(destination["namespace"]!, "\(what): destination.namespace \"\(namespace)\" \(problem)") }
+                    app.namespace = namespace
+                }
+            }
+            if let policy = mapping(item["syncPolicy"], "\(what): syncPolicy") {
+                keys(policy, ["automated", "prune", "selfHeal", "allowEmpty"], in: "\(what): syncPolicy")
+                app.automated = bool(policy["automated"], "\(what): syncPolicy.automated") ?? app.automated
+                app.prune = bool(policy["prune"], "\(what): syncPolicy.prune") ?? app.prune
+                app.selfHeal = bool(policy["selfHeal"], "\(what): syncPolicy.selfHeal") ?? app.selfHeal
+                app.allowEmpty = bool(policy["allowEmpty"], "\(what): syncPolicy.allowEmpty") ?? app.allowEmpty
+            }
+            app.interval = seconds(item["interval"], "\(what): interval") ?? app.interval
+            if let drift = mapping(item["drift"], "\(what): drift") {
+                keys(drift, ["schedule", "interval", "selfHeal"], in: "\(what): drift")
+                switch (drift["schedule"], drift["interval"]) {
+                case (let schedule?, nil):
+                    if let text = string(schedule, "\(what): drift.schedule") {
+                        do {
+                            app.drift = .cron(try CronSchedule(parsing: text))
+                        } catch {
+                            self.error(schedule, "\(what): drift.schedule: \(error.message)", offset: error.offset)
+                        }
+                    }
+                case (nil, let interval?):
+                    if let seconds = seconds(interval, "\(what): drift.interval") { app.drift = .interval(seconds: seconds) }
+                case (nil, nil):
+                    error(drift, "\(what): drift needs a schedule (cron) or an interval")
+                default:
+                    error(drift, "\(what): drift takes a schedule or an interval, not both")
+                }
+                app.driftSelfHeal = bool(drift["selfHeal"], "\(what): drift.selfHeal") ?? false
+            }
+            if let rules = item["ignoreDifferences"] {
+                for rule in rules.sequenceValue ?? [] {
+                    keys(rule, ["group", "kind", "name", "namespace", "jsonPointers"], in: "\(what): ignoreDifferences[]")
+                    var pointers: [JSONPointer] = []
+                    for pointer in rule["jsonPointers"]?.sequenceValue ?? [] {
+                        do {
+                            pointers.append(try JSONPointer(parsing: pointer.stringValue ?? ""))
+                        } catch {
+                            self.error(pointer, "\(what): ignoreDifferences: \(error.message)")
+                        }
+                    }
+                    if pointers.isEmpty { error(rule, "\(what): each ignoreDifferences rule needs jsonPointers") }
+                    app.ignoreDifferences.append(
+                        IgnoreRule(
+                            group: rule["group"]?.stringValue, kind: rule["kind"]?.stringValue, name: rule["name"]?.stringValue,
+                            namespace: rule["namespace"]?.stringValue, pointers: pointers))
+                }
+                if rules.sequenceValue == nil { error(rules, "\(what): ignoreDifferences must be a list") }
+            }
+            app.policies = string(item["policies"], "\(what): policies")
+            if let analysis = mapping(item["analysis"], "\(what): analysis") {
+                keys(analysis, ["prometheus"], in: "\(what): analysis")
+                app.prometheus = string(analysis["prometheus"], "\(what): analysis.prometheus")
+            }
+            return app
+        }
+    }
+}

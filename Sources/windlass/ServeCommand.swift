@@ -1,0 +1,108 @@
+import ArgumentParser
+import WindlassCluster
+import WindlassCore
+import WindlassManifest
+import WindlassPlan
+import WindlassServer
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `windlass serve`: the reconciler daemon.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the reconciler daemon: watch git, sync each new commit, serve the HTTP API and metrics.",
+        discussion: """
+            With --config, the applications and server settings of a windlass.dev/v1 Config file \
+            (docs/serve.md). Without one, one application "default" from --source/--ref/--path \
+            (default: the repository it runs in, manifests/), polled every --interval, on \
+            the embedded cluster in --state-dir. An empty embedded cluster gets --nodes nodes first.
+            SIGTERM or SIGINT stops it: no new work, the sync in progress gets 8 s, exit 0.
+            Exit status: 0 stopped, 2 an invalid config or a usage error.
+            """
+    )
+
+    @Option(help: "A windlass.dev/v1 Config file (windlass.yaml).") var config: String?
+    @OptionGroup(title: "Source (without --config)") var source: SourceFlags
+    @Option(help: "Where to listen, HOST:PORT (without --config; default 127.0.0.1:8080).") var listen: ListenAddress?
+    @Option(help: "How often to poll the source without --config, as 30s, 3m.") var interval: String = "3m"
+    @Option(name: .shortAndLong, help: "Namespace for namespaced objects that name none (without --config).") var namespace: String = "default"
+    @Option(help: "The policies directory (without --config; default ./policies when it exists).") var policies: String?
+    @Option(help: "Log format: text or json.") var logFormat: String = "text"
+    @Option(help: "Nodes to create when the embedded cluster has none.") var nodes: Int = 3
+    @Option(name: .customLong("label"), help: "A label for nodes created at start, KEY=VALUE (repeatable).") var labels: [String] = []
+
+    func validate() throws {
+        guard DaemonLog.Format(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json") }
+        if config != nil && (source.isCustomized || listen != nil) {
+            throw ValidationError("give --config or --source/--ref/--path/--listen, not both")
+        }
+        guard nodes > 0 else { throw ValidationError("--nodes must be at least 1") }
+    }
+
+    func run() async throws {
+        let log = DaemonLog(format: DaemonLog.Format(rawValue: logFormat)!)
+        let settings = try daemonConfig()
+        let cluster: EmbeddedCluster
+        do {
+            cluster = try EmbeddedCluster(stateDirectory: source.stateDirectory)
+            let existing = try await cluster.list(GroupKind(group: "", kind: "Node"), namespace: nil, selector: .everything).items
+            if existing.isEmpty {
+                var nodeLabels: [String: String] = [:]
+                for label in labels {
+                    let parts = label.split(separator: "=", maxSplits: 1).map(String.init)
+                    if parts.count == 2 { nodeLabels[parts[0]] = parts[1] }
+                }
+                try await cluster.createNodes(count: nodes, cpu: "8", memory: "32Gi", labels: nodeLabels)
+            }
+            try await cluster.reconcile()
+        } catch {
+            throw CommandFailure(message: error.description)
+        }
+        let daemon: Daemon
+        do {
+            daemon = try Daemon(options: Daemon.Options(config: settings, stateDirectory: source.stateDirectory, log: log), cluster: cluster)
+        } catch {
+            throw CommandFailure(message: "\(settings.path.isEmpty ? "serve" : settings.path): \(error)")
+        }
+        try await daemon.run()
+    }
+
+    /// The config file, or one application from the source flags.
+    func daemonConfig() throws -> DaemonConfig {
+        if let path = config {
+            let text: String
+            do {
+                text = String(decoding: try DirectoryTree(root: ".").contents(of: path, limit: 1_048_576), as: UTF8.self)
+            } catch {
+                throw CommandFailure(message: "\(path): \(error.message)")
+            }
+            let (parsed, diagnostics) = DaemonConfig.read(text, path: path)
+            guard let parsed else {
+                for diagnostic in diagnostics { printError(diagnostic.description) }
+                printError("stopped: \(diagnostics.count) error\(diagnostics.count == 1 ? "" : "s") in \(path); nothing was started")
+                throw ExitCode(2)
+            }
+            return parsed
+        }
+        guard let seconds = WindlassPlan.Duration.seconds(interval), seconds > 0 else { throw ValidationError("--interval \"\(interval)\" is not a duration such as 30s or 3m") }
+        var application = DaemonConfig.Application(name: "default", repository: source.source, location: SourceLocation(path: "(flags)"))
+        application.ref = source.ref ?? "HEAD"
+        application.path = source.path
+        application.namespace = namespace
+        application.interval = seconds
+        if let policies {
+            application.policies = policies
+        } else if case .directory = DirectoryTree.kind(ofPath: "policies") {
+            application.policies = "policies"
+        }
+        var server = DaemonConfig.Server()
+        if let listen {
+            server.host = listen.host
+            server.port = listen.port
+        }
+        return DaemonConfig(server: server, applications: [application], path: "")
+    }
+}

@@ -1,0 +1,253 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+import WindlassTesting
+
+/// A `windlass serve` process, its log, and HTTP calls to it.
+final class ServeProcess: @unchecked Sendable {
+    let process = Process()
+    let log: String
+    private(set) var port = 0
+
+    init(_ arguments: [String], log: String, in directory: String, environment: [String: String]) throws {
+        self.log = log
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.executableURL = URL(fileURLWithPath: CLI.executable)
+        process.arguments = ["serve"] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = FileHandle(forWritingAtPath: log)
+        process.standardError = FileHandle(forWritingAtPath: log)
+        try process.run()
+    }
+
+    var text: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+
+    /// Waits for the "listening" line and reads the port from it.
+    func waitForListening(timeout: Double = 30) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let match = text.firstMatch(of: /listening address=127\.0\.0\.1:(\d+)/) {
+                port = Int(match.1)!
+                return
+            }
+            guard process.isRunning else { throw ServeError(message: "serve exited: \(text)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw ServeError(message: "serve did not listen: \(text)")
+    }
+
+    func request(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> (status: Int, body: String) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let collected = try await response.body.collect(upTo: 4 << 20)
+        return (Int(response.status.code), String(buffer: collected))
+    }
+
+    func application(_ name: String) async throws -> [String: Any] {
+        let (status, body) = try await request(.GET, "/api/v1/applications/\(name)")
+        guard status == 200, let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] else {
+            throw ServeError(message: "GET /api/v1/applications/\(name): \(status) \(body)")
+        }
+        return object
+    }
+
+    /// Polls until `condition` holds for the application, returning how long it took.
+    func waitFor(_ name: String, timeout: Double, _ condition: ([String: Any]) -> Bool) async throws -> Double {
+        let start = Date()
+        while Date().timeIntervalSince(start) < timeout {
+            if condition(try await application(name)) { return Date().timeIntervalSince(start) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw ServeError(message: "timed out waiting for \(name): \(try await application(name))\n\(text)")
+    }
+
+    /// SIGTERM, and the exit status once it stops (nil: still running after `timeout`).
+    func terminate(timeout: Double = 10) async throws -> (status: Int32?, seconds: Double) {
+        let start = Date()
+        process.terminate()
+        while process.isRunning && Date().timeIntervalSince(start) < timeout {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return (process.isRunning ? nil : process.terminationStatus, Date().timeIntervalSince(start))
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+struct ServeError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// A repository served by `git daemon`, with a work tree that pushes to it.
+struct ServedRepository {
+    let work: GitFixture
+    let served: TemporaryDirectory
+    let daemon: GitDaemon
+
+    init() throws {
+        work = try GitFixture()
+        served = try TemporaryDirectory()
+        try work.write("manifests/namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n")
+        try work.write("manifests/settings.yaml", Self.settings("v1"))
+        _ = try work.commit("v1")
+        _ = try run("git", ["clone", "-q", "--bare", work.path, served.path + "/cloud.git"])
+        _ = try work.git(["remote", "add", "served", served.path + "/cloud.git"])
+        daemon = try GitDaemon(base: served.path)
+    }
+
+    static func settings(_ version: String) -> String {
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: shop}\ndata: {version: \(version)}\n"
+    }
+
+    var url: String { daemon.url("cloud.git") }
+
+    /// Commits a new version and pushes it; returns the commit.
+    func release(_ version: String) throws -> String {
+        try work.write("manifests/settings.yaml", Self.settings(version))
+        _ = try work.commit(version)
+        _ = try work.git(["push", "-q", "served", "HEAD:main"])
+        return try work.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+@Suite("windlass serve, end to end", .serialized)
+struct ServeTests {
+    static let secret = "webhook-secret-for-tests"
+    static let token = "api-token-for-tests"
+
+    static func config(_ repo: ServedRepository) -> String {
+        """
+        apiVersion: windlass.dev/v1
+        kind: Config
+        server:
+          listen: 127.0.0.1:0
+          apiTokens: [{env: WINDLASS_API_TOKEN}]
+          webhooks:
+            github: {secret: {env: WINDLASS_WEBHOOK_SECRET}}
+            generic: {secret: {env: WINDLASS_WEBHOOK_SECRET}}
+        applications:
+          - name: cloud
+            source: {repo: "\(repo.url)", ref: main, path: manifests}
+            destination: {cluster: embedded, namespace: shop}
+            syncPolicy: {automated: true, prune: true}
+            interval: 1h
+        """
+    }
+
+    static func signature(_ body: [UInt8]) -> String {
+        let mac = hmacSHA256(key: Array(secret.utf8), message: body)
+        return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+    }
+
+    func start(_ repo: ServedRepository, state: TemporaryDirectory) async throws -> ServeProcess {
+        _ = try state.write("windlass.yaml", Self.config(repo))
+        let serve = try ServeProcess(
+            ["--config", "windlass.yaml", "--state-dir", state.path + "/state"], log: state.path + "/serve.log", in: state.path,
+            environment: ["WINDLASS_API_TOKEN": Self.token, "WINDLASS_WEBHOOK_SECRET": Self.secret])
+        try await serve.waitForListening()
+        return serve
+    }
+
+    @Test("a signed push webhook syncs the new commit within 2 s; a bad signature is 401 and fetches nothing; a replay fetches nothing; SIGTERM exits 0")
+    func webhook() async throws {
+        let repo = try ServedRepository()
+        defer { repo.daemon.stop() }
+        let state = try TemporaryDirectory()
+        let serve = try await start(repo, state: state)
+        let first = try repo.work.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try await serve.waitFor("cloud", timeout: 30) { $0["syncedRevision"] as? String == first }
+        #expect(try await serve.request(.GET, "/readyz").status == 200)
+
+        let second = try repo.release("v2")
+        let body = Array(#"{"ref": "refs/heads/main", "repository": {"clone_url": "\#(repo.url)"}}"#.utf8)
+        let before = try await serve.application("cloud")["fetches"] as? Int ?? 0
+
+        // A bad signature: 401, and nothing is fetched.
+        let forged = try await serve.request(
+            .POST, "/api/v1/webhooks/github", headers: [("X-GitHub-Event", "push"), ("X-GitHub-Delivery", "d-0"), ("X-Hub-Signature-256", "sha256=" + String(repeating: "0", count: 64))],
+            body: body)
+        #expect(forged.status == 401)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await serve.application("cloud")["fetches"] as? Int == before)
+
+        let signed = try await serve.request(
+            .POST, "/api/v1/webhooks/github", headers: [("X-GitHub-Event", "push"), ("X-GitHub-Delivery", "d-1"), ("X-Hub-Signature-256", Self.signature(body))],
+            body: body)
+        #expect(signed.status == 202 && signed.body.contains("\"cloud\""), "\(signed)")
+        let seconds = try await serve.waitFor("cloud", timeout: 10) { $0["syncedRevision"] as? String == second }
+        #expect(seconds <= 2, "synced \(seconds) s after the webhook")
+        let app = try await serve.application("cloud")
+        #expect(app["syncStatus"] as? String == "Synced")
+        let fetched = app["fetches"] as? Int ?? 0
+
+        // The same delivery again: acknowledged, nothing fetched.
+        let replay = try await serve.request(
+            .POST, "/api/v1/webhooks/github", headers: [("X-GitHub-Event", "push"), ("X-GitHub-Delivery", "d-1"), ("X-Hub-Signature-256", Self.signature(body))],
+            body: body)
+        #expect(replay.status == 200 && replay.body.contains("replayed"))
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await serve.application("cloud")["fetches"] as? Int == fetched)
+
+        // Mutations need the token.
+        #expect(try await serve.request(.POST, "/api/v1/applications/cloud/sync").status == 401)
+        #expect(try await serve.request(.POST, "/api/v1/applications/cloud/sync", headers: [("Authorization", "Bearer \(Self.token)")]).status == 202)
+
+        let metrics = try await serve.request(.GET, "/metrics")
+        #expect(metrics.body.contains("windlass_app_info{name=\"cloud\",sync_status=\"Synced\""), "\(metrics.body.prefix(2000))")
+        #expect(metrics.body.contains("windlass_webhook_requests_total{provider=\"github\",outcome=\"unauthorized\"} 1"))
+
+        let (status, elapsed) = try await serve.terminate()
+        #expect(status == 0, "\(serve.text)")
+        #expect(elapsed < 10)
+        #expect(serve.text.contains("msg") || serve.text.contains("sync finished"))
+    }
+
+    @Test("bad webhook input: oversized, not JSON, unknown events, unconfigured providers; nothing is fetched")
+    func badWebhooks() async throws {
+        let repo = try ServedRepository()
+        defer { repo.daemon.stop() }
+        let state = try TemporaryDirectory()
+        let serve = try await start(repo, state: state)
+        _ = try await serve.waitFor("cloud", timeout: 30) { ($0["fetches"] as? Int ?? 0) >= 1 }
+        let before = try await serve.application("cloud")["fetches"] as? Int ?? 0
+        let huge = [UInt8](repeating: UInt8(ascii: "a"), count: 2 << 20)
+        #expect(try await serve.request(.POST, "/api/v1/webhooks/github", headers: [("X-GitHub-Event", "push")], body: huge).status == 413)
+        let junk = Array("{not json".utf8)
+        #expect(try await serve.request(.POST, "/api/v1/webhooks/generic", headers: [("X-Windlass-Signature-256", Self.signature(junk))], body: junk).status == 400)
+        let issue = Array(#"{"action": "opened"}"#.utf8)
+        let ignored = try await serve.request(.POST, "/api/v1/webhooks/github", headers: [("X-GitHub-Event", "issues"), ("X-Hub-Signature-256", Self.signature(issue))], body: issue)
+        #expect(ignored.status == 202 && ignored.body.contains("not a push"))
+        #expect(try await serve.request(.POST, "/api/v1/webhooks/gitlab", headers: [("X-Gitlab-Token", Self.secret)], body: issue).status == 404)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await serve.application("cloud")["fetches"] as? Int == before)
+        #expect(try await serve.terminate().status == 0)
+    }
+
+    @Test("an invalid config: located errors, exit 2, nothing started")
+    func invalidConfig() throws {
+        let state = try TemporaryDirectory()
+        _ = try state.write("windlass.yaml", "apiVersion: windlass.dev/v1\nkind: Config\nserver:\n  listen: nowhere\napplications:\n  - name: a\n")
+        let result = try CLI.run(["serve", "--config", "windlass.yaml", "--state-dir", state.path + "/state"], in: state.path)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("windlass.yaml:4:11: error: server.listen \"nowhere\" is not HOST:PORT"), "\(result.stderr)")
+        #expect(result.stderr.contains("windlass.yaml:6:5: error: application a needs a source"))
+        #expect(!FileManager.default.fileExists(atPath: state.path + "/state"))
+    }
+}
+
+/// Signs as GitHub does, with Python's hmac module: independent of the daemon's own HMAC.
+func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
+    func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+    let script = "import hmac, hashlib, sys; sys.stdout.write(hmac.new(bytes.fromhex(sys.argv[1]), bytes.fromhex(sys.argv[2]), hashlib.sha256).hexdigest())"
+    let digest = Array(((try? run("python3", ["-c", script, hex(key), hex(message)]))?.stdout ?? "").utf8)
+    return stride(from: 0, to: digest.count - 1, by: 2).map { UInt8(String(decoding: digest[$0...$0 + 1], as: UTF8.self), radix: 16)! }
+}

@@ -1,0 +1,84 @@
+import Testing
+import WindlassManifest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import WindlassServer
+
+@Suite("windlass.yaml")
+struct DaemonConfigTests {
+    /// The README's example, as written.
+    static let example = """
+        apiVersion: windlass.dev/v1
+        kind: Config
+        server:
+          listen: 127.0.0.1:8080
+          apiTokens: [{env: WINDLASS_API_TOKEN}]
+          webhooks:
+            github: {secret: {env: WINDLASS_WEBHOOK_SECRET}}
+        applications:
+          - name: cloud
+            source: {repo: "git://git.example.com/cloud.git", ref: main, path: manifests}
+            destination: {cluster: embedded, namespace: openstack}
+            syncPolicy: {automated: true, prune: true, selfHeal: false}
+            interval: 3m
+            drift: {schedule: "*/10 * * * *", selfHeal: false}
+        """
+
+    @Test("the README's example reads as written")
+    func example() throws {
+        let (config, diagnostics) = DaemonConfig.read(Self.example, path: "windlass.yaml")
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        let read = try #require(config)
+        #expect(read.server.host == "127.0.0.1" && read.server.port == 8080)
+        #expect(read.server.apiTokens == [.environment("WINDLASS_API_TOKEN")])
+        #expect(read.server.webhooks == ["github": .environment("WINDLASS_WEBHOOK_SECRET")])
+        let app = try #require(read.applications.first)
+        #expect(app.name == "cloud" && app.repository == "git://git.example.com/cloud.git" && app.ref == "main" && app.path == "manifests")
+        #expect(app.namespace == "openstack" && app.automated && app.prune && !app.selfHeal)
+        #expect(app.interval == 180)
+        #expect(app.drift == .cron(try CronSchedule(parsing: "*/10 * * * *")))
+    }
+
+    @Test("mistakes are located errors, and no config is returned", arguments: [
+        ("server:\n  listen: 8080\n", "4:11: server.listen \"8080\" is not HOST:PORT"),
+        ("server:\n  lisen: 127.0.0.1:1\n", "4:10: server: unknown field \"lisen\" (did you mean \"listen\"?)"),
+        ("server:\n  apiTokens: [{value: abc}]\n", "4:23: server.apiTokens[]: unknown field \"value\""),
+        ("server:\n  webhooks: {github: {secret: {env: A, file: B}}}\n", "4:31: server.webhooks.github.secret must name exactly one of env or file"),
+        ("applications:\n  - name: Cloud\n    source: {repo: x}\n", "4:11: application name \"Cloud\""),
+        ("applications:\n  - name: a\n    source: {repo: x}\n    interval: soon\n", "6:15: application a: interval \"soon\" is not a duration"),
+        ("applications:\n  - name: a\n    source: {repo: x}\n    drift: {schedule: \"*/10 * * * 8\"}\n", "6:35: application a: drift.schedule: day of week \"8\": 8 is outside 0-7"),
+        ("applications:\n  - name: a\n    source: {repo: x}\n    destination: {cluster: prod-eu}\n", "6:28: application a: destination.cluster \"prod-eu\" is not supported yet"),
+        ("applications:\n  - name: a\n    source: {repo: x}\n  - name: a\n    source: {repo: other}\n", "6:11: application a is defined twice (first at line 4)"),
+        ("applications:\n  - name: a\n", "4:5: application a needs a source"),
+        ("applications:\n  - name: a\n    source: {repo: x}\n    syncPolicy: {automated: yes please}\n", "6:29: application a: syncPolicy.automated must be true or false"),
+    ])
+    func mistakes(body: String, expected: String) {
+        let (config, diagnostics) = DaemonConfig.read("apiVersion: windlass.dev/v1\nkind: Config\n" + body, path: "w.yaml")
+        #expect(config == nil)
+        #expect(diagnostics.first.map { "\($0.location.position?.description ?? ""): \($0.message)" }?.hasPrefix(expected) == true, "\(diagnostics)")
+    }
+
+    @Test("not a Config, or not YAML: one located error")
+    func notAConfig() {
+        #expect(DaemonConfig.read("apiVersion: v1\nkind: ConfigMap\n", path: "w.yaml").diagnostics.map(\.message) == [
+            "apiVersion must be windlass.dev/v1", "kind must be Config",
+        ])
+        let broken = DaemonConfig.read("server: {listen: [\n", path: "w.yaml")
+        #expect(broken.config == nil && broken.diagnostics.count == 1)
+    }
+
+    @Test("secrets resolve from the environment or a file, and an error names the reference, never a value")
+    func secrets() throws {
+        setenv("WINDLASS_TEST_SECRET", "s3cret", 1)
+        #expect(try DaemonConfig.SecretReference.environment("WINDLASS_TEST_SECRET").resolve() == "s3cret")
+        unsetenv("WINDLASS_TEST_SECRET_MISSING")
+        #expect {
+            try DaemonConfig.SecretReference.environment("WINDLASS_TEST_SECRET_MISSING").resolve()
+        } throws: { "\($0)" == "the environment variable WINDLASS_TEST_SECRET_MISSING is not set" }
+        #expect {
+            try DaemonConfig.SecretReference.file("/nonexistent/secret").resolve()
+        } throws: { "\($0)" == "the file /nonexistent/secret cannot be read" }
+    }
+}
