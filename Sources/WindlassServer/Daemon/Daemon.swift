@@ -287,11 +287,11 @@ struct ClusterService: Service {
     let cluster: EmbeddedCluster
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 let next = try? await cluster.reconcile()
                 let wait = min(max(next ?? 1, 0.05), 1)
-                try await Task.sleep(for: .seconds(wait))
+                try? await Task.sleep(for: .seconds(wait))
             }
         }
     }
