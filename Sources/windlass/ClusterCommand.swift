@@ -36,6 +36,11 @@ struct StateOptions: ParsableArguments {
     /// Opens the cluster in `path` and brings it up to date.
     static func open(_ path: String) async throws -> EmbeddedCluster {
         do {
+            // A command a daemon runs for the CLI uses the daemon's cluster: its lock is held.
+            if let shared = Console.sharedCluster, SameFile.check(shared.stateDirectory, path) {
+                try await shared.cluster.reconcile()
+                return shared.cluster
+            }
             let cluster = try EmbeddedCluster(stateDirectory: path)
             try await cluster.reconcile()
             return cluster

@@ -96,7 +96,7 @@ enum Planning {
 
     /// Colors on a terminal, unless `NO_COLOR` is set (https://no-color.org).
     static var useColor: Bool {
-        isatty(1) == 1 && (ProcessEnvironment.value("NO_COLOR") ?? "").isEmpty && ProcessEnvironment.value("TERM") != "dumb"
+        Console.isTerminal && (ProcessEnvironment.value("NO_COLOR") ?? "").isEmpty && ProcessEnvironment.value("TERM") != "dumb"
     }
 }
 

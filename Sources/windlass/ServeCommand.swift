@@ -67,7 +67,10 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure(message: "\(settings.path.isEmpty ? "serve" : settings.path): \(error)")
         }
-        try await daemon.run()
+        let stateDirectory = source.stateDirectory
+        try await daemon.run(commands: { arguments in
+            await Windlass.runForwarded(arguments, cluster: cluster, stateDirectory: stateDirectory)
+        })
     }
 
     /// The config file, or one application from the source flags.

@@ -147,22 +147,22 @@ final class ProgressLog: @unchecked Sendable {
     private var lastMeasurement = 0.0
     private let createdAt = SystemClock().now()
     /// On a terminal, waiting is one status line redrawn in place; in a log, a line every 5 s.
-    private let live = isatty(1) == 1 && ProcessEnvironment.value("TERM") != "dumb"
+    private let live = Console.isTerminal && ProcessEnvironment.value("TERM") != "dumb"
     private var statusShown = false
 
     /// Prints a line, first clearing the status line when one is shown.
     private func print(_ line: String) {
         if statusShown {
-            Swift.print("\r\u{1B}[K", terminator: "")
+            consoleWrite("\r\u{1B}[K")
             statusShown = false
         }
-        Swift.print(line)
+        consoleWrite(line + "\n")
     }
 
     private func status(_ line: String) {
         let width = 120
         let shown = line.count > width ? String(line.prefix(width - 1)) + "…" : line
-        Swift.print("\r\u{1B}[K" + shown, terminator: "")
+        consoleWrite("\r\u{1B}[K" + shown)
         statusShown = true
         fflush(nil)
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import WindlassCore
 
 import Glibc
 
@@ -18,24 +19,50 @@ struct Windlass: AsyncParsableCommand {
     /// usage and I/O errors (argument-parser's own 64 becomes 2, as `kubectl` and `terraform`
     /// users expect).
     static func main() async {
+        let status = await execute(Array(CommandLine.arguments.dropFirst()), forwarding: true)
+        fflush(nil)
+        Glibc.exit(status)
+    }
+
+    /// Parses and runs one command line, printing what it prints, and returns its exit status.
+    /// With `forwarding`, a command whose state directory a running `windlass serve` owns runs
+    /// in that daemon instead.
+    static func execute(_ arguments: [String], forwarding: Bool) async -> Int32 {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments)
+            if forwarding, let stateCommand = command as? any StateCommand, let daemon = Forwarding.owner(of: stateCommand.stateDirectoryPath) {
+                return await Forwarding.forward(Forwarding.arguments(arguments, for: stateCommand), to: daemon)
+            }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
+            return 0
         } catch {
             let code = exitCode(for: error)
             let message = fullMessage(for: error)
             if code == .success {
                 if !message.isEmpty { print(message) }
-                Glibc.exit(0)
+                return 0
             }
             if !message.isEmpty { printError(message) }
             let usageOrIO = code == .validationFailure || error is CommandFailure
-            Glibc.exit(usageOrIO ? 2 : code.rawValue)
+            return usageOrIO ? 2 : code.rawValue
         }
+    }
+
+    /// Runs a command a CLI forwarded to this daemon: on the daemon's cluster, its output captured.
+    static func runForwarded(_ arguments: [String], cluster: EmbeddedCluster, stateDirectory: String) async -> (status: Int32, stdout: String, stderr: String) {
+        if arguments.first == "serve" { return (2, "", "serve cannot be run through a daemon\n") }
+        let capture = Console.Capture()
+        let status = await Console.$capture.withValue(capture) {
+            await Console.$sharedCluster.withValue(Console.SharedCluster(stateDirectory: stateDirectory, cluster: cluster)) {
+                await execute(arguments, forwarding: false)
+            }
+        }
+        let contents = capture.contents
+        return (status, contents.out, contents.err)
     }
 }
 
@@ -45,8 +72,3 @@ struct CommandFailure: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-func printError(_ message: String) {
-    var line = message
-    if !line.hasSuffix("\n") { line += "\n" }
-    _ = line.withCString { write(2, $0, strlen($0)) }
-}

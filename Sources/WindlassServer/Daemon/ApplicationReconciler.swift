@@ -2,9 +2,14 @@ import WindlassCore
 import WindlassCluster
 import WindlassGit
 import WindlassManifest
-import WindlassPlan
+public import WindlassPlan
 import WindlassPolicy
 import WindlassRollout
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One application of the daemon: fetches its source, syncs each new commit once (when
 /// automated), and keeps the status the API serves. Work is serialized: a webhook that arrives
@@ -31,6 +36,19 @@ public actor ApplicationReconciler {
         public var rollout: String?
         public var fetches = 0
         public var syncs = 0
+        /// The last drift check: when, and what it found.
+        public var drift: DriftCheck?
+        /// Self-heal syncs since the last clean check (for the backoff).
+        public var healAttempts = 0
+    }
+
+    public struct DriftCheck: Sendable {
+        public var at: Double
+        public var report: DriftReport
+        /// JSON, as `windlass drift -o json` prints it.
+        public var json: String
+        /// Whether a self-heal sync followed.
+        public var healed: Bool
     }
 
     public struct LastSync: Sendable {
@@ -43,11 +61,16 @@ public actor ApplicationReconciler {
     }
 
     public private(set) var status = Status()
-    /// A trigger that arrived while busy: one more round after the current one.
-    private var pending = false
-    private var busy = false
-    private var wake: AsyncStream<Void>.Continuation?
-    private let wakes: AsyncStream<Void>
+
+    /// Work asked for and not yet done; asking twice before it runs is asking once.
+    enum Work: Hashable {
+        case round
+        case drift
+    }
+
+    private var queued: Set<Work> = [.round]
+    /// The run loop, while it waits for work.
+    private var waiter: CheckedContinuation<Void, Never>?
 
     init(
         application: DaemonConfig.Application, cluster: EmbeddedCluster, stateDirectory: String, deployer: Deployer, log: DaemonLog,
@@ -59,48 +82,54 @@ public actor ApplicationReconciler {
         self.deployer = deployer
         self.log = log
         self.metrics = metrics
-        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Asks for a fetch (and a sync of a new commit) as soon as possible; triggers that arrive
-    /// together coalesce into one round.
+    /// while one runs make one more round after it, however many they are.
     public nonisolated func trigger() {
-        Task { await self.requestRound() }
+        Task { await self.enqueue(.round) }
     }
 
-    private func requestRound() {
-        if busy { pending = true }
-        wake?.yield()
+    /// Asks for a drift check (the drift schedule's tick).
+    public nonisolated func checkDriftSoon() {
+        Task { await self.enqueue(.drift) }
     }
 
-    /// Polls every `interval` and on each trigger, until cancelled.
+    private func enqueue(_ work: Work?) {
+        if let work { queued.insert(work) }
+        waiter?.resume()
+        waiter = nil
+    }
+
+    /// Does the queued work one item at a time (so a sync never overlaps another), polling every
+    /// `interval`, until cancelled.
     func run() async {
-        await round(reason: "start")
         while !Task.isCancelled {
-            let interval = application.interval
-            // Whichever comes first: the poll interval, or a trigger.
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await Task.sleep(for: .seconds(interval)) }
-                group.addTask { [wakes] in
-                    var iterator = wakes.makeAsyncIterator()
-                    _ = await iterator.next()
+            if queued.isEmpty {
+                let interval = application.interval
+                let timer = Task { [weak self] in
+                    guard (try? await Task.sleep(for: .seconds(interval))) != nil else { return }
+                    await self?.enqueue(.round)
                 }
-                await group.next()
-                group.cancelAll()
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { continuation in
+                        if queued.isEmpty && !Task.isCancelled { waiter = continuation } else { continuation.resume() }
+                    }
+                } onCancel: {
+                    Task { await self.enqueue(nil) }
+                }
+                timer.cancel()
+                if Task.isCancelled { break }
             }
-            if Task.isCancelled { break }
-            repeat {
-                pending = false
-                await round(reason: "poll")
-            } while pending && !Task.isCancelled
+            let work = queued
+            queued = []
+            if work.contains(.round) { await round() }
+            if work.contains(.drift) && !Task.isCancelled { await checkDrift() }
         }
-        wake?.finish()
     }
 
     /// One fetch, and a sync when the commit is new (or the last sync of it did not finish).
-    func round(reason: String) async {
-        busy = true
-        defer { busy = false }
+    func round() async {
         let started = ContinuousClock.now
         let options = SourceOptions(source: application.repository, ref: application.ref, path: application.path, stateDirectory: stateDirectory)
         let resolved: ResolvedSource
@@ -109,7 +138,7 @@ public actor ApplicationReconciler {
         } catch {
             status.lastError = "fetching \(options.source): \(error.description)"
             metrics.fetch(application.name, seconds: Self.seconds(since: started), failed: true)
-            log.event("fetch failed", ["application": application.name, "error": error.description])
+            log.event("fetch failed", ["application": application.name, "error": error.description], level: .warning)
             return
         }
         metrics.fetch(application.name, seconds: Self.seconds(since: started), failed: false)
@@ -121,7 +150,11 @@ public actor ApplicationReconciler {
             status.syncStatus = commit == status.syncedRevision ? "Synced" : "OutOfSync"
             return
         }
-        if commit != nil && commit == status.syncedRevision && status.lastSync?.outcome != "paused" { return }
+        if commit != nil && commit == status.syncedRevision && status.lastSync?.outcome != "paused" {
+            // Nothing new in git: with self-heal on, each poll also looks for drift (as Argo CD does).
+            if application.selfHeal { await checkDrift() }
+            return
+        }
         await sync(resolved, trigger: "auto-sync")
     }
 
@@ -199,6 +232,72 @@ public actor ApplicationReconciler {
             "sync finished",
             ["application": application.name, "revision": commit.map { String($0.prefix(12)) } ?? "", "outcome": outcome, "message": message,
              "seconds": String(Double(Int(((finishedAt - startedAt) * 100).rounded())) / 100)])
+    }
+
+    /// Compares the synced revision's manifests with the live cluster, records the report (and
+    /// writes it to `<state>/drift/<application>.json`), and, when self-heal is on, syncs again,
+    /// backing off (10 s doubling to 5 min) while drift keeps coming back.
+    func checkDrift() async {
+        guard let revision = status.syncedRevision else { return }
+        let options = SourceOptions(source: application.repository, ref: revision, path: application.path, stateDirectory: stateDirectory)
+        let resolved: ResolvedSource
+        do {
+            resolved = try SourceResolver.resolve(options)
+        } catch {
+            log.event("drift check failed", ["application": application.name, "error": error.description], level: .warning)
+            return
+        }
+        let set = ManifestLoader.load(resolved.tree, options: LoadOptions(defaultNamespace: application.namespace))
+        guard set.errorCount == 0 else { return }
+        let planner = deployer.planner
+        do {
+            let live = try await Self.snapshot(cluster, set, planner: planner)
+            let plan = planner.plan(set, source: Plan.Source(location: resolved.location, path: resolved.path, revision: revision), live: live)
+            let report = DriftReport(plan: plan, live: live, desired: set, includeUnmanaged: false)
+            let now = deployer.executor.driver.now()
+            var check = DriftCheck(at: now, report: report, json: DriftRenderer().json(report), healed: false)
+            metrics.drift(application.name, resources: report.items.count)
+            Self.write(check.json, to: stateDirectory + "/drift", name: application.name + ".json")
+            for item in report.items {
+                log.event(
+                    "drift", ["application": application.name, "resource": item.id.description, "kind": item.kind.rawValue, "reason": item.reason])
+            }
+            if !report.hasDrift {
+                status.healAttempts = 0
+                status.drift = check
+                return
+            }
+            let heal = application.selfHeal || application.driftSelfHeal
+            if heal && now >= nextHeal {
+                check.healed = true
+                status.drift = check
+                status.healAttempts += 1
+                nextHeal = now + min(300, 10 * pow2(status.healAttempts - 1))
+                await sync(resolved, trigger: "self-heal")
+            } else {
+                status.drift = check
+                status.syncStatus = "OutOfSync"
+            }
+        } catch {
+            log.event("drift check failed", ["application": application.name, "error": "\(error)"], level: .warning)
+        }
+    }
+
+    /// When the next self-heal may run.
+    private var nextHeal: Double = 0
+
+    private func pow2(_ n: Int) -> Double { Double(1 << max(0, min(n, 16))) }
+
+    static func write(_ text: String, to directory: String, name: String) {
+        mkdir(directory, 0o755)
+        let path = directory + "/" + name
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { return }
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        rename(temporary, path)
     }
 
     /// The worst health of the application's tracked objects.

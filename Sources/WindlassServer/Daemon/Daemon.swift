@@ -39,6 +39,8 @@ public final class Daemon: Sendable {
     let reconcilers: [String: ApplicationReconciler]
     let metrics = DaemonMetrics()
     let apiTokens: [String]
+    /// The token of this run, for the CLI on this machine (written to `<state>/daemon.json`).
+    let localToken = DaemonRegistration.makeToken()
     let webhookSecrets: [String: String]
     let deliveries = DeliveryLogBox()
 
@@ -64,23 +66,35 @@ public final class Daemon: Sendable {
         self.reconcilers = reconcilers
     }
 
-    /// Runs until SIGTERM or SIGINT (or `stop`), then returns.
-    public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+    /// Runs a CLI command inside the daemon (the daemon owns the state directory): its exit
+    /// status and what it printed.
+    public typealias CommandRunner = @Sendable ([String]) async -> (status: Int32, stdout: String, stderr: String)
+
+    /// Runs until SIGTERM or SIGINT, then returns. `commands` runs the CLI commands forwarded
+    /// to `/api/v1/cli`.
+    public func run(commands: CommandRunner? = nil, onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         var quiet = Logger(label: "windlass.lifecycle")
         quiet.logLevel = .error
         let application = Application(
-            router: router(),
+            router: router(commands: commands),
             server: .http1(configuration: .init(idleTimeout: .seconds(30))),
             configuration: .init(address: .hostname(options.config.server.host, port: options.config.server.port), serverName: "windlass"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                self.options.log.event("listening", ["address": "\(self.options.config.server.host):\(port)"])
+                let host = self.options.config.server.host
+                let reachable = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+                DaemonRegistration(pid: getpid(), url: "http://\(reachable.contains(":") ? "[\(reachable)]" : reachable):\(port)", token: self.localToken)
+                    .write(stateDirectory: self.options.stateDirectory)
+                self.options.log.event("listening", ["address": "\(host):\(port)"])
                 onListening(port)
             },
             logger: quiet)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ClusterService(cluster: cluster))]
         for reconciler in reconcilers.values.sorted(by: { $0.application.name < $1.application.name }) {
             services.append(.init(service: ReconcilerService(reconciler: reconciler)))
+            if let schedule = reconciler.application.drift {
+                services.append(.init(service: DriftScheduleService(reconciler: reconciler, schedule: schedule)))
+            }
         }
         services.append(.init(service: application))
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet)
@@ -88,13 +102,14 @@ public final class Daemon: Sendable {
         configuration.maximumCancellationDuration = .seconds(1)
         let group = ServiceGroup(configuration: configuration)
         options.log.event("started", ["applications": reconcilers.keys.sorted().joined(separator: ","), "state": options.stateDirectory])
+        defer { DaemonRegistration.remove(stateDirectory: options.stateDirectory) }
         try await group.run()
         options.log.event("stopped")
     }
 
     // MARK: HTTP
 
-    func router() -> Router<BasicRequestContext> {
+    func router(commands: CommandRunner?) -> Router<BasicRequestContext> {
         let router = Router()
         let maxBody = options.config.server.maxBodyBytes
         router.get("/healthz") { _, _ in "ok\n" }
@@ -126,11 +141,32 @@ public final class Daemon: Sendable {
             guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
             return Self.json(.ok, await Self.json(reconciler))
         }
+        api.get("applications/:name/drift") { request, context -> Response in
+            if let denied = self.authorize(request, context, mutating: false) { return denied }
+            guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
+            guard let check = await reconciler.status.drift else {
+                return Self.json(.notFound, ["error": .string("no drift check of \(reconciler.application.name) yet")])
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: check.json.hasSuffix("\n") ? check.json : check.json + "\n")))
+        }
         api.post("applications/:name/sync") { request, context -> Response in
             if let denied = self.authorize(request, context, mutating: true) { return denied }
             guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
             reconciler.trigger()
             return Self.json(.accepted, ["application": .string(reconciler.application.name), "triggered": true])
+        }
+        api.post("cli") { request, context -> Response in
+            if let denied = self.authorize(request, context, mutating: true) { return denied }
+            guard let commands else { return Self.json(.notFound, ["error": "this daemon runs no CLI commands"]) }
+            var request = request
+            guard let body = try? await request.collectBody(upTo: maxBody), let value = try? YAMLReader.read(Array(buffer: body)).first?.root,
+                let arguments = value["arguments"]?.sequenceValue?.compactMap(\.stringValue)
+            else { return Self.json(.badRequest, ["error": "expected {\"arguments\": [...]}"]) }
+            self.options.log.event("cli", ["arguments": arguments.joined(separator: " ")], level: .debug)
+            let result = await commands(arguments)
+            return Self.json(.ok, ["status": .int(Int(result.status)), "stdout": .string(result.stdout), "stderr": .string(result.stderr)])
         }
         for provider in ["github", "gitlab", "generic"] {
             api.post("webhooks/\(provider)") { request, context -> Response in
@@ -152,15 +188,14 @@ public final class Daemon: Sendable {
         context.parameters.get("name").flatMap { reconcilers[$0] }
     }
 
-    /// Mutations need a bearer token when tokens are configured; reads are open on loopback only.
+    /// Mutations need a bearer token: a configured one, or this run's (in `<state>/daemon.json`, for
+    /// the CLI on this machine). Reads are open on loopback only.
     func authorize(_ request: Request, _ context: BasicRequestContext, mutating: Bool) -> Response? {
         let loopback = ["127.0.0.1", "::1", "localhost"].contains(options.config.server.host)
         if !mutating && loopback { return nil }
-        guard !apiTokens.isEmpty else {
-            return mutating && loopback ? nil : Self.json(.unauthorized, ["error": "no API token is configured: set server.apiTokens"])
-        }
         let header = request.headers[.authorization] ?? ""
-        guard header.hasPrefix("Bearer "), apiTokens.contains(where: { Self.constantTimeEqual($0, String(header.dropFirst(7))) }) else {
+        let accepted = apiTokens + [localToken]
+        guard header.hasPrefix("Bearer "), accepted.contains(where: { Self.constantTimeEqual($0, String(header.dropFirst(7))) }) else {
             return Self.json(.unauthorized, ["error": "a valid bearer token is required"])
         }
         return nil
@@ -292,6 +327,31 @@ struct ClusterService: Service {
                 let next = try? await cluster.reconcile()
                 let wait = min(max(next ?? 1, 0.05), 1)
                 try? await Task.sleep(for: .seconds(wait))
+            }
+        }
+    }
+}
+
+/// An application's drift schedule: a cron expression, or an interval with up to 10 % jitter so
+/// many applications do not all look at once.
+struct DriftScheduleService: Service {
+    let reconciler: ApplicationReconciler
+    let schedule: DaemonConfig.DriftSchedule
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let now = SystemClock().now()
+                let next: Double
+                switch schedule {
+                case .cron(let cron):
+                    guard let fire = cron.next(after: now) else { return }
+                    next = fire
+                case .interval(let seconds):
+                    next = now + seconds * Double.random(in: 0.9...1.0)
+                }
+                guard (try? await Task.sleep(for: .seconds(max(0, next - now)))) != nil else { return }
+                reconciler.checkDriftSoon()
             }
         }
     }

@@ -1,0 +1,69 @@
+import WindlassManifest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `<state>/daemon.json`, written by `windlass serve` while it owns a state directory: how the
+/// CLI reaches it (its pid, URL and a token made for this run; the file is readable by its
+/// owner only).
+public struct DaemonRegistration: Sendable, Hashable {
+    public var pid: Int32
+    public var url: String
+    public var token: String
+
+    public init(pid: Int32, url: String, token: String) {
+        self.pid = pid
+        self.url = url
+        self.token = token
+    }
+
+    static func path(_ stateDirectory: String) -> String { stateDirectory + "/daemon.json" }
+
+    public static func read(stateDirectory: String) -> DaemonRegistration? {
+        guard let handle = fopen(path(stateDirectory), "r") else { return nil }
+        defer { fclose(handle) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = fread(&buffer, 1, buffer.count, handle)
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+            if bytes.count > 65_536 { return nil }
+        }
+        guard let value = try? YAMLReader.read(bytes).first?.root, let pid = value["pid"]?.intValue, let url = value["url"]?.stringValue,
+            let token = value["token"]?.stringValue
+        else { return nil }
+        return DaemonRegistration(pid: Int32(pid), url: url, token: token)
+    }
+
+    func write(stateDirectory: String) {
+        let final = Self.path(stateDirectory)
+        let temporary = final + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { return }
+        let value: Value = ["pid": .int(Int(pid)), "url": .string(url), "token": .string(token)]
+        let bytes = Array((JSONWriter(pretty: true).write(value) + "\n").utf8)
+        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        rename(temporary, final)
+    }
+
+    static func remove(stateDirectory: String) {
+        unlink(path(stateDirectory))
+    }
+
+    /// 32 random bytes as hex, from the kernel.
+    static func makeToken() -> String {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        let fd = open("/dev/urandom", O_RDONLY)
+        if fd >= 0 {
+            _ = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            close(fd)
+        } else {
+            for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
+        }
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
+    }
+}
