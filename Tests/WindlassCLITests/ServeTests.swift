@@ -124,7 +124,7 @@ struct ServeTests {
     static let secret = "webhook-secret-for-tests"
     static let token = "api-token-for-tests"
 
-    static func config(_ repo: ServedRepository) -> String {
+    static func config(_ repo: ServedRepository, extra: String = "") -> String {
         """
         apiVersion: windlass.dev/v1
         kind: Config
@@ -140,6 +140,7 @@ struct ServeTests {
             destination: {cluster: embedded, namespace: shop}
             syncPolicy: {automated: true, prune: true}
             interval: 1h
+        \(extra)
         """
     }
 
@@ -148,10 +149,10 @@ struct ServeTests {
         return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
     }
 
-    func start(_ repo: ServedRepository, state: TemporaryDirectory) async throws -> ServeProcess {
-        _ = try state.write("windlass.yaml", Self.config(repo))
+    func start(_ repo: ServedRepository, state: TemporaryDirectory, extra: String = "", log: String = "serve.log") async throws -> ServeProcess {
+        _ = try state.write("windlass.yaml", Self.config(repo, extra: extra))
         let serve = try ServeProcess(
-            ["--config", "windlass.yaml", "--state-dir", state.path + "/state"], log: state.path + "/serve.log", in: state.path,
+            ["--config", "windlass.yaml", "--state-dir", state.path + "/state"], log: state.path + "/" + log, in: state.path,
             environment: ["WINDLASS_API_TOKEN": Self.token, "WINDLASS_WEBHOOK_SECRET": Self.secret])
         try await serve.waitForListening()
         return serve
@@ -229,6 +230,116 @@ struct ServeTests {
         #expect(try await serve.request(.POST, "/api/v1/webhooks/gitlab", headers: [("X-Gitlab-Token", Self.secret)], body: issue).status == 404)
         try await Task.sleep(for: .milliseconds(300))
         #expect(try await serve.application("cloud")["fetches"] as? Int == before)
+        #expect(try await serve.terminate().status == 0)
+    }
+
+    @Test("drift made with `windlass cluster scale` (run inside the daemon, which owns the state) is found on schedule and healed")
+    func driftSelfHeal() async throws {
+        let repo = try ServedRepository()
+        defer { repo.daemon.stop() }
+        try repo.work.write("manifests/web.yaml", Self.deployment)
+        _ = try repo.work.commit("web")
+        _ = try repo.work.git(["push", "-q", "served", "HEAD:main"])
+        let head = try repo.work.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let state = try TemporaryDirectory()
+        let serve = try await start(repo, state: state, extra: "    drift: {interval: 1s, selfHeal: true}")
+        _ = try await serve.waitFor("cloud", timeout: 30) { $0["syncedRevision"] as? String == head && $0["health"] as? String == "Healthy" }
+
+        // The CLI beside the daemon: the state directory's lock is the daemon's, so the command runs there.
+        let scale = try CLI.run(["cluster", "scale", "deployment/web", "--replicas", "5", "-n", "shop", "--state-dir", state.path + "/state"], in: state.path)
+        #expect(scale.status == 0, "\(scale.stdout)\(scale.stderr)")
+        #expect(scale.stdout == "deployment.apps/web scaled\n")
+        _ = try await serve.waitFor("cloud", timeout: 15) { _ in serve.text.contains("msg=drift") || serve.text.contains("INFO drift ") }
+        #expect(serve.text.contains("resource=apps/Deployment/shop/web"), "\(serve.text)")
+        let drift = try await serve.request(.GET, "/api/v1/applications/cloud/drift")
+        #expect(drift.status == 200)
+        // Healed: a self-heal sync puts the replicas back to the manifest's 2.
+        let deadline = Date().addingTimeInterval(20)
+        var replicas = ""
+        while Date() < deadline {
+            replicas = try CLI.run(["cluster", "get", "deployment", "web", "-n", "shop", "-o", "json", "--state-dir", state.path + "/state"], in: state.path).stdout
+            if replicas.contains("\"replicas\": 2") || replicas.contains("\"replicas\":2") { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(replicas.contains("\"replicas\": 2") || replicas.contains("\"replicas\":2"), "\(replicas)")
+        #expect(serve.text.contains("trigger=self-heal"))
+        let history = try CLI.run(["history", "--state-dir", state.path + "/state", "--app", "cloud"], in: state.path)
+        #expect(history.status == 0 && history.stdout.contains("self-heal"), "\(history.stdout)\(history.stderr)")
+        #expect(try await serve.terminate().status == 0)
+        // The daemon gone, the CLI opens the state directory itself again.
+        #expect(try CLI.run(["history", "--state-dir", state.path + "/state", "--app", "cloud"], in: state.path).status == 0)
+    }
+
+    static let deployment = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web, namespace: shop}
+        spec:
+          replicas: 2
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata:
+              labels: {app: web}
+              annotations: {sim.windlass.dev/start-seconds: "0"}
+            spec:
+              containers: [{name: web, image: "registry.example/web:1.0"}]
+        """
+
+    @Test("/metrics passes promtool check metrics")
+    func promtool() async throws {
+        let repo = try ServedRepository()
+        defer { repo.daemon.stop() }
+        let state = try TemporaryDirectory()
+        let serve = try await start(repo, state: state)
+        _ = try await serve.waitFor("cloud", timeout: 30) { $0["syncedRevision"] is String }
+        let metrics = try await serve.request(.GET, "/metrics")
+        let file = try state.write("metrics.txt", metrics.body)
+        let checked = try run("/bin/sh", ["-c", "promtool check metrics < \"$0\"", file], check: false)
+        // promtool prints lint findings (such as missing HELP) and exits non-zero on errors.
+        #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
+        #expect(metrics.body.contains("windlass_git_fetch_duration_seconds_bucket{name=\"cloud\""))
+        #expect(metrics.body.contains("windlass_reconcile_duration_seconds_count{name=\"cloud\"}"))
+        #expect(try await serve.terminate().status == 0)
+    }
+
+    @Test("1,000 signed webhooks in under 10 s: each answered, coalesced into few fetches, the API responsive, the last push synced")
+    func webhookLoad() async throws {
+        let repo = try ServedRepository()
+        defer { repo.daemon.stop() }
+        let state = try TemporaryDirectory()
+        let serve = try await start(repo, state: state)
+        _ = try await serve.waitFor("cloud", timeout: 30) { $0["syncedRevision"] is String }
+        let before = try await serve.application("cloud")["fetches"] as? Int ?? 0
+        let last = try repo.release("v9")
+        let body = Array(#"{"repository": "\#(repo.url)"}"#.utf8)
+        let signature = Self.signature(body)
+        let start = Date()
+        let statuses = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for worker in 0..<20 {
+                group.addTask {
+                    var out: [Int] = []
+                    for i in 0..<50 {
+                        let response = try await serve.request(
+                            .POST, "/api/v1/webhooks/generic", headers: [("X-Windlass-Signature-256", signature), ("X-Windlass-Delivery", "load-\(worker)-\(i)")],
+                            body: body)
+                        out.append(response.status)
+                    }
+                    return out
+                }
+            }
+            var all: [Int] = []
+            for try await part in group { all += part }
+            return all
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(statuses.count == 1_000 && statuses.allSatisfy { $0 == 202 }, "\(Dictionary(grouping: statuses, by: { $0 }).mapValues(\.count))")
+        #expect(elapsed < 10, "\(elapsed) s")
+        let probe = Date()
+        _ = try await serve.application("cloud")
+        #expect(Date().timeIntervalSince(probe) < 1)
+        _ = try await serve.waitFor("cloud", timeout: 10) { $0["syncedRevision"] as? String == last }
+        let fetches = (try await serve.application("cloud")["fetches"] as? Int ?? 0) - before
+        #expect(fetches >= 1 && fetches < 100, "\(fetches) fetches for 1,000 webhooks")
         #expect(try await serve.terminate().status == 0)
     }
 
