@@ -163,6 +163,12 @@ public struct SyncExecutor: Sendable {
             }
         } catch let paused as Paused {
             return SyncResult(outcome: .paused(paused.message), resources: results, startedAt: started, finishedAt: driver.now())
+        } catch where Task.isCancelled {
+            // Stopped (the daemon's shutdown): like a pause, the revision stays pending with its
+            // canary progress saved, and the next sync of the same manifests resumes it.
+            return SyncResult(
+                outcome: .paused("interrupted: the sync was stopped; the next sync of these manifests resumes here"), resources: results,
+                startedAt: started, finishedAt: driver.now())
         } catch {
             let message = (error as? Failure)?.message ?? "\(error)"
             let failHooks = work.filter { $0.stage.phase == .syncFail }

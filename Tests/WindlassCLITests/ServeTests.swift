@@ -343,6 +343,79 @@ struct ServeTests {
         #expect(try await serve.terminate().status == 0)
     }
 
+    @Test("SIGTERM in the middle of a canary: exit 0 within 10 s; a restart resumes the same revision at the same step")
+    func canaryAcrossRestart() async throws {
+        let repo = try ServedRepository()
+        defer { repo.daemon.stop() }
+        try repo.work.write("manifests/web.yaml", Self.canary(image: "registry.example/web:1.0"))
+        _ = try repo.work.commit("web 1.0")
+        _ = try repo.work.git(["push", "-q", "served", "HEAD:main"])
+        let v1 = try repo.work.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let state = try TemporaryDirectory()
+        let stateDir = state.path + "/state"
+        var serve = try await start(repo, state: state)
+        _ = try await serve.waitFor("cloud", timeout: 30) { $0["syncedRevision"] as? String == v1 }
+
+        try repo.work.write("manifests/web.yaml", Self.canary(image: "registry.example/web:2.0"))
+        _ = try repo.work.commit("web 2.0")
+        _ = try repo.work.git(["push", "-q", "served", "HEAD:main"])
+        let v2 = try repo.work.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try await serve.request(.POST, "/api/v1/applications/cloud/sync", headers: [("Authorization", "Bearer \(Self.token)")]).status == 202)
+        // In the pause (step 2 of 3): the status, through the daemon.
+        var status = ""
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            status = try CLI.run(["rollout", "status", "web", "-n", "shop", "--app", "cloud", "--state-dir", stateDir], in: state.path).stdout
+            if status.contains("Step:         2/3") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(status.contains("Step:         2/3"), "\(status)\n\(serve.text)")
+        let started = status.split(separator: "\n").first { $0.contains("Step started:") }
+        let (code, seconds) = try await serve.terminate()
+        #expect(code == 0, "\(serve.text)")
+        #expect(seconds < 10, "stopped in \(seconds) s")
+
+        // The state directory is free again; the restarted daemon resumes the same revision.
+        let paused = try CLI.run(["rollout", "status", "web", "-n", "shop", "--app", "cloud", "--state-dir", stateDir], in: state.path).stdout
+        #expect(paused.contains("Step:         2/3"), "\(paused)")
+        #expect(paused.split(separator: "\n").first { $0.contains("Step started:") } == started, "the pause keeps its start time")
+        serve = try await start(repo, state: state, log: "serve-2.log")
+        _ = try await serve.waitFor("cloud", timeout: 60) { $0["syncedRevision"] as? String == v2 }
+        let history = try CLI.run(["history", "--app", "cloud", "--state-dir", stateDir], in: state.path).stdout
+        let rows = history.split(separator: "\n").dropFirst()
+        #expect(rows.count == 2, "two revisions, the second resumed rather than a third:\n\(history)")
+        #expect(rows.last?.contains("deployed") == true, "\(history)")
+        #expect(!serve.text.contains("step=1/3"), "step 1 is not run again:\n\(serve.text)")
+        #expect(try await serve.terminate().status == 0)
+    }
+
+    static func canary(image: String) -> String {
+        """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web, namespace: shop}
+        spec:
+          replicas: 2
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata:
+              labels: {app: web}
+              annotations: {sim.windlass.dev/start-seconds: "0"}
+            spec: {containers: [{name: web, image: "\(image)"}]}
+        ---
+        apiVersion: windlass.dev/v1
+        kind: RolloutStrategy
+        metadata: {name: web, namespace: shop}
+        spec:
+          targetRef: {kind: Deployment, name: web}
+          canary:
+            steps:
+              - setWeight: 50
+              - pause: {duration: 12s}
+              - setWeight: 100
+        """
+    }
+
     @Test("an invalid config: located errors, exit 2, nothing started")
     func invalidConfig() throws {
         let state = try TemporaryDirectory()

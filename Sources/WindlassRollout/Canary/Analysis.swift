@@ -120,6 +120,8 @@ public struct AnalysisRunner: Sendable {
                     let (phase, message) = Self.classify(metric, values: values)
                     measurement = Measurement(metric: metric.name, at: driver.now(), phase: phase, values: values, message: message)
                 } catch {
+                    // A stopped sync is not a failed measurement: nothing is recorded.
+                    if Task.isCancelled { throw CancellationError() }
                     measurement = Measurement(metric: metric.name, at: driver.now(), phase: .error, values: [], message: "\(error)")
                 }
                 Self.count(measurement, into: &counters[metric.name]!)

@@ -95,8 +95,21 @@ public actor ApplicationReconciler {
         Task { await self.enqueue(.drift) }
     }
 
+    /// Graceful shutdown: the work in progress goes on (a sync finishes its wave, or is
+    /// cancelled at the deadline with its progress saved); nothing new starts.
+    public nonisolated func stopTakingWork() {
+        Task { await self.stop() }
+    }
+
+    private var stopping = false
+
+    private func stop() {
+        stopping = true
+        enqueue(nil)
+    }
+
     private func enqueue(_ work: Work?) {
-        if let work { queued.insert(work) }
+        if let work, !stopping { queued.insert(work) }
         waiter?.resume()
         waiter = nil
     }
@@ -104,7 +117,7 @@ public actor ApplicationReconciler {
     /// Does the queued work one item at a time (so a sync never overlaps another), polling every
     /// `interval`, until cancelled.
     func run() async {
-        while !Task.isCancelled {
+        while !Task.isCancelled && !stopping {
             if queued.isEmpty {
                 let interval = application.interval
                 let timer = Task { [weak self] in
@@ -113,13 +126,13 @@ public actor ApplicationReconciler {
                 }
                 await withTaskCancellationHandler {
                     await withCheckedContinuation { continuation in
-                        if queued.isEmpty && !Task.isCancelled { waiter = continuation } else { continuation.resume() }
+                        if queued.isEmpty && !Task.isCancelled && !stopping { waiter = continuation } else { continuation.resume() }
                     }
                 } onCancel: {
                     Task { await self.enqueue(nil) }
                 }
                 timer.cancel()
-                if Task.isCancelled { break }
+                if Task.isCancelled || stopping { break }
             }
             let work = queued
             queued = []

@@ -357,13 +357,16 @@ struct DriftScheduleService: Service {
     }
 }
 
-/// One application's reconciler, stopped at graceful shutdown.
+/// One application's reconciler: at graceful shutdown it takes no new work and ends when its
+/// current work does (the group cancels it at its deadline).
 struct ReconcilerService: Service {
     let reconciler: ApplicationReconciler
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
+        await withGracefulShutdownHandler {
             await reconciler.run()
+        } onGracefulShutdown: {
+            reconciler.stopTakingWork()
         }
     }
 }
