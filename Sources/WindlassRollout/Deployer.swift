@@ -74,6 +74,11 @@ public struct Deployer: Sendable {
 
     private var application: String { planner.options.application }
 
+    /// The setting that pins an application after a rollback: the commit its source was at
+    /// then. Auto-sync (the daemon) leaves that commit alone; a newer one, or a manual sync,
+    /// ends the pin.
+    public static let pinnedCommitSetting = "pinnedCommit"
+
     /// Plans `desired` against `live` and, when anything changes, applies it as a new revision.
     public func sync(
         _ desired: ManifestSet,
@@ -180,7 +185,10 @@ public struct Deployer: Sendable {
         }
         let desired = try ManifestArchive.decode(text, revision: target.number)
         let source = Plan.Source(location: target.source, path: target.path, revision: target.commit)
-        let plan = planner.plan(desired, source: source, live: try await live(desired))
+        var plan = planner.plan(desired, source: source, live: try await live(desired))
+        // Back to a version that ran before: straight to it, without canary steps (as Argo
+        // Rollouts fast-tracks a rollback to a stable revision).
+        for index in plan.changes.indices { plan.changes[index].canary = nil }
         var revision = try start(plan, desired: desired, trigger: trigger, description: "Rollback to \(target.number)", commit: target.commit)
         defer { try? store.release(application, holder: holder) }
         let result = await run(plan, revision: revision.number, onEvent: onEvent)

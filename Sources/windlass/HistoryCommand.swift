@@ -11,8 +11,7 @@ import WindlassServer
 import Glibc
 #endif
 
-/// The setting that pins an application after a rollback: the commit it was at then.
-let pinnedCommitSetting = "pinnedCommit"
+let pinnedCommitSetting = Deployer.pinnedCommitSetting
 
 extension Planning {
     /// `pid@host`, who holds a sync's lease.

@@ -416,6 +416,56 @@ struct ServeTests {
         """
     }
 
+    @Test("the API: history, plan, rollback (auto-sync pinned until a manual sync), and promote of a paused canary")
+    func api() async throws {
+        let repo = try ServedRepository()
+        defer { repo.daemon.stop() }
+        try repo.work.write("manifests/web.yaml", Self.canary(image: "registry.example/web:1.0").replacingOccurrences(of: "pause: {duration: 12s}", with: "pause: {}"))
+        _ = try repo.work.commit("web 1.0")
+        _ = try repo.work.git(["push", "-q", "served", "HEAD:main"])
+        let v1 = try repo.work.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let state = try TemporaryDirectory()
+        let serve = try await start(repo, state: state)
+        let auth = [("Authorization", "Bearer \(Self.token)")]
+        _ = try await serve.waitFor("cloud", timeout: 30) { $0["syncedRevision"] as? String == v1 }
+
+        // A release whose canary pauses until promoted.
+        try repo.work.write("manifests/web.yaml", Self.canary(image: "registry.example/web:2.0").replacingOccurrences(of: "pause: {duration: 12s}", with: "pause: {}"))
+        _ = try repo.work.commit("web 2.0")
+        _ = try repo.work.git(["push", "-q", "served", "HEAD:main"])
+        let v2 = try repo.work.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let plan = try await serve.request(.POST, "/api/v1/applications/cloud/plan", body: Array("{}".utf8))
+        #expect(plan.status == 200 && plan.body.contains("\"resource_changes\"") && plan.body.contains("registry.example/web:2.0"), "\(plan.body.prefix(300))")
+        #expect(try await serve.request(.POST, "/api/v1/applications/cloud/sync", headers: auth).status == 202)
+        _ = try await serve.waitFor("cloud", timeout: 30) { ($0["lastSync"] as? [String: Any])?["outcome"] as? String == "paused" }
+        #expect(try await serve.request(.POST, "/api/v1/rollouts/shop/web/promote").status == 401)
+        #expect(try await serve.request(.POST, "/api/v1/rollouts/shop/nothing/promote", headers: auth).status == 404)
+        #expect(try await serve.request(.POST, "/api/v1/rollouts/shop/web/promote", headers: auth).status == 202)
+        _ = try await serve.waitFor("cloud", timeout: 30) { $0["syncedRevision"] as? String == v2 }
+
+        // Rollback to revision 1; auto-sync leaves the head alone until a manual sync.
+        #expect(try await serve.request(.POST, "/api/v1/applications/cloud/rollback", headers: auth, body: Array(#"{"revision": 1}"#.utf8)).status == 202)
+        _ = try await serve.waitFor("cloud", timeout: 30) { ($0["lastSync"] as? [String: Any])?["outcome"] as? String == "rolled back" }
+        let deployment = try CLI.run(["cluster", "get", "deployment", "web", "-n", "shop", "-o", "yaml", "--state-dir", state.path + "/state"], in: state.path).stdout
+        #expect(deployment.contains("image: registry.example/web:1.0"), "the rollback went straight to 1.0, no canary steps:\n\(deployment)")
+        let history = try await serve.request(.GET, "/api/v1/applications/cloud/history")
+        #expect(history.status == 200 && history.body.contains("Rollback to 1"), "\(history.body)")
+        let fetches = try await serve.application("cloud")["fetches"] as? Int ?? 0
+        let body = Array(#"{"repository": "\#(repo.url)"}"#.utf8)
+        _ = try await serve.request(.POST, "/api/v1/webhooks/generic", headers: [("X-Windlass-Signature-256", Self.signature(body))], body: body)
+        _ = try await serve.waitFor("cloud", timeout: 10) { ($0["fetches"] as? Int ?? 0) > fetches }
+        #expect(try await serve.application("cloud")["syncStatus"] as? String == "OutOfSync", "pinned: the head is not synced again")
+        #expect(try await serve.request(.POST, "/api/v1/applications/cloud/sync", headers: auth).status == 202)
+        // The manual sync releases 2.0 again, through its canary: paused until promoted.
+        _ = try await serve.waitFor("cloud", timeout: 30) { ($0["lastSync"] as? [String: Any])?["outcome"] as? String == "paused" }
+        #expect(serve.text.contains("trigger=manual"))
+        #expect(try await serve.request(.POST, "/api/v1/rollouts/shop/web/promote", headers: auth).status == 202)
+        _ = try await serve.waitFor("cloud", timeout: 30) { $0["syncedRevision"] as? String == v2 }
+        // Paused twice (the release, and its second release); the rollback between them never.
+        #expect(serve.text.components(separatedBy: "phase=Paused").count - 1 == 2, "\(serve.text)")
+        #expect(try await serve.terminate().status == 0)
+    }
+
     @Test("an invalid config: located errors, exit 2, nothing started")
     func invalidConfig() throws {
         let state = try TemporaryDirectory()

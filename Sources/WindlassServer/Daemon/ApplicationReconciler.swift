@@ -64,8 +64,12 @@ public actor ApplicationReconciler {
 
     /// Work asked for and not yet done; asking twice before it runs is asking once.
     enum Work: Hashable {
+        /// Fetch, and sync a new commit (auto-sync).
         case round
+        /// Fetch and sync whatever the head is (a manual sync: it also ends a rollback's pin).
+        case sync
         case drift
+        case rollback(Int?)
     }
 
     private var queued: Set<Work> = [.round]
@@ -88,6 +92,16 @@ public actor ApplicationReconciler {
     /// while one runs make one more round after it, however many they are.
     public nonisolated func trigger() {
         Task { await self.enqueue(.round) }
+    }
+
+    /// Asks for a sync of the head now, as `windlass sync` does (ending a rollback's pin).
+    public nonisolated func syncNow() {
+        Task { await self.enqueue(.sync) }
+    }
+
+    /// Asks for a rollback to revision `number` (nil: the one deployed before the current).
+    public nonisolated func rollback(to number: Int?) {
+        Task { await self.enqueue(.rollback(number)) }
     }
 
     /// Asks for a drift check (the drift schedule's tick).
@@ -136,13 +150,19 @@ public actor ApplicationReconciler {
             }
             let work = queued
             queued = []
-            if work.contains(.round) { await round() }
+            for case .rollback(let number) in work { await rollback(number) }
+            if work.contains(.sync) {
+                try? deployer.store.setSetting(application.name, Deployer.pinnedCommitSetting, nil)
+                await round(force: true)
+            } else if work.contains(.round) {
+                await round()
+            }
             if work.contains(.drift) && !Task.isCancelled { await checkDrift() }
         }
     }
 
     /// One fetch, and a sync when the commit is new (or the last sync of it did not finish).
-    func round() async {
+    func round(force: Bool = false) async {
         let started = ContinuousClock.now
         let options = SourceOptions(source: application.repository, ref: application.ref, path: application.path, stateDirectory: stateDirectory)
         let resolved: ResolvedSource
@@ -163,12 +183,68 @@ public actor ApplicationReconciler {
             status.syncStatus = commit == status.syncedRevision ? "Synced" : "OutOfSync"
             return
         }
-        if commit != nil && commit == status.syncedRevision && status.lastSync?.outcome != "paused" {
+        // After a rollback, the commit it was pinned at is left alone until a newer one arrives.
+        if !force, let pinned = try? deployer.store.setting(application.name, Deployer.pinnedCommitSetting) {
+            if pinned == commit || pinned == "*" {
+                status.syncStatus = "OutOfSync"
+                return
+            }
+            try? deployer.store.setSetting(application.name, Deployer.pinnedCommitSetting, nil)
+        }
+        if !force && commit != nil && commit == status.syncedRevision && status.lastSync?.outcome != "paused" {
             // Nothing new in git: with self-heal on, each poll also looks for drift (as Argo CD does).
             if application.selfHeal { await checkDrift() }
             return
         }
-        await sync(resolved, trigger: "auto-sync")
+        await sync(resolved, trigger: force ? "manual" : "auto-sync")
+    }
+
+    /// Rolls back as `windlass rollback` does, and pins auto-sync to the head commit.
+    func rollback(_ number: Int?) async {
+        let startedAt = deployer.executor.driver.now()
+        let cluster = self.cluster
+        let planner = deployer.planner
+        let name = application.name
+        let log = self.log
+        do {
+            let restored = try await deployer.rollback(
+                to: number, live: { set in try await Self.snapshot(cluster, set, planner: planner) }, onEvent: { log.syncEvent(name, $0) })
+            let head = status.headRevision ?? "*"
+            try? deployer.store.setSetting(application.name, Deployer.pinnedCommitSetting, head)
+            finish(commit: restored.commit, outcome: "rolled back", message: restored.description, startedAt: startedAt, record: restored.number)
+            status.syncedRevision = restored.commit
+            status.syncStatus = "OutOfSync"
+        } catch {
+            finish(commit: nil, outcome: "error", message: "rollback: \(error)", startedAt: startedAt, record: nil)
+        }
+        await refreshHealth()
+    }
+
+    /// The plan of `ref` (default: the application's) against the live cluster, as JSON.
+    func plan(ref: String?) async -> (json: String?, error: String?) {
+        let options = SourceOptions(source: application.repository, ref: ref ?? application.ref, path: application.path, stateDirectory: stateDirectory)
+        do {
+            let resolved = try SourceResolver.resolve(options)
+            let set = ManifestLoader.load(resolved.tree, options: LoadOptions(defaultNamespace: application.namespace))
+            let errors = (set.diagnostics + ManifestValidator().validate(set)).filter { $0.severity == .error }
+            guard errors.isEmpty else { return (nil, errors.map(\.description).joined(separator: "\n")) }
+            let live = try await Self.snapshot(cluster, set, planner: deployer.planner)
+            var plan = deployer.planner.plan(set, source: Plan.Source(location: resolved.location, path: resolved.path, revision: resolved.commit?.sha), live: live)
+            if let policies = try policies(for: set) {
+                guard policies.errorCount == 0 else { return (nil, policies.diagnostics.map(\.description).joined(separator: "\n")) }
+                plan.policies = PolicyEngine.judge(set, by: policies, live: live)
+            }
+            return (JSONRenderer(windlassVersion: "serve").render(plan), nil)
+        } catch {
+            return (nil, "\(error)")
+        }
+    }
+
+    /// The application's policies with the manifests' own (nil: none).
+    func policies(for set: ManifestSet) throws -> PolicySet? {
+        if let directory = application.policies { return try PolicySet.load(directory).adding(from: set) }
+        let own = PolicySet().adding(from: set)
+        return own.policies.isEmpty && own.exceptions.isEmpty && own.diagnostics.isEmpty ? nil : own
     }
 
     /// Syncs what `resolved` holds, as `windlass sync` does.
@@ -183,16 +259,11 @@ public actor ApplicationReconciler {
             return
         }
         var deployer = self.deployer
-        if let directory = application.policies {
-            do {
-                deployer.policies = try PolicySet.load(directory).adding(from: set)
-            } catch {
-                finish(commit: commit, outcome: "invalid", message: error.description, startedAt: startedAt, record: nil)
-                return
-            }
-        } else {
-            let own = PolicySet().adding(from: set)
-            deployer.policies = own.policies.isEmpty && own.exceptions.isEmpty ? nil : own
+        do {
+            deployer.policies = try policies(for: set)
+        } catch {
+            finish(commit: commit, outcome: "invalid", message: "\(error)", startedAt: startedAt, record: nil)
+            return
         }
         if let policies = deployer.policies, policies.errorCount > 0 {
             finish(commit: commit, outcome: "invalid", message: policies.diagnostics.map(\.description).joined(separator: "\n"), startedAt: startedAt, record: nil)

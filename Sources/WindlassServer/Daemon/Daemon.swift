@@ -154,8 +154,48 @@ public final class Daemon: Sendable {
         api.post("applications/:name/sync") { request, context -> Response in
             if let denied = self.authorize(request, context, mutating: true) { return denied }
             guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
-            reconciler.trigger()
-            return Self.json(.accepted, ["application": .string(reconciler.application.name), "triggered": true])
+            reconciler.syncNow()
+            return Self.json(.accepted, ["application": .string(reconciler.application.name), "sync": "queued"])
+        }
+        api.post("applications/:name/rollback") { request, context -> Response in
+            if let denied = self.authorize(request, context, mutating: true) { return denied }
+            guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
+            var request = request
+            let body = (try? await request.collectBody(upTo: maxBody)).flatMap { try? YAMLReader.read(Array(buffer: $0)).first?.root }
+            let number = body?["revision"]?.intValue
+            if let given = body?["revision"], number == nil, !given.isNull {
+                return Self.json(.badRequest, ["error": "revision must be a revision number"])
+            }
+            reconciler.rollback(to: number)
+            return Self.json(.accepted, ["application": .string(reconciler.application.name), "rollback": number.map(Value.int) ?? "previous"])
+        }
+        api.get("applications/:name/history") { request, context -> Response in
+            if let denied = self.authorize(request, context, mutating: false) { return denied }
+            guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
+            do {
+                let history = try reconciler.deployer.store.history(reconciler.application.name)
+                return Self.json(.ok, ["application": .string(reconciler.application.name), "revisions": .sequence(history.map(\.value))])
+            } catch {
+                return Self.json(.internalServerError, ["error": .string("\(error)")])
+            }
+        }
+        api.post("applications/:name/plan") { request, context -> Response in
+            if let denied = self.authorize(request, context, mutating: false) { return denied }
+            guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
+            var request = request
+            let body = (try? await request.collectBody(upTo: maxBody)).flatMap { try? YAMLReader.read(Array(buffer: $0)).first?.root }
+            let (json, error) = await reconciler.plan(ref: body?["revision"]?.stringValue)
+            guard let json else { return Self.json(.unprocessableContent, ["error": .string(error ?? "the plan failed")]) }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: json)))
+        }
+        api.post("rollouts/:namespace/:rollout/:verb") { request, context -> Response in
+            if let denied = self.authorize(request, context, mutating: true) { return denied }
+            let namespace = context.parameters.get("namespace") ?? ""
+            let name = context.parameters.get("rollout") ?? ""
+            guard let verb = context.parameters.get("verb").flatMap(RolloutRequest.init(rawValue:)) else {
+                return Self.json(.notFound, ["error": "the verbs are promote, abort and retry"])
+            }
+            return await self.rollout(namespace: namespace, name: name, verb)
         }
         api.post("cli") { request, context -> Response in
             if let denied = self.authorize(request, context, mutating: true) { return denied }
@@ -256,6 +296,28 @@ public final class Daemon: Sendable {
         metrics.webhook(provider, outcome: triggered.isEmpty ? "unmatched" : "triggered")
         options.log.event("webhook", ["provider": provider, "delivery": delivery ?? "", "triggered": triggered.compactMap(\.stringValue).joined(separator: ",")])
         return Self.json(.accepted, ["triggered": .sequence(triggered)])
+    }
+
+    /// A rollout verb for the canary of workload `namespace/name`: recorded for the application
+    /// that manages the workload, whose sync takes it (resuming a paused sync).
+    func rollout(namespace: String, name: String, _ verb: RolloutRequest) async -> Response {
+        for kind in ["Deployment", "StatefulSet"] {
+            let id = ResourceID(group: "apps", version: "v1", kind: kind, namespace: namespace, name: name)
+            guard let object = try? await cluster.get(id) else { continue }
+            let owner = object[path: ["metadata", "labels", SyncAnnotations.applicationLabel]]?.stringValue
+            guard let owner, let reconciler = reconcilers[owner] else {
+                return Self.json(.conflict, ["error": .string("\(id) is not managed by an application of this daemon")])
+            }
+            do {
+                try reconciler.deployer.store.request(owner, target: id, verb)
+            } catch {
+                return Self.json(.internalServerError, ["error": .string(error.description)])
+            }
+            reconciler.trigger()
+            options.log.event("rollout request", ["application": owner, "target": id.description, "request": verb.rawValue])
+            return Self.json(.accepted, ["application": .string(owner), "target": .string(id.description), "request": .string(verb.rawValue)])
+        }
+        return Self.json(.notFound, ["error": .string("no Deployment or StatefulSet \(namespace)/\(name)")])
     }
 
     static func json(_ reconciler: ApplicationReconciler) async -> Value {
