@@ -65,7 +65,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "windlass-bench",
-            dependencies: ["WindlassManifest", "WindlassGit", "WindlassCluster", "WindlassCore", "WindlassPlan", "WindlassPolicy", "WindlassRollout", "WindlassTesting", "CYAML"],
+            dependencies: [
+                "WindlassManifest", "WindlassGit", "WindlassCluster", "WindlassCore", "WindlassPlan", "WindlassPolicy", "WindlassRollout", "WindlassServer",
+                "WindlassTesting", "CYAML", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

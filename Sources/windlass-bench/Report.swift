@@ -46,6 +46,18 @@ struct PolicyMeasurement {
     var peakRSSKiB: Int
 }
 
+/// The daemon's cases.
+struct ServeMeasurement {
+    var pushes: Int
+    var p50: Double
+    var p99: Double
+    var idleResources: Int
+    var idleRSSKiB: Int
+    var idleCPU: Double
+    var idleSync: Double
+    var idlePeakKiB: Int
+}
+
 struct Report {
     var results: [Measurement]
     var gitResults: [GitBench.Result]
@@ -53,6 +65,7 @@ struct Report {
     var planResults: [PlanMeasurement]
     var syncResult: SyncMeasurement?
     var policyResult: PolicyMeasurement?
+    var serveResult: ServeMeasurement?
     var runs: Int
     var python: String?
 
@@ -120,6 +133,12 @@ struct Report {
         }
         if let policy = policyResult {
             check(policy.median <= 0.300, "\(policy.resources) resources against the built-in pack (\(policy.policies) policies) ≤ 300 ms: \(format(policy.median * 1000, 1)) ms")
+        }
+        if let serve = serveResult {
+            check(serve.p50 <= 0.5, "push → synced through the webhook, one-resource change, over \(serve.pushes) pushes: p50 ≤ 500 ms: \(format(serve.p50 * 1000, 1)) ms")
+            check(serve.p99 <= 1.5, "… p99 ≤ 1.5 s: \(format(serve.p99 * 1000, 1)) ms")
+            check(serve.idleRSSKiB <= 400 * 1000, "idle daemon tracking \(serve.idleResources) resources: RSS ≤ 400 MB: \(serve.idleRSSKiB / 1024) MiB")
+            check(serve.idleCPU <= 0.02, "… CPU ≤ 2 % of one core: \(format(serve.idleCPU * 100, 2)) %")
         }
         if let thousand = clusterResults.first(where: { $0.deployments == 1_000 }) {
             check(thousand.converge <= 5, "1,000 Deployments × 10 replicas applied and converged ≤ 5 s: \(format(thousand.converge, 2)) s")
@@ -240,6 +259,16 @@ struct Report {
             `checkov -d` on the same files where Checkov is installed (its own start-up included), for the record.
 
             \(policyResult.map { "| case | result |\n|---|---:|\n| \($0.resources) resources × \($0.policies) policies (\($0.results) verdicts), median | \(format($0.median * 1000, 1)) ms |\n| \($0.subsetResources) resources, load + judge | \(format($0.subset * 1000, 1)) ms |\n| `checkov -d` on the same \($0.subsetResources) | \($0.checkov.map { format($0, 2) + " s" } ?? "not installed") |\n| peak RSS | \($0.peakRSSKiB / 1024) MiB |\n" } ?? "")
+            ## Daemon
+
+            `windlass serve` in the bench's process. **Push → synced**: a repository behind `git daemon` on
+            127.0.0.1, one application polling hourly; each of \(serveResult.map { String($0.pushes) } ?? "N") times a ConfigMap
+            changes in a new commit, is pushed, and a signed generic webhook is sent; the clock runs from the
+            webhook until `/api/v1/applications/cloud` shows the commit synced (fetch, load, plan, sync, health).
+            **Idle**: a daemon tracking the generated set (synced first, on 20 nodes), then left alone; its CPU
+            over the measured seconds as a share of one core, and its resident set then.
+
+            \(serveResult.map { "| case | result |\n|---|---:|\n| push → synced, p50 | \(format($0.p50 * 1000, 1)) ms |\n| push → synced, p99 | \(format($0.p99 * 1000, 1)) ms |\n| idle, \($0.idleResources) resources: first sync | \(format($0.idleSync, 1)) s |\n| idle: RSS | \($0.idleRSSKiB / 1024) MiB (peak \($0.idlePeakKiB / 1024) MiB) |\n| idle: CPU | \(format($0.idleCPU * 100, 2)) % of a core |\n" } ?? "")
             ## Targets
 
             \(targets())

@@ -22,6 +22,13 @@ struct Options {
     /// Only run the policy case with this many resources (a child of the main run).
     var policyOnly: Int? = nil
     var policyResources = 10_000
+    /// Only run the daemon's push → synced case (a child of the main run).
+    var serveOnly = false
+    var pushes = 50
+    /// Only run the idle daemon with this many resources (a child of the main run).
+    var serveIdle: Int? = nil
+    var idleResources = 10_000
+    var idleSeconds = 30.0
     var child: (name: String, root: String)? = nil
     /// Only run the cluster case with this many Deployments (for profiling).
     var clusterOnly: Int? = nil
@@ -50,10 +57,15 @@ struct Options {
                 clusterSizes = [20]
                 planSizes = [300]
                 policyResources = 300
+                pushes = 5
+                idleResources = 300
+                idleSeconds = 3
             case "--cluster-only": clusterOnly = Int(value())
             case "--plan-only": planOnly = Int(value())
             case "--sync-only": syncOnly = true
             case "--policy-only": policyOnly = Int(value())
+            case "--serve-only": serveOnly = true
+            case "--serve-idle": serveIdle = Int(value())
             case "--cluster-deployments": clusterDeployments = Int(value()) ?? 1_000
             case "--generate":
                 let root = value()
@@ -99,6 +111,21 @@ if let n = options.policyOnly {
     let r = PolicyBench.run(resources: n, runs: options.runs)
     print("policy: \(r.resources) resources, \(r.policies) policies, \(r.results) results: median \(format(r.median * 1000, 1)) ms; \(r.subsetResources) resources end to end \(format(r.subset * 1000, 1)) ms, checkov \(r.checkov.map { format($0, 2) + " s" } ?? "not installed")")
     print("POLICY \(r.resources) \(r.policies) \(r.results) \(r.median) \(r.subsetResources) \(r.subset) \(r.checkov ?? -1)")
+    exit(0)
+}
+
+if options.serveOnly {
+    let latencies = try await ServeBench.pushToSynced(pushes: options.pushes).sorted()
+    func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int((Double(latencies.count) * p).rounded(.up)) - 1)] }
+    print("serve: \(latencies.count) pushes, push → synced p50 \(format(percentile(0.5) * 1000, 1)) ms, p99 \(format(percentile(0.99) * 1000, 1)) ms")
+    print("SERVE \(latencies.count) \(percentile(0.5)) \(percentile(0.99))")
+    exit(0)
+}
+
+if let n = options.serveIdle {
+    let (rss, cpu, sync) = try await ServeBench.idle(resources: n, seconds: options.idleSeconds)
+    print("serve idle: \(n) resources synced in \(format(sync, 1)) s; idle RSS \(rss / 1024) MiB, CPU \(format(cpu * 100, 2)) % of a core")
+    print("IDLE \(n) \(rss) \(cpu) \(sync)")
     exit(0)
 }
 
@@ -233,9 +260,23 @@ do {
     print("  policy: \(Int(f[0])) resources against \(Int(f[1])) policies: \(format(f[3] * 1000, 1)) ms")
 }
 
+var serveResult: ServeMeasurement?
+do {
+    let (output, status, _) = Peers.spawn([CommandLine.arguments[0], "--serve-only"] + (options.pushes == 5 ? ["--smoke"] : []))
+    let (idleOutput, idleStatus, idlePeak) = Peers.spawn([CommandLine.arguments[0], "--serve-idle", String(options.idleResources)] + (options.pushes == 5 ? ["--smoke"] : []))
+    guard status == 0, idleStatus == 0, let line = output.split(separator: "\n").first(where: { $0.hasPrefix("SERVE ") }),
+        let idle = idleOutput.split(separator: "\n").first(where: { $0.hasPrefix("IDLE ") })
+    else { fail("serve cases failed: \(output)\(idleOutput)") }
+    let f = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+    let g = idle.split(separator: " ").dropFirst().compactMap { Double($0) }
+    serveResult = ServeMeasurement(
+        pushes: Int(f[0]), p50: f[1], p99: f[2], idleResources: Int(g[0]), idleRSSKiB: Int(g[1]), idleCPU: g[2], idleSync: g[3], idlePeakKiB: idlePeak)
+    print("  serve: push → synced p50 \(format(f[1] * 1000, 1)) ms, p99 \(format(f[2] * 1000, 1)) ms; idle with \(Int(g[0])) resources: \(Int(g[1]) / 1024) MiB, \(format(g[2] * 100, 2)) % CPU")
+}
+
 let report = Report(
     results: results, gitResults: gitResults, clusterResults: clusterResults, planResults: planResults, syncResult: syncResult,
-    policyResult: policyResult, runs: options.runs, python: python)
+    policyResult: policyResult, serveResult: serveResult, runs: options.runs, python: python)
 print()
 print(report.table())
 print(report.targets())

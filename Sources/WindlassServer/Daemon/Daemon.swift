@@ -383,11 +383,24 @@ final class DeliveryLogBox: Sendable {
 struct ClusterService: Service {
     let cluster: EmbeddedCluster
 
+    /// Reconciles when an object changed (through the API, a forwarded command, a sync) or when
+    /// timed work is due, at most once a second (a sync drives the controllers itself while it
+    /// waits); otherwise it only looks at the store's version, so an idle cluster of any size
+    /// costs next to nothing.
     func run() async throws {
         await cancelWhenGracefulShutdown {
+            var seen = -1
+            var due: Double? = 0
+            var last = -Double.infinity
             while !Task.isCancelled {
-                let next = try? await cluster.reconcile()
-                let wait = min(max(next ?? 1, 0.05), 1)
+                let now = cluster.clock.now()
+                let changed = await cluster.resourceVersion != seen
+                if (changed || (due.map { $0 <= now } ?? false)) && now - last >= 1 {
+                    due = try? await cluster.reconcile()
+                    seen = await cluster.resourceVersion
+                    last = cluster.clock.now()
+                }
+                let wait = due.map { min(max($0 - cluster.clock.now(), 0.05), 0.25) } ?? 0.25
                 try? await Task.sleep(for: .seconds(wait))
             }
         }
