@@ -191,6 +191,12 @@ public actor ApplicationReconciler {
             }
             try? deployer.store.setSetting(application.name, Deployer.pinnedCommitSetting, nil)
         }
+        // A commit whose sync failed, was refused or was invalid is not auto-synced again (as
+        // Argo CD does not retry a failed revision on its own): a new commit, or a manual sync.
+        if !force, let commit, (try? deployer.store.setting(application.name, Self.failedCommitSetting)) == commit {
+            status.syncStatus = "OutOfSync"
+            return
+        }
         if !force && commit != nil && commit == status.syncedRevision && status.lastSync?.outcome != "paused" {
             // Nothing new in git: with self-heal on, each poll also looks for drift (as Argo CD does).
             if application.selfHeal { await checkDrift() }
@@ -304,8 +310,16 @@ public actor ApplicationReconciler {
         _ = releaseFreeMemory(0)
     }
 
+    /// The setting that remembers the last commit whose auto-sync failed.
+    static let failedCommitSetting = "failedCommit"
+
     private func finish(commit: String?, outcome: String, message: String, startedAt: Double, record: Int?) {
         let finishedAt = deployer.executor.driver.now()
+        if let commit, ["failed", "refused", "invalid"].contains(outcome) {
+            try? deployer.store.setSetting(application.name, Self.failedCommitSetting, commit)
+        } else if outcome == "synced" {
+            try? deployer.store.setSetting(application.name, Self.failedCommitSetting, nil)
+        }
         status.lastSync = LastSync(revision: commit, number: record, outcome: outcome, message: message, startedAt: startedAt, finishedAt: finishedAt)
         status.syncs += 1
         if outcome == "synced" {
