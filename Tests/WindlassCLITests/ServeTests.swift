@@ -438,6 +438,9 @@ struct ServeTests {
         #expect(plan.status == 200 && plan.body.contains("\"resource_changes\"") && plan.body.contains("registry.example/web:2.0"), "\(plan.body.prefix(300))")
         #expect(try await serve.request(.POST, "/api/v1/applications/cloud/sync", headers: auth).status == 202)
         _ = try await serve.waitFor("cloud", timeout: 30) { ($0["lastSync"] as? [String: Any])?["outcome"] as? String == "paused" }
+        let rollout = try await serve.application("cloud")["rollout"] as? String
+        #expect(rollout == "apps/Deployment/shop/web step 2/3, weight 50%, Paused", "\(rollout ?? "nil")")
+        #expect(try await serve.request(.GET, "/metrics").body.contains("windlass_rollout_phase{name=\"cloud\"} 2"))
         #expect(try await serve.request(.POST, "/api/v1/rollouts/shop/web/promote").status == 401)
         #expect(try await serve.request(.POST, "/api/v1/rollouts/shop/nothing/promote", headers: auth).status == 404)
         #expect(try await serve.request(.POST, "/api/v1/rollouts/shop/web/promote", headers: auth).status == 202)

@@ -286,7 +286,10 @@ public actor ApplicationReconciler {
                 set, source: source,
                 live: { set in try await Self.snapshot(cluster, set, planner: planner) },
                 trigger: trigger,
-                onEvent: { event in log.syncEvent(name, event) })
+                onEvent: { event in
+                    log.syncEvent(name, event)
+                    if case .canary(let progress) = event { Task { await self.note(progress) } }
+                })
             switch outcome {
             case .inSync(let plan):
                 finish(commit: commit, outcome: "synced", message: plan.summary.line(), startedAt: startedAt, record: nil)
@@ -310,6 +313,20 @@ public actor ApplicationReconciler {
         _ = releaseFreeMemory(0)
     }
 
+    /// A canary's progress, for `rollout` in the API and `windlass_rollout_phase`.
+    private func note(_ progress: CanaryProgress) {
+        let step = min(progress.step + 1, progress.stepCount)
+        status.rollout = "\(progress.target) step \(step)/\(progress.stepCount), weight \(progress.weight)%, \(progress.phase.rawValue)"
+        let phase: Int
+        switch progress.phase {
+        case .progressing: phase = 1
+        case .paused: phase = 2
+        case .aborted: phase = 3
+        case .promoted: phase = 0
+        }
+        metrics.rolloutPhase(application.name, phase: phase)
+    }
+
     /// The setting that remembers the last commit whose auto-sync failed.
     static let failedCommitSetting = "failedCommit"
 
@@ -322,6 +339,11 @@ public actor ApplicationReconciler {
         }
         status.lastSync = LastSync(revision: commit, number: record, outcome: outcome, message: message, startedAt: startedAt, finishedAt: finishedAt)
         status.syncs += 1
+        if outcome != "paused" {
+            // Promoted, aborted or never started: no canary is in progress any more.
+            if status.rollout != nil { metrics.rolloutPhase(application.name, phase: outcome == "failed" ? 3 : 0) }
+            status.rollout = nil
+        }
         if outcome == "synced" {
             status.syncedRevision = commit
             status.lastError = nil
