@@ -14,8 +14,9 @@ import Glibc
 let pinnedCommitSetting = Deployer.pinnedCommitSetting
 
 extension Planning {
-    /// `pid@host`, who holds a sync's lease.
-    static var holder: String { LocalProcess.holder }
+    /// `pid@host`, who holds a sync's lease; a command run inside a daemon is `pid@host:cli`, so
+    /// its lease is not taken for the daemon's own (and two syncs never run at once).
+    static var holder: String { Console.capture == nil ? LocalProcess.holder : LocalProcess.holder + ":cli" }
 
     static func isGone(_ holder: String) -> Bool { LocalProcess.isGone(holder) }
 
@@ -30,7 +31,7 @@ extension Planning {
     /// A deployer over the embedded cluster, with real time passing through its controllers.
     static func deployer(cluster: EmbeddedCluster, stateDirectory: String, planner: Planner, waveTimeout: Double) throws -> Deployer {
         do {
-            return try Deployer.embedded(cluster: cluster, stateDirectory: stateDirectory, planner: planner, waveTimeout: waveTimeout)
+            return try Deployer.embedded(cluster: cluster, stateDirectory: stateDirectory, planner: planner, waveTimeout: waveTimeout, holder: holder)
         } catch {
             throw CommandFailure(message: error.description)
         }

@@ -18,15 +18,17 @@ final class ServeProcess: @unchecked Sendable {
         process.arguments = ["serve"] + arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardOutput = FileHandle(forWritingAtPath: log)
-        process.standardError = FileHandle(forWritingAtPath: log)
+        // One handle for both, so their writes share an offset instead of overwriting each other.
+        let handle = FileHandle(forWritingAtPath: log)
+        process.standardOutput = handle
+        process.standardError = handle
         try process.run()
     }
 
     var text: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
 
     /// Waits for the "listening" line and reads the port from it.
-    func waitForListening(timeout: Double = 30) async throws {
+    func waitForListening(timeout: Double = 120) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let match = text.firstMatch(of: /listening address=127\.0\.0\.1:(\d+)/) {
@@ -165,7 +167,7 @@ struct ServeTests {
         let state = try TemporaryDirectory()
         let serve = try await start(repo, state: state)
         let first = try repo.work.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        _ = try await serve.waitFor("cloud", timeout: 30) { $0["syncedRevision"] as? String == first }
+        _ = try await serve.waitFor("cloud", timeout: 90) { $0["syncedRevision"] as? String == first }
         #expect(try await serve.request(.GET, "/readyz").status == 200)
 
         let second = try repo.release("v2")
@@ -201,6 +203,9 @@ struct ServeTests {
         // Mutations need the token.
         #expect(try await serve.request(.POST, "/api/v1/applications/cloud/sync").status == 401)
         #expect(try await serve.request(.POST, "/api/v1/applications/cloud/sync", headers: [("Authorization", "Bearer \(Self.token)")]).status == 202)
+        // CLI commands run only for the CLI on this machine: the run's token, not an API token.
+        let cli = Array(#"{"arguments": ["history", "--app", "cloud"]}"#.utf8)
+        #expect(try await serve.request(.POST, "/api/v1/cli", headers: [("Authorization", "Bearer \(Self.token)")], body: cli).status == 401)
 
         let metrics = try await serve.request(.GET, "/metrics")
         #expect(metrics.body.contains("windlass_app_info{name=\"cloud\",sync_status=\"Synced\""), "\(metrics.body.prefix(2000))")
@@ -218,7 +223,7 @@ struct ServeTests {
         defer { repo.daemon.stop() }
         let state = try TemporaryDirectory()
         let serve = try await start(repo, state: state)
-        _ = try await serve.waitFor("cloud", timeout: 30) { ($0["fetches"] as? Int ?? 0) >= 1 }
+        _ = try await serve.waitFor("cloud", timeout: 90) { ($0["fetches"] as? Int ?? 0) >= 1 }
         let before = try await serve.application("cloud")["fetches"] as? Int ?? 0
         let huge = [UInt8](repeating: UInt8(ascii: "a"), count: 2 << 20)
         #expect(try await serve.request(.POST, "/api/v1/webhooks/github", headers: [("X-GitHub-Event", "push")], body: huge).status == 413)
@@ -243,7 +248,7 @@ struct ServeTests {
         let head = try repo.work.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
         let state = try TemporaryDirectory()
         let serve = try await start(repo, state: state, extra: "    drift: {interval: 1s, selfHeal: true}")
-        _ = try await serve.waitFor("cloud", timeout: 30) { $0["syncedRevision"] as? String == head && $0["health"] as? String == "Healthy" }
+        _ = try await serve.waitFor("cloud", timeout: 90) { $0["syncedRevision"] as? String == head && $0["health"] as? String == "Healthy" }
 
         // The CLI beside the daemon: the state directory's lock is the daemon's, so the command runs there.
         let scale = try CLI.run(["cluster", "scale", "deployment/web", "--replicas", "5", "-n", "shop", "--state-dir", state.path + "/state"], in: state.path)
@@ -291,7 +296,7 @@ struct ServeTests {
         defer { repo.daemon.stop() }
         let state = try TemporaryDirectory()
         let serve = try await start(repo, state: state)
-        _ = try await serve.waitFor("cloud", timeout: 30) { $0["syncedRevision"] is String }
+        _ = try await serve.waitFor("cloud", timeout: 90) { $0["syncedRevision"] is String }
         let metrics = try await serve.request(.GET, "/metrics")
         let file = try state.write("metrics.txt", metrics.body)
         let checked = try run("/bin/sh", ["-c", "promtool check metrics < \"$0\"", file], check: false)
@@ -308,7 +313,7 @@ struct ServeTests {
         defer { repo.daemon.stop() }
         let state = try TemporaryDirectory()
         let serve = try await start(repo, state: state)
-        _ = try await serve.waitFor("cloud", timeout: 30) { $0["syncedRevision"] is String }
+        _ = try await serve.waitFor("cloud", timeout: 90) { $0["syncedRevision"] is String }
         let before = try await serve.application("cloud")["fetches"] as? Int ?? 0
         let last = try repo.release("v9")
         let body = Array(#"{"repository": "\#(repo.url)"}"#.utf8)
@@ -354,13 +359,16 @@ struct ServeTests {
         let state = try TemporaryDirectory()
         let stateDir = state.path + "/state"
         var serve = try await start(repo, state: state)
-        _ = try await serve.waitFor("cloud", timeout: 30) { $0["syncedRevision"] as? String == v1 }
+        _ = try await serve.waitFor("cloud", timeout: 90) { $0["syncedRevision"] as? String == v1 }
 
         try repo.work.write("manifests/web.yaml", Self.canary(image: "registry.example/web:2.0"))
         _ = try repo.work.commit("web 2.0")
         _ = try repo.work.git(["push", "-q", "served", "HEAD:main"])
         let v2 = try repo.work.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(try await serve.request(.POST, "/api/v1/applications/cloud/sync", headers: [("Authorization", "Bearer \(Self.token)")]).status == 202)
+        // CLI commands run only for the CLI on this machine: the run's token, not an API token.
+        let cli = Array(#"{"arguments": ["history", "--app", "cloud"]}"#.utf8)
+        #expect(try await serve.request(.POST, "/api/v1/cli", headers: [("Authorization", "Bearer \(Self.token)")], body: cli).status == 401)
         // In the pause (step 2 of 3): the status, through the daemon.
         var status = ""
         let deadline = Date().addingTimeInterval(20)
@@ -427,7 +435,7 @@ struct ServeTests {
         let state = try TemporaryDirectory()
         let serve = try await start(repo, state: state)
         let auth = [("Authorization", "Bearer \(Self.token)")]
-        _ = try await serve.waitFor("cloud", timeout: 30) { $0["syncedRevision"] as? String == v1 }
+        _ = try await serve.waitFor("cloud", timeout: 90) { $0["syncedRevision"] as? String == v1 }
 
         // A release whose canary pauses until promoted.
         try repo.work.write("manifests/web.yaml", Self.canary(image: "registry.example/web:2.0").replacingOccurrences(of: "pause: {duration: 12s}", with: "pause: {}"))
@@ -437,18 +445,18 @@ struct ServeTests {
         let plan = try await serve.request(.POST, "/api/v1/applications/cloud/plan", body: Array("{}".utf8))
         #expect(plan.status == 200 && plan.body.contains("\"resource_changes\"") && plan.body.contains("registry.example/web:2.0"), "\(plan.body.prefix(300))")
         #expect(try await serve.request(.POST, "/api/v1/applications/cloud/sync", headers: auth).status == 202)
-        _ = try await serve.waitFor("cloud", timeout: 30) { ($0["lastSync"] as? [String: Any])?["outcome"] as? String == "paused" }
+        _ = try await serve.waitFor("cloud", timeout: 90) { ($0["lastSync"] as? [String: Any])?["outcome"] as? String == "paused" }
         let rollout = try await serve.application("cloud")["rollout"] as? String
         #expect(rollout == "apps/Deployment/shop/web step 2/3, weight 50%, Paused", "\(rollout ?? "nil")")
         #expect(try await serve.request(.GET, "/metrics").body.contains("windlass_rollout_phase{name=\"cloud\"} 2"))
         #expect(try await serve.request(.POST, "/api/v1/rollouts/shop/web/promote").status == 401)
         #expect(try await serve.request(.POST, "/api/v1/rollouts/shop/nothing/promote", headers: auth).status == 404)
         #expect(try await serve.request(.POST, "/api/v1/rollouts/shop/web/promote", headers: auth).status == 202)
-        _ = try await serve.waitFor("cloud", timeout: 30) { $0["syncedRevision"] as? String == v2 }
+        _ = try await serve.waitFor("cloud", timeout: 90) { $0["syncedRevision"] as? String == v2 }
 
         // Rollback to revision 1; auto-sync leaves the head alone until a manual sync.
         #expect(try await serve.request(.POST, "/api/v1/applications/cloud/rollback", headers: auth, body: Array(#"{"revision": 1}"#.utf8)).status == 202)
-        _ = try await serve.waitFor("cloud", timeout: 30) { ($0["lastSync"] as? [String: Any])?["outcome"] as? String == "rolled back" }
+        _ = try await serve.waitFor("cloud", timeout: 90) { ($0["lastSync"] as? [String: Any])?["outcome"] as? String == "rolled back" }
         let deployment = try CLI.run(["cluster", "get", "deployment", "web", "-n", "shop", "-o", "yaml", "--state-dir", state.path + "/state"], in: state.path).stdout
         #expect(deployment.contains("image: registry.example/web:1.0"), "the rollback went straight to 1.0, no canary steps:\n\(deployment)")
         let history = try await serve.request(.GET, "/api/v1/applications/cloud/history")
@@ -460,10 +468,10 @@ struct ServeTests {
         #expect(try await serve.application("cloud")["syncStatus"] as? String == "OutOfSync", "pinned: the head is not synced again")
         #expect(try await serve.request(.POST, "/api/v1/applications/cloud/sync", headers: auth).status == 202)
         // The manual sync releases 2.0 again, through its canary: paused until promoted.
-        _ = try await serve.waitFor("cloud", timeout: 30) { ($0["lastSync"] as? [String: Any])?["outcome"] as? String == "paused" }
+        _ = try await serve.waitFor("cloud", timeout: 90) { ($0["lastSync"] as? [String: Any])?["outcome"] as? String == "paused" }
         #expect(serve.text.contains("trigger=manual"))
         #expect(try await serve.request(.POST, "/api/v1/rollouts/shop/web/promote", headers: auth).status == 202)
-        _ = try await serve.waitFor("cloud", timeout: 30) { $0["syncedRevision"] as? String == v2 }
+        _ = try await serve.waitFor("cloud", timeout: 90) { $0["syncedRevision"] as? String == v2 }
         // Paused twice (the release, and its second release); the rollback between them never.
         #expect(serve.text.components(separatedBy: "phase=Paused").count - 1 == 2, "\(serve.text)")
         #expect(try await serve.terminate().status == 0)

@@ -49,6 +49,7 @@ struct DaemonConfigTests {
         ("applications:\n  - name: Cloud\n    source: {repo: x}\n", "4:11: application name \"Cloud\""),
         ("applications:\n  - name: a\n    source: {repo: x}\n    interval: soon\n", "6:15: application a: interval \"soon\" is not a duration"),
         ("applications:\n  - name: a\n    source: {repo: x}\n    drift: {schedule: \"*/10 * * * 8\"}\n", "6:35: application a: drift.schedule: day of week \"8\": 8 is outside 0-7"),
+        ("applications:\n  - name: a\n    source: {repo: x}\n    drift: {schedule: \"0 0 30 2 *\"}\n", "6:23: application a: drift.schedule \"0 0 30 2 *\" never fires"),
         ("applications:\n  - name: a\n    source: {repo: x}\n    destination: {cluster: prod-eu}\n", "6:28: application a: destination.cluster \"prod-eu\" is not supported yet"),
         ("applications:\n  - name: a\n    source: {repo: x}\n  - name: a\n    source: {repo: other}\n", "6:11: application a is defined twice (first at line 4)"),
         ("applications:\n  - name: a\n", "4:5: application a needs a source"),

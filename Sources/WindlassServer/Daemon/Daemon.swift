@@ -93,7 +93,7 @@ public final class Daemon: Sendable {
         for reconciler in reconcilers.values.sorted(by: { $0.application.name < $1.application.name }) {
             services.append(.init(service: ReconcilerService(reconciler: reconciler)))
             if let schedule = reconciler.application.drift {
-                services.append(.init(service: DriftScheduleService(reconciler: reconciler, schedule: schedule)))
+                services.append(.init(service: DriftScheduleService(reconciler: reconciler, schedule: schedule), successTerminationBehavior: .ignore))
             }
         }
         services.append(.init(service: application))
@@ -198,7 +198,11 @@ public final class Daemon: Sendable {
             return await self.rollout(namespace: namespace, name: name, verb)
         }
         api.post("cli") { request, context -> Response in
-            if let denied = self.authorize(request, context, mutating: true) { return denied }
+            // Only the CLI on this machine: the run's own token (from daemon.json), not API tokens.
+            let header = request.headers[.authorization] ?? ""
+            guard header.hasPrefix("Bearer "), Self.constantTimeEqual(String(header.dropFirst(7)), self.localToken) else {
+                return Self.json(.unauthorized, ["error": "CLI commands take the token in the state directory's daemon.json"])
+            }
             guard let commands else { return Self.json(.notFound, ["error": "this daemon runs no CLI commands"]) }
             var request = request
             guard let body = try? await request.collectBody(upTo: maxBody), let value = try? YAMLReader.read(Array(buffer: body)).first?.root,

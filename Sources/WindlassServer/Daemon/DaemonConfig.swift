@@ -346,7 +346,11 @@ public struct DaemonConfig: Sendable {
                 case (let schedule?, nil):
                     if let text = string(schedule, "\(what): drift.schedule") {
                         do {
-                            app.drift = .cron(try CronSchedule(parsing: text))
+                            let cron = try CronSchedule(parsing: text)
+                            if cron.next(after: 0) == nil && cron.next(after: 1_800_000_000) == nil {
+                                self.error(schedule, "\(what): drift.schedule \"\(text)\" never fires")
+                            }
+                            app.drift = .cron(cron)
                         } catch {
                             self.error(schedule, "\(what): drift.schedule: \(error.message)", offset: error.offset)
                         }

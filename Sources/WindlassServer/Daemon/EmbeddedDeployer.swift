@@ -29,13 +29,15 @@ public enum LocalProcess {
 extension Deployer {
     /// A deployer over the embedded cluster, with real time passing through its controllers and
     /// the analysis providers (Prometheus, web, health); the CLI and the daemon both sync with it.
-    public static func embedded(cluster: EmbeddedCluster, stateDirectory: String, planner: Planner, waveTimeout: Double) throws(ClusterError) -> Deployer {
+    public static func embedded(
+        cluster: EmbeddedCluster, stateDirectory: String, planner: Planner, waveTimeout: Double, holder: String = LocalProcess.holder
+    ) throws(ClusterError) -> Deployer {
         let clock = SystemClock()
         let driver = SyncDriver.realTime(now: { clock.now() }, reconcile: { try await cluster.reconcile() })
         let executor = SyncExecutor(backend: cluster, driver: driver, options: SyncOptions(waveTimeout: waveTimeout))
         let providers: [String: any MetricProvider] = ["prometheus": PrometheusProvider(), "web": WebProvider(), "health": HealthProvider(backend: cluster)]
         var deployer = Deployer(
-            store: try RevisionStore(stateDirectory: stateDirectory), executor: executor, planner: planner, holder: LocalProcess.holder, providers: providers)
+            store: try RevisionStore(stateDirectory: stateDirectory), executor: executor, planner: planner, holder: holder, providers: providers)
         deployer.holderIsGone = { LocalProcess.isGone($0) }
         return deployer
     }
