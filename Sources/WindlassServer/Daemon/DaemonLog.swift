@@ -58,6 +58,10 @@ public struct DaemonLog: Sendable {
             fields["weight"] = String(progress.weight)
             fields["phase"] = progress.phase.rawValue
             if !progress.message.isEmpty { fields["message"] = progress.message }
+            if let last = progress.measurements.last {
+                let values = last.values.map { String(Double(Int(($0 * 1000).rounded())) / 1000) }.joined(separator: ",")
+                fields["measurement"] = "\(last.metric)=[\(values)] \(last.phase.rawValue)"
+            }
             self.event("rollout step", fields)
         case .waiting(let stage, let pending):
             fields["stage"] = "\(stage)"
