@@ -30,10 +30,13 @@ build: deps
 run: build
 	./scripts/run-demo.sh
 
-## test: the whole test suite
+## test: the whole test suite. The daemon's end-to-end suite runs on its own after the rest:
+## its latency bounds (a webhook synced within 2 s) measure the daemon, not a machine whose two
+## cores every other suite is busy with.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --skip ServeTests
+	$(SWIFT) test --skip-build --filter ServeTests
 
 ## bench: release-build benchmarks, peers measured in the same run; rewrites BENCHMARKS.md
 bench: deps
