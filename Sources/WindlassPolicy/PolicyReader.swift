@@ -1,4 +1,4 @@
-public import WindlassCluster
+import WindlassCluster
 public import WindlassManifest
 
 /// Reads `windlass.dev/v1` `Policy` documents, each mistake a located error (and the policy with
