@@ -88,5 +88,13 @@ public struct PolicySet: Sendable {
         return set
     }
 
+    /// What judges `manifests`: the policies of `directory` with the manifests' own, or without a
+    /// directory the manifests' own alone (nil when they have none).
+    public static func judging(_ manifests: ManifestSet, directory: String?) throws(FileTreeError) -> PolicySet? {
+        if let directory { return try load(directory).adding(from: manifests) }
+        let own = PolicySet().adding(from: manifests)
+        return own.policies.isEmpty && own.exceptions.isEmpty && own.diagnostics.isEmpty ? nil : own
+    }
+
     static func isTestFile(_ path: String) -> Bool { path.hasSuffix(".test.yaml") || path.hasSuffix(".test.yml") }
 }

@@ -141,7 +141,7 @@ enum Forwarding {
         if !seen.contains("--state-dir") { out += ["--state-dir", absolute(command.stateDirectoryPath)] }
         if command.takesSource && !seen.contains("--source") { out += ["--source", cwd] }
         if command.takesPolicies && !seen.contains("--policies") && !seen.contains("--no-policies") {
-            if case .directory = DirectoryTree.kind(ofPath: "policies") { out += ["--policies", cwd + "/policies"] } else { out.append("--no-policies") }
+            if let directory = Policies.defaultDirectory { out += ["--policies", cwd + "/" + directory] } else { out.append("--no-policies") }
         }
         return out
     }

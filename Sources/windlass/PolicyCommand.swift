@@ -29,26 +29,28 @@ struct PolicyFlags: ParsableArguments {
     /// PolicyException documents. Errors stop the command: nothing is judged half-way.
     func load(with manifests: ManifestSet) throws -> PolicySet? {
         guard !disabled else { return nil }
-        if let directory { return try Policies.load(directory, with: manifests) }
-        if case .directory = DirectoryTree.kind(ofPath: "policies") { return try Policies.load("policies", with: manifests) }
-        let own = PolicySet().adding(from: manifests)
-        guard !own.policies.isEmpty || !own.exceptions.isEmpty || !own.diagnostics.isEmpty else { return nil }
-        try Policies.stopOnErrors(own.diagnostics)
-        return own
+        return try Policies.load(directory ?? Policies.defaultDirectory, with: manifests)
     }
 }
 
 enum Policies {
-    /// Reads a policies directory and adds the manifests' own policies and exceptions; errors
+    /// `policies` in the working directory, when there is one: where plan, sync and serve look
+    /// without `--policies`.
+    static var defaultDirectory: String? {
+        guard case .directory = DirectoryTree.kind(ofPath: "policies") else { return nil }
+        return "policies"
+    }
+
+    /// The policies of a directory (if any) with the manifests' own (nil: none at all); errors
     /// stop the command with exit 2, warnings are printed.
-    static func load(_ path: String, with manifests: ManifestSet) throws -> PolicySet {
-        let set: PolicySet
+    static func load(_ directory: String?, with manifests: ManifestSet) throws -> PolicySet? {
+        let set: PolicySet?
         do {
-            set = try PolicySet.load(path).adding(from: manifests)
+            set = try PolicySet.judging(manifests, directory: directory)
         } catch {
             throw CommandFailure(message: error.description)
         }
-        try stopOnErrors(set.diagnostics)
+        try stopOnErrors(set?.diagnostics ?? [])
         return set
     }
 
@@ -99,33 +101,19 @@ struct PolicyCheck: ParsableCommand {
     var failOnWarn = false
 
     func validate() throws {
-        if let problem = NameRules.dns1123Label(namespace) {
-            throw ValidationError("--namespace \"\(namespace)\" \(problem)")
-        }
-        if !paths.isEmpty && source.isCustomized {
-            throw ValidationError("give PATHs or --source/--ref/--path, not both")
-        }
+        try source.validate(paths: paths, namespace: namespace)
     }
 
     func run() throws {
         let options = LoadOptions(defaultNamespace: namespace)
-        let manifests: ManifestSet
-        if paths.isEmpty {
-            manifests = ManifestLoader.load(try source.resolve().tree, options: options)
-        } else {
-            do {
-                manifests = try ManifestLoader.load(paths: paths, options: options)
-            } catch {
-                throw CommandFailure(message: error.description)
-            }
-        }
+        let manifests = try source.load(paths: paths, options: options)
         let errors = manifests.diagnostics.filter { $0.severity == .error }
         if !errors.isEmpty {
             for error in errors { printError(error.description) }
             printError("stopped: \(errors.count) error\(errors.count == 1 ? "" : "s") in the manifests; nothing was judged")
             throw ExitCode(2)
         }
-        let set = try Policies.load(policies, with: manifests)
+        let set = try Policies.load(policies, with: manifests) ?? PolicySet()
         let results = PolicyEngine.evaluate(set, on: manifests)
         let judged = Set(results.map(\.policy))
         for policy in set.policies where !judged.contains(policy.name) {

@@ -30,12 +30,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "How often to poll the source without --config, as 30s, 3m.") var interval: String = "3m"
     @Option(name: .shortAndLong, help: "Namespace for namespaced objects that name none (without --config).") var namespace: String = "default"
     @Option(help: "The policies directory (without --config; default ./policies when it exists).") var policies: String?
-    @Option(help: "Log format: text or json.") var logFormat: String = "text"
+    @Option(help: "Log format: text or json.") var logFormat: LogFormat = .text
     @Option(help: "Nodes to create when the embedded cluster has none.") var nodes: Int = 3
     @Option(name: .customLong("label"), help: "A label for nodes created at start, KEY=VALUE (repeatable).") var labels: [String] = []
 
     func validate() throws {
-        guard DaemonLog.Format(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json") }
         if config != nil && (source.isCustomized || listen != nil) {
             throw ValidationError("give --config or --source/--ref/--path/--listen, not both")
         }
@@ -43,7 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let log = DaemonLog(format: DaemonLog.Format(rawValue: logFormat)!)
+        let log = DaemonLog(format: logFormat.daemon)
         let settings = try daemonConfig()
         let cluster: EmbeddedCluster
         do {
@@ -91,16 +90,12 @@ struct ServeCommand: AsyncParsableCommand {
             return parsed
         }
         guard let seconds = WindlassPlan.Duration.seconds(interval), seconds > 0 else { throw ValidationError("--interval \"\(interval)\" is not a duration such as 30s or 3m") }
-        var application = DaemonConfig.Application(name: "default", repository: source.source, location: SourceLocation(path: "(flags)"))
+        var application = DaemonConfig.Application(name: "default", repository: source.source)
         application.ref = source.ref ?? "HEAD"
         application.path = source.path
         application.namespace = namespace
         application.interval = seconds
-        if let policies {
-            application.policies = policies
-        } else if case .directory = DirectoryTree.kind(ofPath: "policies") {
-            application.policies = "policies"
-        }
+        application.policies = policies ?? Policies.defaultDirectory
         var server = DaemonConfig.Server()
         if let listen {
             server.host = listen.host
@@ -108,4 +103,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         return DaemonConfig(server: server, applications: [application], path: "")
     }
+}
+
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+
+    var daemon: DaemonLog.Format { self == .json ? .json : .text }
 }

@@ -47,3 +47,25 @@ struct SourceFlags: ParsableArguments {
         SourceOptions(source: source, ref: ref, path: path, stateDirectory: stateDirectory)
     }
 }
+
+extension SourceFlags {
+    /// The checks of a command that reads PATHs or a source: a valid `--namespace`, and not both.
+    func validate(paths: [String], namespace: String) throws {
+        if let problem = NameRules.dns1123Label(namespace) {
+            throw ValidationError("--namespace \"\(namespace)\" \(problem)")
+        }
+        if !paths.isEmpty && isCustomized {
+            throw ValidationError("give PATHs or --source/--ref/--path, not both")
+        }
+    }
+
+    /// The manifests of PATHs as they are on disk, or else of the source; unreadable paths exit 2.
+    func load(paths: [String], options: LoadOptions) throws -> ManifestSet {
+        guard !paths.isEmpty else { return ManifestLoader.load(try resolve().tree, options: options) }
+        do {
+            return try ManifestLoader.load(paths: paths, options: options)
+        } catch {
+            throw CommandFailure(message: error.description)
+        }
+    }
+}

@@ -34,26 +34,12 @@ struct Validate: ParsableCommand {
     var maxFileSize: ByteSize = ByteSize(bytes: LoadOptions().maxFileBytes)
 
     func validate() throws {
-        if let problem = NameRules.dns1123Label(namespace) {
-            throw ValidationError("--namespace \"\(namespace)\" \(problem)")
-        }
-        if !paths.isEmpty && source.isCustomized {
-            throw ValidationError("give PATHs or --source/--ref/--path, not both")
-        }
+        try source.validate(paths: paths, namespace: namespace)
     }
 
     func run() throws {
         let options = LoadOptions(defaultNamespace: namespace, maxFileBytes: maxFileSize.bytes)
-        let set: ManifestSet
-        if paths.isEmpty {
-            set = ManifestLoader.load(try source.resolve().tree, options: options)
-        } else {
-            do {
-                set = try ManifestLoader.load(paths: paths, options: options)
-            } catch {
-                throw CommandFailure(message: error.description)
-            }
-        }
+        let set = try source.load(paths: paths, options: options)
         var diagnostics = set.diagnostics
         diagnostics += ManifestValidator().validate(set)
         // Canary strategies and analysis templates are checked as a plan checks them.

@@ -95,12 +95,15 @@ struct ServedRepository {
     let served: TemporaryDirectory
     let daemon: GitDaemon
 
+    /// The first commit, served from the start.
+    let initial: String
+
     init() throws {
         work = try GitFixture()
         served = try TemporaryDirectory()
         try work.write("manifests/namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n")
         try work.write("manifests/settings.yaml", Self.settings("v1"))
-        _ = try work.commit("v1")
+        initial = try work.commit("v1")
         _ = try run("git", ["clone", "-q", "--bare", work.path, served.path + "/cloud.git"])
         _ = try work.git(["remote", "add", "served", served.path + "/cloud.git"])
         daemon = try GitDaemon(base: served.path)
@@ -112,12 +115,17 @@ struct ServedRepository {
 
     var url: String { daemon.url("cloud.git") }
 
-    /// Commits a new version and pushes it; returns the commit.
+    /// Writes a manifest, commits it and pushes it; returns the commit.
+    func publish(_ path: String, _ text: String, message: String) throws -> String {
+        try work.write(path, text)
+        let sha = try work.commit(message)
+        try work.git(["push", "-q", "served", "HEAD:main"])
+        return sha
+    }
+
+    /// Commits a new version of the settings ConfigMap and pushes it; returns the commit.
     func release(_ version: String) throws -> String {
-        try work.write("manifests/settings.yaml", Self.settings(version))
-        _ = try work.commit(version)
-        _ = try work.git(["push", "-q", "served", "HEAD:main"])
-        return try work.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        try publish("manifests/settings.yaml", Self.settings(version), message: version)
     }
 }
 
@@ -166,7 +174,7 @@ struct ServeTests {
         defer { repo.daemon.stop() }
         let state = try TemporaryDirectory()
         let serve = try await start(repo, state: state)
-        let first = try repo.work.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let first = repo.initial
         _ = try await serve.waitFor("cloud", timeout: 90) { $0["syncedRevision"] as? String == first }
         #expect(try await serve.request(.GET, "/readyz").status == 200)
 
@@ -242,10 +250,7 @@ struct ServeTests {
     func driftSelfHeal() async throws {
         let repo = try ServedRepository()
         defer { repo.daemon.stop() }
-        try repo.work.write("manifests/web.yaml", Self.deployment)
-        _ = try repo.work.commit("web")
-        _ = try repo.work.git(["push", "-q", "served", "HEAD:main"])
-        let head = try repo.work.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let head = try repo.publish("manifests/web.yaml", Self.web(image: "registry.example/web:1.0"), message: "web")
         let state = try TemporaryDirectory()
         let serve = try await start(repo, state: state, extra: "    drift: {interval: 1s, selfHeal: true}")
         _ = try await serve.waitFor("cloud", timeout: 90) { $0["syncedRevision"] as? String == head && $0["health"] as? String == "Healthy" }
@@ -275,7 +280,9 @@ struct ServeTests {
         #expect(try CLI.run(["history", "--state-dir", state.path + "/state", "--app", "cloud"], in: state.path).status == 0)
     }
 
-    static let deployment = """
+    /// A Deployment of two pods that start at once.
+    static func web(image: String) -> String {
+        """
         apiVersion: apps/v1
         kind: Deployment
         metadata: {name: web, namespace: shop}
@@ -287,8 +294,9 @@ struct ServeTests {
               labels: {app: web}
               annotations: {sim.windlass.dev/start-seconds: "0"}
             spec:
-              containers: [{name: web, image: "registry.example/web:1.0"}]
+              containers: [{name: web, image: "\(image)"}]
         """
+    }
 
     @Test("/metrics passes promtool check metrics")
     func promtool() async throws {
@@ -352,19 +360,13 @@ struct ServeTests {
     func canaryAcrossRestart() async throws {
         let repo = try ServedRepository()
         defer { repo.daemon.stop() }
-        try repo.work.write("manifests/web.yaml", Self.canary(image: "registry.example/web:1.0"))
-        _ = try repo.work.commit("web 1.0")
-        _ = try repo.work.git(["push", "-q", "served", "HEAD:main"])
-        let v1 = try repo.work.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let v1 = try repo.publish("manifests/web.yaml", Self.canary(image: "registry.example/web:1.0", pause: "{duration: 12s}"), message: "web 1.0")
         let state = try TemporaryDirectory()
         let stateDir = state.path + "/state"
         var serve = try await start(repo, state: state)
         _ = try await serve.waitFor("cloud", timeout: 90) { $0["syncedRevision"] as? String == v1 }
 
-        try repo.work.write("manifests/web.yaml", Self.canary(image: "registry.example/web:2.0"))
-        _ = try repo.work.commit("web 2.0")
-        _ = try repo.work.git(["push", "-q", "served", "HEAD:main"])
-        let v2 = try repo.work.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let v2 = try repo.publish("manifests/web.yaml", Self.canary(image: "registry.example/web:2.0", pause: "{duration: 12s}"), message: "web 2.0")
         #expect(try await serve.request(.POST, "/api/v1/applications/cloud/sync", headers: [("Authorization", "Bearer \(Self.token)")]).status == 202)
         // CLI commands run only for the CLI on this machine: the run's token, not an API token.
         let cli = Array(#"{"arguments": ["history", "--app", "cloud"]}"#.utf8)
@@ -397,19 +399,10 @@ struct ServeTests {
         #expect(try await serve.terminate().status == 0)
     }
 
-    static func canary(image: String) -> String {
-        """
-        apiVersion: apps/v1
-        kind: Deployment
-        metadata: {name: web, namespace: shop}
-        spec:
-          replicas: 2
-          selector: {matchLabels: {app: web}}
-          template:
-            metadata:
-              labels: {app: web}
-              annotations: {sim.windlass.dev/start-seconds: "0"}
-            spec: {containers: [{name: web, image: "\(image)"}]}
+    /// `web` released through a canary: half the pods, a pause, then all.
+    static func canary(image: String, pause: String) -> String {
+        web(image: image) + """
+
         ---
         apiVersion: windlass.dev/v1
         kind: RolloutStrategy
@@ -419,7 +412,7 @@ struct ServeTests {
           canary:
             steps:
               - setWeight: 50
-              - pause: {duration: 12s}
+              - pause: \(pause)
               - setWeight: 100
         """
     }
@@ -428,20 +421,14 @@ struct ServeTests {
     func api() async throws {
         let repo = try ServedRepository()
         defer { repo.daemon.stop() }
-        try repo.work.write("manifests/web.yaml", Self.canary(image: "registry.example/web:1.0").replacingOccurrences(of: "pause: {duration: 12s}", with: "pause: {}"))
-        _ = try repo.work.commit("web 1.0")
-        _ = try repo.work.git(["push", "-q", "served", "HEAD:main"])
-        let v1 = try repo.work.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let v1 = try repo.publish("manifests/web.yaml", Self.canary(image: "registry.example/web:1.0", pause: "{}"), message: "web 1.0")
         let state = try TemporaryDirectory()
         let serve = try await start(repo, state: state)
         let auth = [("Authorization", "Bearer \(Self.token)")]
         _ = try await serve.waitFor("cloud", timeout: 90) { $0["syncedRevision"] as? String == v1 }
 
         // A release whose canary pauses until promoted.
-        try repo.work.write("manifests/web.yaml", Self.canary(image: "registry.example/web:2.0").replacingOccurrences(of: "pause: {duration: 12s}", with: "pause: {}"))
-        _ = try repo.work.commit("web 2.0")
-        _ = try repo.work.git(["push", "-q", "served", "HEAD:main"])
-        let v2 = try repo.work.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let v2 = try repo.publish("manifests/web.yaml", Self.canary(image: "registry.example/web:2.0", pause: "{}"), message: "web 2.0")
         let plan = try await serve.request(.POST, "/api/v1/applications/cloud/plan", body: Array("{}".utf8))
         #expect(plan.status == 200 && plan.body.contains("\"resource_changes\"") && plan.body.contains("registry.example/web:2.0"), "\(plan.body.prefix(300))")
         #expect(try await serve.request(.POST, "/api/v1/applications/cloud/sync", headers: auth).status == 202)

@@ -248,9 +248,7 @@ public actor ApplicationReconciler {
 
     /// The application's policies with the manifests' own (nil: none).
     func policies(for set: ManifestSet) throws -> PolicySet? {
-        if let directory = application.policies { return try PolicySet.load(directory).adding(from: set) }
-        let own = PolicySet().adding(from: set)
-        return own.policies.isEmpty && own.exceptions.isEmpty && own.diagnostics.isEmpty ? nil : own
+        try PolicySet.judging(set, directory: application.policies)
     }
 
     /// Syncs what `resolved` holds, as `windlass sync` does.

@@ -199,8 +199,7 @@ public final class Daemon: Sendable {
         }
         api.post("cli") { request, context -> Response in
             // Only the CLI on this machine: the run's own token (from daemon.json), not API tokens.
-            let header = request.headers[.authorization] ?? ""
-            guard header.hasPrefix("Bearer "), Self.constantTimeEqual(String(header.dropFirst(7)), self.localToken) else {
+            guard let token = Self.bearer(request), Self.constantTimeEqual(token, self.localToken) else {
                 return Self.json(.unauthorized, ["error": "CLI commands take the token in the state directory's daemon.json"])
             }
             guard let commands else { return Self.json(.notFound, ["error": "this daemon runs no CLI commands"]) }
@@ -237,9 +236,7 @@ public final class Daemon: Sendable {
     func authorize(_ request: Request, _ context: BasicRequestContext, mutating: Bool) -> Response? {
         let loopback = ["127.0.0.1", "::1", "localhost"].contains(options.config.server.host)
         if !mutating && loopback { return nil }
-        let header = request.headers[.authorization] ?? ""
-        let accepted = apiTokens + [localToken]
-        guard header.hasPrefix("Bearer "), accepted.contains(where: { Self.constantTimeEqual($0, String(header.dropFirst(7))) }) else {
+        guard let token = Self.bearer(request), (apiTokens + [localToken]).contains(where: { Self.constantTimeEqual($0, token) }) else {
             return Self.json(.unauthorized, ["error": "a valid bearer token is required"])
         }
         return nil
@@ -362,6 +359,12 @@ public final class Daemon: Sendable {
 
     static func notFound(_ context: BasicRequestContext) -> Response {
         json(.notFound, ["error": .string("no application \(context.parameters.get("name") ?? "")")])
+    }
+
+    /// The token of an `Authorization: Bearer …` header.
+    static func bearer(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return nil }
+        return String(header.dropFirst(7))
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {

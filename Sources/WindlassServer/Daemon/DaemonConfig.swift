@@ -86,13 +86,10 @@ public struct DaemonConfig: Sendable {
         public var policies: String? = nil
         /// The Prometheus address analysis templates use when they name none.
         public var prometheus: String? = nil
-        /// Where the application was written in the config.
-        public var location: SourceLocation
 
-        public init(name: String, repository: String, location: SourceLocation) {
+        public init(name: String, repository: String) {
             self.name = name
             self.repository = repository
-            self.location = location
         }
     }
 
@@ -299,7 +296,6 @@ public struct DaemonConfig: Sendable {
         mutating func application(_ item: Value) -> Application? {
             guard let item = mapping(item, "each application") else { return nil }
             keys(item, ["name", "source", "destination", "syncPolicy", "interval", "drift", "ignoreDifferences", "policies", "analysis"], in: "application")
-            let location = SourceLocation(path: path, position: item.span.start)
             guard let name = string(item["name"], "application name") else {
                 if item["name"] == nil { error(item, "each application needs a name") }
                 return nil
@@ -315,7 +311,7 @@ public struct DaemonConfig: Sendable {
                 if source["repo"] == nil { error(source, "\(what): source needs repo") }
                 return nil
             }
-            var app = Application(name: name, repository: repository, location: location)
+            var app = Application(name: name, repository: repository)
             app.ref = string(source["ref"], "\(what): source.ref") ?? app.ref
             app.path = string(source["path"], "\(what): source.path") ?? app.path
             if let destination = mapping(item["destination"], "\(what): destination") {

@@ -1,10 +1,7 @@
 import WindlassManifest
 
-/// What a push webhook says: the repository URLs it is about and the delivery id.
-struct WebhookPush: Sendable {
-    var repositories: [String]
-    var delivery: String?
-
+/// What a push webhook says: the repository URLs it is about.
+enum WebhookPush {
     /// The repository URLs of a GitHub or GitLab push body (or a generic `{"repository": URL}`);
     /// nil when the body is not JSON.
     static func repositories(in body: [UInt8]) -> [String]? {
