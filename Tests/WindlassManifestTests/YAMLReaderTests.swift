@@ -9,11 +9,18 @@ struct YAMLReaderTests {
         let root = try yaml("metadata:\n  name: web\nspec:\n  ports:\n    - 80\n")
         let name = try #require(root[path: ["metadata", "name"]])
         #expect(name.span.start == SourcePosition(line: 2, column: 9))
-        #expect(name.span.end == SourcePosition(line: 2, column: 12))
         let port = try #require(root[path: ["spec", "ports"]]?.sequenceValue?.first)
         #expect(port.span.start == SourcePosition(line: 5, column: 7))
         let entry = try #require(root.mappingValue?.entry(forKey: "spec"))
         #expect(entry.keySpan.start == SourcePosition(line: 3, column: 1))
+        #expect(entry.keySpan.file == entry.value.span.file)
+    }
+
+    @Test("a node is 40 bytes and a mapping entry 64: the embedded cluster holds millions of them")
+    func nodeSize() {
+        #expect(MemoryLayout<Value>.stride == 40)
+        #expect(MemoryLayout<Mapping.Entry>.stride == 64)
+        #expect(MemoryLayout<SourceSpan>.size == 12)
     }
 
     @Test("multi-document streams keep their order, empty documents included")

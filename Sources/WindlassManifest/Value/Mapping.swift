@@ -6,13 +6,21 @@ public struct Mapping: Sendable, RandomAccessCollection {
     /// One `key: value` pair with the span of its key.
     public struct Entry: Sendable {
         public var key: String
-        public var keySpan: SourceSpan
+        /// Where the key was written; its file is its value's (a key and its value are written
+        /// in the same document), so only the position is kept: an entry is 64 bytes.
+        public var keyPosition: SourcePosition
         public var value: Value
 
         public init(key: String, keySpan: SourceSpan = .synthesized, value: Value) {
             self.key = key
-            self.keySpan = keySpan
+            self.keyPosition = keySpan.start
             self.value = value
+        }
+
+        /// Where the key was written: its position in its value's file.
+        public var keySpan: SourceSpan {
+            get { SourceSpan(file: value.span.file, start: keyPosition) }
+            set { keyPosition = newValue.start }
         }
     }
 

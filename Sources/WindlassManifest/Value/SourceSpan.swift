@@ -36,20 +36,21 @@ public struct SourcePosition: Sendable, Hashable, Codable, Comparable, CustomStr
     public var description: String { "\(line):\(column)" }
 }
 
-/// Where a node was written: its file, and its first and one-past-last positions.
+/// Where a node was written: its file and its first position.
+///
+/// Twelve bytes, because every node of every manifest carries one: where a node ends is not
+/// kept (nothing reports it), which keeps ``Value`` at 40 bytes.
 public struct SourceSpan: Sendable, Hashable, Codable {
     public var file: FileID
     public var start: SourcePosition
-    public var end: SourcePosition
 
-    public init(file: FileID, start: SourcePosition, end: SourcePosition) {
+    public init(file: FileID, start: SourcePosition) {
         self.file = file
         self.start = start
-        self.end = end
     }
 
     /// The span of a value made in code.
-    public static let synthesized = SourceSpan(file: .synthesized, start: .unknown, end: .unknown)
+    public static let synthesized = SourceSpan(file: .synthesized, start: .unknown)
 }
 
 /// A printable source location: the path as the user should see it (for a git source,

@@ -19,14 +19,22 @@ public struct Value: Sendable {
     public var content: Content
     /// Where the node was written; ``SourceSpan/synthesized`` for values made in code.
     public var span: SourceSpan
+    /// The rare scalar written otherwise than its value spells itself, boxed so that the
+    /// common node does not pay for a string's 16 bytes (a Value is 40 bytes; every manifest
+    /// and every object of the embedded cluster is made of them).
+    private var written: WrittenText?
+
     /// The scalar exactly as written when that differs from the resolved value's own spelling
     /// (`0755` for 493, `yes` for true, `1.0`, `~`); nil for strings and collections.
-    public var scalarText: String?
+    public var scalarText: String? {
+        get { written?.text }
+        set { written = newValue.map(WrittenText.init) }
+    }
 
     public init(_ content: Content, span: SourceSpan = .synthesized, scalarText: String? = nil) {
         self.content = content
         self.span = span
-        self.scalarText = scalarText
+        self.written = scalarText.map(WrittenText.init)
     }
 
     public static let null = Value(.null)
@@ -37,6 +45,15 @@ public struct Value: Sendable {
     public static func bool(_ bool: Bool) -> Value { Value(.bool(bool)) }
     public static func sequence(_ items: [Value]) -> Value { Value(.sequence(items)) }
     public static func mapping(_ mapping: Mapping) -> Value { Value(.mapping(mapping)) }
+}
+
+/// A scalar's text as written; immutable, so values share it freely.
+private final class WrittenText: Sendable {
+    let text: String
+
+    init(_ text: String) {
+        self.text = text
+    }
 }
 
 // MARK: - Accessors

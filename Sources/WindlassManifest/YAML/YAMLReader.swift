@@ -273,7 +273,7 @@ private struct TreeBuilder {
             stack.append(Frame(isMapping: isMapping, start: start, anchor: anchorPointer.map { String(cString: $0) }))
         case YAML_MAPPING_END_EVENT, YAML_SEQUENCE_END_EVENT:
             let frame = stack.removeLast()
-            let span = SourceSpan(file: file, start: frame.start, end: position(event.end_mark))
+            let span = SourceSpan(file: file, start: frame.start)
             let value: Value
             if frame.isMapping {
                 var entries = frame.entries
@@ -308,7 +308,7 @@ private struct TreeBuilder {
             aliasExpansion = 0
             root = nil
         case YAML_DOCUMENT_END_EVENT:
-            let span = SourceSpan(file: file, start: documentStart, end: position(event.end_mark))
+            let span = SourceSpan(file: file, start: documentStart)
             documents.append(YAMLDocument(root: root ?? Value(.null, span: span), span: span, index: documents.count))
             root = nil
         default:
@@ -326,7 +326,7 @@ private struct TreeBuilder {
             )
         }
         let text = UnsafeBufferPointer(start: data.value, count: data.length)
-        let span = SourceSpan(file: file, start: start, end: position(event.end_mark))
+        let span = SourceSpan(file: file, start: start)
         let isPlain = data.style == YAML_PLAIN_SCALAR_STYLE
         var content: Value.Content? = nil
         var keepsText = false
