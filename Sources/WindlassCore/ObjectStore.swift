@@ -1,12 +1,32 @@
 public import WindlassCluster
 public import WindlassManifest
 
-/// An object as stored: the object and who owns which of its fields.
+/// An object as stored.
+///
+/// Who owns which of its fields is read back from its own `metadata.managedFields`, which the
+/// store writes on every change: keeping the decoded field sets beside every object doubled
+/// what a large cluster held, and only applies and updates (not the kubelet's status writes,
+/// not reads) need them.
 public struct StoredObject: Sendable {
     public var object: Value
-    public var managers: ServerSideApply.Managers
-    /// Manager → `Apply` or `Update`, as `managedFields` reports it.
-    public var operations: [String: String]
+
+    public init(object: Value) {
+        self.object = object
+    }
+
+    /// Each manager's fields and its operation (`Apply` or `Update`), from `managedFields`.
+    public var ownership: (managers: ServerSideApply.Managers, operations: [String: String]) {
+        var managers: ServerSideApply.Managers = [:]
+        var operations: [String: String] = [:]
+        for entry in object[path: ["metadata", "managedFields"]]?.sequenceValue ?? [] {
+            guard let name = entry["manager"]?.stringValue else { continue }
+            let fields = FieldSet(fieldsV1: entry["fieldsV1"] ?? .null)
+            guard !fields.isEmpty else { continue }
+            managers[name] = fields
+            operations[name] = entry["operation"]?.stringValue ?? "Update"
+        }
+        return (managers, operations)
+    }
 
     public var uid: String { object[path: ["metadata", "uid"]]?.stringValue ?? "" }
 }
@@ -37,10 +57,10 @@ public struct ObjectStore: Sendable {
     /// Objects written or deleted since the last `takeChanges()`, for persistence.
     private var changed: [ResourceID: StoredObject?] = [:]
     private var nextServiceIP = 1
-    /// Field sets, shared: the pods of one template (and of many alike) have the same set, so
-    /// each distinct set is kept once, with its `fieldsV1` tree rendered once.
-    private var fieldSets: [FieldSet: Value] = [:]
-    private static let fieldSetLimit = 50_000
+    /// The `fieldsV1` trees of the field sets written last, so that objects owning the same
+    /// fields share one tree. Bounded: a set is a Set of paths, far larger than its tree.
+    private var recentTrees: [FieldSet: Value] = [:]
+    private static let recentTreeLimit = 512
 
     /// A store with nothing in it, not even namespaces.
     init(empty: Void) {}
@@ -101,17 +121,19 @@ public struct ObjectStore: Sendable {
         }
         let id = try identity(of: object)
         let existing = stored(id)
+        let ownership = existing?.ownership ?? (managers: [:], operations: [:])
         let (merged, managers) = try ServerSideApply.apply(
             object,
             to: existing?.object,
-            managers: existing?.managers ?? [:],
+            managers: ownership.managers,
             manager: options.fieldManager,
             force: options.force
         )
-        var operations = existing?.operations ?? [:]
-        operations = operations.filter { managers[$0.key] != nil }
+        var operations = ownership.operations.filter { managers[$0.key] != nil }
         operations[options.fieldManager] = "Apply"
-        return try write(merged, id: id, existing: existing, managers: managers, operations: operations, now: now)
+        return try write(
+            merged, id: id, existing: existing, previousManagers: ownership.managers, managers: managers, operations: operations, now: now
+        )
     }
 
     /// Creates an object as a controller or a person would with `create`: it must not exist.
@@ -121,7 +143,7 @@ public struct ObjectStore: Sendable {
             throw ClusterError(.alreadyExists, "\(Self.resourceName(id)) \"\(id.name)\" already exists")
         }
         let managers = [manager: FieldSet(of: ServerSideApply.ownable(object))]
-        return try write(object, id: id, existing: nil, managers: managers, operations: [manager: "Update"], now: now)
+        return try write(object, id: id, existing: nil, previousManagers: [:], managers: managers, operations: [manager: "Update"], now: now)
     }
 
     /// Replaces an object (`update`): a stale `metadata.resourceVersion` is a conflict; the
@@ -133,10 +155,13 @@ public struct ObjectStore: Sendable {
         var replacement = object
         replacement.set(existing.object["status"] ?? .null, at: ["status"])
         if replacement["status"]?.isNull == true { replacement.remove(at: ["status"]) }
-        let managers = ServerSideApply.update(from: existing.object, to: replacement, managers: existing.managers, manager: manager)
-        var operations = existing.operations.filter { managers[$0.key] != nil }
+        let ownership = existing.ownership
+        let managers = ServerSideApply.update(from: existing.object, to: replacement, managers: ownership.managers, manager: manager)
+        var operations = ownership.operations.filter { managers[$0.key] != nil }
         if managers[manager] != nil, operations[manager] == nil { operations[manager] = "Update" }
-        return try write(replacement, id: id, existing: existing, managers: managers, operations: operations, now: now)
+        return try write(
+            replacement, id: id, existing: existing, previousManagers: ownership.managers, managers: managers, operations: operations, now: now
+        )
     }
 
     /// Binds a pod to a node (the `/binding` subresource): sets `spec.nodeName` and the pod's
@@ -239,11 +264,12 @@ public struct ObjectStore: Sendable {
 
     /// A store holding objects loaded from disk.
     public init(restoring stored: [StoredObject]) {
+        var trees = Set<Value>()
         for object in stored where object.object["kind"]?.stringValue == "CustomResourceDefinition" {
-            restore(object)
+            restore(object, sharing: &trees)
         }
         for object in stored where object.object["kind"]?.stringValue != "CustomResourceDefinition" {
-            restore(object)
+            restore(object, sharing: &trees)
         }
         changed.removeAll()
     }
@@ -253,11 +279,19 @@ public struct ObjectStore: Sendable {
         resourceVersion = max(resourceVersion, version)
     }
 
-    /// Restores a stored object as it was persisted (used when loading from disk).
-    mutating func restore(_ stored: StoredObject) {
+    /// Restores a stored object as it was persisted (used when loading from disk). Equal
+    /// `fieldsV1` trees (the pods of one template own the same fields) are kept once, as they
+    /// are when the store writes them.
+    mutating func restore(_ stored: StoredObject, sharing trees: inout Set<Value>) {
         guard let id = ResourceID(object: stored.object) else { return }
         var stored = stored
-        stored.managers = intern(stored.managers).managers
+        if var entries = stored.object[path: ["metadata", "managedFields"]]?.sequenceValue {
+            for index in entries.indices {
+                guard let tree = entries[index]["fieldsV1"] else { continue }
+                entries[index].set(trees.insert(tree).memberAfterInsert, at: ["fieldsV1"])
+            }
+            stored.object.set(.sequence(entries), at: ["metadata", "managedFields"])
+        }
         if id.groupKind == GroupKind(group: "apiextensions.k8s.io", kind: "CustomResourceDefinition") {
             scopes.register(crd: stored.object)
         }
@@ -309,6 +343,7 @@ public struct ObjectStore: Sendable {
         _ object: Value,
         id: ResourceID,
         existing: StoredObject?,
+        previousManagers: ServerSideApply.Managers,
         managers: ServerSideApply.Managers,
         operations: [String: String],
         now: Double
@@ -347,18 +382,18 @@ public struct ObjectStore: Sendable {
                 nextServiceIP += 1
             }
         }
-        if existing?.object == object, existing?.managers == managers {
+        if existing?.object == object, previousManagers == managers {
             return object
         }
         resourceVersion += 1
         object.set(.string(String(resourceVersion)), at: ["metadata", "resourceVersion"])
-        let (managers, trees) = intern(managers)
+        let trees = fieldsV1Trees(managers)
         object.set(Self.managedFields(managers, trees: trees, operations: operations, apiVersion: id.apiVersion, now: now), at: ["metadata", "managedFields"])
         if id.groupKind == GroupKind(group: "apiextensions.k8s.io", kind: "CustomResourceDefinition") {
             scopes.register(crd: object)
         }
         if let previous = existing?.object { unindex(previous, id: id) }
-        let stored = StoredObject(object: object, managers: managers, operations: operations)
+        let stored = StoredObject(object: object)
         let storedKey = key(for: id)
         objects[id.groupKind, default: [:]][storedKey] = stored
         index(object, id: id)
@@ -417,21 +452,21 @@ public struct ObjectStore: Sendable {
         return labels
     }
 
-    /// Each manager's field set as the shared instance, and its `fieldsV1` tree.
-    private mutating func intern(_ managers: ServerSideApply.Managers) -> (managers: ServerSideApply.Managers, trees: [String: Value]) {
-        var out = managers
+    /// Each manager's `fieldsV1` tree, shared with the objects written just before that own the
+    /// same fields (a ReplicaSet's pods are created together and own the same set).
+    private mutating func fieldsV1Trees(_ managers: ServerSideApply.Managers) -> [String: Value] {
         var trees: [String: Value] = [:]
         for (name, set) in managers {
-            if let index = fieldSets.index(forKey: set) {
-                out[name] = fieldSets[index].key
-                trees[name] = fieldSets[index].value
+            if let tree = recentTrees[set] {
+                trees[name] = tree
             } else {
                 let tree = set.fieldsV1
-                if fieldSets.count < Self.fieldSetLimit { fieldSets[set] = tree }
+                if recentTrees.count >= Self.recentTreeLimit { recentTrees.removeAll(keepingCapacity: true) }
+                recentTrees[set] = tree
                 trees[name] = tree
             }
         }
-        return (out, trees)
+        return trees
     }
 
     static func managedFields(

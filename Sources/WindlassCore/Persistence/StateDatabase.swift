@@ -165,22 +165,23 @@ public final class StateDatabase: Sendable {
         }
     }
 
-    /// Field ownership is read back from the object's own `metadata.managedFields` (manager,
-    /// operation, fieldsV1); the `managers` column is only read for files that predate that.
+    /// A stored object as read back. Field ownership lives in the object's own
+    /// `metadata.managedFields`; files that predate that hold it in the `managers` column, which
+    /// is then written into `managedFields` here.
     static func decode(object: Value, managers: Value) -> StoredObject {
-        var sets: ServerSideApply.Managers = [:]
-        var operations: [String: String] = [:]
-        for entry in object[path: ["metadata", "managedFields"]]?.sequenceValue ?? [] {
-            guard let name = entry["manager"]?.stringValue else { continue }
-            sets[name] = FieldSet(fieldsV1: entry["fieldsV1"] ?? .null)
-            operations[name] = entry["operation"]?.stringValue ?? "Update"
+        var object = object
+        var listed = Set((object[path: ["metadata", "managedFields"]]?.sequenceValue ?? []).compactMap { $0["manager"]?.stringValue })
+        var entries = object[path: ["metadata", "managedFields"]]?.sequenceValue ?? []
+        for entry in managers.mappingValue?.entries ?? [] where listed.insert(entry.key).inserted {
+            let fields = entry.value["fields"] ?? .null
+            guard !FieldSet(fieldsV1: fields).isEmpty else { continue }
+            entries.append([
+                "manager": .string(entry.key), "operation": .string(entry.value["operation"]?.stringValue ?? "Update"),
+                "apiVersion": object["apiVersion"] ?? .null, "fieldsType": "FieldsV1", "fieldsV1": fields,
+            ])
         }
-        // Files written before managedFields were trusted hold the managers in their own column.
-        for entry in managers.mappingValue?.entries ?? [] where sets[entry.key] == nil {
-            sets[entry.key] = FieldSet(fieldsV1: entry.value["fields"] ?? .null)
-            operations[entry.key] = entry.value["operation"]?.stringValue ?? "Update"
-        }
-        return StoredObject(object: object, managers: sets.filter { !$0.value.isEmpty }, operations: operations)
+        if !entries.isEmpty { object.set(.sequence(entries), at: ["metadata", "managedFields"]) }
+        return StoredObject(object: object)
     }
 
     static func failure(_ error: any Error, path: String, doing operation: String) -> ClusterError {
