@@ -43,7 +43,9 @@ struct EndpointsController: Controller {
             let ready = pods.filter(ObjectBuilder.isReady).map(address)
             let notReady = pods.filter { !ObjectBuilder.isReady($0) }.map(address)
             let ports: [Value] = (service[path: ["spec", "ports"]]?.sequenceValue ?? []).map { port in
-                var out: Value = ["port": port["targetPort"]?.intValue.map { .int($0) } ?? port["port"] ?? 0, "protocol": port["protocol"] ?? "TCP"]
+                var number = port["port"] ?? 0
+                if let target = port["targetPort"]?.intValue { number = .int(target) }
+                var out: Value = ["port": number, "protocol": port["protocol"] ?? "TCP"]
                 if let portName = port["name"] { out.set(portName, at: ["name"]) }
                 return out
             }

@@ -48,7 +48,8 @@ public struct Value: Sendable {
 }
 
 /// A scalar's text as written; immutable, so values share it freely.
-private final class WrittenText: Sendable {
+@usableFromInline
+final class WrittenText: Sendable {
     let text: String
 
     init(_ text: String) {

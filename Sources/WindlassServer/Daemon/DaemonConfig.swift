@@ -202,9 +202,17 @@ public struct DaemonConfig: Sendable {
             return flag
         }
 
+        /// A scalar as written: `3m`, `127.0.0.1:8080`, `90`.
+        static func written(_ value: Value) -> String {
+            if let string = value.stringValue { return string }
+            if let text = value.scalarText { return text }
+            if let number = value.intValue { return String(number) }
+            return ""
+        }
+
         mutating func seconds(_ value: Value?, _ what: String) -> Double? {
             guard let value, !value.isNull else { return nil }
-            let text = value.stringValue ?? value.scalarText ?? value.intValue.map(String.init) ?? ""
+            let text = Self.written(value)
             guard let seconds = WindlassPlan.Duration.seconds(text), seconds > 0 else {
                 error(value, "\(what) \"\(text)\" is not a duration such as 30s, 3m or 1h")
                 return nil
@@ -260,7 +268,7 @@ public struct DaemonConfig: Sendable {
             var server = Server()
             keys(value, ["listen", "apiTokens", "webhooks", "maxBodyBytes"], in: "server")
             if let listen = value["listen"] {
-                let text = listen.stringValue ?? listen.scalarText ?? listen.intValue.map(String.init) ?? ""
+                let text = Self.written(listen)
                 if let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port), colon != text.startIndex {
                     server.host = String(text[..<colon])
                     server.port = port
