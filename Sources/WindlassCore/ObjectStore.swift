@@ -57,6 +57,10 @@ public struct ObjectStore: Sendable {
     /// Objects written or deleted since the last `takeChanges()`, for persistence.
     private var changed: [ResourceID: StoredObject?] = [:]
     private var nextServiceIP = 1
+    /// Equal subtrees of the stored objects, kept once: the pods of one template, the
+    /// conditions of one pass, the blocks every Deployment repeats. It halves what a large
+    /// cluster holds.
+    private var interner = ValueInterner()
     /// The `fieldsV1` trees of the field sets written last, so that objects owning the same
     /// fields share one tree. Bounded: a set is a Set of paths, far larger than its tree.
     private var recentTrees: [FieldSet: Value] = [:]
@@ -264,12 +268,11 @@ public struct ObjectStore: Sendable {
 
     /// A store holding objects loaded from disk.
     public init(restoring stored: [StoredObject]) {
-        var trees = Set<Value>()
         for object in stored where object.object["kind"]?.stringValue == "CustomResourceDefinition" {
-            restore(object, sharing: &trees)
+            restore(object)
         }
         for object in stored where object.object["kind"]?.stringValue != "CustomResourceDefinition" {
-            restore(object, sharing: &trees)
+            restore(object)
         }
         changed.removeAll()
     }
@@ -279,19 +282,11 @@ public struct ObjectStore: Sendable {
         resourceVersion = max(resourceVersion, version)
     }
 
-    /// Restores a stored object as it was persisted (used when loading from disk). Equal
-    /// `fieldsV1` trees (the pods of one template own the same fields) are kept once, as they
-    /// are when the store writes them.
-    mutating func restore(_ stored: StoredObject, sharing trees: inout Set<Value>) {
+    /// Restores a stored object as it was persisted (used when loading from disk).
+    mutating func restore(_ stored: StoredObject) {
         guard let id = ResourceID(object: stored.object) else { return }
         var stored = stored
-        if var entries = stored.object[path: ["metadata", "managedFields"]]?.sequenceValue {
-            for index in entries.indices {
-                guard let tree = entries[index]["fieldsV1"] else { continue }
-                entries[index].set(trees.insert(tree).memberAfterInsert, at: ["fieldsV1"])
-            }
-            stored.object.set(.sequence(entries), at: ["metadata", "managedFields"])
-        }
+        stored.object = interner.intern(stored.object)
         if id.groupKind == GroupKind(group: "apiextensions.k8s.io", kind: "CustomResourceDefinition") {
             scopes.register(crd: stored.object)
         }
@@ -393,6 +388,7 @@ public struct ObjectStore: Sendable {
             scopes.register(crd: object)
         }
         if let previous = existing?.object { unindex(previous, id: id) }
+        object = interner.intern(object)
         let stored = StoredObject(object: object)
         let storedKey = key(for: id)
         objects[id.groupKind, default: [:]][storedKey] = stored
@@ -403,6 +399,8 @@ public struct ObjectStore: Sendable {
     }
 
     private mutating func commit(_ stored: StoredObject, id: ResourceID, event: ClusterWatchEvent.Kind) {
+        var stored = stored
+        stored.object = interner.intern(stored.object)
         let storedKey = key(for: id)
         objects[id.groupKind, default: [:]][storedKey] = stored
         record(ClusterWatchEvent(kind: event, object: stored.object, resourceVersion: resourceVersion))

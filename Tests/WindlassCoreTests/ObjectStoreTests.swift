@@ -40,6 +40,21 @@ struct ObjectStoreTests {
         return store
     }
 
+    @Test("objects that repeat each other share storage: two Deployments' equal containers are kept once")
+    func sharedSubtrees() throws {
+        var store = try store()
+        _ = try store.apply(deployment("web"), options: windlass, now: 1_800_000_000)
+        _ = try store.apply(deployment("api"), options: windlass, now: 1_800_000_000)
+        let web = try store.get(id("Deployment", "web"))
+        let api = try store.get(id("Deployment", "api"))
+        func containers(_ value: Value) -> UnsafeRawPointer? {
+            value[path: ["spec", "template", "spec", "containers"]]?.sequenceValue?.withUnsafeBufferPointer { $0.baseAddress.map(UnsafeRawPointer.init) }
+        }
+        #expect(containers(web) != nil)
+        #expect(containers(web) == containers(api))
+        #expect(web[path: ["spec", "selector"]] != api[path: ["spec", "selector"]])
+    }
+
     @Test("writes get a uid, a creation time, a rising resourceVersion and defaults")
     func metadata() throws {
         var store = try store()
