@@ -38,13 +38,17 @@ public actor EmbeddedCluster: ClusterBackend {
     }
 
     private static func load(_ database: StateDatabase, now: Double) throws(ClusterError) -> ObjectStore {
-        let objects = try database.load()
-        if objects.isEmpty {
+        var store = ObjectStore(restoring: [])
+        var restored = 0
+        try database.forEachObject { object in
+            store.restore(object)
+            restored += 1
+        }
+        if restored == 0 {
             var fresh = ObjectStore(now: now)
             try database.save(fresh.takeChanges(), settings: ["resourceVersion": String(fresh.resourceVersion)])
             return fresh
         }
-        var store = ObjectStore(restoring: objects)
         if let saved = try database.setting("resourceVersion").flatMap(Int.init) {
             store.advanceResourceVersion(to: saved)
         }

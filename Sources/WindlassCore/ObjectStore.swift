@@ -282,8 +282,9 @@ public struct ObjectStore: Sendable {
         resourceVersion = max(resourceVersion, version)
     }
 
-    /// Restores a stored object as it was persisted (used when loading from disk).
-    mutating func restore(_ stored: StoredObject) {
+    /// Restores a stored object as it was persisted (used when loading from disk; restore a
+    /// CustomResourceDefinition before its custom resources).
+    public mutating func restore(_ stored: StoredObject) {
         guard let id = ResourceID(object: stored.object) else { return }
         var stored = stored
         stored.object = interner.intern(stored.object)

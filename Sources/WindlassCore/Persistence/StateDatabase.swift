@@ -87,22 +87,24 @@ public final class StateDatabase: Sendable {
         }
     }
 
-    /// Every stored object.
-    public func load() throws(ClusterError) -> [StoredObject] {
+    /// Every stored object, one at a time (CustomResourceDefinitions first, so that their
+    /// custom resources find their scope): a large cluster is never held twice, as rows and as
+    /// objects.
+    public func forEachObject(_ body: (StoredObject) -> Void) throws(ClusterError) {
         do {
-            let rows = try queue.read { db in
-                try Row.fetchAll(db, sql: "SELECT body, managers FROM object ORDER BY kind, namespace, name")
+            try queue.read { db in
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: "SELECT body, managers FROM object ORDER BY kind = 'apiextensions.k8s.io/CustomResourceDefinition' DESC, kind, namespace, name"
+                )
+                while let row = try rows.next() {
+                    let text: String = row["body"]
+                    let managers: String = row["managers"]
+                    guard let object = try YAMLReader.read(text).first?.root else { continue }
+                    let ownership = managers.isEmpty ? Value.null : (try YAMLReader.read(managers).first?.root ?? .null)
+                    body(Self.decode(object: object, managers: ownership))
+                }
             }
-            var out: [StoredObject] = []
-            out.reserveCapacity(rows.count)
-            for row in rows {
-                let body: String = row["body"]
-                let managers: String = row["managers"]
-                guard let object = try YAMLReader.read(body).first?.root else { continue }
-                let ownership = managers.isEmpty ? Value.null : (try YAMLReader.read(managers).first?.root ?? .null)
-                out.append(Self.decode(object: object, managers: ownership))
-            }
-            return out
         } catch let error as YAMLError {
             throw ClusterError(.internalError, "the state database \(path) holds an unreadable object (\(error.message)); move it aside to start afresh")
         } catch {
