@@ -101,8 +101,9 @@ enum ServeBench {
     }
 
     /// An idle daemon tracking a generated set of `resources` (synced before measuring): its
-    /// RSS and its CPU over `seconds`, as a share of one core.
-    static func idle(resources: Int, seconds: Double) async throws -> (rssKiB: Int, cpu: Double, syncSeconds: Double) {
+    /// RSS and its CPU over `seconds`, as a share of one core. Then the same daemon restarted
+    /// on the state it left, in a fresh process (`--serve-restart`): its RSS once synced again.
+    static func idle(resources: Int, seconds: Double) async throws -> Idle {
         let root = try TemporaryDirectory()
         let work = root.path + "/work"
         let environment = [
@@ -117,21 +118,68 @@ enum ServeBench {
         for arguments in [["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "set"]] {
             try WindlassTesting.run("git", arguments, in: work, environment: environment)
         }
+        // The cluster (and its state directory's lock) is let go before the restart.
+        func first() async throws -> (rss: Int, cpu: Double, syncSeconds: Double) {
+            let cluster = try EmbeddedCluster(stateDirectory: root.path + "/state")
+            try await cluster.createNodes(count: 20, cpu: "64", memory: "256Gi")
+            let (stop, syncSeconds) = try await runUntilSynced(root: root.path, cluster: cluster)
+            // Settle, then measure.
+            try await Task.sleep(for: .seconds(5))
+            let before = cpuSeconds()
+            let clock = Date()
+            try await Task.sleep(for: .seconds(seconds))
+            let cpu = (cpuSeconds() - before) / Date().timeIntervalSince(clock)
+            let rss = currentRSSKiB()
+            await stop()
+            return (rss, cpu, syncSeconds)
+        }
+        let (rss, cpu, syncSeconds) = try await first()
+
+        let (output, status, _) = Peers.spawn([CommandLine.arguments[0], "--serve-restart", root.path])
+        guard status == 0, let line = output.split(separator: "\n").first(where: { $0.hasPrefix("RESTART ") }) else {
+            fail("the restarted daemon failed: \(output)")
+        }
+        let fields = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        return Idle(rssKiB: rss, cpu: cpu, syncSeconds: syncSeconds, restartRSSKiB: Int(fields[0]), restartSeconds: fields[1])
+    }
+
+    struct Idle {
+        var rssKiB: Int
+        var cpu: Double
+        var syncSeconds: Double
+        var restartRSSKiB: Int
+        var restartSeconds: Double
+    }
+
+    /// The daemon of `idle`, started again on the state under `root` in this (fresh) process:
+    /// its RSS once it has synced and settled, and the seconds from opening the state (which
+    /// restores the cluster) to synced.
+    static func restarted(root: String) async throws -> (rssKiB: Int, seconds: Double) {
+        let started = Date()
+        let cluster = try EmbeddedCluster(stateDirectory: root + "/state")
+        let (stop, _) = try await runUntilSynced(root: root, cluster: cluster)
+        let seconds = Date().timeIntervalSince(started)
+        try await Task.sleep(for: .seconds(5))
+        let rss = currentRSSKiB()
+        await stop()
+        return (rss, seconds)
+    }
+
+    /// Runs a daemon serving `root/work` on `cluster` until its application is synced and
+    /// healthy; returns how to stop it and the seconds that took (start included).
+    static func runUntilSynced(root: String, cluster: EmbeddedCluster) async throws -> (stop: @Sendable () async -> Void, seconds: Double) {
         let text = """
             apiVersion: windlass.dev/v1
             kind: Config
             server: {listen: "127.0.0.1:0"}
             applications:
               - name: fleet
-                source: {repo: "\(work)", ref: main, path: manifests}
+                source: {repo: "\(root)/work", ref: main, path: manifests}
             """
         guard let config = DaemonConfig.read(text, path: "bench.yaml").config else { fail("the bench's config does not read") }
-        let state = root.path + "/state"
-        let cluster = try EmbeddedCluster(stateDirectory: state)
-        try await cluster.createNodes(count: 20, cpu: "64", memory: "256Gi")
-        let server = try Daemon(options: Daemon.Options(config: config, stateDirectory: state, log: DaemonLog(format: .text, level: .error)), cluster: cluster)
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let started = Date()
+        let server = try Daemon(options: Daemon.Options(config: config, stateDirectory: root + "/state", log: DaemonLog(format: .text, level: .error)), cluster: cluster)
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let running = Task { try await server.run(onListening: { portContinuation.yield($0) }) }
         var portIterator = ports.makeAsyncIterator()
         guard let port = await portIterator.next() else { fail("the daemon did not listen") }
@@ -144,17 +192,11 @@ enum ServeBench {
             guard Date().timeIntervalSince(started) < 600 else { fail("the idle case did not sync in 10 minutes") }
             try await Task.sleep(for: .milliseconds(500))
         }
-        let syncSeconds = Date().timeIntervalSince(started)
-        // Settle, then measure.
-        try await Task.sleep(for: .seconds(5))
-        let before = cpuSeconds()
-        let clock = Date()
-        try await Task.sleep(for: .seconds(seconds))
-        let cpu = (cpuSeconds() - before) / Date().timeIntervalSince(clock)
-        let rss = currentRSSKiB()
-        running.cancel()
-        _ = await running.result
-        return (rss, cpu, syncSeconds)
+        let seconds = Date().timeIntervalSince(started)
+        return ({
+            running.cancel()
+            _ = await running.result
+        }, seconds)
     }
 
     static func cpuSeconds() -> Double {

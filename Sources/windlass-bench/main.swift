@@ -27,6 +27,8 @@ struct Options {
     var pushes = 50
     /// Only run the idle daemon with this many resources (a child of the main run).
     var serveIdle: Int? = nil
+    /// Only restart the idle case's daemon on the state under this directory (its child).
+    var serveRestart: String? = nil
     var idleResources = 10_000
     var idleSeconds = 30.0
     var child: (name: String, root: String)? = nil
@@ -66,6 +68,7 @@ struct Options {
             case "--policy-only": policyOnly = Int(value())
             case "--serve-only": serveOnly = true
             case "--serve-idle": serveIdle = Int(value())
+            case "--serve-restart": serveRestart = value()
             case "--cluster-deployments": clusterDeployments = Int(value()) ?? 1_000
             case "--generate":
                 let root = value()
@@ -123,9 +126,15 @@ if options.serveOnly {
 }
 
 if let n = options.serveIdle {
-    let (rss, cpu, sync) = try await ServeBench.idle(resources: n, seconds: options.idleSeconds)
-    print("serve idle: \(n) resources synced in \(format(sync, 1)) s; idle RSS \(rss / 1024) MiB, CPU \(format(cpu * 100, 2)) % of a core")
-    print("IDLE \(n) \(rss) \(cpu) \(sync)")
+    let r = try await ServeBench.idle(resources: n, seconds: options.idleSeconds)
+    print("serve idle: \(n) resources synced in \(format(r.syncSeconds, 1)) s; idle RSS \(r.rssKiB / 1024) MiB, CPU \(format(r.cpu * 100, 2)) % of a core; restarted: synced in \(format(r.restartSeconds, 1)) s, RSS \(r.restartRSSKiB / 1024) MiB")
+    print("IDLE \(n) \(r.rssKiB) \(r.cpu) \(r.syncSeconds) \(r.restartRSSKiB) \(r.restartSeconds)")
+    exit(0)
+}
+
+if let root = options.serveRestart {
+    let (rss, seconds) = try await ServeBench.restarted(root: root)
+    print("RESTART \(rss) \(seconds)")
     exit(0)
 }
 
@@ -270,8 +279,9 @@ do {
     let f = line.split(separator: " ").dropFirst().compactMap { Double($0) }
     let g = idle.split(separator: " ").dropFirst().compactMap { Double($0) }
     serveResult = ServeMeasurement(
-        pushes: Int(f[0]), p50: f[1], p99: f[2], idleResources: Int(g[0]), idleRSSKiB: Int(g[1]), idleCPU: g[2], idleSync: g[3], idlePeakKiB: idlePeak)
-    print("  serve: push → synced p50 \(format(f[1] * 1000, 1)) ms, p99 \(format(f[2] * 1000, 1)) ms; idle with \(Int(g[0])) resources: \(Int(g[1]) / 1024) MiB, \(format(g[2] * 100, 2)) % CPU")
+        pushes: Int(f[0]), p50: f[1], p99: f[2], idleResources: Int(g[0]), idleRSSKiB: Int(g[1]), idleCPU: g[2], idleSync: g[3], idlePeakKiB: idlePeak,
+        restartRSSKiB: Int(g[4]), restartSeconds: g[5])
+    print("  serve: push → synced p50 \(format(f[1] * 1000, 1)) ms, p99 \(format(f[2] * 1000, 1)) ms; idle with \(Int(g[0])) resources: \(Int(g[1]) / 1024) MiB, \(format(g[2] * 100, 2)) % CPU; restarted: \(Int(g[4]) / 1024) MiB")
 }
 
 let report = Report(
