@@ -100,12 +100,12 @@ enum ServeBench {
         return latencies
     }
 
-    /// An idle daemon tracking a generated set of `resources` (synced before measuring): its
-    /// RSS and its CPU over `seconds`, as a share of one core. Then the same daemon restarted
-    /// on the state it left, in a fresh process (`--serve-restart`): its RSS once synced again.
-    static func idle(resources: Int, seconds: Double) async throws -> Idle {
-        let root = try TemporaryDirectory()
-        let work = root.path + "/work"
+    /// An idle daemon tracking a generated set of `resources` (synced before measuring), with
+    /// its repository and state under `root`: its RSS and its CPU over `seconds`, as a share of
+    /// one core. `restarted(root:)`, in a fresh process once this one has ended, measures the
+    /// same daemon started again on the state it left.
+    static func idle(resources: Int, seconds: Double, root: String) async throws -> (rssKiB: Int, cpu: Double, syncSeconds: Double) {
+        let work = root + "/work"
         let environment = [
             "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com", "GIT_COMMITTER_NAME": "Bench",
             "GIT_COMMITTER_EMAIL": "bench@example.com", "GIT_CONFIG_NOSYSTEM": "1",
@@ -118,37 +118,18 @@ enum ServeBench {
         for arguments in [["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "set"]] {
             try WindlassTesting.run("git", arguments, in: work, environment: environment)
         }
-        // The cluster (and its state directory's lock) is let go before the restart.
-        func first() async throws -> (rss: Int, cpu: Double, syncSeconds: Double) {
-            let cluster = try EmbeddedCluster(stateDirectory: root.path + "/state")
-            try await cluster.createNodes(count: 20, cpu: "64", memory: "256Gi")
-            let (stop, syncSeconds) = try await runUntilSynced(root: root.path, cluster: cluster)
-            // Settle, then measure.
-            try await Task.sleep(for: .seconds(5))
-            let before = cpuSeconds()
-            let clock = Date()
-            try await Task.sleep(for: .seconds(seconds))
-            let cpu = (cpuSeconds() - before) / Date().timeIntervalSince(clock)
-            let rss = currentRSSKiB()
-            await stop()
-            return (rss, cpu, syncSeconds)
-        }
-        let (rss, cpu, syncSeconds) = try await first()
-
-        let (output, status, _) = Peers.spawn([CommandLine.arguments[0], "--serve-restart", root.path])
-        guard status == 0, let line = output.split(separator: "\n").first(where: { $0.hasPrefix("RESTART ") }) else {
-            fail("the restarted daemon failed: \(output)")
-        }
-        let fields = line.split(separator: " ").dropFirst().compactMap { Double($0) }
-        return Idle(rssKiB: rss, cpu: cpu, syncSeconds: syncSeconds, restartRSSKiB: Int(fields[0]), restartSeconds: fields[1])
-    }
-
-    struct Idle {
-        var rssKiB: Int
-        var cpu: Double
-        var syncSeconds: Double
-        var restartRSSKiB: Int
-        var restartSeconds: Double
+        let cluster = try EmbeddedCluster(stateDirectory: root + "/state")
+        try await cluster.createNodes(count: 20, cpu: "64", memory: "256Gi")
+        let (stop, syncSeconds) = try await runUntilSynced(root: root, cluster: cluster)
+        // Settle, then measure.
+        try await Task.sleep(for: .seconds(5))
+        let before = cpuSeconds()
+        let clock = Date()
+        try await Task.sleep(for: .seconds(seconds))
+        let cpu = (cpuSeconds() - before) / Date().timeIntervalSince(clock)
+        let rss = currentRSSKiB()
+        await stop()
+        return (rss, cpu, syncSeconds)
     }
 
     /// The daemon of `idle`, started again on the state under `root` in this (fresh) process:

@@ -1,5 +1,6 @@
 import Glibc
 import WindlassManifest
+import WindlassTesting
 
 /// `windlass-bench`: measures Windlass against its floor and its peers in the same run and
 /// rewrites BENCHMARKS.md. Each case runs in a child process, so its peak RSS is its own.
@@ -27,6 +28,8 @@ struct Options {
     var pushes = 50
     /// Only run the idle daemon with this many resources (a child of the main run).
     var serveIdle: Int? = nil
+    /// Where the idle case keeps its repository and state (default: a temporary directory).
+    var idleRoot: String? = nil
     /// Only restart the idle case's daemon on the state under this directory (its child).
     var serveRestart: String? = nil
     var idleResources = 10_000
@@ -68,6 +71,7 @@ struct Options {
             case "--policy-only": policyOnly = Int(value())
             case "--serve-only": serveOnly = true
             case "--serve-idle": serveIdle = Int(value())
+            case "--root": idleRoot = value()
             case "--serve-restart": serveRestart = value()
             case "--cluster-deployments": clusterDeployments = Int(value()) ?? 1_000
             case "--generate":
@@ -126,9 +130,10 @@ if options.serveOnly {
 }
 
 if let n = options.serveIdle {
-    let r = try await ServeBench.idle(resources: n, seconds: options.idleSeconds)
-    print("serve idle: \(n) resources synced in \(format(r.syncSeconds, 1)) s; idle RSS \(r.rssKiB / 1024) MiB, CPU \(format(r.cpu * 100, 2)) % of a core; restarted: synced in \(format(r.restartSeconds, 1)) s, RSS \(r.restartRSSKiB / 1024) MiB")
-    print("IDLE \(n) \(r.rssKiB) \(r.cpu) \(r.syncSeconds) \(r.restartRSSKiB) \(r.restartSeconds)")
+    let scratch = options.idleRoot == nil ? try TemporaryDirectory() : nil
+    let r = try await ServeBench.idle(resources: n, seconds: options.idleSeconds, root: options.idleRoot ?? scratch!.path)
+    print("serve idle: \(n) resources synced in \(format(r.syncSeconds, 1)) s; idle RSS \(r.rssKiB / 1024) MiB, CPU \(format(r.cpu * 100, 2)) % of a core")
+    print("IDLE \(n) \(r.rssKiB) \(r.cpu) \(r.syncSeconds)")
     exit(0)
 }
 
@@ -272,12 +277,18 @@ do {
 var serveResult: ServeMeasurement?
 do {
     let (output, status, _) = Peers.spawn([CommandLine.arguments[0], "--serve-only"] + (options.pushes == 5 ? ["--smoke"] : []))
-    let (idleOutput, idleStatus, idlePeak) = Peers.spawn([CommandLine.arguments[0], "--serve-idle", String(options.idleResources)] + (options.pushes == 5 ? ["--smoke"] : []))
-    guard status == 0, idleStatus == 0, let line = output.split(separator: "\n").first(where: { $0.hasPrefix("SERVE ") }),
-        let idle = idleOutput.split(separator: "\n").first(where: { $0.hasPrefix("IDLE ") })
-    else { fail("serve cases failed: \(output)\(idleOutput)") }
+    // The idle daemon, then (once its process has ended and let go of the state) the same
+    // daemon restarted on the state it left.
+    let idleRoot = try TemporaryDirectory()
+    let (idleOutput, idleStatus, idlePeak) = Peers.spawn(
+        [CommandLine.arguments[0], "--serve-idle", String(options.idleResources), "--root", idleRoot.path] + (options.pushes == 5 ? ["--smoke"] : []))
+    let (restartOutput, restartStatus, _) = Peers.spawn([CommandLine.arguments[0], "--serve-restart", idleRoot.path])
+    guard status == 0, idleStatus == 0, restartStatus == 0, let line = output.split(separator: "\n").first(where: { $0.hasPrefix("SERVE ") }),
+        let idle = idleOutput.split(separator: "\n").first(where: { $0.hasPrefix("IDLE ") }),
+        let restart = restartOutput.split(separator: "\n").first(where: { $0.hasPrefix("RESTART ") })
+    else { fail("serve cases failed: \(output)\(idleOutput)\(restartOutput)") }
     let f = line.split(separator: " ").dropFirst().compactMap { Double($0) }
-    let g = idle.split(separator: " ").dropFirst().compactMap { Double($0) }
+    let g = idle.split(separator: " ").dropFirst().compactMap { Double($0) } + restart.split(separator: " ").dropFirst().compactMap { Double($0) }
     serveResult = ServeMeasurement(
         pushes: Int(f[0]), p50: f[1], p99: f[2], idleResources: Int(g[0]), idleRSSKiB: Int(g[1]), idleCPU: g[2], idleSync: g[3], idlePeakKiB: idlePeak,
         restartRSSKiB: Int(g[4]), restartSeconds: g[5])
