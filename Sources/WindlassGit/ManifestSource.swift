@@ -55,6 +55,12 @@ public struct RevisionPair: Sendable {
     public var head: ResolvedSource
     /// Paths relative to the manifest directory, sorted.
     public var changedFiles: [String]
+    /// The base commit's policies directory (asked for with `policies:`), when it has one: a
+    /// pull request is judged by the policies already merged, not by its own copy.
+    public var basePolicies: GitCommitTree?
+    /// The files of that policies directory the pull request changes (relative to the
+    /// repository), sorted.
+    public var changedPolicyFiles: [String] = []
 }
 
 /// Resolves ``SourceOptions`` into a ``ResolvedSource``.
@@ -102,8 +108,9 @@ public enum SourceResolver {
     }
 
     /// Two revisions of a git source side by side (a pull request's base and head), fetched once,
-    /// with the manifest files that differ between them (relative to `options.path`).
-    public static func resolve(_ options: SourceOptions, base: String, head: String) throws(GitError) -> RevisionPair {
+    /// with the manifest files that differ between them (relative to `options.path`), and, with
+    /// `policies` (a directory of the repository), the base's policies and what head changes in them.
+    public static func resolve(_ options: SourceOptions, base: String, head: String, policies: String? = nil) throws(GitError) -> RevisionPair {
         let url = try RemoteURL(options.source)
         let repository: GitRepository
         let kind: ResolvedSource.Kind
@@ -130,10 +137,20 @@ public enum SourceResolver {
         let headSource = try atCommit(repository, kind: kind, options: headOptions, mirrorPath: mirrorPath)
         let prefix = options.path.isEmpty || options.path == "." ? "" : options.path.hasSuffix("/") ? options.path : options.path + "/"
         let changed = try repository.changedPaths(from: baseSource.commit!.sha, to: headSource.commit!.sha, under: prefix.isEmpty ? nil : prefix)
-        return RevisionPair(base: baseSource, head: headSource, changedFiles: changed.compactMap { path in
+        var pair = RevisionPair(base: baseSource, head: headSource, changedFiles: changed.compactMap { path in
             guard path.hasPrefix(prefix) else { return nil }
             return String(path.dropFirst(prefix.count))
         })
+        if let policies, let baseCommit = baseSource.commit, let headCommit = headSource.commit {
+            let directory = policies.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+            do {
+                pair.basePolicies = try repository.tree(at: baseCommit, path: directory)
+            } catch where error.code == .notFound || error.code == .invalidArgument {
+                pair.basePolicies = nil
+            }
+            pair.changedPolicyFiles = try repository.changedPaths(from: baseCommit.sha, to: headCommit.sha, under: directory + "/")
+        }
+        return pair
     }
 
     private static func atCommit(

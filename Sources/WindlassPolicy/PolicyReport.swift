@@ -7,10 +7,14 @@ public struct PolicyReport: Sendable {
     public var results: [PolicyResult]
     /// How many resources were judged.
     public var resources: Int
+    /// Where the policies were read when that is not the working tree: `policies at 1a2b3c4d
+    /// (the base)` for a pull request.
+    public var source: String?
 
-    public init(results: [PolicyResult], resources: Int) {
+    public init(results: [PolicyResult], resources: Int, source: String? = nil) {
         self.results = results
         self.resources = resources
+        self.source = source
     }
 
     public struct Summary: Sendable, Hashable {

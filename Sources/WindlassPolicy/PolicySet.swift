@@ -25,29 +25,29 @@ public struct PolicySet: Sendable {
 
     /// Reads a directory (or one file) of policies.
     public static func load(_ path: String) throws(FileTreeError) -> PolicySet {
-        let root: ManifestRoot
-        var testFiles: [String] = []
-        var diagnostics: [Diagnostic] = []
         switch DirectoryTree.kind(ofPath: path) {
         case .directory:
-            let tree = DirectoryTree(root: path)
-            let (files, walked) = ManifestLoader.manifestFiles(in: tree)
-            diagnostics += walked
-            testFiles = files.filter(isTestFile)
-            root = .files(files.filter { !isTestFile($0) }, in: tree)
+            return load(tree: DirectoryTree(root: path), directory: path)
         case .file:
             let slash = path.lastIndex(of: "/")
             let directory = slash.map { String(path[..<$0]) } ?? "."
             let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-            root = .files([name], in: DirectoryTree(root: directory.isEmpty ? "/" : directory))
+            var read = from(ManifestLoader.load([.files([name], in: DirectoryTree(root: directory.isEmpty ? "/" : directory))]))
+            read.directory = path
+            return read
         case .unreadable(let reason), .skipped(let reason):
             throw FileTreeError(path: path, message: "cannot read policies: \(reason)")
         }
-        let set = ManifestLoader.load([root])
-        var read = from(set)
-        read.diagnostics = diagnostics + read.diagnostics
-        read.testFiles = testFiles
-        read.directory = path
+    }
+
+    /// Reads the policies of a tree: a directory on disk, or one at a commit (a pull request is
+    /// judged by its base's). `directory` names it in the set.
+    public static func load(tree: any FileTree, directory: String) -> PolicySet {
+        let (files, walked) = ManifestLoader.manifestFiles(in: tree)
+        var read = from(ManifestLoader.load([.files(files.filter { !isTestFile($0) }, in: tree)]))
+        read.diagnostics = walked + read.diagnostics
+        read.testFiles = files.filter(isTestFile)
+        read.directory = directory
         return read
     }
 

@@ -158,10 +158,12 @@ struct PlanCommand: AsyncParsableCommand {
         var plan: Plan
         if let base {
             let judged: ManifestSet
-            (plan, judged) = try await pullRequestPlan(base: base, head: head ?? source.ref ?? "HEAD", planner: flags.planner)
+            let pair: RevisionPair
+            (plan, judged, pair) = try await pullRequestPlan(base: base, head: head ?? source.ref ?? "HEAD", planner: flags.planner)
             try Planning.stopOnErrors(plan.diagnostics, failureCode: 1)
-            if let set = try policies.load(with: judged) {
+            if let (set, source) = try pullRequestPolicies(pair, base: base, manifests: judged, plan: &plan) {
                 plan.policies = PolicyEngine.judge(judged, by: set, live: nil)
+                plan.policies?.source = source
             }
         } else {
             let (planned, desired, live) = try await Planning.planAgainstCluster(source: source, flags: flags, failureCode: 1)
@@ -197,15 +199,41 @@ struct PlanCommand: AsyncParsableCommand {
         }
     }
 
+    /// What judges a pull request: the policies already merged, i.e. the base commit's
+    /// `policies/` when it has one (a pull request cannot loosen the rules it is judged by; its
+    /// change to them takes effect once merged, and the plan says so). `--policies DIR` and
+    /// `--no-policies` win; a base without `policies/` falls back to `./policies`.
+    private func pullRequestPolicies(_ pair: RevisionPair, base: String, manifests: ManifestSet, plan: inout Plan) throws -> (PolicySet, String?)? {
+        guard !policies.disabled else { return nil }
+        guard policies.directory == nil, let tree = pair.basePolicies, let commit = pair.base.commit else {
+            return try policies.load(with: manifests).map { ($0, nil) }
+        }
+        let set = PolicySet.load(tree: tree, directory: Self.policiesDirectory).adding(from: manifests)
+        try Policies.stopOnErrors(set.diagnostics)
+        let changed = pair.changedPolicyFiles
+        if !changed.isEmpty {
+            let listed = changed.prefix(5).joined(separator: ", ") + (changed.count > 5 ? ", …" : "")
+            let files = changed.count == 1 ? "1 file" : "\(changed.count) files"
+            plan.warnings.append(
+                "this pull request changes \(files) under \(Self.policiesDirectory)/ (\(listed)): it is judged by the policies of its base, and the change takes effect once merged"
+            )
+        }
+        return (set, "\(Self.policiesDirectory)/ at \(commit.shortSHA), the base (\(base))")
+    }
+
+    /// Where a repository keeps its policies: `policies/` at its root, as `make run`'s repository does.
+    static let policiesDirectory = "policies"
+
     /// Reads both revisions from git objects. Without a cluster, only the manifest files that
     /// differ are parsed; with one, head is read in full and base is head with the changed files
     /// swapped for their base versions.
-    /// Returns the plan and the head manifests it read (all of them, or with --no-live the
-    /// changed files only), which the policies judge.
-    private func pullRequestPlan(base: String, head: String, planner: Planner) async throws -> (Plan, ManifestSet) {
+    /// Returns the plan, the head manifests it read (all of them, or with --no-live the
+    /// changed files only), which the policies judge, and the two revisions.
+    private func pullRequestPlan(base: String, head: String, planner: Planner) async throws -> (Plan, ManifestSet, RevisionPair) {
         let pair: RevisionPair
         do {
-            pair = try SourceResolver.resolve(source.options, base: base, head: head)
+            let basePolicies = policies.disabled || policies.directory != nil ? nil : Self.policiesDirectory
+            pair = try SourceResolver.resolve(source.options, base: base, head: head, policies: basePolicies)
         } catch {
             throw CommandFailure(message: error.description)
         }
@@ -220,7 +248,7 @@ struct PlanCommand: AsyncParsableCommand {
         let baseDelta = try Planning.load([.files(baseChanged, in: pair.base.tree)], namespace: flags.namespace, failureCode: 1)
         if noLive {
             let headDelta = try Planning.load([.files(headChanged, in: pair.head.tree)], namespace: flags.namespace, failureCode: 1)
-            return (planner.pullRequestPlan(base: baseDelta, head: headDelta, source: planSource, live: nil, headIsEmpty: headFiles.isEmpty), headDelta)
+            return (planner.pullRequestPlan(base: baseDelta, head: headDelta, source: planSource, live: nil, headIsEmpty: headFiles.isEmpty), headDelta, pair)
         }
         let headSet = try Planning.load([.tree(pair.head.tree)], namespace: flags.namespace, failureCode: 1)
         // Base = head's resources from unchanged files + the base versions of the changed ones.
@@ -233,7 +261,7 @@ struct PlanCommand: AsyncParsableCommand {
         }
         let baseSet = ManifestSet(files: headSet.files + baseDelta.files, resources: baseResources)
         let live = try await Planning.snapshot(stateDirectory: source.stateDirectory, for: [headSet, baseSet], planner: planner)
-        return (planner.pullRequestPlan(base: baseSet, head: headSet, source: planSource, live: live), headSet)
+        return (planner.pullRequestPlan(base: baseSet, head: headSet, source: planSource, live: live), headSet, pair)
     }
 }
 

@@ -189,4 +189,50 @@ struct PolicyCommandTests {
         #expect(excepted.status == 0, "\(excepted.stdout)\(excepted.stderr)")
         #expect(try repo.windlass(["plan"]).stdout.contains("SKIP - manifests/web.yaml@"))
     }
+
+    @Test("a pull request is judged by its base's policies: loosening them in the same pull request does not let it pass")
+    func pullRequestJudgedByBase() throws {
+        let repo = try PolicyRepository(privileged: false)
+        let base = String(try repo.repository.git(["rev-parse", "HEAD"]).prefix(7))
+        try repo.repository.git(["checkout", "-q", "-b", "pr"])
+        try repo.repository.write("manifests/web.yaml", PolicyRepository.deployment(privileged: true))
+        let rule = repo.repository.path + "/policies/disallow-privileged-containers.yaml"
+        let loosened = try String(contentsOfFile: rule, encoding: .utf8).replacingOccurrences(of: "failureAction: Enforce", with: "failureAction: Audit")
+        try repo.repository.write("policies/disallow-privileged-containers.yaml", loosened)
+        try repo.repository.commit("pr: web privileged, and the rule against it only audits")
+
+        // The work tree is the pull request's, so ./policies is its loosened copy; the base's rule judges.
+        let plan = try repo.windlass(["plan", "--base", "main", "--head", "pr", "--no-live", "--format", "json"])
+        #expect(plan.status == 1, "\(plan.stdout)\(plan.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any])
+        let summary = try #require(object["policy_summary"] as? [String: Any])
+        #expect(summary["failures"] as? Int == 1)
+        #expect(object["policy_source"] as? String == "policies/ at \(base), the base (main)")
+        let warnings = object["warnings"] as? [String] ?? []
+        #expect(warnings.contains { $0.hasPrefix("this pull request changes 1 file under policies/ (policies/disallow-privileged-containers.yaml)") }, "\(warnings)")
+        let results = object["policy_results"] as? [[String: Any]] ?? []
+        #expect(results.contains { $0["policy"] as? String == "disallow-privileged-containers" && $0["status"] as? String == "fail" }, "\(results)")
+
+        let markdown = try repo.windlass(["plan", "--base", "main", "--head", "pr", "--no-live", "--format", "markdown"])
+        #expect(markdown.stdout.contains("Judged by the policies in policies/ at \(base), the base (main)."), "\(markdown.stdout)")
+        let text = try repo.windlass(["plan", "--base", "main", "--head", "pr", "--no-live"])
+        #expect(text.stdout.contains("Policies: (policies/ at \(base), the base (main))"), "\(text.stdout)")
+
+        // Named on the command line, a directory is used as it is: the loosened copy only warns.
+        let named = try repo.windlass(["plan", "--base", "main", "--head", "pr", "--no-live", "--format", "json", "--policies", "policies"])
+        #expect(named.status == 0, "\(named.stdout)\(named.stderr)")
+        let namedPlan = try JSONSerialization.jsonObject(with: Data(named.stdout.utf8)) as? [String: Any]
+        #expect((namedPlan?["policy_summary"] as? [String: Any])?["failures"] as? Int == 0)
+        #expect(namedPlan?["policy_source"] is NSNull)
+        #expect(try repo.windlass(["plan", "--base", "main", "--head", "pr", "--no-live", "--no-policies"]).status == 0)
+
+        // A base whose policies do not read is one located error naming the base's file, and no plan.
+        try repo.repository.git(["checkout", "-q", "main"])
+        try repo.repository.write("policies/broken.yaml", "apiVersion: windlass.dev/v1\nkind: Policy\nmetadata: {name: broken}\nspec: {rules: [{name: r}]}\n")
+        try repo.repository.commit("a broken policy")
+        try repo.repository.git(["checkout", "-q", "pr"])
+        let broken = try repo.windlass(["plan", "--base", "main", "--head", "pr", "--no-live"])
+        #expect(broken.status == 2, "\(broken.stdout)\(broken.stderr)")
+        #expect(broken.stderr.contains("policies/broken.yaml@"), "\(broken.stderr)")
+    }
 }

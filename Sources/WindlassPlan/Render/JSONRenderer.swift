@@ -59,8 +59,9 @@ public struct JSONRenderer: Sendable {
             out += policies.findings.map { writer.write(PolicyReport.jsonValue($0)) }.joined(separator: ",")
             let s = policies.summary
             out += "],\"policy_summary\":{\"resources\":\(policies.resources),\"passed\":\(s.passed),\"warnings\":\(s.warnings),\"failures\":\(s.failures),\"exceptions\":\(s.exceptions)}"
+            out += ",\"policy_source\":" + optional(policies.source)
         } else {
-            out += "],\"policy_summary\":null"
+            out += "],\"policy_summary\":null,\"policy_source\":null"
         }
         out += ",\"rollouts\":["
         for (index, rollout) in plan.rollouts.enumerated() {

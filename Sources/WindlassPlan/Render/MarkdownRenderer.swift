@@ -97,7 +97,8 @@ public struct MarkdownRenderer: Sendable {
             for retained in plan.retained { out += "- `\(retained.id)`: \(escape(retained.reason))\n" }
         }
         if let policies = plan.policies {
-            out += "\n#### Policies\n\n**\(policies.summaryLine)**"
+            out += "\n#### Policies\n\n" + (policies.source.map { "Judged by the policies in \(escape($0)).\n\n" } ?? "")
+            out += "**\(policies.summaryLine)**"
             out += plan.deniedByPolicy ? ": a sync of this plan is refused (an Enforce rule fails).\n" : "\n"
             let findings = policies.findings
             if !findings.isEmpty {

@@ -88,7 +88,7 @@ public struct TextRenderer: Sendable {
             for retained in plan.retained { out += "  \(retained.id): \(retained.reason)\n" }
         }
         if let policies = plan.policies {
-            out += "\n" + paint("Policies:", "1") + "\n"
+            out += "\n" + paint("Policies:", "1") + (policies.source.map { " (\($0))" } ?? "") + "\n"
             for result in policies.findings {
                 let color = result.status == .fail ? "31" : result.status == .warn ? "33" : "36"
                 let line = PolicyReport.line(result)
