@@ -25,11 +25,17 @@ public struct LabelSelector: Sendable, Hashable, CustomStringConvertible {
         }
 
         public func matches(_ labels: [String: String]) -> Bool {
+            matches(label: { labels[$0] })
+        }
+
+        /// Matches labels looked up one key at a time (an object's own labels, unconverted).
+        public func matches(label: (String) -> String?) -> Bool {
+            let value = label(key)
             switch op {
-            case .equals, .in: return labels[key].map { values.contains($0) } ?? false
-            case .notEquals, .notIn: return labels[key].map { !values.contains($0) } ?? true
-            case .exists: return labels[key] != nil
-            case .doesNotExist: return labels[key] == nil
+            case .equals, .in: return value.map { values.contains($0) } ?? false
+            case .notEquals, .notIn: return value.map { !values.contains($0) } ?? true
+            case .exists: return value != nil
+            case .doesNotExist: return value == nil
             }
         }
     }
@@ -46,6 +52,11 @@ public struct LabelSelector: Sendable, Hashable, CustomStringConvertible {
     /// `key=value` for each label.
     public init(matchLabels: [String: String]) {
         requirements = matchLabels.sorted { $0.key < $1.key }.map { Requirement(key: $0.key, op: .equals, values: [$0.value]) }
+    }
+
+    /// Matches labels looked up one key at a time (an object's own labels, unconverted).
+    public func matches(label: (String) -> String?) -> Bool {
+        requirements.allSatisfy { $0.matches(label: label) }
     }
 
     public func matches(_ labels: [String: String]) -> Bool {

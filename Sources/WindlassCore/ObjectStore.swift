@@ -45,7 +45,9 @@ public struct ObjectStore: Sendable {
     }
 
     public private(set) var resourceVersion = 0
-    private(set) var objects: [GroupKind: [Key: StoredObject]] = [:]
+    /// Kind → namespace ("" for cluster-scoped kinds) → name → object: listing a namespace
+    /// reads that namespace only (the endpoints controller lists each Service's pods).
+    private(set) var objects: [GroupKind: [String: [String: StoredObject]]] = [:]
     /// Owner uid → the objects that name it in their ownerReferences.
     private var dependents: [String: Set<ResourceID>] = [:]
     private var scopes = ResourceScopes()
@@ -87,19 +89,26 @@ public struct ObjectStore: Sendable {
     }
 
     public func stored(_ id: ResourceID) -> StoredObject? {
-        objects[id.groupKind]?[key(for: id)]
+        let key = key(for: id)
+        return objects[id.groupKind]?[key.namespace]?[key.name]
     }
 
     public func list(_ kind: GroupKind, namespace: String?, selector: LabelSelector = .everything) -> [Value] {
-        guard let byKey = objects[kind] else { return [] }
+        guard let byNamespace = objects[kind] else { return [] }
         var out: [(Key, Value)] = []
-        for (key, stored) in byKey {
-            if let namespace, key.namespace != namespace { continue }
-            if !selector.isEmpty {
-                let labels = Self.labels(of: stored.object)
-                if !selector.matches(labels) { continue }
+        func add(_ namespace: String, _ byName: [String: StoredObject]) {
+            for (name, stored) in byName {
+                if !selector.isEmpty {
+                    let labels = stored.object[path: ["metadata", "labels"]]?.mappingValue
+                    if !selector.matches(label: { labels?[$0]?.stringValue }) { continue }
+                }
+                out.append((Key(namespace: namespace, name: name), stored.object))
             }
-            out.append((key, stored.object))
+        }
+        if let namespace {
+            if let byName = byNamespace[namespace] { add(namespace, byName) }
+        } else {
+            for (namespace, byName) in byNamespace { add(namespace, byName) }
         }
         out.sort { ($0.0.namespace, $0.0.name) < ($1.0.namespace, $1.0.name) }
         return out.map(\.1)
@@ -206,9 +215,9 @@ public struct ObjectStore: Sendable {
         var doomed: [ResourceID] = []
         var orphans: [ResourceID] = []
         if id.groupKind == GroupKind(group: "", kind: "Namespace") {
-            for (kind, byKey) in objects {
-                for key in byKey.keys where key.namespace == id.name {
-                    doomed.append(ResourceID(group: kind.group, version: "", kind: kind.kind, namespace: key.namespace, name: key.name))
+            for (kind, byNamespace) in objects {
+                for name in (byNamespace[id.name] ?? [:]).keys {
+                    doomed.append(ResourceID(group: kind.group, version: "", kind: kind.kind, namespace: id.name, name: name))
                 }
             }
         }
@@ -237,7 +246,8 @@ public struct ObjectStore: Sendable {
         for victim in doomed where seen.insert(victim).inserted {
             guard let stored = stored(victim) else { continue }
             let victimKey = key(for: victim)
-            objects[victim.groupKind]?[victimKey] = nil
+            objects[victim.groupKind]?[victimKey.namespace]?[victimKey.name] = nil
+            if objects[victim.groupKind]?[victimKey.namespace]?.isEmpty == true { objects[victim.groupKind]?[victimKey.namespace] = nil }
             unindex(stored.object, id: victim)
             resourceVersion += 1
             var gone = stored.object
@@ -292,7 +302,7 @@ public struct ObjectStore: Sendable {
             scopes.register(crd: stored.object)
         }
         let storedKey = key(for: id)
-        objects[id.groupKind, default: [:]][storedKey] = stored
+        objects[id.groupKind, default: [:]][storedKey.namespace, default: [:]][storedKey.name] = stored
         index(stored.object, id: id)
         let version = Int(stored.object[path: ["metadata", "resourceVersion"]]?.stringValue ?? "0") ?? 0
         resourceVersion = max(resourceVersion, version)
@@ -392,7 +402,7 @@ public struct ObjectStore: Sendable {
         object = interner.intern(object)
         let stored = StoredObject(object: object)
         let storedKey = key(for: id)
-        objects[id.groupKind, default: [:]][storedKey] = stored
+        objects[id.groupKind, default: [:]][storedKey.namespace, default: [:]][storedKey.name] = stored
         index(object, id: id)
         record(ClusterWatchEvent(kind: existing == nil ? .added : .modified, object: object, resourceVersion: resourceVersion))
         changed[id] = stored
@@ -403,7 +413,7 @@ public struct ObjectStore: Sendable {
         var stored = stored
         stored.object = interner.intern(stored.object)
         let storedKey = key(for: id)
-        objects[id.groupKind, default: [:]][storedKey] = stored
+        objects[id.groupKind, default: [:]][storedKey.namespace, default: [:]][storedKey.name] = stored
         record(ClusterWatchEvent(kind: event, object: stored.object, resourceVersion: resourceVersion))
         changed[id] = stored
     }
