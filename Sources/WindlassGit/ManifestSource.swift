@@ -66,11 +66,18 @@ public struct RevisionPair: Sendable {
 /// Resolves ``SourceOptions`` into a ``ResolvedSource``.
 public enum SourceResolver {
     /// A directory is read as files; a repository (local or remote) at `ref` from its object
-    /// database, so uncommitted edits are not read. A remote is fetched into its mirror first.
-    public static func resolve(_ options: SourceOptions) throws(GitError) -> ResolvedSource {
+    /// database, so uncommitted edits are not read. A remote is fetched into its mirror first,
+    /// unless `fetchingMissingOnly`, `ref` is a full commit SHA and the mirror already has it (a
+    /// commit already synced: it cannot change, so a drift check need not ask the remote again).
+    public static func resolve(_ options: SourceOptions, fetchingMissingOnly: Bool = false) throws(GitError) -> ResolvedSource {
         let url = try RemoteURL(options.source)
         if url.isRemote {
             let mirror = try GitMirror(url: url, stateDirectory: options.stateDirectory)
+            if fetchingMissingOnly, let ref = options.ref, ref.utf8.count == 40, ref.allSatisfy(\.isHexDigit),
+                (try? mirror.repository.resolve(ref)) != nil
+            {
+                return try atCommit(mirror.repository, kind: .remote, options: options, mirrorPath: mirror.path)
+            }
             _ = try mirror.fetch(credentials: GitCredentials.fromEnvironment(for: url, environment: options.environment))
             return try atCommit(mirror.repository, kind: .remote, options: options, mirrorPath: mirror.path)
         }

@@ -196,6 +196,36 @@ struct GitMirrorTests {
         #expect(throws: GitError.self) { try missing.fetch() }
     }
 
+    @Test("a commit already mirrored is read without asking the remote; a branch or an unknown commit still fetches")
+    func mirroredCommit() throws {
+        let remote = try Remote()
+        let first = try remote.push("one", files: ["deploy/a.yaml": configMapYAML("a")])
+        let state = try TemporaryDirectory()
+        var daemon: GitDaemon? = try GitDaemon(base: remote.served.path)
+        let url = daemon!.url(remote.name)
+        let fetched = try SourceResolver.resolve(SourceOptions(source: url, ref: "main", path: "deploy", stateDirectory: state.path))
+        #expect(fetched.commit?.sha == first)
+        let second = try remote.push("two", files: ["deploy/b.yaml": configMapYAML("b")])
+        daemon?.stop()
+        daemon = nil
+
+        // The remote is gone: the mirrored commit still reads, with no fetch.
+        let offline = try SourceResolver.resolve(SourceOptions(source: url, ref: first, path: "deploy", stateDirectory: state.path), fetchingMissingOnly: true)
+        #expect(offline.commit?.sha == first)
+        #expect(ManifestLoader.load(offline.tree).resources.map(\.id.name) == ["a"])
+        // A branch can move and a commit not mirrored yet is not there: both ask the remote, which fails.
+        #expect(throws: GitError.self) {
+            try SourceResolver.resolve(SourceOptions(source: url, ref: "main", path: "deploy", stateDirectory: state.path), fetchingMissingOnly: true)
+        }
+        #expect(throws: GitError.self) {
+            try SourceResolver.resolve(SourceOptions(source: url, ref: second, path: "deploy", stateDirectory: state.path), fetchingMissingOnly: true)
+        }
+        // Without the option, even a mirrored commit fetches first.
+        #expect(throws: GitError.self) {
+            try SourceResolver.resolve(SourceOptions(source: url, ref: first, path: "deploy", stateDirectory: state.path))
+        }
+    }
+
     @Test("SourceResolver reads directories, local repositories and remotes alike")
     func sources() throws {
         let remote = try Remote()

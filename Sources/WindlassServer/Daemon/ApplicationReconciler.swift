@@ -363,7 +363,8 @@ public actor ApplicationReconciler {
         let options = SourceOptions(source: application.repository, ref: revision, path: application.path, stateDirectory: stateDirectory)
         let resolved: ResolvedSource
         do {
-            resolved = try SourceResolver.resolve(options)
+            // The synced commit is in the mirror already: no fetch.
+            resolved = try SourceResolver.resolve(options, fetchingMissingOnly: true)
         } catch {
             log.event("drift check failed", ["application": application.name, "error": error.description], level: .warning)
             return
