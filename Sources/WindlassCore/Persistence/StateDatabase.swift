@@ -100,7 +100,7 @@ public final class StateDatabase: Sendable {
                 while let row = try rows.next() {
                     let text: String = row["body"]
                     let managers: String = row["managers"]
-                    guard let object = try YAMLReader.read(text).first?.root else { continue }
+                    guard let object = try JSONReader.read(text) else { continue }
                     let ownership = managers.isEmpty ? Value.null : (try YAMLReader.read(managers).first?.root ?? .null)
                     body(Self.decode(object: object, managers: ownership))
                 }
@@ -119,7 +119,7 @@ public final class StateDatabase: Sendable {
                 try String.fetchAll(db, sql: "SELECT body FROM (SELECT body, lastTime FROM event ORDER BY lastTime DESC LIMIT ?) ORDER BY lastTime", arguments: [limit])
             }
             return bodies.compactMap { body in
-                guard let value = try? YAMLReader.read(body).first?.root else { return nil }
+                guard let value = try? JSONReader.read(body) else { return nil }
                 return Self.decodeEvent(value)
             }
         } catch {
