@@ -129,7 +129,7 @@ public struct ObjectStore: Sendable {
     /// Server-side apply by `options.fieldManager`.
     public mutating func apply(_ object: Value, options: ApplyOptions, now: Double) throws(ClusterError) -> Value {
         if options.dryRun {
-            var scratch = self
+            var scratch = scratchCopy()
             return try scratch.apply(object, options: ApplyOptions(fieldManager: options.fieldManager, force: options.force), now: now)
         }
         let id = try identity(of: object)
@@ -208,7 +208,7 @@ public struct ObjectStore: Sendable {
     @discardableResult
     public mutating func delete(_ id: ResourceID, propagation: DeletionPropagation, dryRun: Bool = false) throws(ClusterError) -> [ResourceID] {
         if dryRun {
-            var scratch = self
+            var scratch = scratchCopy()
             return try scratch.delete(id, propagation: propagation)
         }
         guard let target = stored(id) else { throw Self.notFound(id) }
@@ -316,6 +316,15 @@ public struct ObjectStore: Sendable {
     }
 
     // MARK: - Internals
+
+    /// A copy for a dry run, with an interner of its own: the store's table (tens of thousands
+    /// of subtrees) is not copied for a write that is thrown away.
+    private func scratchCopy() -> ObjectStore {
+        var scratch = self
+        scratch.interner = ValueInterner(limit: 4_096)
+        scratch.log = []
+        return scratch
+    }
 
     private func key(for id: ResourceID) -> Key {
         Key(namespace: scopes.isClusterScoped(id.groupKind) ? "" : id.namespace ?? "default", name: id.name)
