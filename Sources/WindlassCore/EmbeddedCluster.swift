@@ -38,7 +38,7 @@ public actor EmbeddedCluster: ClusterBackend {
     }
 
     private static func load(_ database: StateDatabase, now: Double) throws(ClusterError) -> ObjectStore {
-        var store = ObjectStore(restoring: [])
+        var store = ObjectStore(empty: ())
         var restored = 0
         try database.forEachObject { object in
             store.restore(object)

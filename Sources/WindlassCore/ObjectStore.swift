@@ -276,17 +276,6 @@ public struct ObjectStore: Sendable {
         return log[start...]
     }
 
-    /// A store holding objects loaded from disk.
-    public init(restoring stored: [StoredObject]) {
-        for object in stored where object.object["kind"]?.stringValue == "CustomResourceDefinition" {
-            restore(object)
-        }
-        for object in stored where object.object["kind"]?.stringValue != "CustomResourceDefinition" {
-            restore(object)
-        }
-        changed.removeAll()
-    }
-
     /// Moves the resourceVersion forward (to what was saved, past objects since deleted).
     public mutating func advanceResourceVersion(to version: Int) {
         resourceVersion = max(resourceVersion, version)

@@ -207,7 +207,8 @@ public enum JSONReader {
                         out.append(contentsOf: String(Character(unicode)).utf8)
                     default:
                         index -= 1
-                        throw error("unknown escape \\\(describeNext().trimmingQuotes)")
+                        let shown = escaped >= 0x20 && escaped < 0x7F ? String(UnicodeScalar(escaped)) : "(byte 0x\(String(escaped, radix: 16)))"
+                        throw error("unknown escape \\\(shown)")
                     }
                 case 0..<0x20:
                     throw error("a control character (byte 0x\(String(byte, radix: 16))) in a string must be escaped")
@@ -294,12 +295,5 @@ public enum JSONReader {
             }
             return i == token.count
         }
-    }
-}
-
-extension String {
-    /// `"x"` → `x`, for messages that quote a character already quoted.
-    fileprivate var trimmingQuotes: String {
-        hasPrefix("\"") && hasSuffix("\"") && count >= 2 ? String(dropFirst().dropLast()) : self
     }
 }

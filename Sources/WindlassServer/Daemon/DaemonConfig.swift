@@ -30,15 +30,11 @@ public struct DaemonConfig: Sendable {
                 }
                 return value
             case .file(let path):
-                guard let handle = fopen(path, "r") else { throw ConfigError(message: "the \(self) cannot be read") }
-                defer { fclose(handle) }
-                var bytes: [UInt8] = []
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                while true {
-                    let n = fread(&buffer, 1, buffer.count, handle)
-                    if n <= 0 { break }
-                    bytes += buffer[0..<n]
-                    if bytes.count > 65_536 { throw ConfigError(message: "the \(self) is larger than 64 KiB") }
+                let bytes: [UInt8]
+                do {
+                    bytes = try SmallFile.read(path)
+                } catch {
+                    throw ConfigError(message: error == .tooLarge ? "the \(self) is larger than 64 KiB" : "the \(self) cannot be read")
                 }
                 let value = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
                 guard !value.isEmpty else { throw ConfigError(message: "the \(self) is empty") }

@@ -21,17 +21,7 @@ public struct DaemonRegistration: Sendable, Hashable {
     static func path(_ stateDirectory: String) -> String { stateDirectory + "/daemon.json" }
 
     public static func read(stateDirectory: String) -> DaemonRegistration? {
-        guard let handle = fopen(path(stateDirectory), "r") else { return nil }
-        defer { fclose(handle) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, handle)
-            if n <= 0 { break }
-            bytes += buffer[0..<n]
-            if bytes.count > 65_536 { return nil }
-        }
-        guard let value = try? YAMLReader.read(bytes).first?.root, let pid = value["pid"]?.intValue, let url = value["url"]?.stringValue,
+        guard let bytes = try? SmallFile.read(path(stateDirectory)), let value = try? YAMLReader.read(bytes).first?.root, let pid = value["pid"]?.intValue, let url = value["url"]?.stringValue,
             let token = value["token"]?.stringValue
         else { return nil }
         return DaemonRegistration(pid: Int32(pid), url: url, token: token)
