@@ -1,5 +1,6 @@
 import Testing
 import WindlassManifest
+import WindlassTesting
 
 #if canImport(Glibc)
 import Glibc
@@ -81,5 +82,12 @@ struct DaemonConfigTests {
         #expect {
             try DaemonConfig.SecretReference.file("/nonexistent/secret").resolve()
         } throws: { "\($0)" == "the file /nonexistent/secret cannot be read" }
+        let scratch = try TemporaryDirectory()
+        let file = try scratch.write("token", "  from-a-file\n")
+        #expect(try DaemonConfig.SecretReference.file(file).resolve() == "from-a-file")
+        let large = try scratch.write("large", String(repeating: "x", count: 70_000))
+        #expect {
+            try DaemonConfig.SecretReference.file(large).resolve()
+        } throws: { "\($0)" == "the file \(large) is larger than 64 KiB" }
     }
 }
