@@ -205,7 +205,7 @@ struct PlanCommand: AsyncParsableCommand {
     /// `--no-policies` win; a base without `policies/` falls back to `./policies`.
     private func pullRequestPolicies(_ pair: RevisionPair, base: String, manifests: ManifestSet, plan: inout Plan) throws -> (PolicySet, String?)? {
         guard !policies.disabled else { return nil }
-        guard policies.directory == nil, let tree = pair.basePolicies, let commit = pair.base.commit else {
+        guard policies.directory == nil, let tree = pair.basePolicies else {
             return try policies.load(with: manifests).map { ($0, nil) }
         }
         let set = PolicySet.load(tree: tree, directory: Self.policiesDirectory).adding(from: manifests)
@@ -218,7 +218,7 @@ struct PlanCommand: AsyncParsableCommand {
                 "this pull request changes \(files) under \(Self.policiesDirectory)/ (\(listed)): it is judged by the policies of its base, and the change takes effect once merged"
             )
         }
-        return (set, "\(Self.policiesDirectory)/ at \(commit.shortSHA), the base (\(base))")
+        return (set, "\(Self.policiesDirectory)/ at \(tree.commit.shortSHA), the base (\(base))")
     }
 
     /// Where a repository keeps its policies: `policies/` at its root, as `make run`'s repository does.
