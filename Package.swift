@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "WindlassCluster", targets: ["WindlassCluster"]),
         .library(name: "WindlassPlan", targets: ["WindlassPlan"]),
         .library(name: "WindlassRollout", targets: ["WindlassRollout"]),
+        .library(name: "WindlassPipeline", targets: ["WindlassPipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -56,6 +57,7 @@ let package = Package(
                 "WindlassPlan",
                 "WindlassPolicy",
                 "WindlassRollout",
+                "WindlassPipeline",
                 "WindlassServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -66,8 +68,8 @@ let package = Package(
         .executableTarget(
             name: "windlass-bench",
             dependencies: [
-                "WindlassManifest", "WindlassGit", "WindlassCluster", "WindlassCore", "WindlassPlan", "WindlassPolicy", "WindlassRollout", "WindlassServer",
-                "WindlassTesting", "CYAML", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+                "WindlassManifest", "WindlassGit", "WindlassCluster", "WindlassCore", "WindlassPlan", "WindlassPolicy", "WindlassRollout", "WindlassPipeline",
+                "WindlassServer", "WindlassTesting", "CYAML", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -79,12 +81,12 @@ let package = Package(
         ),
         .target(
             name: "WindlassPlan",
-            dependencies: ["WindlassPolicy", "WindlassCluster", "WindlassManifest"],
+            dependencies: ["WindlassCluster", "WindlassManifest"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "WindlassPolicy",
-            dependencies: ["WindlassCluster", "WindlassManifest"],
+            dependencies: ["WindlassManifest"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -97,9 +99,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WindlassPipeline",
+            dependencies: ["WindlassGit", "WindlassManifest", "WindlassCluster", "WindlassPlan", "WindlassPolicy", "WindlassRollout"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WindlassServer",
             dependencies: [
                 "WindlassManifest", "WindlassGit", "WindlassCluster", "WindlassCore", "WindlassPlan", "WindlassPolicy", "WindlassRollout",
+                "WindlassPipeline",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -114,6 +122,7 @@ let package = Package(
         ),
         .target(
             name: "WindlassTesting",
+            dependencies: ["WindlassCluster", "WindlassManifest"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -134,12 +143,17 @@ let package = Package(
         ),
         .testTarget(
             name: "WindlassPlanTests",
-            dependencies: ["WindlassPlan", "WindlassRollout", "WindlassServer", "WindlassCore", "WindlassCluster", "WindlassManifest", "WindlassTesting"],
+            dependencies: ["WindlassPlan", "WindlassRollout", "WindlassPipeline", "WindlassServer", "WindlassCore", "WindlassCluster", "WindlassManifest", "WindlassTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "WindlassPolicyTests",
             dependencies: ["WindlassPolicy", "WindlassManifest", "WindlassTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WindlassPipelineTests",
+            dependencies: ["WindlassPipeline", "WindlassRollout", "WindlassPlan", "WindlassPolicy", "WindlassCluster", "WindlassManifest", "WindlassTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

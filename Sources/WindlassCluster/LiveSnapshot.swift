@@ -26,6 +26,14 @@ public struct LiveSnapshot: Sendable {
         self.init(objects: byID)
     }
 
+    /// The objects of one kind.
+    public func objects(of kind: GroupKind) -> [Value] {
+        objects.compactMap { $0.key.groupKind == kind ? $0.value : nil }
+    }
+
+    /// The live Namespace objects (their labels are what namespace selectors see).
+    public var namespaces: [Value] { objects(of: GroupKind(group: "", kind: "Namespace")) }
+
     /// Why the object `id` is unknown, when its kind could not be read.
     public func unreadableReason(_ id: ResourceID) -> String? {
         unreadableKinds[id.groupKind]

@@ -1,5 +1,4 @@
 public import WindlassManifest
-public import WindlassPolicy
 
 /// What a sync would do, in the order it would do it. A value: made by ``Planner``, shown by
 /// the renderers, carried out by the rollout executor.
@@ -141,11 +140,6 @@ public struct Plan: Sendable {
     public var diagnostics: [Diagnostic]
     /// Whether `live` was a cluster (false for `--no-live` plans between two revisions).
     public var comparedWithLive: Bool
-    /// The policies' verdicts on the desired manifests (nil: no policies were judged).
-    public var policies: PolicyReport? = nil
-
-    /// Whether an Enforce rule fails: a sync of this plan is refused.
-    public var deniedByPolicy: Bool { (policies?.summary.failures ?? 0) > 0 }
 
     public struct Summary: Sendable, Hashable {
         public var add = 0

@@ -1,5 +1,4 @@
 public import WindlassManifest
-import WindlassCluster
 
 /// Kyverno's validate patterns (REFERENCE.md §9), matched against a resource.
 ///

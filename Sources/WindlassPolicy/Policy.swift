@@ -1,4 +1,3 @@
-public import WindlassCluster
 public import WindlassManifest
 
 /// A `windlass.dev/v1` `Policy`: rules in Kyverno's validate style (REFERENCE.md §9).

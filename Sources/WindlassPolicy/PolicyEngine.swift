@@ -1,4 +1,3 @@
-public import WindlassCluster
 public import WindlassManifest
 
 /// One rule's verdict on one resource.
@@ -50,15 +49,16 @@ public enum PolicyEngine {
     }
 
     /// The report of a set's policies on a desired set, as plan and sync show it; namespace
-    /// selectors also see the labels of the live Namespaces.
-    public static func judge(_ desired: ManifestSet, by policies: PolicySet, live: LiveSnapshot?) -> PolicyReport {
+    /// selectors also see the labels of `liveNamespaces` (the cluster's Namespace objects).
+    public static func judge(_ desired: ManifestSet, by policies: PolicySet, liveNamespaces: [Value] = []) -> PolicyReport {
         var labels: [String: [String: String]] = [:]
-        for (id, object) in live?.objects ?? [:] where id.group.isEmpty && id.kind == "Namespace" {
+        for object in liveNamespaces {
+            guard let name = object[path: ["metadata", "name"]]?.stringValue else { continue }
             var map: [String: String] = [:]
             for entry in object[path: ["metadata", "labels"]]?.mappingValue?.entries ?? [] {
                 if let value = entry.value.stringValue { map[entry.key] = value }
             }
-            labels[id.name] = map
+            labels[name] = map
         }
         return PolicyReport(results: evaluate(policies, on: desired, namespaceLabels: labels), resources: desired.resources.count)
     }

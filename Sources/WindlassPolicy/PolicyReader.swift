@@ -1,4 +1,3 @@
-import WindlassCluster
 public import WindlassManifest
 
 /// Reads `windlass.dev/v1` `Policy` documents, each mistake a located error (and the policy with

@@ -58,7 +58,9 @@ public struct Deployer: Sendable {
     /// An Enforce rule fails on the manifests: nothing is applied and no revision is written.
     public struct PolicyDenied: Error, Sendable, CustomStringConvertible {
         public var plan: Plan
-        public var failures: [PolicyResult] { plan.policies?.findings.filter { $0.status == .fail } ?? [] }
+        /// The verdicts, with at least one Enforce failure.
+        public var verdicts: PolicyReport
+        public var failures: [PolicyResult] { verdicts.findings.filter { $0.status == .fail } }
         public var description: String {
             (failures.map(PolicyReport.line) + ["sync refused: \(failures.count) Enforce rule failure\(failures.count == 1 ? "" : "s"); nothing was applied"])
                 .joined(separator: "\n")
@@ -90,12 +92,13 @@ public struct Deployer: Sendable {
         onEvent: @Sendable (SyncEvent) -> Void = { _ in }
     ) async throws -> Outcome {
         let snapshot = try await live(desired)
-        var plan = planner.plan(desired, source: source, live: snapshot)
+        let plan = planner.plan(desired, source: source, live: snapshot)
         let errors = plan.diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else { throw InvalidManifests(diagnostics: errors) }
-        if let policies { plan.policies = PolicyEngine.judge(desired, by: policies, live: snapshot) }
+        let verdicts = policies.map { PolicyEngine.judge(desired, by: $0, liveNamespaces: snapshot.namespaces) }
+        let denied = verdicts.map { $0.summary.failures > 0 } ?? false
         // Refused before anything is touched: no lease, no revision, a pending one left as it is.
-        if plan.deniedByPolicy && plan.summary.hasChanges { throw PolicyDenied(plan: plan) }
+        if let verdicts, denied && plan.summary.hasChanges { throw PolicyDenied(plan: plan, verdicts: verdicts) }
         // A sync that stopped (paused, or its process died) with the same manifests resumes.
         let digest = ManifestArchive.digest(desired.resources)
         var resumed: Revision?
@@ -113,7 +116,7 @@ public struct Deployer: Sendable {
             }
         }
         guard plan.summary.hasChanges || resumed != nil else { return .inSync(plan) }
-        if plan.deniedByPolicy { throw PolicyDenied(plan: plan) }
+        if let verdicts, denied { throw PolicyDenied(plan: plan, verdicts: verdicts) }
         let previous = try store.deployed(application)
         var revision: Revision
         if let resumed {

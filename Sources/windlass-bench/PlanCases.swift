@@ -3,6 +3,7 @@ import WindlassCluster
 import WindlassGit
 import WindlassManifest
 import WindlassPlan
+import WindlassPipeline
 import WindlassTesting
 
 /// One plan, end to end, of a generated set against the live objects a sync of it would leave

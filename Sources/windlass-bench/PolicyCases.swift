@@ -36,7 +36,7 @@ enum PolicyBench {
         var count = 0
         for _ in 0..<runs {
             let start = now()
-            let report = PolicyEngine.judge(set, by: pack, live: nil)
+            let report = PolicyEngine.judge(set, by: pack)
             times.append(now() - start)
             count = report.results.count
         }
@@ -47,7 +47,7 @@ enum PolicyBench {
         settleDisk()
         var start = now()
         let subsetSet = ManifestLoader.load(DirectoryTree(root: root + "/subset"))
-        _ = PolicyEngine.judge(subsetSet, by: pack, live: nil)
+        _ = PolicyEngine.judge(subsetSet, by: pack)
         let subset = now() - start
         var checkov: Double?
         if let binary = findCheckov() {

@@ -55,7 +55,7 @@ enum ServeBench {
         let state = root.path + "/state"
         let cluster = try EmbeddedCluster(stateDirectory: state)
         try await cluster.createNodes(count: 3, cpu: "8", memory: "32Gi")
-        let server = try Daemon(options: Daemon.Options(config: config, stateDirectory: state, log: DaemonLog(format: .text, level: .error)), cluster: cluster)
+        let server = try Daemon(options: Daemon.Options(config: config, stateDirectory: state, log: DaemonLog(format: .text, level: .error)), cluster: .embedded(cluster))
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let running = Task { try await server.run(onListening: { portContinuation.yield($0) }) }
         var portIterator = ports.makeAsyncIterator()
@@ -159,7 +159,7 @@ enum ServeBench {
             """
         guard let config = DaemonConfig.read(text, path: "bench.yaml").config else { fail("the bench's config does not read") }
         let started = Date()
-        let server = try Daemon(options: Daemon.Options(config: config, stateDirectory: root + "/state", log: DaemonLog(format: .text, level: .error)), cluster: cluster)
+        let server = try Daemon(options: Daemon.Options(config: config, stateDirectory: root + "/state", log: DaemonLog(format: .text, level: .error)), cluster: .embedded(cluster))
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let running = Task { try await server.run(onListening: { portContinuation.yield($0) }) }
         var portIterator = ports.makeAsyncIterator()

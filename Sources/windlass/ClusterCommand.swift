@@ -193,7 +193,7 @@ extension ClusterCommand {
                 if let name {
                     items = [try await cluster.get(KindNames.id(kind: gvk, name: name, namespace: namespace))]
                 } else {
-                    let labels = try selector.map { (text) throws(ClusterError) in try LabelSelector(parsing: text) } ?? .everything
+                    let labels = selector.flatMap { try? LabelSelector(parsing: $0) } ?? .everything
                     items = try await cluster.list(gvk.groupKind, namespace: scope, selector: labels).items
                 }
             } catch {

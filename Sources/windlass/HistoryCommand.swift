@@ -5,20 +5,20 @@ import WindlassGit
 import WindlassManifest
 import WindlassPlan
 import WindlassRollout
+import WindlassPipeline
 import WindlassServer
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-let pinnedCommitSetting = Deployer.pinnedCommitSetting
+let pinnedCommitSetting = ApplicationPipeline.pinnedCommitSetting
 
 extension Planning {
     /// `pid@host`, who holds a sync's lease; a command run inside a daemon is `pid@host:cli`, so
     /// its lease is not taken for the daemon's own (and two syncs never run at once).
     static var holder: String { Console.capture == nil ? LocalProcess.holder : LocalProcess.holder + ":cli" }
 
-    static func isGone(_ holder: String) -> Bool { LocalProcess.isGone(holder) }
 
     static func revisions(_ stateDirectory: String) throws -> RevisionStore {
         do {
@@ -28,14 +28,6 @@ extension Planning {
         }
     }
 
-    /// A deployer over the embedded cluster, with real time passing through its controllers.
-    static func deployer(cluster: EmbeddedCluster, stateDirectory: String, planner: Planner, waveTimeout: Double) throws -> Deployer {
-        do {
-            return try Deployer.embedded(cluster: cluster, stateDirectory: stateDirectory, planner: planner, waveTimeout: waveTimeout, holder: holder)
-        } catch {
-            throw CommandFailure(message: error.description)
-        }
-    }
 }
 
 /// `windlass history`: the revisions of an application.
@@ -104,26 +96,23 @@ struct RollbackCommand: AsyncParsableCommand {
     @Option(help: "How long each wave may take to become healthy, in seconds.") var waveTimeout: Double = 300
 
     func run() async throws {
-        let cluster = try await StateOptions.open(source.stateDirectory)
-        let planner = Planner(options: PlanOptions(application: application))
-        let deployer = try Planning.deployer(cluster: cluster, stateDirectory: source.stateDirectory, planner: planner, waveTimeout: waveTimeout)
+        var application = Application(
+            name: self.application, source: Application.Source(repository: source.source, revision: source.ref, path: source.path))
+        application.syncOptions.waveTimeout = waveTimeout
+        let pipeline = Wiring.pipeline(application, stateDirectory: source.stateDirectory)
         let progress = ProgressLog()
+        // Pinned at the commit the source is at now, so only a newer one resumes auto-sync.
+        let head = try? await pipeline.resolve().commit?.sha
         let restored: Revision
         do {
-            restored = try await deployer.rollback(
-                to: revision,
-                live: { set in try await Planning.snapshot(stateDirectory: source.stateDirectory, for: [set], planner: planner, cluster: cluster) },
-                onEvent: { progress.log($0) })
+            restored = try await stopping(manifestsCode: 2) { try await pipeline.rollback(to: revision, pinnedAt: head, onEvent: { progress.log($0) }) }
         } catch let error as Deployer.RollbackError {
             printError(error.message)
             throw ExitCode(error.message.contains("failed") ? 1 : 2)
         } catch let error as Deployer.Busy {
             throw CommandFailure(message: error.description)
         }
-        // Pin: the commit the source is at now, so only a newer one resumes auto-sync.
-        let head = (try? source.resolve())?.commit?.sha ?? "*"
-        try? deployer.store.setSetting(application, pinnedCommitSetting, head)
-        print("rolled back application \"\(application)\": revision \(restored.number) (\(restored.description)) deployed")
+        print("rolled back application \"\(self.application)\": revision \(restored.number) (\(restored.description)) deployed")
     }
 }
 

@@ -4,7 +4,7 @@ import WindlassCore
 import WindlassGit
 import WindlassManifest
 import WindlassPlan
-import WindlassPolicy
+import WindlassPipeline
 
 #if canImport(Glibc)
 import Glibc
@@ -35,68 +35,18 @@ struct PlanFlags: ParsableArguments {
         if application.isEmpty { throw ValidationError("--app must not be empty") }
     }
 
-    var planner: Planner {
-        Planner(options: PlanOptions(application: application, prune: !noPrune, allowEmpty: allowEmpty))
-    }
 }
 
-/// The steps every planning command shares.
+/// What the planning commands share beyond the pipeline.
 enum Planning {
-    /// Loads and validates a tree; errors stop the command (exit `failureCode`) with every
-    /// located error printed, so a plan is never made from part of a set.
-    static func load(_ roots: [ManifestRoot], namespace: String, failureCode: Int32) throws -> ManifestSet {
-        let set = ManifestLoader.load(roots, options: LoadOptions(defaultNamespace: namespace))
-        try stopOnErrors(set.diagnostics + ManifestValidator().validate(set), failureCode: failureCode)
-        return set
-    }
-
-    static func stopOnErrors(_ diagnostics: [Diagnostic], failureCode: Int32) throws {
-        let errors = diagnostics.filter { $0.severity == .error }
-        guard !errors.isEmpty else { return }
-        for error in errors { printError(error.description) }
-        printError("stopped: \(errors.count) error\(errors.count == 1 ? "" : "s") in the manifests; nothing was compared")
-        throw ExitCode(failureCode)
-    }
-
-    /// The live snapshot from the embedded cluster in the state directory (controllers brought
-    /// up to date first).
-    static func snapshot(stateDirectory: String, for sets: [ManifestSet], planner: Planner, cluster given: EmbeddedCluster? = nil) async throws -> LiveSnapshot {
-        let cluster: EmbeddedCluster
-        if let given {
-            cluster = given
-        } else {
-            cluster = try await StateOptions.open(stateDirectory)
-        }
-        let resources = sets.flatMap(\.resources)
-        do throws(ClusterError) {
-            return try await cluster.snapshot(
-                desiredKinds: Set(resources.map(\.id.groupKind)),
-                trackingSelector: Tracking(application: planner.options.application).selector,
-                namespaces: Set(resources.compactMap(\.id.namespace)))
-        } catch {
-            throw CommandFailure(message: "reading the cluster in \(stateDirectory): \(error.message)")
-        }
-    }
-
-    /// Resolves the source, loads and validates it, reads the cluster and plans: what `plan`,
-    /// `diff` and `drift` share. Errors in the manifests stop with `failureCode`.
-    static func planAgainstCluster(source: SourceFlags, flags: PlanFlags, failureCode: Int32) async throws -> (Plan, ManifestSet, LiveSnapshot) {
-        let planner = flags.planner
-        let resolved = try source.resolve()
-        let set = try load([.tree(resolved.tree)], namespace: flags.namespace, failureCode: failureCode)
-        let live = try await snapshot(stateDirectory: source.stateDirectory, for: [set], planner: planner)
-        let plan = planner.plan(set, source: Self.source(resolved), live: live)
-        try stopOnErrors(plan.diagnostics, failureCode: failureCode)
-        return (plan, set, live)
-    }
-
-    static func source(_ resolved: ResolvedSource) -> Plan.Source {
-        Plan.Source(location: resolved.location, path: resolved.path, revision: resolved.commit?.sha)
-    }
-
     /// Colors on a terminal, unless `NO_COLOR` is set (https://no-color.org).
     static var useColor: Bool {
         Console.isTerminal && (ProcessEnvironment.value("NO_COLOR") ?? "").isEmpty && ProcessEnvironment.value("TERM") != "dumb"
+    }
+
+    /// Prints the warnings found reading the policies.
+    static func warn(_ warnings: [Diagnostic]) {
+        for warning in warnings { printError(warning.description) }
     }
 }
 
@@ -155,29 +105,21 @@ struct PlanCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var plan: Plan
-        if let base {
-            let judged: ManifestSet
-            let pair: RevisionPair
-            (plan, judged, pair) = try await pullRequestPlan(base: base, head: head ?? source.ref ?? "HEAD", planner: flags.planner)
-            try Planning.stopOnErrors(plan.diagnostics, failureCode: 1)
-            if let (set, source) = try pullRequestPolicies(pair, base: base, manifests: judged, plan: &plan) {
-                plan.policies = PolicyEngine.judge(judged, by: set, live: nil)
-                plan.policies?.source = source
+        let application = Wiring.application(source: source, flags: flags, policies: policies)
+        let pipeline = Wiring.pipeline(application, stateDirectory: source.stateDirectory)
+        let report = try await stopping(manifestsCode: 1) {
+            if let base {
+                return try await pipeline.pullRequestPlan(base: base, head: head ?? source.ref ?? "HEAD", live: !noLive)
             }
-        } else {
-            let (planned, desired, live) = try await Planning.planAgainstCluster(source: source, flags: flags, failureCode: 1)
-            plan = planned
-            if let set = try policies.load(with: desired) {
-                plan.policies = PolicyEngine.judge(desired, by: set, live: live)
-            }
+            return try await pipeline.plan()
         }
-        try output(plan)
-        if plan.deniedByPolicy { throw ExitCode(1) }
-        if detailedExitcode && plan.summary.hasChanges { throw ExitCode(2) }
+        Planning.warn(report.policyWarnings)
+        try output(report)
+        if report.deniedByPolicy { throw ExitCode(1) }
+        if detailedExitcode && report.plan.summary.hasChanges { throw ExitCode(2) }
     }
 
-    private func output(_ plan: Plan) throws {
+    private func output(_ plan: PlanReport) throws {
         switch format {
         case .text:
             print(TextRenderer(color: Planning.useColor && !noColor).render(plan), terminator: "")
@@ -198,71 +140,6 @@ struct PlanCommand: AsyncParsableCommand {
             }
         }
     }
-
-    /// What judges a pull request: the policies already merged, i.e. the base commit's
-    /// `policies/` when it has one (a pull request cannot loosen the rules it is judged by; its
-    /// change to them takes effect once merged, and the plan says so). `--policies DIR` and
-    /// `--no-policies` win; a base without `policies/` falls back to `./policies`.
-    private func pullRequestPolicies(_ pair: RevisionPair, base: String, manifests: ManifestSet, plan: inout Plan) throws -> (PolicySet, String?)? {
-        guard !policies.disabled else { return nil }
-        guard policies.directory == nil, let tree = pair.basePolicies else {
-            return try policies.load(with: manifests).map { ($0, nil) }
-        }
-        let set = PolicySet.load(tree: tree, directory: Self.policiesDirectory).adding(from: manifests)
-        try Policies.stopOnErrors(set.diagnostics)
-        let changed = pair.changedPolicyFiles
-        if !changed.isEmpty {
-            let listed = changed.prefix(5).joined(separator: ", ") + (changed.count > 5 ? ", …" : "")
-            let files = changed.count == 1 ? "1 file" : "\(changed.count) files"
-            plan.warnings.append(
-                "this pull request changes \(files) under \(Self.policiesDirectory)/ (\(listed)): it is judged by the policies of its base, and the change takes effect once merged"
-            )
-        }
-        return (set, "\(Self.policiesDirectory)/ at \(tree.commit.shortSHA), the base (\(base))")
-    }
-
-    /// Where a repository keeps its policies: `policies/` at its root, as `make run`'s repository does.
-    static let policiesDirectory = "policies"
-
-    /// Reads both revisions from git objects. Without a cluster, only the manifest files that
-    /// differ are parsed; with one, head is read in full and base is head with the changed files
-    /// swapped for their base versions.
-    /// Returns the plan, the head manifests it read (all of them, or with --no-live the
-    /// changed files only), which the policies judge, and the two revisions.
-    private func pullRequestPlan(base: String, head: String, planner: Planner) async throws -> (Plan, ManifestSet, RevisionPair) {
-        let pair: RevisionPair
-        do {
-            let basePolicies = policies.disabled || policies.directory != nil ? nil : Self.policiesDirectory
-            pair = try SourceResolver.resolve(source.options, base: base, head: head, policies: basePolicies)
-        } catch {
-            throw CommandFailure(message: error.description)
-        }
-        let planSource = Plan.Source(location: pair.head.location, path: pair.head.path, revision: pair.head.commit?.sha, baseRevision: pair.base.commit?.sha)
-        let headFiles = ManifestLoader.manifestFiles(in: pair.head.tree).files
-        let baseFiles = ManifestLoader.manifestFiles(in: pair.base.tree).files
-        let changed = Set(pair.changedFiles)
-        let ignoreRulesChanged = changed.contains { $0 == ".windlassignore" || $0.hasSuffix("/.windlassignore") }
-        let headChanged = ignoreRulesChanged ? headFiles : headFiles.filter(changed.contains)
-        let baseChanged = ignoreRulesChanged ? baseFiles : baseFiles.filter(changed.contains)
-
-        let baseDelta = try Planning.load([.files(baseChanged, in: pair.base.tree)], namespace: flags.namespace, failureCode: 1)
-        if noLive {
-            let headDelta = try Planning.load([.files(headChanged, in: pair.head.tree)], namespace: flags.namespace, failureCode: 1)
-            return (planner.pullRequestPlan(base: baseDelta, head: headDelta, source: planSource, live: nil, headIsEmpty: headFiles.isEmpty), headDelta, pair)
-        }
-        let headSet = try Planning.load([.tree(pair.head.tree)], namespace: flags.namespace, failureCode: 1)
-        // Base = head's resources from unchanged files + the base versions of the changed ones.
-        let changedDisplay = Set(headChanged.map(pair.head.tree.displayPath))
-        var baseResources = headSet.resources.filter { !changedDisplay.contains(headSet.path(of: $0.span.file)) }
-        let offset = UInt32(headSet.files.count)
-        for var resource in baseDelta.resources {
-            resource.span.file = FileID(resource.span.file.rawValue + offset)
-            baseResources.append(resource)
-        }
-        let baseSet = ManifestSet(files: headSet.files + baseDelta.files, resources: baseResources)
-        let live = try await Planning.snapshot(stateDirectory: source.stateDirectory, for: [headSet, baseSet], planner: planner)
-        return (planner.pullRequestPlan(base: baseSet, head: headSet, source: planSource, live: live), headSet, pair)
-    }
 }
 
 /// `windlass diff`: `kubectl diff` for the manifests.
@@ -277,7 +154,8 @@ struct DiffCommand: AsyncParsableCommand {
     @OptionGroup(title: "Plan") var flags: PlanFlags
 
     func run() async throws {
-        let (plan, _, _) = try await Planning.planAgainstCluster(source: source, flags: flags, failureCode: 2)
+        let pipeline = Wiring.pipeline(Wiring.application(source: source, flags: flags), stateDirectory: source.stateDirectory)
+        let plan = try await stopping(manifestsCode: 2) { try await pipeline.plan(judging: false).plan }
         for warning in plan.warnings { printError("warning: \(warning)") }
         print(DiffRenderer().render(plan), terminator: "")
         if plan.summary.hasChanges { throw ExitCode(1) }
@@ -302,8 +180,8 @@ struct DriftCommand: AsyncParsableCommand {
     var unmanaged = false
 
     func run() async throws {
-        let (plan, set, live) = try await Planning.planAgainstCluster(source: source, flags: flags, failureCode: 2)
-        let report = DriftReport(plan: plan, live: live, desired: set, includeUnmanaged: unmanaged)
+        let pipeline = Wiring.pipeline(Wiring.application(source: source, flags: flags), stateDirectory: source.stateDirectory)
+        let (report, _) = try await stopping(manifestsCode: 2) { try await pipeline.drift(try await pipeline.render(), includeUnmanaged: unmanaged) }
         switch format {
         case .text: print(DriftRenderer().text(report), terminator: "")
         case .markdown: print(DriftRenderer().markdown(report), terminator: "")

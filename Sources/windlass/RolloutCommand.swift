@@ -4,6 +4,7 @@ import WindlassCore
 import WindlassManifest
 import WindlassPlan
 import WindlassRollout
+import WindlassPipeline
 
 #if canImport(Glibc)
 import Glibc
@@ -110,17 +111,15 @@ struct RolloutCommand: AsyncParsableCommand {
     /// Records the request; then, unless a running sync holds the lease (it takes the request
     /// itself), resumes the sync here.
     static func request(_ request: RolloutRequest, target: ResourceID, source: SourceFlags, flags: PlanFlags, sync: SyncFlags) async throws {
-        let store = try Planning.revisions(source.stateDirectory)
+        let application = Wiring.application(source: source, flags: flags, policies: sync.policies, sync: sync)
+        let pipeline = Wiring.pipeline(application, stateDirectory: source.stateDirectory)
         do {
-            if request != .retry { try store.request(flags.application, target: target, request) }
-            if let operation = try store.operation(flags.application), operation.leaseExpires > SystemClock().now(), operation.holder != Planning.holder,
-                !Planning.isGone(operation.holder)
-            {
+            if let operation = try pipeline.request(request, for: target) {
                 print("\(request.rawValue) requested for \(KindNames.reference(target)); the sync running as \(operation.holder) takes it")
                 return
             }
         } catch {
-            throw CommandFailure(message: error.description)
+            throw CommandFailure(message: "\(error)")
         }
         print("\(request.rawValue) requested for \(KindNames.reference(target)); resuming the sync")
         try await Syncing.run(source: source, flags: flags, sync: sync, trigger: request == .retry ? "retry" : "manual")

@@ -62,7 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let daemon: Daemon
         do {
-            daemon = try Daemon(options: Daemon.Options(config: settings, stateDirectory: source.stateDirectory, log: log), cluster: cluster)
+            daemon = try Daemon(options: Daemon.Options(config: settings, stateDirectory: source.stateDirectory, log: log), cluster: .embedded(cluster))
         } catch {
             throw CommandFailure(message: "\(settings.path.isEmpty ? "serve" : settings.path): \(error)")
         }

@@ -5,6 +5,7 @@ import WindlassGit
 import WindlassManifest
 import WindlassPlan
 import WindlassRollout
+import WindlassPipeline
 import WindlassServer
 
 #if canImport(Glibc)
@@ -53,40 +54,28 @@ struct SyncFlags: ParsableArguments {
 
 enum Syncing {
     static func run(source: SourceFlags, flags: PlanFlags, sync: SyncFlags, trigger: String) async throws {
-        let waveTimeout = sync.waveTimeout
-        let atomic = sync.atomic
-        let metricsListen = sync.metricsListen
-        let planner = flags.planner
-        let resolved = try source.resolve()
-        let set = try Planning.load([.tree(resolved.tree)], namespace: flags.namespace, failureCode: 2)
-        let cluster = try await StateOptions.open(source.stateDirectory)
-        var deployer = try Planning.deployer(cluster: cluster, stateDirectory: source.stateDirectory, planner: planner, waveTimeout: waveTimeout)
-        deployer.policies = try sync.policies.load(with: set)
-        let revision = resolved.commit.map { " at \($0.shortSHA)" } ?? ""
-        let stateDirectory = source.stateDirectory
+        let application = Wiring.application(source: source, flags: flags, policies: sync.policies, sync: sync)
+        let cluster = DeferredCluster(stateDirectory: source.stateDirectory)
+        let pipeline = Wiring.pipeline(application, over: cluster)
+        let rendered = try await stopping(manifestsCode: 2) { try await pipeline.render() }
+        let revision = rendered.source.commit.map { " at \($0.shortSHA)" } ?? ""
         let progress = ProgressLog()
         var endpoint: MetricsEndpoint?
-        if let address = metricsListen {
+        if let address = sync.metricsListen {
             do {
-                endpoint = try await MetricsEndpoint.start(host: address.host, port: address.port, metrics: { await cluster.simulatedMetrics() })
+                endpoint = try await MetricsEndpoint.start(host: address.host, port: address.port, metrics: { (try? await cluster.opened().simulatedMetrics()) ?? "" })
             } catch {
                 throw CommandFailure(message: "--metrics-listen \(address.host):\(address.port): \(error)")
             }
         }
-        let outcome: Deployer.Outcome
+        let report: SyncReport
         do {
-            outcome = try await deployer.sync(
-                set, source: Planning.source(resolved),
-                live: { set in try await Planning.snapshot(stateDirectory: stateDirectory, for: [set], planner: planner, cluster: cluster) },
-                trigger: trigger, atomic: atomic,
-                onEvent: { event in
+            report = try await stopping(manifestsCode: 2) {
+                try await pipeline.sync(rendered, trigger: trigger) { event in
                     progress.start(application: flags.application, revision: revision)
                     progress.log(event)
-                })
-        } catch let error as Deployer.InvalidManifests {
-            await endpoint?.stop()
-            try Planning.stopOnErrors(error.diagnostics, failureCode: 2)
-            throw ExitCode(2)
+                }
+            }
         } catch let error as Deployer.PolicyDenied {
             await endpoint?.stop()
             printError(error.description)
@@ -98,11 +87,15 @@ enum Syncing {
             await endpoint?.stop()
             printError("sync failed, and so did the rollback: \(error.message)")
             throw ExitCode(1)
+        } catch {
+            await endpoint?.stop()
+            throw error
         }
         await endpoint?.stop()
+        Planning.warn(report.policyWarnings)
         // A manual sync ends the pause a rollback put on auto-sync.
-        try? deployer.store.setSetting(flags.application, pinnedCommitSetting, nil)
-        switch outcome {
+        pipeline.unpin()
+        switch report.outcome {
         case .inSync(let plan):
             for warning in plan.warnings { printError("warning: \(warning)") }
             print("application \"\(flags.application)\"\(revision): \(plan.summary.line())")

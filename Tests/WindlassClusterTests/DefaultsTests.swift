@@ -99,9 +99,9 @@ struct LabelSelectorTests {
         #expect(selector.matches(["app": "web", "tier": "edge"]))
         #expect(!selector.matches(["app": "web", "tier": "back"]))
         #expect(selector.description == "app=web,tier in (front,edge)")
-        #expect(throws: ClusterError.self) { try LabelSelector(object("matchExpressions: [{key: tier, operator: Near}]")) }
-        #expect(throws: ClusterError.self) { try LabelSelector(parsing: "env in prod") }
-        #expect(throws: ClusterError.self) { try LabelSelector(parsing: "bad key!=x") }
+        #expect(throws: SelectorError.self) { try LabelSelector(object("matchExpressions: [{key: tier, operator: Near}]")) }
+        #expect(throws: SelectorError.self) { try LabelSelector(parsing: "env in prod") }
+        #expect(throws: SelectorError.self) { try LabelSelector(parsing: "bad key!=x") }
     }
 }
 

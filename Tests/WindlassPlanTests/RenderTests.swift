@@ -3,6 +3,7 @@ import Testing
 import WindlassCluster
 import WindlassManifest
 import WindlassPlan
+import WindlassPipeline
 
 @Suite("Renderers and masking")
 struct RenderTests {

@@ -1,9 +1,9 @@
-import WindlassManifest
+public import WindlassManifest
 
 /// The textual pieces every renderer shares.
-enum ChangeText {
+public enum ChangeText {
     /// The YAML lines of a shown object (keys sorted, so both sides line up).
-    static func yamlLines(_ value: Value?) -> [String] {
+    public static func yamlLines(_ value: Value?) -> [String] {
         guard let value else { return [] }
         var text = YAMLWriter(sortKeys: true).write(value)
         if text.hasSuffix("\n") { text.removeLast() }
@@ -11,7 +11,7 @@ enum ChangeText {
     }
 
     /// The unified diff of a change, live → after the sync: whole objects for creates and deletes.
-    static func diffLines(_ change: Plan.Change, context: Int = 3) -> [String] {
+    public static func diffLines(_ change: Plan.Change, context: Int = 3) -> [String] {
         let before = yamlLines(change.before)
         let after = yamlLines(change.after)
         if before.isEmpty && after.isEmpty { return [] }
@@ -19,7 +19,7 @@ enum ChangeText {
     }
 
     /// `+`, `~`, `-`, `-/+` or ` `.
-    static func symbol(_ action: Plan.Action) -> String {
+    public static func symbol(_ action: Plan.Action) -> String {
         switch action {
         case .create: return "+"
         case .update: return "~"
@@ -30,7 +30,7 @@ enum ChangeText {
     }
 
     /// `will be created`, …
-    static func verb(_ action: Plan.Action) -> String {
+    public static func verb(_ action: Plan.Action) -> String {
         switch action {
         case .create: return "will be created"
         case .update: return "will be updated in place"
@@ -41,7 +41,7 @@ enum ChangeText {
     }
 
     /// `~ spec.replicas: 3 => 5`, as drift reports list changed fields.
-    static func fieldLine(_ field: FieldChange) -> String {
+    public static func fieldLine(_ field: FieldChange) -> String {
         switch (field.before, field.after) {
         case (nil, let after?): return "+ \(field.path): \(scalar(after))"
         case (let before?, nil): return "- \(field.path): \(scalar(before))"
@@ -51,7 +51,7 @@ enum ChangeText {
     }
 
     /// A value on one line: scalars as written, anything else as compact JSON (shortened).
-    static func scalar(_ value: Value) -> String {
+    public static func scalar(_ value: Value) -> String {
         let text: String
         switch value.content {
         case .string(let s): text = s.contains(where: { $0 == " " || $0 == "\n" || $0 == "\"" }) || s.isEmpty ? JSONWriter.quote(s) : s
@@ -62,12 +62,12 @@ enum ChangeText {
     }
 
     /// The revision as shown: the first 12 characters of a commit id.
-    static func short(_ revision: String?) -> String? {
+    public static func short(_ revision: String?) -> String? {
         guard let revision else { return nil }
         return revision.count == 40 ? String(revision.prefix(12)) : revision
     }
 
-    static func sourceLine(_ plan: Plan) -> String {
+    public static func sourceLine(_ plan: Plan) -> String {
         var line = "\(plan.source.location) (\(plan.source.path))"
         if let base = short(plan.source.baseRevision), let head = short(plan.source.revision) {
             line += " \(base)..\(head)"

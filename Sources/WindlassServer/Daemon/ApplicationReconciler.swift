@@ -1,9 +1,8 @@
-import WindlassCore
-import WindlassCluster
+public import WindlassCluster
 import WindlassGit
 import WindlassManifest
+public import WindlassPipeline
 public import WindlassPlan
-import WindlassPolicy
 import WindlassRollout
 import Logging
 
@@ -16,9 +15,8 @@ import Glibc
 /// while a sync runs is remembered and handled after it, many arriving together as one.
 public actor ApplicationReconciler {
     public let application: DaemonConfig.Application
-    let cluster: EmbeddedCluster
-    let stateDirectory: String
-    let deployer: Deployer
+    /// The application's pipeline: every fetch, plan, sync and drift check goes through it.
+    let pipeline: ApplicationPipeline
     let log: DaemonLog
     let metrics: DaemonMetrics
 
@@ -26,9 +24,8 @@ public actor ApplicationReconciler {
         public var syncedRevision: String?
         /// The commit last fetched.
         public var headRevision: String?
-        /// Synced, OutOfSync or Unknown (never fetched).
-        public var syncStatus = "Unknown"
-        public var health = "Unknown"
+        public var syncStatus = SyncStatus.unknown
+        public var health = HealthStatus.unknown
         public var lastSync: LastSync?
         public var lastFetch: Double?
         public var lastError: String?
@@ -54,7 +51,7 @@ public actor ApplicationReconciler {
     public struct LastSync: Sendable {
         public var revision: String?
         public var number: Int?
-        public var outcome: String
+        public var outcome: SyncOutcome
         public var message: String
         public var startedAt: Double
         public var finishedAt: Double
@@ -76,17 +73,14 @@ public actor ApplicationReconciler {
     /// The run loop, while it waits for work.
     private var waiter: CheckedContinuation<Void, Never>?
 
-    init(
-        application: DaemonConfig.Application, cluster: EmbeddedCluster, stateDirectory: String, deployer: Deployer, log: DaemonLog,
-        metrics: DaemonMetrics
-    ) {
+    init(application: DaemonConfig.Application, pipeline: ApplicationPipeline, log: DaemonLog, metrics: DaemonMetrics) {
         self.application = application
-        self.cluster = cluster
-        self.stateDirectory = stateDirectory
-        self.deployer = deployer
+        self.pipeline = pipeline
         self.log = log
         self.metrics = metrics
     }
+
+    private var now: Double { pipeline.cluster.driver.now() }
 
     /// Asks for a fetch (and a sync of a new commit) as soon as possible; triggers that arrive
     /// while one runs make one more round after it, however many they are.
@@ -152,7 +146,7 @@ public actor ApplicationReconciler {
             queued = []
             for case .rollback(let number) in work { await rollback(number) }
             if work.contains(.sync) {
-                try? deployer.store.setSetting(application.name, Deployer.pinnedCommitSetting, nil)
+                pipeline.unpin()
                 await round(force: true)
             } else if work.contains(.round) {
                 await round()
@@ -164,40 +158,39 @@ public actor ApplicationReconciler {
     /// One fetch, and a sync when the commit is new (or the last sync of it did not finish).
     func round(force: Bool = false) async {
         let started = ContinuousClock.now
-        let options = SourceOptions(source: application.repository, ref: application.ref, path: application.path, stateDirectory: stateDirectory)
         let resolved: ResolvedSource
         do {
-            resolved = try SourceResolver.resolve(options)
+            resolved = try await pipeline.resolve()
         } catch {
-            status.lastError = "fetching \(options.source): \(error.description)"
+            status.lastError = "fetching \(application.repository): \(error.message)"
             metrics.fetch(application.name, seconds: Self.seconds(since: started), failed: true)
-            log.event("fetch failed", ["application": application.name, "error": error.description], level: .warning)
+            log.event("fetch failed", ["application": application.name, "error": error.message], level: .warning)
             return
         }
         metrics.fetch(application.name, seconds: Self.seconds(since: started), failed: false)
         status.fetches += 1
-        status.lastFetch = deployer.executor.driver.now()
+        status.lastFetch = now
         let commit = resolved.commit?.sha
         status.headRevision = commit
         guard application.automated else {
-            status.syncStatus = commit == status.syncedRevision ? "Synced" : "OutOfSync"
+            status.syncStatus = commit == status.syncedRevision ? .synced : .outOfSync
             return
         }
         // After a rollback, the commit it was pinned at is left alone until a newer one arrives.
-        if !force, let pinned = try? deployer.store.setting(application.name, Deployer.pinnedCommitSetting) {
+        if !force, let pinned = pipeline.pinnedCommit() {
             if pinned == commit || pinned == "*" {
-                status.syncStatus = "OutOfSync"
+                status.syncStatus = .outOfSync
                 return
             }
-            try? deployer.store.setSetting(application.name, Deployer.pinnedCommitSetting, nil)
+            pipeline.unpin()
         }
         // A commit whose sync failed, was refused or was invalid is not auto-synced again (as
         // Argo CD does not retry a failed revision on its own): a new commit, or a manual sync.
-        if !force, let commit, (try? deployer.store.setting(application.name, Self.failedCommitSetting)) == commit {
-            status.syncStatus = "OutOfSync"
+        if !force, let commit, (try? pipeline.revisions().setting(application.name, Self.failedCommitSetting)) == commit {
+            status.syncStatus = .outOfSync
             return
         }
-        if !force && commit != nil && commit == status.syncedRevision && status.lastSync?.outcome != "paused" {
+        if !force && commit != nil && commit == status.syncedRevision && status.lastSync?.outcome != .paused {
             // Nothing new in git: with self-heal on, each poll also looks for drift (as Argo CD does).
             if application.selfHeal { await checkDrift() }
             return
@@ -207,102 +200,69 @@ public actor ApplicationReconciler {
 
     /// Rolls back as `windlass rollback` does, and pins auto-sync to the head commit.
     func rollback(_ number: Int?) async {
-        let startedAt = deployer.executor.driver.now()
-        let cluster = self.cluster
-        let planner = deployer.planner
+        let startedAt = now
         let name = application.name
         let log = self.log
         do {
-            let restored = try await deployer.rollback(
-                to: number, live: { set in try await Self.snapshot(cluster, set, planner: planner) }, onEvent: { log.syncEvent(name, $0) })
-            let head = status.headRevision ?? "*"
-            try? deployer.store.setSetting(application.name, Deployer.pinnedCommitSetting, head)
-            finish(commit: restored.commit, outcome: "rolled back", message: restored.description, startedAt: startedAt, record: restored.number)
+            let restored = try await pipeline.rollback(to: number, pinnedAt: status.headRevision, onEvent: { log.syncEvent(name, $0) })
+            finish(commit: restored.commit, outcome: .rolledBack, message: restored.description, startedAt: startedAt, record: restored.number)
             status.syncedRevision = restored.commit
-            status.syncStatus = "OutOfSync"
+            status.syncStatus = .outOfSync
         } catch {
-            finish(commit: nil, outcome: "error", message: "rollback: \(error)", startedAt: startedAt, record: nil)
+            finish(commit: nil, outcome: .error, message: "rollback: \(error)", startedAt: startedAt, record: nil)
         }
         await refreshHealth()
     }
 
     /// The plan of `ref` (default: the application's) against the live cluster, as JSON.
     func plan(ref: String?) async -> (json: String?, error: String?) {
-        let options = SourceOptions(source: application.repository, ref: ref ?? application.ref, path: application.path, stateDirectory: stateDirectory)
         do {
-            let resolved = try SourceResolver.resolve(options)
-            let set = ManifestLoader.load(resolved.tree, options: LoadOptions(defaultNamespace: application.namespace))
-            let errors = (set.diagnostics + ManifestValidator().validate(set)).filter { $0.severity == .error }
-            guard errors.isEmpty else { return (nil, errors.map(\.description).joined(separator: "\n")) }
-            let live = try await Self.snapshot(cluster, set, planner: deployer.planner)
-            var plan = deployer.planner.plan(set, source: Plan.Source(location: resolved.location, path: resolved.path, revision: resolved.commit?.sha), live: live)
-            if let policies = try policies(for: set) {
-                guard policies.errorCount == 0 else { return (nil, policies.diagnostics.map(\.description).joined(separator: "\n")) }
-                plan.policies = PolicyEngine.judge(set, by: policies, live: live)
-            }
-            return (JSONRenderer(windlassVersion: "serve").render(plan), nil)
+            let report = try await pipeline.plan(ref)
+            return (JSONRenderer(windlassVersion: "serve").render(report), nil)
         } catch {
-            return (nil, "\(error)")
+            return (nil, error.description)
         }
     }
 
-    /// The application's policies with the manifests' own (nil: none).
-    func policies(for set: ManifestSet) throws -> PolicySet? {
-        try PolicySet.judging(set, directory: application.policies)
-    }
-
-    /// Syncs what `resolved` holds, as `windlass sync` does.
+    /// Renders what `resolved` holds and syncs it, as `windlass sync` does.
     func sync(_ resolved: ResolvedSource, trigger: String) async {
-        let started = ContinuousClock.now
-        let startedAt = deployer.executor.driver.now()
-        let commit = resolved.commit?.sha
-        let set = ManifestLoader.load(resolved.tree, options: LoadOptions(defaultNamespace: application.namespace))
-        let errors = (set.diagnostics + ManifestValidator().validate(set)).filter { $0.severity == .error }
-        guard errors.isEmpty else {
-            finish(commit: commit, outcome: "invalid", message: errors.map(\.description).joined(separator: "\n"), startedAt: startedAt, record: nil)
-            return
-        }
-        var deployer = self.deployer
         do {
-            deployer.policies = try policies(for: set)
+            await sync(try pipeline.render(resolved), trigger: trigger)
         } catch {
-            finish(commit: commit, outcome: "invalid", message: "\(error)", startedAt: startedAt, record: nil)
-            return
+            finish(commit: resolved.commit?.sha, outcome: .invalid, message: error.diagnostics.map(\.description).joined(separator: "\n"), startedAt: now, record: nil)
         }
-        if let policies = deployer.policies, policies.errorCount > 0 {
-            finish(commit: commit, outcome: "invalid", message: policies.diagnostics.map(\.description).joined(separator: "\n"), startedAt: startedAt, record: nil)
-            return
-        }
+    }
+
+    /// Syncs a rendered revision, as `windlass sync` does.
+    func sync(_ rendered: ApplicationPipeline.Rendered, trigger: String) async {
+        let started = ContinuousClock.now
+        let startedAt = now
+        let commit = rendered.source.commit?.sha
         log.event("sync started", ["application": application.name, "revision": commit.map { String($0.prefix(12)) } ?? "", "trigger": trigger])
-        let planner = deployer.planner
-        let cluster = self.cluster
-        let source = Plan.Source(location: resolved.location, path: resolved.path, revision: commit)
         let name = application.name
         let log = self.log
         do {
-            let outcome = try await deployer.sync(
-                set, source: source,
-                live: { set in try await Self.snapshot(cluster, set, planner: planner) },
-                trigger: trigger,
-                onEvent: { event in
-                    log.syncEvent(name, event)
-                    if case .canary(let progress) = event { Task { await self.note(progress) } }
-                })
-            switch outcome {
+            let report = try await pipeline.sync(rendered, trigger: trigger) { event in
+                log.syncEvent(name, event)
+                if case .canary(let progress) = event { Task { await self.note(progress) } }
+            }
+            switch report.outcome {
             case .inSync(let plan):
-                finish(commit: commit, outcome: "synced", message: plan.summary.line(), startedAt: startedAt, record: nil)
+                finish(commit: commit, outcome: .synced, message: plan.summary.line(), startedAt: startedAt, record: nil)
             case .deployed(let revision, _):
-                finish(commit: commit, outcome: "synced", message: revision.description, startedAt: startedAt, record: revision.number)
+                finish(commit: commit, outcome: .synced, message: revision.description, startedAt: startedAt, record: revision.number)
             case .paused(let revision, _):
-                finish(commit: commit, outcome: "paused", message: "revision \(revision.number) paused: a canary waits", startedAt: startedAt, record: revision.number)
+                finish(commit: commit, outcome: .paused, message: "revision \(revision.number) paused: a canary waits", startedAt: startedAt, record: revision.number)
             case .failed(let revision, _, let rollback):
                 let back = rollback.map { "; rolled back as revision \($0.number)" } ?? ""
-                finish(commit: commit, outcome: "failed", message: (revision.message ?? "failed") + back, startedAt: startedAt, record: revision.number)
+                finish(commit: commit, outcome: .failed, message: (revision.message ?? "failed") + back, startedAt: startedAt, record: revision.number)
             }
+        } catch let error as PipelineError where error.code == .policies || error.code == .manifests {
+            finish(commit: commit, outcome: .invalid, message: error.diagnostics.map(\.description).joined(separator: "\n"), startedAt: startedAt, record: nil)
         } catch let error as Deployer.PolicyDenied {
-            finish(commit: commit, outcome: "refused", message: error.description, startedAt: startedAt, record: nil)
+            finish(commit: commit, outcome: .refused, message: error.description, startedAt: startedAt, record: nil)
         } catch {
-            finish(commit: commit, outcome: "error", message: "\(error)", startedAt: startedAt, record: nil)
+            finish(commit: commit, outcome: .error, message: "\(error)", startedAt: startedAt, record: nil)
         }
         metrics.reconcile(application.name, seconds: Self.seconds(since: started))
         await refreshHealth()
@@ -328,30 +288,30 @@ public actor ApplicationReconciler {
     /// The setting that remembers the last commit whose auto-sync failed.
     static let failedCommitSetting = "failedCommit"
 
-    private func finish(commit: String?, outcome: String, message: String, startedAt: Double, record: Int?) {
-        let finishedAt = deployer.executor.driver.now()
-        if let commit, ["failed", "refused", "invalid"].contains(outcome) {
-            try? deployer.store.setSetting(application.name, Self.failedCommitSetting, commit)
-        } else if outcome == "synced" {
-            try? deployer.store.setSetting(application.name, Self.failedCommitSetting, nil)
+    private func finish(commit: String?, outcome: SyncOutcome, message: String, startedAt: Double, record: Int?) {
+        let finishedAt = now
+        if let commit, outcome.blocksAutoSync {
+            try? pipeline.revisions().setSetting(application.name, Self.failedCommitSetting, commit)
+        } else if outcome == .synced {
+            try? pipeline.revisions().setSetting(application.name, Self.failedCommitSetting, nil)
         }
         status.lastSync = LastSync(revision: commit, number: record, outcome: outcome, message: message, startedAt: startedAt, finishedAt: finishedAt)
         status.syncs += 1
-        if outcome != "paused" {
+        if outcome != .paused {
             // Promoted, aborted or never started: no canary is in progress any more.
-            if status.rollout != nil { metrics.rolloutPhase(application.name, phase: outcome == "failed" ? 3 : 0) }
+            if status.rollout != nil { metrics.rolloutPhase(application.name, phase: outcome == .failed ? 3 : 0) }
             status.rollout = nil
         }
-        if outcome == "synced" {
+        if outcome == .synced {
             status.syncedRevision = commit
             status.lastError = nil
         } else {
             status.lastError = message
         }
-        status.syncStatus = status.syncedRevision != nil && status.syncedRevision == status.headRevision ? "Synced" : "OutOfSync"
+        status.syncStatus = status.syncedRevision != nil && status.syncedRevision == status.headRevision ? .synced : .outOfSync
         log.event(
             "sync finished",
-            ["application": application.name, "revision": commit.map { String($0.prefix(12)) } ?? "", "outcome": outcome, "message": message,
+            ["application": application.name, "revision": commit.map { String($0.prefix(12)) } ?? "", "outcome": outcome.rawValue, "message": message,
              "seconds": String(Double(Int(((finishedAt - startedAt) * 100).rounded())) / 100)])
     }
 
@@ -360,26 +320,14 @@ public actor ApplicationReconciler {
     /// backing off (10 s doubling to 5 min) while drift keeps coming back.
     func checkDrift() async {
         guard let revision = status.syncedRevision else { return }
-        let options = SourceOptions(source: application.repository, ref: revision, path: application.path, stateDirectory: stateDirectory)
-        let resolved: ResolvedSource
         do {
             // The synced commit is in the mirror already: no fetch.
-            resolved = try SourceResolver.resolve(options, fetchingMissingOnly: true)
-        } catch {
-            log.event("drift check failed", ["application": application.name, "error": error.description], level: .warning)
-            return
-        }
-        let set = ManifestLoader.load(resolved.tree, options: LoadOptions(defaultNamespace: application.namespace))
-        guard set.errorCount == 0 else { return }
-        let planner = deployer.planner
-        do {
-            let live = try await Self.snapshot(cluster, set, planner: planner)
-            let plan = planner.plan(set, source: Plan.Source(location: resolved.location, path: resolved.path, revision: revision), live: live)
-            let report = DriftReport(plan: plan, live: live, desired: set, includeUnmanaged: false)
-            let now = deployer.executor.driver.now()
+            let rendered = try await pipeline.render(revision, fetchingMissingOnly: true)
+            let (report, _) = try await pipeline.drift(rendered)
+            let now = self.now
             var check = DriftCheck(at: now, report: report, json: DriftRenderer().json(report), healed: false)
             metrics.drift(application.name, resources: report.items.count)
-            Self.write(check.json, to: stateDirectory + "/drift", name: application.name + ".json")
+            Self.write(check.json, to: pipeline.stateDirectory + "/drift", name: application.name + ".json")
             for item in report.items {
                 log.event(
                     "drift", ["application": application.name, "resource": item.id.description, "kind": item.kind.rawValue, "reason": item.reason])
@@ -395,13 +343,13 @@ public actor ApplicationReconciler {
                 status.drift = check
                 status.healAttempts += 1
                 nextHeal = now + min(300, 10 * pow2(status.healAttempts - 1))
-                await sync(resolved, trigger: "self-heal")
+                await sync(rendered, trigger: "self-heal")
             } else {
                 status.drift = check
-                status.syncStatus = "OutOfSync"
+                status.syncStatus = .outOfSync
             }
         } catch {
-            log.event("drift check failed", ["application": application.name, "error": "\(error)"], level: .warning)
+            log.event("drift check failed", ["application": application.name, "error": error.description], level: .warning)
         }
     }
 
@@ -424,24 +372,8 @@ public actor ApplicationReconciler {
 
     /// The worst health of the application's tracked objects.
     func refreshHealth() async {
-        do {
-            let objects = try await cluster.snapshot(
-                desiredKinds: [], trackingSelector: Tracking(application: application.name).selector, namespaces: [])
-            let healths = objects.objects.values.compactMap(HealthAssessor.assess)
-            let worst = objects.objects.isEmpty ? HealthStatus.missing.rawValue : Health.aggregate(healths).status.rawValue
-            status.health = worst
-        } catch {
-            status.health = "Unknown"
-        }
-        metrics.application(application.name, syncStatus: status.syncStatus, health: status.health)
-    }
-
-    static func snapshot(_ cluster: EmbeddedCluster, _ set: ManifestSet, planner: Planner) async throws -> LiveSnapshot {
-        let resources = set.resources
-        return try await cluster.snapshot(
-            desiredKinds: Set(resources.map(\.id.groupKind)),
-            trackingSelector: Tracking(application: planner.options.application).selector,
-            namespaces: Set(resources.compactMap(\.id.namespace)))
+        status.health = await pipeline.health()
+        metrics.application(application.name, syncStatus: status.syncStatus.rawValue, health: status.health.rawValue)
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {

@@ -5,7 +5,8 @@ import NIOCore
 import ServiceLifecycle
 import UnixSignals
 import Synchronization
-public import WindlassCore
+import WindlassCore
+import WindlassPipeline
 import WindlassGit
 import WindlassCluster
 import WindlassManifest
@@ -35,7 +36,7 @@ public final class Daemon: Sendable {
     }
 
     let options: Options
-    let cluster: EmbeddedCluster
+    let cluster: DaemonCluster
     let reconcilers: [String: ApplicationReconciler]
     let metrics = DaemonMetrics()
     let apiTokens: [String]
@@ -44,9 +45,9 @@ public final class Daemon: Sendable {
     let webhookSecrets: [String: String]
     let deliveries = DeliveryLogBox()
 
-    /// Resolves the secrets (a missing one is an error naming its reference) and opens the
-    /// cluster in the state directory.
-    public init(options: Options, cluster: EmbeddedCluster) throws {
+    /// Resolves the secrets (a missing one is an error naming its reference) and makes each
+    /// application's pipeline over `cluster`.
+    public init(options: Options, cluster: DaemonCluster) throws {
         self.options = options
         self.cluster = cluster
         apiTokens = try options.config.server.apiTokens.map { try $0.resolve() }
@@ -54,14 +55,11 @@ public final class Daemon: Sendable {
         for (provider, reference) in options.config.server.webhooks { secrets[provider] = try reference.resolve() }
         webhookSecrets = secrets
         var reconcilers: [String: ApplicationReconciler] = [:]
-        for application in options.config.applications {
-            var planOptions = PlanOptions(application: application.name, prune: application.prune, allowEmpty: application.allowEmpty)
-            planOptions.ignoreDifferences = application.ignoreDifferences
-            let deployer = try Deployer.embedded(
-                cluster: cluster, stateDirectory: options.stateDirectory, planner: Planner(options: planOptions), waveTimeout: options.waveTimeout)
-            reconcilers[application.name] = ApplicationReconciler(
-                application: application, cluster: cluster, stateDirectory: options.stateDirectory, deployer: deployer, log: options.log,
-                metrics: metrics)
+        for entry in options.config.applications {
+            var application = entry.pipelineApplication
+            application.syncOptions.waveTimeout = options.waveTimeout
+            let pipeline = ApplicationPipeline(application: application, cluster: cluster.connection, stateDirectory: options.stateDirectory)
+            reconcilers[entry.name] = ApplicationReconciler(application: entry, pipeline: pipeline, log: options.log, metrics: metrics)
         }
         self.reconcilers = reconcilers
     }
@@ -89,7 +87,7 @@ public final class Daemon: Sendable {
                 onListening(port)
             },
             logger: quiet)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ClusterService(cluster: cluster))]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = cluster.services.map { .init(service: $0) }
         for reconciler in reconcilers.values.sorted(by: { $0.application.name < $1.application.name }) {
             services.append(.init(service: ReconcilerService(reconciler: reconciler)))
             if let schedule = reconciler.application.drift {
@@ -123,7 +121,7 @@ public final class Daemon: Sendable {
             return Self.text(.ok, "ready\n")
         }
         router.get("/metrics") { _, _ -> Response in
-            let text = self.metrics.text() + (await self.cluster.simulatedMetrics())
+            let text = self.metrics.text() + (await self.cluster.metrics())
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
@@ -173,7 +171,7 @@ public final class Daemon: Sendable {
             if let denied = self.authorize(request, context, mutating: false) { return denied }
             guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
             do {
-                let history = try reconciler.deployer.store.history(reconciler.application.name)
+                let history = try reconciler.pipeline.revisions().history(reconciler.application.name)
                 return Self.json(.ok, ["application": .string(reconciler.application.name), "revisions": .sequence(history.map(\.value))])
             } catch {
                 return Self.json(.internalServerError, ["error": .string("\(error)")])
@@ -304,15 +302,15 @@ public final class Daemon: Sendable {
     func rollout(namespace: String, name: String, _ verb: RolloutRequest) async -> Response {
         for kind in ["Deployment", "StatefulSet"] {
             let id = ResourceID(group: "apps", version: "v1", kind: kind, namespace: namespace, name: name)
-            guard let object = try? await cluster.get(id) else { continue }
+            guard let object = try? await cluster.connection.backend.get(id) else { continue }
             let owner = object[path: ["metadata", "labels", SyncAnnotations.applicationLabel]]?.stringValue
             guard let owner, let reconciler = reconcilers[owner] else {
                 return Self.json(.conflict, ["error": .string("\(id) is not managed by an application of this daemon")])
             }
             do {
-                try reconciler.deployer.store.request(owner, target: id, verb)
+                try reconciler.pipeline.revisions().request(owner, target: id, verb)
             } catch {
-                return Self.json(.internalServerError, ["error": .string(error.description)])
+                return Self.json(.internalServerError, ["error": .string("\(error)")])
             }
             reconciler.trigger()
             options.log.event("rollout request", ["application": owner, "target": id.description, "request": verb.rawValue])
@@ -328,7 +326,7 @@ public final class Daemon: Sendable {
         if let last = status.lastSync {
             lastSync = [
                 "revision": last.revision.map(Value.string) ?? .null, "number": last.number.map(Value.int) ?? .null,
-                "outcome": .string(last.outcome), "message": .string(last.message),
+                "outcome": .string(last.outcome.rawValue), "message": .string(last.message),
                 "startedAt": .string(Timestamp.rfc3339(last.startedAt)), "finishedAt": .string(Timestamp.rfc3339(last.finishedAt)),
             ]
         }
@@ -338,8 +336,8 @@ public final class Daemon: Sendable {
             "destination": ["cluster": .string(app.cluster), "namespace": .string(app.namespace)],
             "syncedRevision": status.syncedRevision.map(Value.string) ?? .null,
             "headRevision": status.headRevision.map(Value.string) ?? .null,
-            "syncStatus": .string(status.syncStatus),
-            "health": .string(status.health),
+            "syncStatus": .string(status.syncStatus.rawValue),
+            "health": .string(status.health.rawValue),
             "lastSync": lastSync,
             "lastError": status.lastError.map(Value.string) ?? .null,
             "rollout": status.rollout.map(Value.string) ?? .null,
@@ -385,34 +383,6 @@ final class DeliveryLogBox: Sendable {
     func insert(_ id: String) -> Bool { log.withLock { $0.insert(id) } }
 }
 
-
-/// The embedded cluster's controllers: reconciled whenever something is due, at least each second.
-struct ClusterService: Service {
-    let cluster: EmbeddedCluster
-
-    /// Reconciles when an object changed (through the API, a forwarded command, a sync) or when
-    /// timed work is due, at most once a second (a sync drives the controllers itself while it
-    /// waits); otherwise it only looks at the store's version, so an idle cluster of any size
-    /// costs next to nothing.
-    func run() async throws {
-        await cancelWhenGracefulShutdown {
-            var seen = -1
-            var due: Double? = 0
-            var last = -Double.infinity
-            while !Task.isCancelled {
-                let now = cluster.clock.now()
-                let changed = await cluster.resourceVersion != seen
-                if (changed || (due.map { $0 <= now } ?? false)) && now - last >= 1 {
-                    due = try? await cluster.reconcile()
-                    seen = await cluster.resourceVersion
-                    last = cluster.clock.now()
-                }
-                let wait = due.map { min(max($0 - cluster.clock.now(), 0.05), 0.25) } ?? 0.25
-                try? await Task.sleep(for: .seconds(wait))
-            }
-        }
-    }
-}
 
 /// An application's drift schedule: a cron expression, or an interval with up to 10 % jitter so
 /// many applications do not all look at once.

@@ -1,4 +1,5 @@
 public import WindlassManifest
+public import WindlassPipeline
 public import WindlassPlan
 
 #if canImport(Glibc)
@@ -78,7 +79,7 @@ public struct DaemonConfig: Sendable {
         public var drift: DriftSchedule? = nil
         public var driftSelfHeal = false
         public var ignoreDifferences: [IgnoreRule] = []
-        /// A policies directory (nil: `policies` in the working directory, when there is one).
+        /// A policies directory (nil: none; the manifests' own Policy documents always count).
         public var policies: String? = nil
         /// The Prometheus address analysis templates use when they name none.
         public var prometheus: String? = nil
@@ -390,5 +391,18 @@ public struct DaemonConfig: Sendable {
             }
             return app
         }
+    }
+}
+
+extension DaemonConfig.Application {
+    /// The application as the pipeline runs it.
+    public var pipelineApplication: Application {
+        Application(
+            name: name,
+            source: Application.Source(repository: repository, revision: ref, path: path),
+            destination: Application.Destination(cluster: cluster, namespace: namespace),
+            syncOptions: Application.SyncOptions(prune: prune, allowEmpty: allowEmpty),
+            policies: policies.map { .directory($0) } ?? .none,
+            ignoreDifferences: ignoreDifferences)
     }
 }

@@ -1,4 +1,3 @@
-public import WindlassManifest
 
 /// Kubernetes resource quantities (`500m`, `2`, `128Mi`, `1G`, `1e3`), compared by value.
 public struct Quantity: Sendable, Hashable, Comparable, CustomStringConvertible {

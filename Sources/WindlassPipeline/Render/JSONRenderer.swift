@@ -1,4 +1,5 @@
-import WindlassPolicy
+public import WindlassPolicy
+public import WindlassPlan
 import WindlassManifest
 
 /// A plan for machines, in the shape of Terraform's plan JSON (REFERENCE.md §7):
@@ -14,7 +15,11 @@ public struct JSONRenderer: Sendable {
         self.windlassVersion = windlassVersion
     }
 
-    public func render(_ plan: Plan) -> String {
+    /// Renders a plan with the policies' verdicts, as `plan` prints it.
+    public func render(_ report: PlanReport) -> String { render(report.plan, policies: report.policies) }
+
+    /// Renders a plan and, when given, the policies' verdicts on its manifests.
+    public func render(_ plan: Plan, policies: PolicyReport? = nil) -> String {
         var out = "{"
         field("format_version", string: Self.formatVersion, into: &out, first: true)
         field("windlass_version", string: windlassVersion, into: &out)
@@ -54,7 +59,7 @@ public struct JSONRenderer: Sendable {
         }
         // Failures, warnings and exceptions; passes are counted in policy_summary.
         out += ",\"policy_results\":["
-        if let policies = plan.policies {
+        if let policies {
             let writer = JSONWriter()
             out += policies.findings.map { writer.write(PolicyReport.jsonValue($0)) }.joined(separator: ",")
             let s = policies.summary

@@ -1,4 +1,5 @@
-import WindlassPolicy
+public import WindlassPolicy
+public import WindlassPlan
 /// A plan as pull-request comments (REFERENCE.md §7): the summary line outside a `<details>`
 /// block, each resource's diff inside in a `diff` fence, rollouts and warnings listed. A plan
 /// longer than GitHub's comment limit is split into several comments, and says so.
@@ -13,8 +14,12 @@ public struct MarkdownRenderer: Sendable {
     }
 
     /// One comment, or several when the plan is longer than ``limit``.
-    public func render(_ plan: Plan) -> [String] {
-        let head = header(plan)
+    /// Renders a plan with the policies' verdicts, as `plan` prints it.
+    public func render(_ report: PlanReport) -> [String] { render(report.plan, policies: report.policies) }
+
+    /// Renders a plan and, when given, the policies' verdicts on its manifests.
+    public func render(_ plan: Plan, policies: PolicyReport? = nil) -> [String] {
+        let head = header(plan, policies: policies)
         let blocks = plan.effectiveChanges.map(diffBlock)
         let footer = "\n</details>\n"
         let opening = "\n<details><summary>Diffs of \(blocks.count) resource\(blocks.count == 1 ? "" : "s")</summary>\n\n"
@@ -40,7 +45,7 @@ public struct MarkdownRenderer: Sendable {
         }
         if !current.isEmpty { parts.append(current) }
         let total = parts.count + 1
-        let firstHead = header(plan, part: "part 1 of \(total)")
+        let firstHead = header(plan, policies: policies, part: "part 1 of \(total)")
         var comments = [
             (firstHead.count + continuedNote.count <= limit ? firstHead : truncated(firstHead, to: limit - continuedNote.count - 100)) + continuedNote
         ]
@@ -52,7 +57,7 @@ public struct MarkdownRenderer: Sendable {
         return comments
     }
 
-    private func header(_ plan: Plan, part: String? = nil) -> String {
+    private func header(_ plan: Plan, policies: PolicyReport?, part: String? = nil) -> String {
         var out = "### Windlass plan for `\(plan.application)`" + (part.map { " (\($0))" } ?? "") + "\n\n"
         out += "`\(ChangeText.sourceLine(plan))`\n\n"
         out += "**\(plan.summary.line(live: plan.comparedWithLive))**\n"
@@ -96,10 +101,10 @@ public struct MarkdownRenderer: Sendable {
             out += "\n#### Not pruned\n\n"
             for retained in plan.retained { out += "- `\(retained.id)`: \(escape(retained.reason))\n" }
         }
-        if let policies = plan.policies {
+        if let policies {
             out += "\n#### Policies\n\n" + (policies.source.map { "Judged by the policies in \(escape($0)).\n\n" } ?? "")
             out += "**\(policies.summaryLine)**"
-            out += plan.deniedByPolicy ? ": a sync of this plan is refused (an Enforce rule fails).\n" : "\n"
+            out += policies.summary.failures > 0 ? ": a sync of this plan is refused (an Enforce rule fails).\n" : "\n"
             let findings = policies.findings
             if !findings.isEmpty {
                 out += "\n| | Resource | Policy | Message |\n|---|---|---|---|\n"

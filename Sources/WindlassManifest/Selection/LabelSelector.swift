@@ -1,4 +1,3 @@
-public import WindlassManifest
 
 /// A Kubernetes label selector: requirements that all must hold (`app=web,tier!=db,
 /// env in (prod,staging),!legacy`), from its string form or from `matchLabels` and
@@ -66,12 +65,12 @@ public struct LabelSelector: Sendable, Hashable, CustomStringConvertible {
     public var isEmpty: Bool { requirements.isEmpty }
 
     /// The selector of a workload's `spec.selector` (`matchLabels` and `matchExpressions`).
-    public init(_ value: Value) throws(ClusterError) {
+    public init(_ value: Value) throws(SelectorError) {
         var requirements: [Requirement] = []
         if let labels = value["matchLabels"]?.mappingValue {
             for entry in labels.entries {
                 guard let v = entry.value.stringValue else {
-                    throw ClusterError(.invalid, "selector.matchLabels.\(entry.key) must be a string")
+                    throw SelectorError("selector.matchLabels.\(entry.key) must be a string")
                 }
                 requirements.append(Requirement(key: entry.key, op: .equals, values: [v]))
             }
@@ -80,11 +79,11 @@ public struct LabelSelector: Sendable, Hashable, CustomStringConvertible {
             guard let key = expression["key"]?.stringValue, let opName = expression["operator"]?.stringValue,
                 let op = Requirement.Operator(rawValue: opName), op != .equals, op != .notEquals
             else {
-                throw ClusterError(.invalid, "selector.matchExpressions: each needs a key and an operator In, NotIn, Exists or DoesNotExist")
+                throw SelectorError("selector.matchExpressions: each needs a key and an operator In, NotIn, Exists or DoesNotExist")
             }
             let values = (expression["values"]?.sequenceValue ?? []).compactMap(\.stringValue)
             if (op == .in || op == .notIn) && values.isEmpty {
-                throw ClusterError(.invalid, "selector.matchExpressions: \(opName) on \(key) needs values")
+                throw SelectorError("selector.matchExpressions: \(opName) on \(key) needs values")
             }
             requirements.append(Requirement(key: key, op: op, values: values))
         }
@@ -92,7 +91,7 @@ public struct LabelSelector: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Parses the string form kubectl takes with `-l`.
-    public init(parsing text: String) throws(ClusterError) {
+    public init(parsing text: String) throws(SelectorError) {
         var requirements: [Requirement] = []
         for part in Self.splitTopLevel(text) {
             let term = part.trimmingSpaces()
@@ -103,7 +102,7 @@ public struct LabelSelector: Sendable, Hashable, CustomStringConvertible {
                 let key = String(term[..<range.lowerBound]).trimmingSpaces()
                 let rest = term[range.upperBound...].trimmingSpaces()
                 guard rest.hasPrefix("("), rest.hasSuffix(")") else {
-                    throw ClusterError(.badRequest, "invalid label selector \"\(text)\": expected a (list) after in/notin")
+                    throw SelectorError("invalid label selector \"\(text)\": expected a (list) after in/notin")
                 }
                 let values = rest.dropFirst().dropLast().split(separator: ",").map { String($0).trimmingSpaces() }
                 let op: Requirement.Operator = term[range].contains("notin") ? .notIn : .in
@@ -117,7 +116,7 @@ public struct LabelSelector: Sendable, Hashable, CustomStringConvertible {
             }
         }
         for requirement in requirements where requirement.key.isEmpty || NameRules.qualifiedName(requirement.key) != nil {
-            throw ClusterError(.badRequest, "invalid label selector \"\(text)\": bad key \"\(requirement.key)\"")
+            throw SelectorError("invalid label selector \"\(text)\": bad key \"\(requirement.key)\"")
         }
         self.init(requirements)
     }
@@ -164,4 +163,16 @@ extension StringProtocol {
         while s.last == " " { s = s.dropLast() }
         return String(s)
     }
+}
+
+/// A label selector that cannot be read: `invalid label selector "a in b": expected a (list)
+/// after in/notin`, or a `matchExpressions` entry without an operator.
+public struct SelectorError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var message: String
+
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
 }

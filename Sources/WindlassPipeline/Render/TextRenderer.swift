@@ -1,4 +1,5 @@
-import WindlassPolicy
+public import WindlassPolicy
+public import WindlassPlan
 import WindlassManifest
 
 /// A plan for a terminal: per stage, one line per changed resource and its unified diff, then
@@ -36,7 +37,11 @@ public struct TextRenderer: Sendable {
         }
     }
 
-    public func render(_ plan: Plan) -> String {
+    /// Renders a plan with the policies' verdicts, as `plan` prints it.
+    public func render(_ report: PlanReport) -> String { render(report.plan, policies: report.policies) }
+
+    /// Renders a plan and, when given, the policies' verdicts on its manifests.
+    public func render(_ plan: Plan, policies: PolicyReport? = nil) -> String {
         var out = ""
         out += paint("Windlass plan", "1") + " for application \"\(plan.application)\": \(ChangeText.sourceLine(plan))\n"
         for diagnostic in plan.diagnostics {
@@ -87,7 +92,7 @@ public struct TextRenderer: Sendable {
             out += "\n" + paint("Not pruned:", "1") + "\n"
             for retained in plan.retained { out += "  \(retained.id): \(retained.reason)\n" }
         }
-        if let policies = plan.policies {
+        if let policies {
             out += "\n" + paint("Policies:", "1") + (policies.source.map { " (\($0))" } ?? "") + "\n"
             for result in policies.findings {
                 let color = result.status == .fail ? "31" : result.status == .warn ? "33" : "36"
@@ -95,7 +100,7 @@ public struct TextRenderer: Sendable {
                 out += "  " + paint(String(line.prefix(4)), color) + line.dropFirst(4) + "\n"
             }
             out += "  " + policies.summaryLine + "\n"
-            if plan.deniedByPolicy {
+            if policies.summary.failures > 0 {
                 out += "  " + paint("A sync of this plan is refused: an Enforce rule fails.", "31") + "\n"
             }
         }

@@ -1,0 +1,95 @@
+public import WindlassPlan
+
+/// An application: a source of manifests kept in step with a destination, as an Argo CD
+/// `Application` names one. The CLI builds one from its flags, the daemon from each entry of
+/// its config; both hand it to an ``ApplicationPipeline``.
+public struct Application: Sendable, Hashable {
+    /// The application's name; its objects carry it as their tracking label.
+    public var name: String
+    public var source: Source
+    public var destination: Destination
+    public var syncOptions: SyncOptions
+    /// What judges the manifests.
+    public var policies: PolicySource
+    /// Differences that are not drift.
+    public var ignoreDifferences: [IgnoreRule]
+
+    public init(
+        name: String,
+        source: Source,
+        destination: Destination = Destination(),
+        syncOptions: SyncOptions = SyncOptions(),
+        policies: PolicySource = .none,
+        ignoreDifferences: [IgnoreRule] = []
+    ) {
+        self.name = name
+        self.source = source
+        self.destination = destination
+        self.syncOptions = syncOptions
+        self.policies = policies
+        self.ignoreDifferences = ignoreDifferences
+    }
+
+    /// Where the manifests are: a directory, a local repository or a remote URL, the revision
+    /// to read (nil: `HEAD`) and the directory of manifests inside it.
+    public struct Source: Sendable, Hashable {
+        public var repository: String
+        public var revision: String?
+        public var path: String
+
+        public init(repository: String, revision: String? = nil, path: String = "manifests") {
+            self.repository = repository
+            self.revision = revision
+            self.path = path
+        }
+    }
+
+    /// Where the objects go: the cluster (`embedded`, the default) and the namespace of
+    /// namespaced objects that name none.
+    public struct Destination: Sendable, Hashable {
+        public var cluster: String
+        public var namespace: String
+
+        public init(cluster: String = "embedded", namespace: String = "default") {
+            self.cluster = cluster
+            self.namespace = namespace
+        }
+    }
+
+    /// How a sync goes: pruning, empty sets, atomic rollback and how long a wave may take.
+    public struct SyncOptions: Sendable, Hashable {
+        /// Whether objects gone from git are deleted.
+        public var prune: Bool
+        /// Whether an empty set of manifests may prune every tracked object.
+        public var allowEmpty: Bool
+        /// Whether a failed sync rolls back to the revision deployed before it.
+        public var atomic: Bool
+        /// How long one wave may take to become healthy, in seconds.
+        public var waveTimeout: Double
+
+        public init(prune: Bool = true, allowEmpty: Bool = false, atomic: Bool = false, waveTimeout: Double = 300) {
+            self.prune = prune
+            self.allowEmpty = allowEmpty
+            self.atomic = atomic
+            self.waveTimeout = waveTimeout
+        }
+    }
+
+    /// Which policies judge the manifests (besides the manifests' own Policy documents, which
+    /// always do).
+    public enum PolicySource: Sendable, Hashable {
+        /// Only the manifests' own.
+        case none
+        /// This directory's, always (`--policies DIR`, the config's `policies`).
+        case directory(String)
+        /// The repository's convention: a pull request is judged by its base commit's
+        /// `policies/` (the rules it is merged into), falling back to `local`; every other plan
+        /// and sync by `local` (`./policies` when it exists; nil: none).
+        case repository(local: String?)
+    }
+
+    /// The planner's options for this application.
+    public var planOptions: PlanOptions {
+        PlanOptions(application: name, prune: syncOptions.prune, allowEmpty: syncOptions.allowEmpty, ignoreDifferences: ignoreDifferences)
+    }
+}

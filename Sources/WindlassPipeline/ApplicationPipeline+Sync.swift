@@ -1,0 +1,96 @@
+public import WindlassCluster
+public import WindlassManifest
+public import WindlassPlan
+public import WindlassRollout
+import WindlassPolicy
+
+extension ApplicationPipeline {
+    /// The revision store's setting that pins an application after a rollback: the commit its
+    /// source was at then. Auto-sync leaves that commit alone; a newer one, or a manual sync,
+    /// ends the pin.
+    public static let pinnedCommitSetting = Deployer.pinnedCommitSetting
+
+    /// A deployer for this application: syncs under its lease, judged by `policies`.
+    func deployer(policies: PolicySet? = nil) throws(PipelineError) -> Deployer {
+        let executor = SyncExecutor(
+            backend: cluster.backend, driver: cluster.driver, options: SyncOptions(waveTimeout: application.syncOptions.waveTimeout))
+        var deployer = Deployer(store: try revisions(), executor: executor, planner: planner, holder: holder, providers: providers)
+        deployer.holderIsGone = holderIsGone
+        deployer.policies = policies
+        return deployer
+    }
+
+    /// Syncs `rendered`: judged by the policies first (an Enforce failure refuses it before
+    /// anything is touched), then applied wave by wave as a new revision, or resumed where a
+    /// paused or interrupted sync of the same manifests stopped. `trigger` is recorded with
+    /// the revision (`manual`, `auto-sync`, `self-heal`, `retry`).
+    ///
+    /// Throws ``PipelineError`` for bad manifests or policies or an unreadable cluster, and the
+    /// deployer's errors (`PolicyDenied`, `Busy`, `RollbackError`) as they are.
+    public func sync(
+        _ rendered: Rendered, trigger: String, onEvent: @escaping @Sendable (SyncEvent) -> Void = { _ in }
+    ) async throws -> SyncReport {
+        var warnings: [Diagnostic] = []
+        let set = try policies(for: rendered.manifests, warnings: &warnings)
+        let deployer = try deployer(policies: set)
+        let live: @Sendable (ManifestSet) async throws -> LiveSnapshot = { [self] manifests in try await snapshot(for: [manifests]) }
+        do {
+            let outcome = try await deployer.sync(
+                rendered.manifests, source: rendered.planSource, live: live, trigger: trigger, atomic: application.syncOptions.atomic,
+                onEvent: onEvent)
+            return SyncReport(outcome: outcome, policyWarnings: warnings)
+        } catch let error as Deployer.InvalidManifests {
+            // Found while planning (hooks, waves, strategies): as located as a load's errors.
+            throw PipelineError.stopping(.manifests, on: error.diagnostics) ?? PipelineError(.manifests, error.description)
+        }
+    }
+
+    /// Applies revision `number`'s manifests again (default: the deployed revision before the
+    /// current one) as a new revision, without canary steps, and pins auto-sync at
+    /// `pinnedAt` (the commit the source is at now; nil: any) until a newer commit arrives.
+    public func rollback(to number: Int?, pinnedAt commit: String?, onEvent: @escaping @Sendable (SyncEvent) -> Void = { _ in }) async throws -> Revision {
+        let live: @Sendable (ManifestSet) async throws -> LiveSnapshot = { [self] manifests in try await snapshot(for: [manifests]) }
+        let restored = try await deployer().rollback(to: number, live: live, onEvent: onEvent)
+        try? revisions().setSetting(application.name, Self.pinnedCommitSetting, commit ?? "*")
+        return restored
+    }
+
+    /// The commit auto-sync is pinned at after a rollback (`*`: any), if it is.
+    public func pinnedCommit() -> String? {
+        try? revisions().setting(application.name, Self.pinnedCommitSetting)
+    }
+
+    /// Ends a rollback's pin: a manual sync does.
+    public func unpin() {
+        try? revisions().setSetting(application.name, Self.pinnedCommitSetting, nil)
+    }
+
+    // MARK: - Canaries
+
+    /// Records a person's request for the canary of `target` (promote, abort); the sync that
+    /// runs the canary takes it. Returns the operation of another live process that holds the
+    /// application's lease (it takes the request), or nil when the caller should resume the
+    /// sync itself. A retry records nothing: it is a new sync of the same manifests.
+    public func request(_ request: RolloutRequest, for target: ResourceID) throws -> RevisionStore.Operation? {
+        let store = try revisions()
+        if request != .retry { try store.request(application.name, target: target, request) }
+        guard let operation = try store.operation(application.name), operation.leaseExpires > cluster.driver.now(),
+            operation.holder != holder, !holderIsGone(operation.holder)
+        else { return nil }
+        return operation
+    }
+
+    /// Where the canary of `target` is, in the sync in progress (nil: none is).
+    public func canary(_ target: ResourceID) -> (operation: RevisionStore.Operation, progress: CanaryProgress)? {
+        guard let operation = try? revisions().operation(application.name), let progress = Deployer.canaries(in: operation.state)[target] else {
+            return nil
+        }
+        return (operation, progress)
+    }
+}
+
+/// How a sync ended, and what reading the policies warned of.
+public struct SyncReport: Sendable {
+    public var outcome: Deployer.Outcome
+    public var policyWarnings: [Diagnostic]
+}

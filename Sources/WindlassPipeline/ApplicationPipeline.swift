@@ -1,0 +1,206 @@
+public import WindlassCluster
+public import WindlassGit
+public import WindlassManifest
+public import WindlassPlan
+public import WindlassPolicy
+public import WindlassRollout
+import Synchronization
+
+/// The one place an application's pipeline is assembled: source → file tree → manifests
+/// (validated) → live snapshot → plan → policies → sync, and the drift check, rollbacks and
+/// canary requests beside it. The CLI and the daemon both call it; it works over any
+/// ``ClusterBackend`` and never names a concrete one.
+public struct ApplicationPipeline: Sendable {
+    public var application: Application
+    public var cluster: ClusterConnection
+    /// Where mirrors of remote repositories and the revision history are kept.
+    public var stateDirectory: String
+    /// The revision history, leases, canary progress and settings, opened on first use.
+    let history: RevisionHistory
+    /// Who holds the lease while syncing: `pid@host`.
+    public var holder: String
+    /// Whether a lease holder is known to be gone (its lease is then taken over at once).
+    public var holderIsGone: @Sendable (String) -> Bool
+    /// Analysis providers by name (`prometheus`, `web`, `health`).
+    public var providers: [String: any MetricProvider]
+    /// Credentials and other settings read from the environment when fetching.
+    public var environment: [String: String]
+
+    /// A pipeline whose revision history is kept in `stateDirectory` (opened when first
+    /// needed: plans never open it); the providers are Prometheus, web and the cluster's health.
+    public init(
+        application: Application, cluster: ClusterConnection, stateDirectory: String, holder: String = LocalProcess.holder,
+        environment: [String: String] = GitCredentials.processEnvironment()
+    ) {
+        self.application = application
+        self.cluster = cluster
+        self.stateDirectory = stateDirectory
+        self.holder = holder
+        self.environment = environment
+        holderIsGone = { LocalProcess.isGone($0) }
+        providers = ["prometheus": PrometheusProvider(), "web": WebProvider(), "health": HealthProvider(backend: cluster.backend)]
+        history = RevisionHistory(stateDirectory: stateDirectory)
+    }
+
+    /// The revision history, leases, canary progress and settings of the state directory.
+    public func revisions() throws(PipelineError) -> RevisionStore {
+        try history.store()
+    }
+
+    public var planner: Planner { Planner(options: application.planOptions) }
+
+    // MARK: - Render
+
+    /// A revision of the source, read and checked: what every other operation starts from.
+    public struct Rendered: Sendable {
+        public var source: ResolvedSource
+        /// The manifests, validated: they hold no errors (warnings may remain).
+        public var manifests: ManifestSet
+
+        /// The plan's record of where the manifests came from.
+        public var planSource: Plan.Source {
+            Plan.Source(location: source.location, path: source.path, revision: source.commit?.sha)
+        }
+    }
+
+    /// Resolves `revision` (nil: the application's) to a tree, fetching a remote source into its
+    /// mirror (off the cooperative pool). With `fetchingMissingOnly`, a full commit SHA already
+    /// mirrored is read without a fetch.
+    public func resolve(_ revision: String? = nil, fetchingMissingOnly: Bool = false) async throws(PipelineError) -> ResolvedSource {
+        let options = SourceOptions(
+            source: application.source.repository, ref: revision ?? application.source.revision, path: application.source.path,
+            stateDirectory: stateDirectory, environment: environment)
+        do {
+            return try await GitRepository.offloaded { () throws(GitError) in try SourceResolver.resolve(options, fetchingMissingOnly: fetchingMissingOnly) }
+        } catch {
+            throw PipelineError(.source, error.description)
+        }
+    }
+
+    /// Loads and validates a resolved source: the seam where renderers of other source kinds
+    /// (kustomize) plug in. Errors stop it: a plan is never made from part of a set.
+    public func render(_ source: ResolvedSource) throws(PipelineError) -> Rendered {
+        let manifests = ManifestLoader.load(source.tree, options: LoadOptions(defaultNamespace: application.destination.namespace))
+        if let stop = PipelineError.stopping(.manifests, on: manifests.diagnostics + ManifestValidator().validate(manifests)) { throw stop }
+        return Rendered(source: source, manifests: manifests)
+    }
+
+    /// Resolves and renders `revision` (nil: the application's).
+    public func render(_ revision: String? = nil, fetchingMissingOnly: Bool = false) async throws(PipelineError) -> Rendered {
+        try render(try await resolve(revision, fetchingMissingOnly: fetchingMissingOnly))
+    }
+
+    /// Loads and validates `roots` as they are (a pull request's changed files): no source to
+    /// resolve.
+    func load(_ roots: [ManifestRoot]) throws(PipelineError) -> ManifestSet {
+        let manifests = ManifestLoader.load(roots, options: LoadOptions(defaultNamespace: application.destination.namespace))
+        if let stop = PipelineError.stopping(.manifests, on: manifests.diagnostics + ManifestValidator().validate(manifests)) { throw stop }
+        return manifests
+    }
+
+    // MARK: - Live state
+
+    /// The live objects a plan of `sets` needs, the cluster brought up to date first.
+    public func snapshot(for sets: [ManifestSet]) async throws(PipelineError) -> LiveSnapshot {
+        let resources = sets.flatMap(\.resources)
+        do {
+            try await cluster.settle()
+            return try await cluster.backend.snapshot(
+                desiredKinds: Set(resources.map(\.id.groupKind)), trackingSelector: Tracking(application: application.name).selector,
+                namespaces: Set(resources.compactMap(\.id.namespace)))
+        } catch {
+            throw PipelineError(.cluster, "reading \(cluster.displayName): \(error.message)")
+        }
+    }
+
+    /// The worst health of the application's tracked objects (Missing when there are none).
+    public func health() async -> HealthStatus {
+        do {
+            let objects = try await cluster.backend.snapshot(
+                desiredKinds: [], trackingSelector: Tracking(application: application.name).selector, namespaces: [])
+            guard !objects.objects.isEmpty else { return .missing }
+            return Health.aggregate(objects.objects.values.compactMap(HealthAssessor.assess)).status
+        } catch {
+            return .unknown
+        }
+    }
+
+    // MARK: - Plan
+
+    /// The plan of `rendered` against the live cluster, judged by the application's policies
+    /// unless `judging` is false (`diff` shows changes only). Errors found while planning
+    /// (hooks, waves, strategies) stop it.
+    public func plan(_ rendered: Rendered, judging: Bool = true) async throws(PipelineError) -> PlanReport {
+        let live = try await snapshot(for: [rendered.manifests])
+        let plan = planner.plan(rendered.manifests, source: rendered.planSource, live: live)
+        if let stop = PipelineError.stopping(.manifests, on: plan.diagnostics) { throw stop }
+        var report = PlanReport(plan: plan, manifests: rendered.manifests, live: live)
+        if judging, let policies = try policies(for: rendered.manifests, warnings: &report.policyWarnings) {
+            report.policies = PolicyEngine.judge(rendered.manifests, by: policies, liveNamespaces: live.namespaces)
+        }
+        return report
+    }
+
+    /// The plan of `revision` (nil: the application's) against the live cluster.
+    public func plan(_ revision: String? = nil, judging: Bool = true) async throws(PipelineError) -> PlanReport {
+        try await plan(try await render(revision), judging: judging)
+    }
+
+    /// Where the cluster differs from `rendered`: changed or missing managed objects, tracked
+    /// objects gone from git and, with `includeUnmanaged`, objects nothing manages.
+    public func drift(_ rendered: Rendered, includeUnmanaged: Bool = false) async throws(PipelineError) -> (DriftReport, PlanReport) {
+        let report = try await plan(rendered, judging: false)
+        return (DriftReport(plan: report.plan, live: report.live ?? LiveSnapshot(), desired: rendered.manifests, includeUnmanaged: includeUnmanaged), report)
+    }
+
+    // MARK: - Policies
+
+    /// The policies that judge `manifests` with the manifests' own (nil: none at all). Errors
+    /// stop the operation; warnings are added to `warnings`.
+    func policies(for manifests: ManifestSet, warnings: inout [Diagnostic]) throws(PipelineError) -> PolicySet? {
+        let directory: String?
+        switch application.policies {
+        case .none: directory = nil
+        case .directory(let path): directory = path
+        case .repository(let local): directory = local
+        }
+        let set: PolicySet?
+        do {
+            set = try PolicySet.judging(manifests, directory: directory)
+        } catch {
+            throw PipelineError(.policies, error.description)
+        }
+        return try checked(set, warnings: &warnings)
+    }
+
+    func checked(_ set: PolicySet?, warnings: inout [Diagnostic]) throws(PipelineError) -> PolicySet? {
+        let diagnostics = set?.diagnostics ?? []
+        warnings += diagnostics.filter { $0.severity == .warning }
+        if let stop = PipelineError.stopping(.policies, on: diagnostics) { throw stop }
+        return set
+    }
+}
+
+/// The revision store of a state directory, opened once, when first asked for.
+final class RevisionHistory: Sendable {
+    let stateDirectory: String
+    private let opened = Mutex<RevisionStore?>(nil)
+
+    init(stateDirectory: String) {
+        self.stateDirectory = stateDirectory
+    }
+
+    func store() throws(PipelineError) -> RevisionStore {
+        let directory = stateDirectory
+        return try opened.withLock { (store) throws(PipelineError) -> RevisionStore in
+            if let store { return store }
+            do {
+                let made = try RevisionStore(stateDirectory: directory)
+                store = made
+                return made
+            } catch {
+                throw PipelineError(.cluster, "opening the revision history in \(directory): \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+public import ServiceLifecycle
+public import WindlassCore
+public import WindlassPipeline
+import WindlassCluster
+import WindlassRollout
+
+/// The cluster a daemon's applications are applied to, as the daemon's start wires it: the
+/// pipeline's connection, the services that keep the cluster itself running (the embedded
+/// core's controller loop; none for a cluster that runs its own) and what the cluster adds
+/// to `/metrics`.
+public struct DaemonCluster: Sendable {
+    public var connection: ClusterConnection
+    public var services: [any Service]
+    public var metrics: @Sendable () async -> String
+
+    public init(connection: ClusterConnection, services: [any Service] = [], metrics: @escaping @Sendable () async -> String = { "" }) {
+        self.connection = connection
+        self.services = services
+        self.metrics = metrics
+    }
+}
+
+extension DaemonCluster {
+    /// The embedded cluster: real time passing through its controllers, its controller loop
+    /// as a service, and its pods' simulated traffic on `/metrics` (for canary gates to query).
+    /// The only place the daemon names the concrete cluster.
+    public static func embedded(_ cluster: EmbeddedCluster) -> DaemonCluster {
+        let clock = SystemClock()
+        let connection = ClusterConnection(
+            backend: cluster,
+            driver: .realTime(now: { clock.now() }, reconcile: { try await cluster.reconcile() }),
+            displayName: "the cluster in \(cluster.stateDirectory)",
+            settle: { () throws(ClusterError) in _ = try await cluster.reconcile() })
+        return DaemonCluster(connection: connection, services: [ClusterService(cluster: cluster)], metrics: { await cluster.simulatedMetrics() })
+    }
+}
+
+/// The embedded cluster's controllers: reconciled whenever something is due, at least each second.
+struct ClusterService: Service {
+    let cluster: EmbeddedCluster
+
+    /// Reconciles when an object changed (through the API, a forwarded command, a sync) or when
+    /// timed work is due, at most once a second (a sync drives the controllers itself while it
+    /// waits); otherwise it only looks at the store's version, so an idle cluster of any size
+    /// costs next to nothing.
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var seen = -1
+            var due: Double? = 0
+            var last = -Double.infinity
+            while !Task.isCancelled {
+                let now = cluster.clock.now()
+                let changed = await cluster.resourceVersion != seen
+                if (changed || (due.map { $0 <= now } ?? false)) && now - last >= 1 {
+                    due = try? await cluster.reconcile()
+                    seen = await cluster.resourceVersion
+                    last = cluster.clock.now()
+                }
+                let wait = due.map { min(max($0 - cluster.clock.now(), 0.05), 0.25) } ?? 0.25
+                try? await Task.sleep(for: .seconds(wait))
+            }
+        }
+    }
+}

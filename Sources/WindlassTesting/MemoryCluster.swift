@@ -1,0 +1,101 @@
+public import WindlassCluster
+public import WindlassManifest
+
+/// A test double of a cluster: objects kept in memory, behind the same ``ClusterBackend``
+/// protocol as the embedded cluster and a Kubernetes API server. It exists so tests can run
+/// the application pipeline over a second backend and nothing above the protocol can come to
+/// depend on the embedded cluster again.
+///
+/// An apply replaces the object's fields with the ones sent (one field manager; no field
+/// ownership, no admission), fills in the API server's defaults and stamps the metadata a
+/// server sets. Its "controllers" are instantaneous: a workload's status says every replica is
+/// ready as soon as it is written, unless ``stalled`` names it.
+public actor MemoryCluster: ClusterBackend {
+    private var objects: [ResourceID: Value] = [:]
+    private var version = 0
+    /// Every write, in order: `apply Deployment/web`, `delete ConfigMap/old`.
+    public private(set) var writes: [String] = []
+    /// Workloads whose status never becomes ready (a rollout that does not finish).
+    public var stalled: Set<String> = []
+
+    /// The kinds a fresh cluster serves (besides those of its objects).
+    public static let servedKinds: [GroupKind] = [
+        GroupKind(group: "", kind: "Namespace"), GroupKind(group: "", kind: "ConfigMap"), GroupKind(group: "", kind: "Secret"),
+        GroupKind(group: "", kind: "Service"), GroupKind(group: "apps", kind: "Deployment"), GroupKind(group: "apps", kind: "StatefulSet"),
+        GroupKind(group: "windlass.dev", kind: "RolloutStrategy"),
+    ]
+
+    public init() {}
+
+    public func stall(_ name: String) { stalled.insert(name) }
+
+    /// Changes a stored object in place, as another client would (drift).
+    public func edit(_ id: ResourceID, _ change: (inout Value) -> Void) throws(ClusterError) {
+        guard var object = objects[id] else { throw ClusterError(.notFound, "\(id) not found") }
+        change(&object)
+        version += 1
+        object.set(.string(String(version)), at: ["metadata", "resourceVersion"])
+        objects[id] = object
+        writes.append("edit \(id.kind)/\(id.name)")
+    }
+
+    public var count: Int { objects.count }
+
+    public func list(_ kind: GroupKind, namespace: String?, selector: LabelSelector) async throws(ClusterError) -> ObjectList {
+        let items = objects.filter { id, object in
+            id.groupKind == kind && (namespace == nil || id.namespace == namespace)
+                && selector.matches(label: { object[path: ["metadata", "labels", $0]]?.stringValue })
+        }
+        return ObjectList(items: items.sorted { $0.key < $1.key }.map(\.value), resourceVersion: version)
+    }
+
+    public func kinds() async throws(ClusterError) -> [GroupKind] {
+        Array(Set(Self.servedKinds).union(objects.keys.map(\.groupKind)))
+    }
+
+    public func get(_ id: ResourceID) async throws(ClusterError) -> Value {
+        guard let object = objects[id] else { throw ClusterError(.notFound, "\(id.kind.lowercased()) \"\(id.name)\" not found") }
+        return object
+    }
+
+    public func apply(_ object: Value, options: ApplyOptions) async throws(ClusterError) -> Value {
+        guard let id = ResourceID(object: object) else { throw ClusterError(.invalid, "the object has no kind or name") }
+        let before = objects[id]
+        var stored = Defaults.apply(to: object)
+        stored.remove(at: ["status"])
+        let specChanged = before.map { $0["spec"] != object["spec"] } ?? true
+        let generation = (before?[path: ["metadata", "generation"]]?.intValue ?? 0) + (specChanged ? 1 : 0)
+        stored.set(.int(generation), at: ["metadata", "generation"])
+        stored.set(before?[path: ["metadata", "uid"]] ?? .string("uid-\(id.name)-\(version + 1)"), at: ["metadata", "uid"])
+        if options.dryRun { return stored }
+        version += 1
+        stored.set(.string(String(version)), at: ["metadata", "resourceVersion"])
+        if ["Deployment", "StatefulSet"].contains(id.kind) {
+            let replicas = object[path: ["spec", "replicas"]]?.intValue ?? 1
+            let ready = stalled.contains(id.name) ? 0 : replicas
+            stored.set(
+                [
+                    "observedGeneration": .int(generation), "replicas": .int(replicas), "updatedReplicas": .int(ready),
+                    "readyReplicas": .int(ready), "availableReplicas": .int(ready), "currentReplicas": .int(ready),
+                ], at: ["status"])
+            if id.kind == "StatefulSet" { stored.set(.string("rev-\(generation)"), at: ["status", "currentRevision"]) }
+        }
+        objects[id] = stored
+        writes.append("apply \(id.kind)/\(id.name)")
+        return stored
+    }
+
+    public func delete(_ id: ResourceID, propagation: DeletionPropagation, dryRun: Bool) async throws(ClusterError) {
+        guard objects[id] != nil else { throw ClusterError(.notFound, "\(id.kind.lowercased()) \"\(id.name)\" not found") }
+        if dryRun { return }
+        objects[id] = nil
+        version += 1
+        writes.append("delete \(id.kind)/\(id.name)")
+    }
+
+    public func watch(_ kind: GroupKind?, namespace: String?, since resourceVersion: Int) async throws(ClusterError) -> AsyncStream<ClusterWatchEvent> {
+        AsyncStream { $0.finish() }
+    }
+
+    public func events(for id: ResourceID?) async throws(ClusterError) -> [ClusterEvent] { [] }
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import WindlassCluster
+import WindlassCore
+import WindlassManifest
+import WindlassPipeline
+import WindlassRollout
+
+/// Where the CLI wires a process together: the one place (with `cluster` and `serve`, which
+/// drive the embedded cluster itself) that names the concrete cluster. Every command that
+/// plans or syncs gets an ``ApplicationPipeline`` from here and knows nothing of what is
+/// under it.
+enum Wiring {
+    /// The pipeline of `application` over the embedded cluster in `stateDirectory`, opened
+    /// when the pipeline first reads it (a pull-request plan without a cluster never does).
+    static func pipeline(_ application: Application, stateDirectory: String) -> ApplicationPipeline {
+        pipeline(application, over: DeferredCluster(stateDirectory: stateDirectory))
+    }
+
+    /// The pipeline of `application` over `cluster`.
+    static func pipeline(_ application: Application, over cluster: DeferredCluster) -> ApplicationPipeline {
+        let stateDirectory = cluster.stateDirectory
+        let clock = SystemClock()
+        let connection = ClusterConnection(
+            backend: cluster,
+            driver: .realTime(now: { clock.now() }, reconcile: { _ = try await cluster.opened().reconcile() }),
+            displayName: "the cluster in \(stateDirectory)",
+            settle: { () throws(ClusterError) in _ = try await cluster.opened().reconcile() })
+        return ApplicationPipeline(application: application, cluster: connection, stateDirectory: stateDirectory, holder: Planning.holder)
+    }
+
+    /// The application the flags describe.
+    static func application(source: SourceFlags, flags: PlanFlags, policies: PolicyFlags? = nil, sync: SyncFlags? = nil) -> Application {
+        var options = Application.SyncOptions(prune: !flags.noPrune, allowEmpty: flags.allowEmpty)
+        if let sync {
+            options.atomic = sync.atomic
+            options.waveTimeout = sync.waveTimeout
+        }
+        return Application(
+            name: flags.application,
+            source: Application.Source(repository: source.source, revision: source.ref, path: source.path),
+            destination: Application.Destination(namespace: flags.namespace),
+            syncOptions: options,
+            policies: policies?.source ?? .none)
+    }
+}
+
+extension PolicyFlags {
+    /// `--no-policies`: none; `--policies DIR`: that directory; else the repository's
+    /// convention with `./policies` (when it exists) as the local fallback.
+    var source: Application.PolicySource {
+        if disabled { return .none }
+        if let directory { return .directory(directory) }
+        return .repository(local: Policies.defaultDirectory)
+    }
+}
+
+extension PipelineError {
+    /// Prints the located problems and the message; the error to exit with: `failureCode` for
+    /// errors in the manifests, 2 for the rest.
+    func exit(manifestsCode failureCode: Int32) -> any Error {
+        switch code {
+        case .manifests, .policies:
+            for diagnostic in diagnostics { printError(diagnostic.description) }
+            printError(message)
+            return ExitCode(code == .manifests ? failureCode : 2)
+        case .source, .cluster:
+            return CommandFailure(message: message)
+        }
+    }
+}
+
+/// Runs a pipeline operation, turning its errors into the command's exit.
+func stopping<T>(manifestsCode: Int32, _ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as PipelineError {
+        throw error.exit(manifestsCode: manifestsCode)
+    }
+}
+
+/// The embedded cluster of a state directory, opened (and brought up to date) on first use, so
+/// a command reads its source and manifests before it takes the state directory's lock.
+actor DeferredCluster: ClusterBackend {
+    let stateDirectory: String
+    private var cluster: EmbeddedCluster?
+
+    init(stateDirectory: String) {
+        self.stateDirectory = stateDirectory
+    }
+
+    func opened() async throws(ClusterError) -> EmbeddedCluster {
+        if let cluster { return cluster }
+        do {
+            let opened = try await StateOptions.open(stateDirectory)
+            cluster = opened
+            return opened
+        } catch {
+            throw ClusterError(.unavailable, "\(error)")
+        }
+    }
+
+    func list(_ kind: GroupKind, namespace: String?, selector: LabelSelector) async throws(ClusterError) -> ObjectList {
+        try await opened().list(kind, namespace: namespace, selector: selector)
+    }
+
+    func kinds() async throws(ClusterError) -> [GroupKind] { try await opened().kinds() }
+
+    func get(_ id: ResourceID) async throws(ClusterError) -> Value { try await opened().get(id) }
+
+    func apply(_ object: Value, options: ApplyOptions) async throws(ClusterError) -> Value {
+        try await opened().apply(object, options: options)
+    }
+
+    func delete(_ id: ResourceID, propagation: DeletionPropagation, dryRun: Bool) async throws(ClusterError) {
+        try await opened().delete(id, propagation: propagation, dryRun: dryRun)
+    }
+
+    func watch(_ kind: GroupKind?, namespace: String?, since resourceVersion: Int) async throws(ClusterError) -> AsyncStream<ClusterWatchEvent> {
+        try await opened().watch(kind, namespace: namespace, since: resourceVersion)
+    }
+
+    func events(for id: ResourceID?) async throws(ClusterError) -> [ClusterEvent] { try await opened().events(for: id) }
+}
