@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
@@ -81,7 +82,7 @@ let package = Package(
         ),
         .target(
             name: "WindlassPlan",
-            dependencies: ["WindlassCluster", "WindlassManifest"],
+            dependencies: ["WindlassCluster", "WindlassManifest", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -92,7 +93,8 @@ let package = Package(
         .target(
             name: "WindlassRollout",
             dependencies: [
-                "WindlassPlan", "WindlassPolicy", "WindlassCluster", "WindlassManifest", .product(name: "GRDB", package: "GRDB.swift"),
+                "WindlassPlan", "WindlassPolicy", "WindlassCluster", "WindlassManifest", "WindlassStorage",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
@@ -111,13 +113,18 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WindlassStorage",
+            dependencies: ["WindlassCluster", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WindlassCore",
-            dependencies: ["WindlassCluster", "WindlassManifest", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["WindlassCluster", "WindlassManifest", "WindlassStorage", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -80,7 +80,7 @@ public struct RolloutPreview: Sendable, Hashable {
             case .setWeight(let weight):
                 let canary = RolloutMath.canaryReplicas(replicas: replicas, weight: weight)
                 return "setWeight \(weight) (\(canary) canary, \(replicas - canary) stable)"
-            case .pause(let seconds?): return "pause \(Duration.format(seconds))"
+            case .pause(let seconds?): return "pause \(DurationText.format(seconds))"
             case .pause(nil): return "pause until promoted"
             case .analysis(let templates, _): return "analysis " + templates.map(\.id.name).joined(separator: "+")
             }

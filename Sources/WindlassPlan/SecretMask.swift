@@ -1,4 +1,5 @@
 public import WindlassManifest
+import Crypto
 
 /// Hides Secret values in everything a plan shows: each value becomes `***` and a short hash of
 /// its decoded content, so a changed value still shows as a change and the same value written
@@ -28,7 +29,7 @@ public enum SecretMask {
     static func mask(_ value: Value, base64: Bool) -> String {
         let text = value.stringValue ?? value.scalarText ?? ""
         let bytes = base64 ? (Base64.decode(text) ?? Array(text.utf8)) : Array(text.utf8)
-        return "*** (sha256:\(SHA256.hex(bytes).prefix(8)))"
+        return "*** (sha256:\(Hex.string(SHA256.hash(data: bytes)).prefix(8)))"
     }
 }
 

@@ -110,7 +110,7 @@ public struct Condition: Sendable {
         case greaterThanOrEquals = "GreaterThanOrEquals", lessThanOrEquals = "LessThanOrEquals"
     }
 
-    public var key: KeyPath
+    public var key: ConditionKey
     public var op: Operator
     public var value: Value
 
@@ -171,7 +171,7 @@ public enum PolicyContext {
 /// the path starts at another root of ``PolicyContext``. `length(path)` counts what the path
 /// reaches (the items of a list, the entries of a mapping, the characters of a string; 0 when
 /// missing) and `keys(path)` lists a mapping's keys.
-public struct KeyPath: Sendable, Hashable, CustomStringConvertible {
+public struct ConditionKey: Sendable, Hashable, CustomStringConvertible {
     enum Step: Sendable, Hashable {
         case member(String)
         case index(Int)

@@ -219,7 +219,7 @@ public enum PolicyEngine {
         while let open = rest.firstRange(of: "{{"), let close = rest[open.upperBound...].firstRange(of: "}}") {
             out += rest[..<open.lowerBound]
             let expression = String(rest[open.lowerBound..<close.upperBound])
-            if let path = try? KeyPath(parsing: expression) {
+            if let path = try? ConditionKey(parsing: expression) {
                 out += path.values(in: context).compactMap { Pattern.text(of: $0) ?? JSONWriter().write($0) }.joined(separator: ", ")
             } else {
                 out += expression

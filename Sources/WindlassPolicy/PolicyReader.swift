@@ -159,7 +159,7 @@ public enum PolicyReader {
                 continue
             }
             do {
-                out.append(Condition(key: try KeyPath(parsing: keyText), op: op, value: item["value"] ?? .null))
+                out.append(Condition(key: try ConditionKey(parsing: keyText), op: op, value: item["value"] ?? .null))
             } catch {
                 problems.append((item["key"]!.span, "rule \(rule): \(error.message)"))
             }

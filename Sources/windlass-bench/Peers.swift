@@ -1,7 +1,7 @@
 import Glibc
 
 /// One case measured at one size.
-struct Measurement {
+struct PeerMeasurement {
     var name: String
     var size: Int
     var bytes: Int
@@ -63,11 +63,11 @@ enum Peers {
         return (String(decoding: output, as: UTF8.self), exitStatus, usage.ru_maxrss)
     }
 
-    static func runChild(_ arguments: [String], name: String, size: Int, bytes: Int) -> Measurement {
+    static func runChild(_ arguments: [String], name: String, size: Int, bytes: Int) -> PeerMeasurement {
         let (output, status, rss) = spawn(arguments)
         guard status == 0 else { fail("case \(name) failed at N = \(size)") }
         let seconds = output.split(separator: "\n").compactMap { Double($0) }
-        return Measurement(name: name, size: size, bytes: bytes, seconds: seconds, peakRSSKiB: rss)
+        return PeerMeasurement(name: name, size: size, bytes: bytes, seconds: seconds, peakRSSKiB: rss)
     }
 
     static let pyyamlScript = """
@@ -94,7 +94,7 @@ enum Peers {
         return nil
     }
 
-    static func runPyYAML(python: String, root: String, runs: Int, size: Int, bytes: Int) -> Measurement {
+    static func runPyYAML(python: String, root: String, runs: Int, size: Int, bytes: Int) -> PeerMeasurement {
         let script = root + "/pyyaml_load.py"
         TreeGenerator.writeFile(script, pyyamlScript)
         return runChild([python, script, root, String(runs)], name: "PyYAML CSafeLoader", size: size, bytes: bytes)

@@ -62,7 +62,7 @@ struct ServeMeasurement {
 }
 
 struct Report {
-    var results: [Measurement]
+    var results: [PeerMeasurement]
     var gitResults: [GitBench.Result]
     var clusterResults: [ClusterMeasurement]
     var planResults: [PlanMeasurement]
@@ -72,7 +72,7 @@ struct Report {
     var runs: Int
     var python: String?
 
-    private func find(_ name: String, _ size: Int) -> Measurement? {
+    private func find(_ name: String, _ size: Int) -> PeerMeasurement? {
         results.first { $0.name == name && $0.size == size }
     }
 

@@ -180,7 +180,7 @@ if let (root, size) = options.generate {
 }
 
 let python = options.python ? Peers.findPython() : nil
-var results: [Measurement] = []
+var results: [PeerMeasurement] = []
 for size in options.sizes {
     let root = "/tmp/windlass-bench-\(getpid())-\(size)"
     mkdir(root, 0o755)

@@ -120,7 +120,7 @@ extension ClusterCommand {
             } catch {
                 throw CommandFailure(message: error.description)
             }
-            print("cluster initialised in \(state.path): \(nodes) nodes of \(cpu) CPU and \(memory)")
+            printOut("cluster initialised in \(state.path): \(nodes) nodes of \(cpu) CPU and \(memory)")
         }
     }
 
@@ -143,14 +143,14 @@ extension ClusterCommand {
             }
             let diagnostics = (set.diagnostics + ManifestValidator().validate(set)).filter { $0.severity == .error }
             if !diagnostics.isEmpty {
-                for diagnostic in diagnostics { print(diagnostic) }
-                print("nothing applied: \(diagnostics.count) error\(diagnostics.count == 1 ? "" : "s")")
+                for diagnostic in diagnostics { printOut(diagnostic) }
+                printOut("nothing applied: \(diagnostics.count) error\(diagnostics.count == 1 ? "" : "s")")
                 throw ExitCode(1)
             }
             let cluster = try await state.open()
             do {
                 _ = try await ManifestApply.apply(set.resources, to: cluster, manager: "windlass-cli", force: forceConflicts) { id, outcome in
-                    print("\(KindNames.reference(id)) \(outcome.rawValue)")
+                    printOut("\(KindNames.reference(id)) \(outcome.rawValue)")
                     fflush(nil)
                 }
                 try await cluster.reconcile()
@@ -201,16 +201,16 @@ extension ClusterCommand {
             }
             switch output {
             case "yaml":
-                print(YAMLWriter(sortKeys: true).write(documents: items), terminator: "")
+                printOut(YAMLWriter(sortKeys: true).write(documents: items), terminator: "")
             case "json":
                 let document: Value = name != nil ? items[0] : ["apiVersion": "v1", "kind": "List", "items": .sequence(items)]
-                print(JSONWriter(pretty: true, sortKeys: true).write(document))
+                printOut(JSONWriter(pretty: true, sortKeys: true).write(document))
             default:
                 if items.isEmpty {
-                    print(allNamespaces || clusterScoped ? "No resources found" : "No resources found in \(namespace) namespace.")
+                    printOut(allNamespaces || clusterScoped ? "No resources found" : "No resources found in \(namespace) namespace.")
                     return
                 }
-                print(ObjectTable.render(items, kind: gvk.groupKind, allNamespaces: allNamespaces && !clusterScoped, wide: output == "wide", now: cluster.clock.now()), terminator: "")
+                printOut(ObjectTable.render(items, kind: gvk.groupKind, allNamespaces: allNamespaces && !clusterScoped, wide: output == "wide", now: cluster.clock.now()), terminator: "")
             }
         }
     }
@@ -228,7 +228,7 @@ extension ClusterCommand {
             for event in events {
                 rows.append(["\(max(0, Int(now - event.lastTime)))s", event.kind.rawValue, event.reason, KindNames.reference(event.object), event.message])
             }
-            print(ObjectTable.columns(rows), terminator: "")
+            printOut(ObjectTable.columns(rows), terminator: "")
         }
     }
 
@@ -240,7 +240,7 @@ extension ClusterCommand {
         func run() async throws {
             let cluster = try await state.open()
             let nodes = try await cluster.list(GroupKind(group: "", kind: "Node"), namespace: nil, selector: .everything).items
-            print(ObjectTable.render(nodes, kind: GroupKind(group: "", kind: "Node"), allNamespaces: false, wide: false, now: cluster.clock.now()), terminator: "")
+            printOut(ObjectTable.render(nodes, kind: GroupKind(group: "", kind: "Node"), allNamespaces: false, wide: false, now: cluster.clock.now()), terminator: "")
         }
     }
 }
@@ -292,7 +292,7 @@ extension ClusterCommand {
                 }
                 let pending = try await unmet(cluster)
                 if pending.isEmpty {
-                    print(objects.isEmpty ? "all objects are Healthy" : objects.map { "\($0) condition met" }.joined(separator: "\n"))
+                    printOut(objects.isEmpty ? "all objects are Healthy" : objects.map { "\($0) condition met" }.joined(separator: "\n"))
                     return
                 }
                 let now = SystemClock().now()
@@ -370,7 +370,7 @@ extension ClusterCommand {
             } catch {
                 throw CommandFailure(message: error.description)
             }
-            print("\(KindNames.reference(id).replacingFirst("/", with: " \"") + "\"") deleted")
+            printOut("\(KindNames.reference(id).replacingFirst("/", with: " \"") + "\"") deleted")
         }
     }
 
@@ -400,7 +400,7 @@ extension ClusterCommand {
             } catch {
                 throw CommandFailure(message: error.description)
             }
-            print("\(KindNames.reference(id)) scaled")
+            printOut("\(KindNames.reference(id)) scaled")
         }
     }
 }
@@ -425,7 +425,7 @@ extension ClusterCommand {
 
         func run() async throws {
             try await state.withCluster { (cluster) async throws(ClusterError) in try await cluster.failNode(node, graceSeconds: gracePeriod) }
-            print("node/\(node) failed")
+            printOut("node/\(node) failed")
         }
     }
 
@@ -437,7 +437,7 @@ extension ClusterCommand {
 
         func run() async throws {
             try await state.withCluster { (cluster) async throws(ClusterError) in try await cluster.recoverNode(node) }
-            print("node/\(node) recovered")
+            printOut("node/\(node) recovered")
         }
     }
 
@@ -454,18 +454,18 @@ extension ClusterCommand {
             while true {
                 let (evicted, blocked) = try await state.withCluster { (cluster) async throws(ClusterError) in try await cluster.drain(node) }
                 for pod in evicted {
-                    print("evicting pod \(pod.namespace ?? "")/\(pod.name)")
+                    printOut("evicting pod \(pod.namespace ?? "")/\(pod.name)")
                 }
                 if blocked.isEmpty { break }
                 for pod in blocked {
-                    print("error when evicting pods/\"\(pod.name)\" -n \"\(pod.namespace ?? "")\" (will retry after 1s): Cannot evict pod as it would violate the pod's disruption budget.")
+                    printOut("error when evicting pods/\"\(pod.name)\" -n \"\(pod.namespace ?? "")\" (will retry after 1s): Cannot evict pod as it would violate the pod's disruption budget.")
                 }
                 guard SystemClock().now() < deadline else {
                     throw CommandFailure(message: "drain of node/\(node) timed out: \(blocked.count) pod(s) still protected by a disruption budget")
                 }
                 try await Task.sleep(for: .seconds(1))
             }
-            print("node/\(node) drained")
+            printOut("node/\(node) drained")
         }
     }
 
@@ -477,7 +477,7 @@ extension ClusterCommand {
 
         func run() async throws {
             try await state.withCluster { (cluster) async throws(ClusterError) in try await cluster.uncordon(node) }
-            print("node/\(node) uncordoned")
+            printOut("node/\(node) uncordoned")
         }
     }
 }
@@ -505,7 +505,7 @@ extension ClusterCommand {
             } catch {
                 throw CommandFailure(message: error.description)
             }
-            print(ObjectDescription.render(object, events: try await cluster.events(for: id), now: cluster.clock.now()), terminator: "")
+            printOut(ObjectDescription.render(object, events: try await cluster.events(for: id), now: cluster.clock.now()), terminator: "")
         }
     }
 }
@@ -520,7 +520,7 @@ extension ClusterCommand {
 
         func run() async throws {
             let cluster = try await state.open()
-            print(await cluster.simulatedMetrics(), terminator: "")
+            printOut(await cluster.simulatedMetrics(), terminator: "")
         }
     }
 }

@@ -30,9 +30,9 @@ enum Console {
     static var isTerminal: Bool { capture == nil && isatty(1) == 1 }
 }
 
-/// `print` for the CLI: to stdout, or to the capture of a forwarded command. (It shadows the
-/// standard library's within this module, so every command writes through it.)
-func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
+/// What a command prints: to stdout, or to the capture of a forwarded command. Every command
+/// writes through it (and `printError`), never through the standard library's `print`.
+func printOut(_ items: Any..., separator: String = " ", terminator: String = "\n") {
     consoleWrite(items.map { "\($0)" }.joined(separator: separator) + terminator)
 }
 

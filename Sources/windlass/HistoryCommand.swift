@@ -56,10 +56,10 @@ struct HistoryCommand: AsyncParsableCommand {
         case .json:
             var document: Value = ["application": .string(application), "revisions": .sequence(history.map(\.value))]
             document.set(pinned.map(Value.string) ?? .null, at: ["autoSyncPinnedAt"])
-            print(JSONWriter(pretty: true).write(document))
+            printOut(JSONWriter(pretty: true).write(document))
         case .text:
             guard !history.isEmpty else {
-                print("application \"\(application)\" has no revisions yet")
+                printOut("application \"\(application)\" has no revisions yet")
                 return
             }
             var rows = [["REVISION", "UPDATED", "STATUS", "COMMIT", "TRIGGER", "DESCRIPTION"]]
@@ -71,9 +71,9 @@ struct HistoryCommand: AsyncParsableCommand {
                     revision.commit.map { String($0.prefix(12)) } ?? "-", revision.trigger, description,
                 ])
             }
-            print(Columns.render(rows), terminator: "")
+            printOut(Columns.render(rows), terminator: "")
             if let pinned {
-                print("auto-sync is paused after a rollback until a commit other than \(pinned.prefix(12)) arrives")
+                printOut("auto-sync is paused after a rollback until a commit other than \(pinned.prefix(12)) arrives")
             }
         }
     }
@@ -112,7 +112,7 @@ struct RollbackCommand: AsyncParsableCommand {
         } catch let error as Deployer.Busy {
             throw CommandFailure(message: error.description)
         }
-        print("rolled back application \"\(self.application)\": revision \(restored.number) (\(restored.description)) deployed")
+        printOut("rolled back application \"\(self.application)\": revision \(restored.number) (\(restored.description)) deployed")
     }
 }
 

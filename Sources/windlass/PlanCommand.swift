@@ -122,14 +122,14 @@ struct PlanCommand: AsyncParsableCommand {
     private func output(_ plan: PlanReport) throws {
         switch format {
         case .text:
-            print(TextRenderer(color: Planning.useColor && !noColor).render(plan), terminator: "")
+            printOut(TextRenderer(color: Planning.useColor && !noColor).render(plan), terminator: "")
         case .json:
-            print(JSONRenderer(windlassVersion: Windlass.version).render(plan), terminator: "")
+            printOut(JSONRenderer(windlassVersion: Windlass.version).render(plan), terminator: "")
         case .markdown:
             let comments = MarkdownRenderer().render(plan)
             for (index, comment) in comments.enumerated() {
-                if index > 0 { print("\n<!-- windlass: comment \(index + 1) of \(comments.count) -->\n") }
-                print(comment, terminator: "")
+                if index > 0 { printOut("\n<!-- windlass: comment \(index + 1) of \(comments.count) -->\n") }
+                printOut(comment, terminator: "")
             }
             if let commentDir {
                 do {
@@ -157,7 +157,7 @@ struct DiffCommand: AsyncParsableCommand {
         let pipeline = Wiring.pipeline(Wiring.application(source: source, flags: flags), stateDirectory: source.stateDirectory)
         let plan = try await stopping(manifestsCode: 2) { try await pipeline.plan(judging: false).plan }
         for warning in plan.warnings { printError("warning: \(warning)") }
-        print(DiffRenderer().render(plan), terminator: "")
+        printOut(DiffRenderer().render(plan), terminator: "")
         if plan.summary.hasChanges { throw ExitCode(1) }
     }
 }
@@ -183,9 +183,9 @@ struct DriftCommand: AsyncParsableCommand {
         let pipeline = Wiring.pipeline(Wiring.application(source: source, flags: flags), stateDirectory: source.stateDirectory)
         let (report, _) = try await stopping(manifestsCode: 2) { try await pipeline.drift(try await pipeline.render(), includeUnmanaged: unmanaged) }
         switch format {
-        case .text: print(DriftRenderer().text(report), terminator: "")
-        case .markdown: print(DriftRenderer().markdown(report), terminator: "")
-        case .json: print(DriftRenderer().json(report), terminator: "")
+        case .text: printOut(DriftRenderer().text(report), terminator: "")
+        case .markdown: printOut(DriftRenderer().markdown(report), terminator: "")
+        case .json: printOut(DriftRenderer().json(report), terminator: "")
         }
         if report.hasDrift { throw ExitCode(1) }
     }

@@ -121,10 +121,10 @@ struct PolicyCheck: ParsableCommand {
         }
         let report = PolicyReport(results: results, resources: manifests.resources.count)
         switch output {
-        case .text: print(report.text(), terminator: "")
-        case .json: print(report.json(), terminator: "")
-        case .junit: print(report.junit(failOnWarn: failOnWarn), terminator: "")
-        case .github: print(report.github(), terminator: "")
+        case .text: printOut(report.text(), terminator: "")
+        case .json: printOut(report.json(), terminator: "")
+        case .junit: printOut(report.junit(failOnWarn: failOnWarn), terminator: "")
+        case .github: printOut(report.github(), terminator: "")
         }
         let summary = report.summary
         if summary.failures > 0 || (failOnWarn && summary.warnings > 0) { throw ExitCode(1) }
@@ -181,17 +181,17 @@ struct PolicyTestCommand: ParsableCommand {
                     let what = "\(expectation.location) - \(expectation.policy)/\(expectation.rule) - \(expectation.resource)"
                     if outcome.passed {
                         passed += 1
-                        if verbose { print("ok   - \(what): \(expectation.result.rawValue)") }
+                        if verbose { printOut("ok   - \(what): \(expectation.result.rawValue)") }
                     } else {
                         failed += 1
                         let actual = outcome.actual?.rawValue ?? "no result (the rule does not apply)"
                         let detail = outcome.message.isEmpty ? "" : " (\(outcome.message))"
-                        print("FAIL - \(what): expected \(expectation.result.rawValue), got \(actual)\(detail)")
+                        printOut("FAIL - \(what): expected \(expectation.result.rawValue), got \(actual)\(detail)")
                     }
                 }
             }
         }
-        print("\(passed + failed) tests, \(passed) passed, \(failed) failed")
+        printOut("\(passed + failed) tests, \(passed) passed, \(failed) failed")
         if failed > 0 { throw ExitCode(1) }
     }
 }

@@ -42,24 +42,24 @@ struct RolloutCommand: AsyncParsableCommand {
             let store = try Planning.revisions(state)
             let id = target.id(namespace: namespace)
             guard let operation = try? store.operation(application), let progress = Deployer.canaries(in: operation.state)[id] else {
-                print("\(KindNames.reference(id)): no canary in progress")
+                printOut("\(KindNames.reference(id)): no canary in progress")
                 if let deployed = try? store.deployed(application) {
-                    print("application \"\(application)\": revision \(deployed.number) deployed (\(deployed.description))")
+                    printOut("application \"\(application)\": revision \(deployed.number) deployed (\(deployed.description))")
                 }
                 return
             }
-            print("Name:         \(id.name)")
-            print("Namespace:    \(id.namespace ?? "")")
-            print("Revision:     \(operation.revision)")
-            print("Status:       \(progress.phase.rawValue)\(progress.message.isEmpty ? "" : ": " + progress.message)")
-            print("Step:         \(min(progress.step + 1, progress.stepCount))/\(progress.stepCount)")
-            print("Weight:       \(progress.weight)%")
-            print("Step started: \(Timestamp.rfc3339(progress.stepStartedAt))")
+            printOut("Name:         \(id.name)")
+            printOut("Namespace:    \(id.namespace ?? "")")
+            printOut("Revision:     \(operation.revision)")
+            printOut("Status:       \(progress.phase.rawValue)\(progress.message.isEmpty ? "" : ": " + progress.message)")
+            printOut("Step:         \(min(progress.step + 1, progress.stepCount))/\(progress.stepCount)")
+            printOut("Weight:       \(progress.weight)%")
+            printOut("Step started: \(Timestamp.rfc3339(progress.stepStartedAt))")
             if !progress.measurements.isEmpty {
-                print("Measurements:")
+                printOut("Measurements:")
                 for measurement in progress.measurements.suffix(10) {
                     let values = measurement.values.map { String(format3: $0) }.joined(separator: ", ")
-                    print("  \(Timestamp.rfc3339(measurement.at))  \(measurement.metric)  \(measurement.phase.rawValue)  [\(values)]  \(measurement.message)")
+                    printOut("  \(Timestamp.rfc3339(measurement.at))  \(measurement.metric)  \(measurement.phase.rawValue)  [\(values)]  \(measurement.message)")
                 }
             }
         }
@@ -115,13 +115,13 @@ struct RolloutCommand: AsyncParsableCommand {
         let pipeline = Wiring.pipeline(application, stateDirectory: source.stateDirectory)
         do {
             if let operation = try pipeline.request(request, for: target) {
-                print("\(request.rawValue) requested for \(KindNames.reference(target)); the sync running as \(operation.holder) takes it")
+                printOut("\(request.rawValue) requested for \(KindNames.reference(target)); the sync running as \(operation.holder) takes it")
                 return
             }
         } catch {
             throw CommandFailure(message: "\(error)")
         }
-        print("\(request.rawValue) requested for \(KindNames.reference(target)); resuming the sync")
+        printOut("\(request.rawValue) requested for \(KindNames.reference(target)); resuming the sync")
         try await Syncing.run(source: source, flags: flags, sync: sync, trigger: request == .retry ? "retry" : "manual")
     }
 }

@@ -26,9 +26,9 @@ struct SourceCommand: ParsableCommand {
             let count = ManifestLoader.manifestFiles(in: resolved.tree).files.count
             switch output {
             case .text:
-                print(SourceInfo.text(resolved, manifestFiles: count), terminator: "")
+                printOut(SourceInfo.text(resolved, manifestFiles: count), terminator: "")
             case .json:
-                print(SourceInfo.json(resolved, manifestFiles: count))
+                printOut(SourceInfo.json(resolved, manifestFiles: count))
             }
         }
     }

@@ -98,14 +98,14 @@ enum Syncing {
         switch report.outcome {
         case .inSync(let plan):
             for warning in plan.warnings { printError("warning: \(warning)") }
-            print("application \"\(flags.application)\"\(revision): \(plan.summary.line())")
+            printOut("application \"\(flags.application)\"\(revision): \(plan.summary.line())")
         case .deployed(let record, let result):
             let seconds = result.finishedAt - result.startedAt
-            print("synced: revision \(record.number) deployed, \(result.resources.count) resource\(result.resources.count == 1 ? "" : "s") in \(String(format1: seconds)) s")
+            printOut("synced: revision \(record.number) deployed, \(result.resources.count) resource\(result.resources.count == 1 ? "" : "s") in \(String(format1: seconds)) s")
         case .paused(let record, let result):
             if case .paused(let reason) = result.outcome {
-                print("paused (revision \(record.number) pending): \(reason)")
-                print("continue with: windlass rollout promote NAME (or abort); a later sync resumes where this one stopped")
+                printOut("paused (revision \(record.number) pending): \(reason)")
+                printOut("continue with: windlass rollout promote NAME (or abort); a later sync resumes where this one stopped")
             }
         case .failed(let record, let result, let rollback):
             if case .failed(let reason) = result.outcome { printError("sync failed (revision \(record.number)): \(reason)") }
@@ -144,7 +144,7 @@ final class ProgressLog: @unchecked Sendable {
     private var statusShown = false
 
     /// Prints a line, first clearing the status line when one is shown.
-    private func print(_ line: String) {
+    private func emit(_ line: String) {
         if statusShown {
             consoleWrite("\r\u{1B}[K")
             statusShown = false
@@ -164,13 +164,13 @@ final class ProgressLog: @unchecked Sendable {
     func start(application: String, revision: String) {
         guard !started else { return }
         started = true
-        print("syncing application \"\(application)\"\(revision)")
+        emit("syncing application \"\(application)\"\(revision)")
     }
 
     func log(_ event: SyncEvent) {
         switch event {
         case .stageStarted(let stage, let count):
-            print("\(stage): \(count) resource\(count == 1 ? "" : "s")")
+            emit("\(stage): \(count) resource\(count == 1 ? "" : "s")")
         case .applied(let id, let action):
             let verb: String
             switch action {
@@ -180,7 +180,7 @@ final class ProgressLog: @unchecked Sendable {
             case .delete: verb = "pruned"
             case .noop: verb = "unchanged"
             }
-            print("  \(KindNames.reference(id)) \(verb)")
+            emit("  \(KindNames.reference(id)) \(verb)")
         case .waiting(let stage, let pending):
             let now = SystemClock().now()
             if live {
@@ -189,27 +189,27 @@ final class ProgressLog: @unchecked Sendable {
             } else if now - (lastWaiting[stage.description] ?? 0) >= 5 {
                 lastWaiting[stage.description] = now
                 let list = pending.prefix(3).map { "\(KindNames.reference($0.0)) (\($0.1))" }.joined(separator: ", ")
-                print("  waiting for \(pending.count): \(list)\(pending.count > 3 ? ", …" : "")")
+                emit("  waiting for \(pending.count): \(list)\(pending.count > 3 ? ", …" : "")")
             }
         case .stageFinished(let stage):
-            print("  \(stage) healthy")
+            emit("  \(stage) healthy")
         case .hookFinished(let id, let succeeded, let message):
-            print("  hook \(KindNames.reference(id)) \(succeeded ? "succeeded" : "failed"): \(message)")
+            emit("  hook \(KindNames.reference(id)) \(succeeded ? "succeeded" : "failed"): \(message)")
         case .retrying(let id, let attempt, let error):
-            print("  retrying \(KindNames.reference(id)) (attempt \(attempt + 1)): \(error)")
+            emit("  retrying \(KindNames.reference(id)) (attempt \(attempt + 1)): \(error)")
         case .canary(let progress):
             let step = min(progress.step + 1, progress.stepCount)
             var line = "  canary \(KindNames.reference(progress.target)): step \(step)/\(progress.stepCount), weight \(progress.weight)%, \(progress.phase.rawValue)"
             if !progress.message.isEmpty { line += ": \(progress.message)" }
             if line != lastCanary {
                 lastCanary = line
-                print(line)
+                emit(line)
             }
             // Only measurements this process took (a resumed sync carries earlier ones).
             if let measurement = progress.measurements.last, measurement.at != lastMeasurement, measurement.at >= createdAt {
                 lastMeasurement = measurement.at
                 let values = measurement.values.map { String(format3: $0) }.joined(separator: ", ")
-                print("    \(measurement.metric): \(measurement.phase.rawValue) [\(values)] \(measurement.message)")
+                emit("    \(measurement.metric): \(measurement.phase.rawValue) [\(values)] \(measurement.message)")
             }
         }
         fflush(nil)

@@ -47,9 +47,9 @@ struct Validate: ParsableCommand {
         let report = ValidationReport(set: set, diagnostics: diagnostics)
         switch output {
         case .text:
-            print(report.text(listing: list), terminator: "")
+            printOut(report.text(listing: list), terminator: "")
         case .json:
-            print(report.json())
+            printOut(report.json())
         }
         if report.errors > 0 { throw ExitCode(1) }
     }

@@ -43,7 +43,7 @@ struct Windlass: AsyncParsableCommand {
             let code = exitCode(for: error)
             let message = fullMessage(for: error)
             if code == .success {
-                if !message.isEmpty { print(message) }
+                if !message.isEmpty { printOut(message) }
                 return 0
             }
             if !message.isEmpty { printError(message) }

@@ -48,9 +48,9 @@ struct ExpressionTests {
 
     @Test("durations")
     func durations() {
-        #expect(Duration.seconds("30s") == 30 && Duration.seconds("1m30s") == 90 && Duration.seconds("250ms") == 0.25)
-        #expect(Duration.seconds("2h") == 7200 && Duration.seconds("5") == 5 && Duration.seconds("soon") == nil && Duration.seconds("5x") == nil)
-        #expect(Duration.format(90) == "1m30s" && Duration.format(0.5) == "0.5s" && Duration.format(10) == "10s")
+        #expect(DurationText.seconds("30s") == 30 && DurationText.seconds("1m30s") == 90 && DurationText.seconds("250ms") == 0.25)
+        #expect(DurationText.seconds("2h") == 7200 && DurationText.seconds("5") == 5 && DurationText.seconds("soon") == nil && DurationText.seconds("5x") == nil)
+        #expect(DurationText.format(90) == "1m30s" && DurationText.format(0.5) == "0.5s" && DurationText.format(10) == "10s")
     }
 }
 

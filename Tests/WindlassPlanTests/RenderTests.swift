@@ -130,12 +130,12 @@ struct RenderTests {
         #expect(LineDiff.unified([], ["new"]) == ["@@ -0,0 +1,1 @@", "+new"])
     }
 
-    @Test("SHA-256 test vectors")
-    func sha256() {
-        #expect(SHA256.hex(Array("".utf8)) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(
-            SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
-                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    @Test("a masked value shows the first 8 hex digits of its content's SHA-256, the same under data and stringData")
+    func maskedDigest() {
+        // SHA-256("abc") = ba7816bf8f01cfea…, FIPS 180-2's first example; "YWJj" is its base64.
+        let masked = SecretMask.masked(secret("s", data: ["b64": "YWJj"], stringData: ["plain": "abc"]))
+        #expect(masked[path: ["data", "b64"]]?.stringValue == "*** (sha256:ba7816bf)")
+        #expect(masked[path: ["stringData", "plain"]]?.stringValue == "*** (sha256:ba7816bf)")
+        #expect(Hex.string([0x00, 0x0f, 0xa5, 0xff]) == "000fa5ff")
     }
 }

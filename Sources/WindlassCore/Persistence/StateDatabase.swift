@@ -1,4 +1,5 @@
 import GRDB
+import WindlassStorage
 public import WindlassCluster
 public import WindlassManifest
 
@@ -10,19 +11,7 @@ public final class StateDatabase: Sendable {
 
     public init(path: String) throws(ClusterError) {
         self.path = path
-        var configuration = Configuration()
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
-        do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-            try queue.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
-            }
-            try Self.migrator.migrate(queue)
-        } catch {
-            throw Self.failure(error, path: path, doing: "open")
-        }
+        queue = try DurableDatabase.open(path: path, migrator: Self.migrator)
     }
 
     private static var migrator: DatabaseMigrator {
@@ -187,17 +176,6 @@ public final class StateDatabase: Sendable {
     }
 
     static func failure(_ error: any Error, path: String, doing operation: String) -> ClusterError {
-        if let database = error as? DatabaseError {
-            let detail = database.message ?? "\(database.resultCode)"
-            switch database.resultCode {
-            case .SQLITE_CORRUPT, .SQLITE_NOTADB:
-                return ClusterError(.internalError, "the state database \(path) is corrupt (\(detail)); move it aside to start afresh")
-            case .SQLITE_BUSY, .SQLITE_LOCKED:
-                return ClusterError(.unavailable, "the state database \(path) is locked by another process")
-            default:
-                return ClusterError(.internalError, "cannot \(operation) the state database \(path): \(detail)")
-            }
-        }
-        return ClusterError(.internalError, "cannot \(operation) the state database \(path): \(error)")
+        DurableDatabase.failure(error, path: path, doing: operation)
     }
 }

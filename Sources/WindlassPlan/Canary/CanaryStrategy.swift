@@ -58,7 +58,7 @@ public struct CanaryStrategy: Sendable, Hashable {
         steps.map { step in
             switch step {
             case .setWeight(let weight): return "setWeight \(weight)"
-            case .pause(let seconds?): return "pause \(Duration.format(seconds))"
+            case .pause(let seconds?): return "pause \(DurationText.format(seconds))"
             case .pause(nil): return "pause (until promoted)"
             case .analysis(let templates, _): return "analysis " + templates.map(\.id.name).joined(separator: "+")
             }
@@ -108,7 +108,7 @@ public enum CanaryStrategies {
         mutating func duration(_ value: Value?, field: String, owner: ResourceID, default fallback: Double) -> Double? {
             guard let value, !value.isNull else { return fallback }
             let text = value.stringValue ?? value.scalarText ?? ""
-            guard let seconds = Duration.seconds(text) else {
+            guard let seconds = DurationText.seconds(text) else {
                 problem(value.span, "\(owner): \(field) \"\(text)\" is not a duration (such as 30s, 5m, 1h)")
                 return nil
             }

@@ -64,7 +64,7 @@ public struct AnalysisRunner: Sendable {
     }
 
     /// Classifies one measurement.
-    static func classify(_ metric: Metric, values: [Double]) -> (Measurement.Phase, String) {
+    static func classify(_ metric: Metric, values: [Double]) -> (AnalysisMeasurement.Phase, String) {
         if values.isEmpty {
             switch metric.noData {
             case .fail: return (.failed, "no data (noData: fail)")
@@ -113,16 +113,16 @@ public struct AnalysisRunner: Sendable {
             for metric in metrics where counters[metric.name]!.taken < metric.count && counters[metric.name]!.next <= now {
                 due = true
                 let provider = providers[Self.providerName(metric.provider)]
-                var measurement: Measurement
+                var measurement: AnalysisMeasurement
                 do {
                     guard let provider else { throw ProviderError("no provider for \(Self.providerName(metric.provider))") }
                     let values = try await provider.measure(metric, arguments: arguments)
                     let (phase, message) = Self.classify(metric, values: values)
-                    measurement = Measurement(metric: metric.name, at: driver.now(), phase: phase, values: values, message: message)
+                    measurement = AnalysisMeasurement(metric: metric.name, at: driver.now(), phase: phase, values: values, message: message)
                 } catch {
                     // A stopped sync is not a failed measurement: nothing is recorded.
                     if Task.isCancelled { throw CancellationError() }
-                    measurement = Measurement(metric: metric.name, at: driver.now(), phase: .error, values: [], message: "\(error)")
+                    measurement = AnalysisMeasurement(metric: metric.name, at: driver.now(), phase: .error, values: [], message: "\(error)")
                 }
                 Self.count(measurement, into: &counters[metric.name]!)
                 counters[metric.name]!.next = measurement.at + metric.interval
@@ -137,7 +137,7 @@ public struct AnalysisRunner: Sendable {
         }
     }
 
-    private static func count(_ measurement: Measurement, into counter: inout Counter) {
+    private static func count(_ measurement: AnalysisMeasurement, into counter: inout Counter) {
         counter.taken += 1
         switch measurement.phase {
         case .successful: counter.consecutiveErrors = 0

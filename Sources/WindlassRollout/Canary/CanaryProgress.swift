@@ -2,7 +2,7 @@ public import WindlassManifest
 public import WindlassPlan
 
 /// One measurement of a metric, kept with the canary's progress.
-public struct Measurement: Sendable, Hashable {
+public struct AnalysisMeasurement: Sendable, Hashable {
     public enum Phase: String, Sendable, Hashable {
         case successful = "Successful"
         case failed = "Failed"
@@ -60,7 +60,7 @@ public struct CanaryProgress: Sendable, Hashable {
     public var phase: Phase
     public var message: String
     public var weight: Int
-    public var measurements: [Measurement]
+    public var measurements: [AnalysisMeasurement]
 
     public init(target: ResourceID, stepCount: Int, now: Double) {
         self.target = target
@@ -92,7 +92,7 @@ public struct CanaryProgress: Sendable, Hashable {
         self.phase = phase
         message = value["message"]?.stringValue ?? ""
         weight = value["weight"]?.intValue ?? 0
-        measurements = value["measurements"]?.sequenceValue?.compactMap(Measurement.init) ?? []
+        measurements = value["measurements"]?.sequenceValue?.compactMap(AnalysisMeasurement.init) ?? []
     }
 }
 

@@ -1,6 +1,7 @@
 public import WindlassManifest
 import WindlassCluster
 import WindlassPlan
+import Crypto
 
 /// The manifests of a revision, kept so a rollback can apply them again: each resource's object
 /// as JSON, one per line, in the set's order, and their digest.
@@ -18,7 +19,7 @@ public enum ManifestArchive {
 
     /// `sha256:…` of ``encode(_:)``.
     public static func digest(_ resources: [Resource]) -> String {
-        "sha256:" + SHA256.hex(Array(encode(resources).utf8))
+        "sha256:" + Hex.string(SHA256.hash(data: Array(encode(resources).utf8)))
     }
 
     /// The archived objects as a set of manifests named `revision N`.

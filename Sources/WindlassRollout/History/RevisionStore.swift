@@ -1,4 +1,5 @@
 import GRDB
+import WindlassStorage
 
 #if canImport(Glibc)
 import Glibc
@@ -18,21 +19,7 @@ public final class RevisionStore: Sendable {
     public init(stateDirectory: String, historyLimit: Int = 10) throws(ClusterError) {
         path = stateDirectory + "/windlass.sqlite"
         self.historyLimit = historyLimit
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
-        do {
-            mkdir(stateDirectory, 0o755)
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-            try queue.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
-            }
-            try Self.migrator.migrate(queue)
-        } catch {
-            throw Self.failure(error, path: path, doing: "open")
-        }
+        queue = try DurableDatabase.open(path: path, busyTimeout: 5, migrator: Self.migrator)
     }
 
     private static var migrator: DatabaseMigrator {
@@ -283,6 +270,6 @@ public final class RevisionStore: Sendable {
     }
 
     static func failure(_ error: any Error, path: String, doing operation: String) -> ClusterError {
-        ClusterError(.internalError, "\(operation) \(path): \(error)")
+        DurableDatabase.failure(error, path: path, doing: operation)
     }
 }

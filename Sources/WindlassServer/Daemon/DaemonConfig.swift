@@ -210,7 +210,7 @@ public struct DaemonConfig: Sendable {
         mutating func seconds(_ value: Value?, _ what: String) -> Double? {
             guard let value, !value.isNull else { return nil }
             let text = Self.written(value)
-            guard let seconds = WindlassPlan.Duration.seconds(text), seconds > 0 else {
+            guard let seconds = DurationText.seconds(text), seconds > 0 else {
                 error(value, "\(what) \"\(text)\" is not a duration such as 30s, 3m or 1h")
                 return nil
             }

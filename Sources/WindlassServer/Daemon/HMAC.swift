@@ -1,13 +1,9 @@
-public import WindlassPlan
+import Crypto
 
-/// HMAC-SHA256 (RFC 2104) over Windlass's own SHA-256, for webhook signatures.
+/// HMAC-SHA256 (RFC 2104, swift-crypto) for webhook signatures.
 public enum HMACSHA256 {
     public static func mac<Key: Collection<UInt8>, Message: Collection<UInt8>>(key: Key, message: Message) -> [UInt8] {
-        let blockSize = 64
-        var block = key.count > blockSize ? SHA256.hash(key) : Array(key)
-        block += [UInt8](repeating: 0, count: blockSize - block.count)
-        let inner = SHA256.hash(block.map { $0 ^ 0x36 } + Array(message))
-        return SHA256.hash(block.map { $0 ^ 0x5c } + inner)
+        Array(HMAC<SHA256>.authenticationCode(for: Array(message), using: SymmetricKey(data: Array(key))))
     }
 
     /// Whether `signature` (lower- or upper-case hex, optionally prefixed `sha256=`) is the MAC
@@ -16,14 +12,13 @@ public enum HMACSHA256 {
         var hex = Substring(signature)
         if hex.hasPrefix("sha256=") { hex = hex.dropFirst(7) }
         guard hex.utf8.count == 64 else { return false }
-        let expected = mac(key: Array(key.utf8), message: message)
-        var difference: UInt8 = 0
+        var code: [UInt8] = []
         var bytes = hex.utf8.makeIterator()
-        for byte in expected {
-            guard let high = bytes.next().flatMap(nibble), let low = bytes.next().flatMap(nibble) else { return false }
-            difference |= byte ^ (high << 4 | low)
+        while let high = bytes.next() {
+            guard let h = nibble(high), let l = bytes.next().flatMap(nibble) else { return false }
+            code.append(h << 4 | l)
         }
-        return difference == 0
+        return HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: Array(message), using: SymmetricKey(data: Array(key.utf8)))
     }
 
     static func nibble(_ c: UInt8) -> UInt8? {

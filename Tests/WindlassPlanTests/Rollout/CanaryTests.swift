@@ -198,7 +198,7 @@ struct CanaryTests {
         var progress = CanaryProgress(target: ResourceID(group: "apps", version: "v1", kind: "Deployment", namespace: "shop", name: "web"), stepCount: 3, now: bed.clock.now() - 5)
         progress.step = 2
         progress.weight = 25
-        progress.measurements = [Measurement(metric: "rate", at: bed.clock.now() - 1, phase: .successful, values: [0.995], message: "")]
+        progress.measurements = [AnalysisMeasurement(metric: "rate", at: bed.clock.now() - 1, phase: .successful, values: [0.995], message: "")]
         _ = try store.acquire("default", holder: "dead@host", revision: pending.number, now: bed.clock.now() - 60, seconds: 30)
         try store.checkpoint("default", holder: "dead@host", now: bed.clock.now() - 60, seconds: 30, state: "{\"revision\":\(pending.number),\"canaries\":[\(JSONWriter().write(progress.value))]}", revision: pending.number)
 

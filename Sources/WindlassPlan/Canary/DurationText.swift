@@ -2,7 +2,7 @@ import WindlassManifest
 
 /// Durations as Kubernetes and Argo Rollouts write them: `30s`, `5m`, `1h30m`, `250ms`, or a
 /// bare number of seconds.
-public enum Duration {
+public enum DurationText {
     public static func seconds(_ text: String) -> Double? {
         let trimmed = text.trimmingWhitespace()
         if trimmed.isEmpty { return nil }
