@@ -1,31 +1,142 @@
 public import WindlassManifest
 
 /// A live cluster, as Windlass reads and changes it: the embedded controller core or a
-/// Kubernetes API server. Objects go in and out as ``Value``s shaped like Kubernetes objects.
+/// Kubernetes API server. Objects go in and out as ``Value``s shaped like Kubernetes objects;
+/// the operations are those of the Kubernetes REST API, so a backend over a real API server is
+/// a thin translation. A `resourceVersion` is opaque: compare it only for equality and hand
+/// it back to ``list(_:namespace:options:)`` or ``watch(_:namespace:since:)``.
 public protocol ClusterBackend: Sendable {
-    /// The objects of a kind, in one namespace or all (`namespace == nil`), that match a selector.
-    func list(_ kind: GroupKind, namespace: String?, selector: LabelSelector) async throws(ClusterError) -> ObjectList
+    /// Discovery: every resource the cluster serves, built-in and declared by its
+    /// CustomResourceDefinitions, with names, scope, verbs and subresources.
+    func discovery() async throws(ClusterError) -> RESTMapping
 
-    /// The kinds the cluster serves (discovery): every kind that can be listed.
-    func kinds() async throws(ClusterError) -> [GroupKind]
+    /// The objects of a kind, in one namespace or all (`namespace == nil`), that match the
+    /// options' selectors; a page of them when `options.limit` is set.
+    func list(_ kind: GroupKind, namespace: String?, options: ListOptions) async throws(ClusterError) -> ObjectList
 
     /// One object; `ClusterError.Code.notFound` when there is none.
     func get(_ id: ResourceID) async throws(ClusterError) -> Value
 
-    /// Server-side apply: the fields in `object` become owned by `options.fieldManager`; fields it
-    /// owned and no longer sends are removed unless another manager owns them; a field another
-    /// manager owns with a different value is a conflict unless `options.force`.
-    func apply(_ object: Value, options: ApplyOptions) async throws(ClusterError) -> Value
+    /// Creates an object (POST); `alreadyExists` when it does.
+    func create(_ object: Value, options: WriteOptions) async throws(ClusterError) -> Value
 
-    /// Deletes an object and, as `propagation` says, what it owns.
-    func delete(_ id: ResourceID, propagation: DeletionPropagation, dryRun: Bool) async throws(ClusterError)
+    /// Replaces an object (PUT), with optimistic concurrency when `metadata.resourceVersion`
+    /// is set (`conflict` when the object changed since).
+    func update(_ object: Value, options: WriteOptions) async throws(ClusterError) -> Value
 
-    /// Changes to objects of a kind (or all kinds) after `resourceVersion`, in order, none missed.
-    func watch(_ kind: GroupKind?, namespace: String?, since resourceVersion: Int) async throws(ClusterError)
+    /// Replaces an object's status (PUT on `/status`); the rest of the object is left alone.
+    func updateStatus(_ object: Value, options: WriteOptions) async throws(ClusterError) -> Value
+
+    /// Patches an object (PATCH): a server-side apply, or a JSON merge patch.
+    func patch(_ id: ResourceID, _ patch: Patch, options: PatchOptions) async throws(ClusterError) -> Value
+
+    /// Deletes an object and, as `options.propagation` says, what it owns.
+    func delete(_ id: ResourceID, options: DeleteOptions) async throws(ClusterError)
+
+    /// Evicts a pod (POST on its `/eviction` subresource): `tooManyRequests` when a
+    /// PodDisruptionBudget does not allow it now (try again later), as `kubectl drain` sees it.
+    func evict(_ pod: ResourceID) async throws(ClusterError)
+
+    /// Changes to objects of a kind (or all kinds) after `resourceVersion`, in order, none
+    /// missed; `expired` when that version is too old to resume from (list again).
+    func watch(_ kind: GroupKind?, namespace: String?, since resourceVersion: String) async throws(ClusterError)
         -> AsyncStream<ClusterWatchEvent>
 
     /// Kubernetes-style events, for one object or all.
     func events(for id: ResourceID?) async throws(ClusterError) -> [ClusterEvent]
+}
+
+extension ClusterBackend {
+    /// The kinds the cluster lets a client list.
+    public func kinds() async throws(ClusterError) -> [GroupKind] {
+        try await discovery().resources.filter { $0.verbs.contains("list") }.map(\.groupKind)
+    }
+
+    /// Every object of a kind that matches a label selector (all pages).
+    public func list(_ kind: GroupKind, namespace: String?, selector: LabelSelector) async throws(ClusterError) -> ObjectList {
+        try await list(kind, namespace: namespace, options: ListOptions(labelSelector: selector))
+    }
+
+    /// Server-side apply: the fields in `object` become owned by `options.fieldManager`; fields
+    /// it owned and no longer sends are removed unless another manager owns them; a field
+    /// another manager owns with a different value is a conflict unless `options.force`.
+    public func apply(_ object: Value, options: ApplyOptions) async throws(ClusterError) -> Value {
+        guard let id = ResourceID(object: object) else {
+            throw ClusterError(.badRequest, "the object has no apiVersion, kind or metadata.name")
+        }
+        return try await patch(id, .apply(object), options: PatchOptions(fieldManager: options.fieldManager, dryRun: options.dryRun, force: options.force))
+    }
+
+    /// Deletes an object and, as `propagation` says, what it owns.
+    public func delete(_ id: ResourceID, propagation: DeletionPropagation, dryRun: Bool) async throws(ClusterError) {
+        try await delete(id, options: DeleteOptions(propagation: propagation, dryRun: dryRun))
+    }
+}
+
+/// How a list is made: selectors, and a page size with the token of the page before.
+public struct ListOptions: Sendable, Hashable {
+    public var labelSelector: LabelSelector
+    public var fieldSelector: FieldSelector
+    /// At most this many items (nil: all); the list's `continue` token fetches the rest.
+    public var limit: Int?
+    /// The `continue` token of the previous page.
+    public var continueToken: String?
+
+    public init(labelSelector: LabelSelector = .everything, fieldSelector: FieldSelector = .everything, limit: Int? = nil, continueToken: String? = nil) {
+        self.labelSelector = labelSelector
+        self.fieldSelector = fieldSelector
+        self.limit = limit
+        self.continueToken = continueToken
+    }
+}
+
+/// How a create, update or status update is made.
+public struct WriteOptions: Sendable, Hashable {
+    /// Who owns the fields written.
+    public var fieldManager: String
+    /// Validate, default and compute the result, but store nothing.
+    public var dryRun: Bool
+
+    public init(fieldManager: String, dryRun: Bool = false) {
+        self.fieldManager = fieldManager
+        self.dryRun = dryRun
+    }
+}
+
+/// A PATCH's body, by its content type.
+public enum Patch: Sendable, Hashable {
+    /// `application/apply-patch+yaml`: server-side apply of a whole (partial) object.
+    case apply(Value)
+    /// `application/merge-patch+json` (RFC 7386): maps merge, `null` removes, lists replace.
+    case merge(Value)
+}
+
+/// How a patch is made.
+public struct PatchOptions: Sendable, Hashable {
+    public var fieldManager: String
+    public var dryRun: Bool
+    /// For an apply: take ownership of fields other managers own instead of failing.
+    public var force: Bool
+
+    public init(fieldManager: String, dryRun: Bool = false, force: Bool = false) {
+        self.fieldManager = fieldManager
+        self.dryRun = dryRun
+        self.force = force
+    }
+}
+
+/// How a delete is made.
+public struct DeleteOptions: Sendable, Hashable {
+    public var propagation: DeletionPropagation
+    public var dryRun: Bool
+    /// Delete only if the object is still at this resourceVersion (`conflict` otherwise).
+    public var resourceVersion: String?
+
+    public init(propagation: DeletionPropagation = .background, dryRun: Bool = false, resourceVersion: String? = nil) {
+        self.propagation = propagation
+        self.dryRun = dryRun
+        self.resourceVersion = resourceVersion
+    }
 }
 
 /// How an apply is made.
@@ -54,14 +165,18 @@ public enum DeletionPropagation: String, Sendable, Hashable, CaseIterable {
     case orphan = "Orphan"
 }
 
-/// A list of objects at a resourceVersion (from which a watch can continue).
+/// A list of objects at a resourceVersion (from which a watch can continue), and when it is
+/// one page of several, the token of the next.
 public struct ObjectList: Sendable {
     public var items: [Value]
-    public var resourceVersion: Int
+    public var resourceVersion: String
+    /// The `continue` token of the next page (nil: this was the last).
+    public var continueToken: String?
 
-    public init(items: [Value], resourceVersion: Int) {
+    public init(items: [Value], resourceVersion: String, continueToken: String? = nil) {
         self.items = items
         self.resourceVersion = resourceVersion
+        self.continueToken = continueToken
     }
 }
 
@@ -77,9 +192,9 @@ public struct ClusterWatchEvent: Sendable {
 
     public var kind: Kind
     public var object: Value
-    public var resourceVersion: Int
+    public var resourceVersion: String
 
-    public init(kind: Kind, object: Value, resourceVersion: Int) {
+    public init(kind: Kind, object: Value, resourceVersion: String) {
         self.kind = kind
         self.object = object
         self.resourceVersion = resourceVersion
@@ -123,6 +238,7 @@ public struct ClusterError: Error, Sendable, Hashable, CustomStringConvertible {
         case badRequest = "BadRequest"
         case expired = "Expired"
         case forbidden = "Forbidden"
+        case tooManyRequests = "TooManyRequests"
         case unavailable = "ServiceUnavailable"
         case internalError = "InternalError"
 
@@ -135,6 +251,7 @@ public struct ClusterError: Error, Sendable, Hashable, CustomStringConvertible {
             case .badRequest: return 400
             case .expired: return 410
             case .forbidden: return 403
+            case .tooManyRequests: return 429
             case .unavailable: return 503
             case .internalError: return 500
             }

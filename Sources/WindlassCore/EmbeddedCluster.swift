@@ -57,37 +57,112 @@ public actor EmbeddedCluster: ClusterBackend {
 
     // MARK: - ClusterBackend
 
-    public func list(_ kind: GroupKind, namespace: String?, selector: LabelSelector) async throws(ClusterError) -> ObjectList {
-        ObjectList(items: store.list(kind, namespace: namespace, selector: selector), resourceVersion: store.resourceVersion)
+    /// The built-in resources, those of the stored CustomResourceDefinitions, and any other
+    /// kind stored (named as the API machinery would name it).
+    public func discovery() async throws(ClusterError) -> RESTMapping {
+        var mapping = store.mapping
+        for kind in store.kinds where mapping.resource(for: kind) == nil {
+            let plural = mapping.qualifiedName(of: kind).split(separator: ".", maxSplits: 1).first.map(String.init) ?? kind.kind.lowercased()
+            mapping.add(APIResource(group: kind.group, version: "v1", kind: kind.kind, name: plural, namespaced: !store.isClusterScoped(kind)))
+        }
+        return mapping
     }
 
-    public func kinds() async throws(ClusterError) -> [GroupKind] {
-        store.kinds.sorted { ($0.group, $0.kind) < ($1.group, $1.kind) }
+    public func list(_ kind: GroupKind, namespace: String?, options: ListOptions) async throws(ClusterError) -> ObjectList {
+        var items = store.list(kind, namespace: namespace, selector: options.labelSelector)
+        if !options.fieldSelector.isEmpty { items = items.filter(options.fieldSelector.matches) }
+        let version = String(store.resourceVersion)
+        if let token = options.continueToken {
+            // `<resourceVersion>:<namespace>/<name>` of the last item of the page before.
+            guard let colon = token.firstIndex(of: ":") else { throw ClusterError(.badRequest, "invalid continue token \"\(token)\"") }
+            let last = String(token[token.index(after: colon)...])
+            items = items.filter { Self.pageKey($0) > last }
+        }
+        guard let limit = options.limit, limit > 0, items.count > limit else {
+            return ObjectList(items: items, resourceVersion: version)
+        }
+        let page = Array(items.prefix(limit))
+        return ObjectList(items: page, resourceVersion: version, continueToken: "\(version):\(Self.pageKey(page[page.count - 1]))")
+    }
+
+    /// Where an object sorts in a list: by namespace, then name.
+    private static func pageKey(_ object: Value) -> String {
+        (object[path: ["metadata", "namespace"]]?.stringValue ?? "") + "/" + (object[path: ["metadata", "name"]]?.stringValue ?? "")
     }
 
     public func get(_ id: ResourceID) async throws(ClusterError) -> Value {
         try store.get(id)
     }
 
-    public func apply(_ object: Value, options: ApplyOptions) async throws(ClusterError) -> Value {
-        let result = try store.apply(object, options: options, now: clock.now())
+    public func create(_ object: Value, options: WriteOptions) async throws(ClusterError) -> Value {
+        let now = clock.now()
+        if options.dryRun { return try store.dryRun { (store) throws(ClusterError) in try store.create(object, manager: options.fieldManager, now: now) } }
+        return try create(object, manager: options.fieldManager)
+    }
+
+    public func update(_ object: Value, options: WriteOptions) async throws(ClusterError) -> Value {
+        let now = clock.now()
+        if options.dryRun { return try store.dryRun { (store) throws(ClusterError) in try store.update(object, manager: options.fieldManager, now: now) } }
+        return try update(object, manager: options.fieldManager)
+    }
+
+    public func updateStatus(_ object: Value, options: WriteOptions) async throws(ClusterError) -> Value {
+        guard let id = ResourceID(object: object) else { throw ClusterError(.badRequest, "the object has no apiVersion, kind or metadata.name") }
+        let current = try store.get(id)
+        if let sent = object[path: ["metadata", "resourceVersion"]]?.stringValue, sent != current[path: ["metadata", "resourceVersion"]]?.stringValue {
+            throw ClusterError(
+                .conflict,
+                "Operation cannot be fulfilled on \(store.mapping.qualifiedName(of: id.groupKind)) \"\(id.name)\": the object has been modified; please apply your changes to the latest version and try again")
+        }
+        let status = object["status"] ?? .null
+        let now = clock.now()
+        if options.dryRun { return try store.dryRun { (store) throws(ClusterError) in try store.updateStatus(id, status: status, now: now) } }
+        return try updateStatus(id, status: status)
+    }
+
+    public func patch(_ id: ResourceID, _ patch: Patch, options: PatchOptions) async throws(ClusterError) -> Value {
+        switch patch {
+        case .apply(let object):
+            guard let sent = ResourceID(object: object), sent.groupKind == id.groupKind, sent.name == id.name,
+                store.isClusterScoped(id.groupKind) || sent.namespace == id.namespace
+            else {
+                throw ClusterError(.badRequest, "the object does not match the name, namespace or kind of the request (\(id))")
+            }
+            let result = try store.apply(object, options: ApplyOptions(fieldManager: options.fieldManager, dryRun: options.dryRun, force: options.force), now: clock.now())
+            if !options.dryRun { try persist() }
+            return result
+        case .merge(let changes):
+            let merged = MergePatch.apply(changes, to: try store.get(id))
+            return try await update(merged, options: WriteOptions(fieldManager: options.fieldManager, dryRun: options.dryRun))
+        }
+    }
+
+    public func delete(_ id: ResourceID, options: DeleteOptions) async throws(ClusterError) {
+        if let expected = options.resourceVersion, try store.get(id)[path: ["metadata", "resourceVersion"]]?.stringValue != expected {
+            throw ClusterError(
+                .conflict,
+                "Operation cannot be fulfilled on \(store.mapping.qualifiedName(of: id.groupKind)) \"\(id.name)\": the precondition resourceVersion \(expected) does not hold")
+        }
+        try store.delete(id, propagation: options.propagation, dryRun: options.dryRun)
         if !options.dryRun { try persist() }
-        return result
     }
 
-    public func delete(_ id: ResourceID, propagation: DeletionPropagation, dryRun: Bool) async throws(ClusterError) {
-        try store.delete(id, propagation: propagation, dryRun: dryRun)
-        if !dryRun { try persist() }
-    }
-
-    public func watch(_ kind: GroupKind?, namespace: String?, since resourceVersion: Int) async throws(ClusterError)
+    public func watch(_ kind: GroupKind?, namespace: String?, since resourceVersion: String) async throws(ClusterError)
         -> AsyncStream<ClusterWatchEvent>
     {
-        let backlog = try store.events(since: resourceVersion)
+        let since: Int
+        if resourceVersion.isEmpty || resourceVersion == "0" {
+            since = store.resourceVersion
+        } else if let number = Int(resourceVersion) {
+            since = number
+        } else {
+            throw ClusterError(.badRequest, "invalid resourceVersion \"\(resourceVersion)\"")
+        }
+        let backlog = try store.events(since: since)
         let (stream, continuation) = AsyncStream.makeStream(of: ClusterWatchEvent.self)
         let watcher = Watcher(kind: kind, namespace: namespace, continuation: continuation)
-        for event in backlog where Self.matches(event, watcher) {
-            continuation.yield(event)
+        for change in backlog where Self.matches(change.object, watcher) {
+            continuation.yield(change.event)
         }
         let id = nextWatcher
         nextWatcher += 1
@@ -195,52 +270,68 @@ public actor EmbeddedCluster: ClusterBackend {
             node.set(true, at: ["spec", "unschedulable"])
             _ = try store.update(node, manager: "windlass-cli", now: clock.now())
         }
-        let budgets = store.list(DisruptionController.kind, namespace: nil)
-        var allowed: [String: Int] = [:]
-        for budget in budgets {
-            allowed[budget[path: ["metadata", "uid"]]?.stringValue ?? ""] = DisruptionController.status(of: budget, in: store)["disruptionsAllowed"]?.intValue ?? 0
-        }
         var evicted: [ResourceID] = []
         var blocked: [ResourceID] = []
         for pod in store.list(GroupKind(group: "", kind: "Pod"), namespace: nil) where pod[path: ["spec", "nodeName"]]?.stringValue == name {
             let owners = pod[path: ["metadata", "ownerReferences"]]?.sequenceValue ?? []
             if owners.contains(where: { $0["kind"] == "DaemonSet" }) { continue }
             guard let podID = ResourceID(object: pod) else { continue }
-            // A VM that asks for live migration moves instead: its instance is told to migrate,
-            // and the launcher pod goes only once the VM runs on another node.
-            if let vmiID = owners.first(where: { $0["kind"] == "VirtualMachineInstance" }).flatMap({ reference -> ResourceID? in
-                guard let vmiName = reference["name"]?.stringValue else { return nil }
-                return ResourceID(group: "kubevirt.io", version: "v1", kind: "VirtualMachineInstance", namespace: podID.namespace, name: vmiName)
-            }), var instance = try? store.get(vmiID), instance[path: ["spec", "evictionStrategy"]]?.stringValue == "LiveMigrate" {
-                if instance[path: ["metadata", "annotations", VirtualMachineController.migrateFrom]] == nil {
-                    instance.set(.string(name), at: ["metadata", "annotations", VirtualMachineController.migrateFrom])
-                    _ = try store.update(instance, manager: "windlass-cli", now: clock.now())
-                    record(.normal, "Migrating", "Live-migrating the virtual machine off node \(name)", about: vmiID)
-                }
+            do {
+                try evictPod(podID)
                 evicted.append(podID)
-                continue
-            }
-            let labels = ObjectStore.labels(of: pod)
-            let covering = budgets.filter { budget in
-                budget[path: ["metadata", "namespace"]] == pod[path: ["metadata", "namespace"]]
-                    && ((try? LabelSelector(budget[path: ["spec", "selector"]] ?? .null))?.matches(labels) ?? false)
-            }.compactMap { $0[path: ["metadata", "uid"]]?.stringValue }
-            // Only a ready pod counts against a budget; an unready one may always go.
-            let counts = ReplicaSetController.isReady(pod)
-            if counts, covering.contains(where: { (allowed[$0] ?? 0) <= 0 }) {
-                record(.warning, "FailedEviction", "Cannot evict pod as it would violate the pod's disruption budget.", about: podID)
+            } catch {
+                guard error.code == .tooManyRequests else { throw error }
                 blocked.append(podID)
-                continue
             }
-            if counts { for uid in covering { allowed[uid, default: 0] -= 1 } }
-            try store.delete(podID, propagation: .background)
-            record(.normal, "Evicted", "Evicted pod \(podID.name) while draining node \(name)", about: podID)
-            evicted.append(podID)
         }
         try persist()
         try reconcile()
         return (evicted, blocked)
     }
+
+    public func evict(_ pod: ResourceID) async throws(ClusterError) {
+        do {
+            try evictPod(pod)
+        } catch {
+            try persist()
+            throw error
+        }
+        try persist()
+    }
+
+    /// The Eviction API: a pod goes unless a disruption budget covering it allows no more
+    /// disruptions (only a ready pod counts against a budget). A VM's launcher pod whose VM asks
+    /// for live migration moves instead: its instance is told to migrate, and the pod goes only
+    /// once the VM runs on another node.
+    private func evictPod(_ podID: ResourceID) throws(ClusterError) {
+        let pod = try store.get(podID)
+        let node = pod[path: ["spec", "nodeName"]]?.stringValue ?? ""
+        let owners = pod[path: ["metadata", "ownerReferences"]]?.sequenceValue ?? []
+        if let vmiID = owners.first(where: { $0["kind"] == "VirtualMachineInstance" }).flatMap({ reference -> ResourceID? in
+            guard let vmiName = reference["name"]?.stringValue else { return nil }
+            return ResourceID(group: "kubevirt.io", version: "v1", kind: "VirtualMachineInstance", namespace: podID.namespace, name: vmiName)
+        }), var instance = try? store.get(vmiID), instance[path: ["spec", "evictionStrategy"]]?.stringValue == "LiveMigrate" {
+            if instance[path: ["metadata", "annotations", VirtualMachineController.migrateFrom]] == nil {
+                instance.set(.string(node), at: ["metadata", "annotations", VirtualMachineController.migrateFrom])
+                _ = try store.update(instance, manager: "windlass-cli", now: clock.now())
+                record(.normal, "Migrating", "Live-migrating the virtual machine off node \(node)", about: vmiID)
+            }
+            return
+        }
+        let labels = ObjectStore.labels(of: pod)
+        let covering = store.list(DisruptionController.kind, namespace: podID.namespace).filter { budget in
+            (try? LabelSelector(budget[path: ["spec", "selector"]] ?? .null))?.matches(labels) ?? false
+        }
+        if ReplicaSetController.isReady(pod),
+            covering.contains(where: { (DisruptionController.status(of: $0, in: store)["disruptionsAllowed"]?.intValue ?? 0) <= 0 })
+        {
+            record(.warning, "FailedEviction", "Cannot evict pod as it would violate the pod's disruption budget.", about: podID)
+            throw ClusterError(.tooManyRequests, "Cannot evict pod as it would violate the pod's disruption budget.")
+        }
+        try store.delete(podID, propagation: .background)
+        record(.normal, "Evicted", "Evicted pod \(podID.name)\(node.isEmpty ? "" : " while draining node \(node)")", about: podID)
+    }
+
 
     /// Marks a node schedulable again (`kubectl uncordon`).
     public func uncordon(_ name: String) throws(ClusterError) {
@@ -323,8 +414,9 @@ public actor EmbeddedCluster: ClusterBackend {
             return
         }
         let fresh = (try? store.events(since: notifiedVersion)) ?? []
-        for event in fresh {
-            for watcher in watchers.values where Self.matches(event, watcher) {
+        for change in fresh {
+            let event = change.event
+            for watcher in watchers.values where Self.matches(change.object, watcher) {
                 watcher.continuation.yield(event)
             }
         }
@@ -343,8 +435,8 @@ public actor EmbeddedCluster: ClusterBackend {
         watchers[id] = nil
     }
 
-    private static func matches(_ event: ClusterWatchEvent, _ watcher: Watcher) -> Bool {
-        guard let id = ResourceID(object: event.object) else { return false }
+    private static func matches(_ object: Value, _ watcher: Watcher) -> Bool {
+        guard let id = ResourceID(object: object) else { return false }
         if let kind = watcher.kind, id.groupKind != kind { return false }
         if let namespace = watcher.namespace, id.namespace != namespace { return false }
         return true

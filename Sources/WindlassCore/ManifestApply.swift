@@ -26,7 +26,7 @@ public enum ManifestApply {
             do {
                 _ = try await cluster.apply(resource.object, options: ApplyOptions(fieldManager: manager, dryRun: true, force: force))
             } catch {
-                throw ClusterError(error.code, "\(KindNames.reference(resource.id)): \(error.message)", causes: error.causes)
+                throw ClusterError(error.code, "\(RESTMapping.reference(resource.id)): \(error.message)", causes: error.causes)
             }
         }
         var outcomes: [(ResourceID, Outcome)] = []
@@ -36,7 +36,7 @@ public enum ManifestApply {
             do {
                 after = try await cluster.apply(resource.object, options: ApplyOptions(fieldManager: manager, force: force))
             } catch {
-                throw ClusterError(error.code, "\(KindNames.reference(resource.id)): \(error.message)", causes: error.causes)
+                throw ClusterError(error.code, "\(RESTMapping.reference(resource.id)): \(error.message)", causes: error.causes)
             }
             let outcome: Outcome
             if before == nil {

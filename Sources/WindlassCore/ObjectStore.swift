@@ -51,10 +51,21 @@ public struct ObjectStore: Sendable {
     /// Owner uid → the objects that name it in their ownerReferences.
     private var dependents: [String: Set<ResourceID>] = [:]
     private var scopes = ResourceScopes()
+    /// The built-in resources and those the stored CustomResourceDefinitions declare.
+    public private(set) var mapping = RESTMapping.builtIn
     /// Changes in order, for watches; the oldest are dropped past `logLimit` (a watch from an
     /// older resourceVersion gets `expired`, as after etcd's compaction, and lists again). Each
     /// entry holds a whole object version, so the limit bounds memory too.
-    public private(set) var log: [ClusterWatchEvent] = []
+    public private(set) var log: [Change] = []
+    /// One change in the log, at the store's (integer) resourceVersion; the API turns it into
+    /// a ``ClusterWatchEvent`` with an opaque one.
+    public struct Change: Sendable {
+        public var kind: ClusterWatchEvent.Kind
+        public var object: Value
+        public var resourceVersion: Int
+
+        public var event: ClusterWatchEvent { ClusterWatchEvent(kind: kind, object: object, resourceVersion: String(resourceVersion)) }
+    }
     public var logLimit = 20_000
     /// Objects written or deleted since the last `takeChanges()`, for persistence.
     private var changed: [ResourceID: StoredObject?] = [:]
@@ -84,7 +95,7 @@ public struct ObjectStore: Sendable {
     // MARK: - Reading
 
     public func get(_ id: ResourceID) throws(ClusterError) -> Value {
-        guard let stored = stored(id) else { throw Self.notFound(id) }
+        guard let stored = stored(id) else { throw notFound(id) }
         return stored.object
     }
 
@@ -153,7 +164,7 @@ public struct ObjectStore: Sendable {
     public mutating func create(_ object: Value, manager: String, now: Double) throws(ClusterError) -> Value {
         let id = try identity(of: object)
         if stored(id) != nil {
-            throw ClusterError(.alreadyExists, "\(Self.resourceName(id)) \"\(id.name)\" already exists")
+            throw ClusterError(.alreadyExists, "\(mapping.qualifiedName(of: id.groupKind)) \"\(id.name)\" already exists")
         }
         let managers = [manager: FieldSet(of: ServerSideApply.ownable(object))]
         return try write(object, id: id, existing: nil, previousManagers: [:], managers: managers, operations: [manager: "Update"], now: now)
@@ -163,7 +174,7 @@ public struct ObjectStore: Sendable {
     /// manager takes the fields it changed. The status is kept: it changes through `updateStatus`.
     public mutating func update(_ object: Value, manager: String, now: Double) throws(ClusterError) -> Value {
         let id = try identity(of: object)
-        guard let existing = stored(id) else { throw Self.notFound(id) }
+        guard let existing = stored(id) else { throw notFound(id) }
         try checkResourceVersion(object, against: existing.object, id: id)
         var replacement = object
         replacement.set(existing.object["status"] ?? .null, at: ["status"])
@@ -180,7 +191,7 @@ public struct ObjectStore: Sendable {
     /// Binds a pod to a node (the `/binding` subresource): sets `spec.nodeName` and the pod's
     /// scheduled status in one write, without field-ownership bookkeeping.
     public mutating func bind(_ id: ResourceID, node: String, status: Value, now: Double) throws(ClusterError) -> Value {
-        guard var existing = stored(id) else { throw Self.notFound(id) }
+        guard var existing = stored(id) else { throw notFound(id) }
         if existing.object[path: ["spec", "nodeName"]] != nil {
             throw ClusterError(.conflict, "pod \(id.name) is already assigned to node \(existing.object[path: ["spec", "nodeName"]]?.stringValue ?? "")")
         }
@@ -194,7 +205,7 @@ public struct ObjectStore: Sendable {
 
     /// Replaces an object's status (the `/status` subresource): no generation change.
     public mutating func updateStatus(_ id: ResourceID, status: Value, now: Double) throws(ClusterError) -> Value {
-        guard var existing = stored(id) else { throw Self.notFound(id) }
+        guard var existing = stored(id) else { throw notFound(id) }
         if existing.object["status"] == status { return existing.object }
         existing.object.set(status, at: ["status"])
         resourceVersion += 1
@@ -211,7 +222,7 @@ public struct ObjectStore: Sendable {
             var scratch = scratchCopy()
             return try scratch.delete(id, propagation: propagation)
         }
-        guard let target = stored(id) else { throw Self.notFound(id) }
+        guard let target = stored(id) else { throw notFound(id) }
         var doomed: [ResourceID] = []
         var orphans: [ResourceID] = []
         if id.groupKind == GroupKind(group: "", kind: "Namespace") {
@@ -252,7 +263,7 @@ public struct ObjectStore: Sendable {
             resourceVersion += 1
             var gone = stored.object
             gone.set(.string(String(resourceVersion)), at: ["metadata", "resourceVersion"])
-            record(ClusterWatchEvent(kind: .deleted, object: gone, resourceVersion: resourceVersion))
+            record(Change(kind: .deleted, object: gone, resourceVersion: resourceVersion))
             changed[victim] = .some(nil)
             deleted.append(ResourceID(object: stored.object) ?? victim)
         }
@@ -266,7 +277,7 @@ public struct ObjectStore: Sendable {
     }
 
     /// Changes after `resourceVersion`, in order; `expired` when they are no longer kept.
-    public func events(since resourceVersion: Int) throws(ClusterError) -> ArraySlice<ClusterWatchEvent> {
+    public func events(since resourceVersion: Int) throws(ClusterError) -> ArraySlice<Change> {
         if resourceVersion >= self.resourceVersion { return [] }
         if let first = log.first, first.resourceVersion > resourceVersion + 1 {
             throw ClusterError(.expired, "too old resource version: \(resourceVersion) (\(first.resourceVersion - 1))")
@@ -289,6 +300,7 @@ public struct ObjectStore: Sendable {
         stored.object = interner.intern(stored.object)
         if id.groupKind == GroupKind(group: "apiextensions.k8s.io", kind: "CustomResourceDefinition") {
             scopes.register(crd: stored.object)
+            mapping.register(crd: stored.object)
         }
         let storedKey = key(for: id)
         objects[id.groupKind, default: [:]][storedKey.namespace, default: [:]][storedKey.name] = stored
@@ -302,6 +314,12 @@ public struct ObjectStore: Sendable {
             let octets = ip.split(separator: ".").compactMap { Int($0) }
             if octets.count == 4 { nextServiceIP = max(nextServiceIP, octets[2] * 250 + octets[3]) }
         }
+    }
+
+    /// Runs `body` on a copy of the store whose changes are thrown away (a dry run).
+    public func dryRun<T>(_ body: (inout ObjectStore) throws(ClusterError) -> T) throws(ClusterError) -> T {
+        var scratch = scratchCopy()
+        return try body(&scratch)
     }
 
     // MARK: - Internals
@@ -337,7 +355,7 @@ public struct ObjectStore: Sendable {
         if sent != live[path: ["metadata", "resourceVersion"]]?.stringValue {
             throw ClusterError(
                 .conflict,
-                "Operation cannot be fulfilled on \(Self.resourceName(id)) \"\(id.name)\": the object has been modified; please apply your changes to the latest version and try again"
+                "Operation cannot be fulfilled on \(mapping.qualifiedName(of: id.groupKind)) \"\(id.name)\": the object has been modified; please apply your changes to the latest version and try again"
             )
         }
     }
@@ -395,6 +413,7 @@ public struct ObjectStore: Sendable {
         object.set(Self.managedFields(managers, trees: trees, operations: operations, apiVersion: id.apiVersion, now: now), at: ["metadata", "managedFields"])
         if id.groupKind == GroupKind(group: "apiextensions.k8s.io", kind: "CustomResourceDefinition") {
             scopes.register(crd: object)
+            mapping.register(crd: object)
         }
         if let previous = existing?.object { unindex(previous, id: id) }
         object = interner.intern(object)
@@ -402,7 +421,7 @@ public struct ObjectStore: Sendable {
         let storedKey = key(for: id)
         objects[id.groupKind, default: [:]][storedKey.namespace, default: [:]][storedKey.name] = stored
         index(object, id: id)
-        record(ClusterWatchEvent(kind: existing == nil ? .added : .modified, object: object, resourceVersion: resourceVersion))
+        record(Change(kind: existing == nil ? .added : .modified, object: object, resourceVersion: resourceVersion))
         changed[id] = stored
         return object
     }
@@ -412,11 +431,11 @@ public struct ObjectStore: Sendable {
         stored.object = interner.intern(stored.object)
         let storedKey = key(for: id)
         objects[id.groupKind, default: [:]][storedKey.namespace, default: [:]][storedKey.name] = stored
-        record(ClusterWatchEvent(kind: event, object: stored.object, resourceVersion: resourceVersion))
+        record(Change(kind: event, object: stored.object, resourceVersion: resourceVersion))
         changed[id] = stored
     }
 
-    private mutating func record(_ event: ClusterWatchEvent) {
+    private mutating func record(_ event: Change) {
         log.append(event)
         if log.count > logLimit + logLimit / 4 {
             log.removeFirst(log.count - logLimit)
@@ -491,22 +510,8 @@ public struct ObjectStore: Sendable {
         })
     }
 
-    /// `deployments.apps`, `services`: how the API server names a resource in messages.
-    public static func resourceName(_ id: ResourceID) -> String {
-        let lower = id.kind.lowercased()
-        let plural: String
-        if lower.hasSuffix("y"), !lower.hasSuffix("ey") {
-            plural = lower.dropLast() + "ies"
-        } else if lower.hasSuffix("s") || lower.hasSuffix("x") {
-            plural = lower + "es"
-        } else {
-            plural = lower + "s"
-        }
-        return id.group.isEmpty ? plural : "\(plural).\(id.group)"
-    }
-
-    static func notFound(_ id: ResourceID) -> ClusterError {
-        ClusterError(.notFound, "\(resourceName(id)) \"\(id.name)\" not found")
+    func notFound(_ id: ResourceID) -> ClusterError {
+        ClusterError(.notFound, "\(mapping.qualifiedName(of: id.groupKind)) \"\(id.name)\" not found")
     }
 
     /// A random version-4 UUID.

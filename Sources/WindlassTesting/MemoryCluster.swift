@@ -18,13 +18,6 @@ public actor MemoryCluster: ClusterBackend {
     /// Workloads whose status never becomes ready (a rollout that does not finish).
     public var stalled: Set<String> = []
 
-    /// The kinds a fresh cluster serves (besides those of its objects).
-    public static let servedKinds: [GroupKind] = [
-        GroupKind(group: "", kind: "Namespace"), GroupKind(group: "", kind: "ConfigMap"), GroupKind(group: "", kind: "Secret"),
-        GroupKind(group: "", kind: "Service"), GroupKind(group: "apps", kind: "Deployment"), GroupKind(group: "apps", kind: "StatefulSet"),
-        GroupKind(group: "windlass.dev", kind: "RolloutStrategy"),
-    ]
-
     public init() {}
 
     public func stall(_ name: String) { stalled.insert(name) }
@@ -41,16 +34,14 @@ public actor MemoryCluster: ClusterBackend {
 
     public var count: Int { objects.count }
 
-    public func list(_ kind: GroupKind, namespace: String?, selector: LabelSelector) async throws(ClusterError) -> ObjectList {
+    public func discovery() async throws(ClusterError) -> RESTMapping { RESTMapping.builtIn }
+
+    public func list(_ kind: GroupKind, namespace: String?, options: ListOptions) async throws(ClusterError) -> ObjectList {
         let items = objects.filter { id, object in
             id.groupKind == kind && (namespace == nil || id.namespace == namespace)
-                && selector.matches(label: { object[path: ["metadata", "labels", $0]]?.stringValue })
+                && options.labelSelector.matches(label: { object[path: ["metadata", "labels", $0]]?.stringValue }) && options.fieldSelector.matches(object)
         }
-        return ObjectList(items: items.sorted { $0.key < $1.key }.map(\.value), resourceVersion: version)
-    }
-
-    public func kinds() async throws(ClusterError) -> [GroupKind] {
-        Array(Set(Self.servedKinds).union(objects.keys.map(\.groupKind)))
+        return ObjectList(items: items.sorted { $0.key < $1.key }.map(\.value), resourceVersion: String(version))
     }
 
     public func get(_ id: ResourceID) async throws(ClusterError) -> Value {
@@ -58,8 +49,38 @@ public actor MemoryCluster: ClusterBackend {
         return object
     }
 
-    public func apply(_ object: Value, options: ApplyOptions) async throws(ClusterError) -> Value {
+    public func create(_ object: Value, options: WriteOptions) async throws(ClusterError) -> Value {
         guard let id = ResourceID(object: object) else { throw ClusterError(.invalid, "the object has no kind or name") }
+        if objects[id] != nil { throw ClusterError(.alreadyExists, "\(id.kind.lowercased()) \"\(id.name)\" already exists") }
+        return write(object, id: id, dryRun: options.dryRun)
+    }
+
+    public func update(_ object: Value, options: WriteOptions) async throws(ClusterError) -> Value {
+        guard let id = ResourceID(object: object) else { throw ClusterError(.invalid, "the object has no kind or name") }
+        guard let current = objects[id] else { throw ClusterError(.notFound, "\(id.kind.lowercased()) \"\(id.name)\" not found") }
+        if let sent = object[path: ["metadata", "resourceVersion"]], sent != current[path: ["metadata", "resourceVersion"]] {
+            throw ClusterError(.conflict, "the object has been modified")
+        }
+        return write(object, id: id, dryRun: options.dryRun)
+    }
+
+    public func updateStatus(_ object: Value, options: WriteOptions) async throws(ClusterError) -> Value {
+        guard let id = ResourceID(object: object), var current = objects[id] else { throw ClusterError(.notFound, "no such object") }
+        if options.dryRun { return current }
+        current.set(object["status"] ?? .null, at: ["status"])
+        objects[id] = current
+        version += 1
+        return current
+    }
+
+    public func patch(_ id: ResourceID, _ patch: Patch, options: PatchOptions) async throws(ClusterError) -> Value {
+        switch patch {
+        case .apply(let object): return write(object, id: id, dryRun: options.dryRun)
+        case .merge(let changes): return write(MergePatch.apply(changes, to: try await get(id)), id: id, dryRun: options.dryRun)
+        }
+    }
+
+    private func write(_ object: Value, id: ResourceID, dryRun: Bool) -> Value {
         let before = objects[id]
         var stored = Defaults.apply(to: object)
         stored.remove(at: ["status"])
@@ -67,7 +88,7 @@ public actor MemoryCluster: ClusterBackend {
         let generation = (before?[path: ["metadata", "generation"]]?.intValue ?? 0) + (specChanged ? 1 : 0)
         stored.set(.int(generation), at: ["metadata", "generation"])
         stored.set(before?[path: ["metadata", "uid"]] ?? .string("uid-\(id.name)-\(version + 1)"), at: ["metadata", "uid"])
-        if options.dryRun { return stored }
+        if dryRun { return stored }
         version += 1
         stored.set(.string(String(version)), at: ["metadata", "resourceVersion"])
         if ["Deployment", "StatefulSet"].contains(id.kind) {
@@ -85,15 +106,20 @@ public actor MemoryCluster: ClusterBackend {
         return stored
     }
 
-    public func delete(_ id: ResourceID, propagation: DeletionPropagation, dryRun: Bool) async throws(ClusterError) {
+    public func delete(_ id: ResourceID, options: DeleteOptions) async throws(ClusterError) {
         guard objects[id] != nil else { throw ClusterError(.notFound, "\(id.kind.lowercased()) \"\(id.name)\" not found") }
-        if dryRun { return }
+        if options.dryRun { return }
         objects[id] = nil
         version += 1
         writes.append("delete \(id.kind)/\(id.name)")
     }
 
-    public func watch(_ kind: GroupKind?, namespace: String?, since resourceVersion: Int) async throws(ClusterError) -> AsyncStream<ClusterWatchEvent> {
+    /// Pods go at once: no disruption budgets here.
+    public func evict(_ pod: ResourceID) async throws(ClusterError) {
+        try await delete(pod, options: DeleteOptions())
+    }
+
+    public func watch(_ kind: GroupKind?, namespace: String?, since resourceVersion: String) async throws(ClusterError) -> AsyncStream<ClusterWatchEvent> {
         AsyncStream { $0.finish() }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import WindlassCluster
 import WindlassCore
 import WindlassManifest
+import WindlassRollout
 
 #if canImport(Glibc)
 import Glibc
@@ -50,15 +51,28 @@ struct StateOptions: ParsableArguments {
     }
 }
 
-extension KindNames {
-    /// Whether a kind has no namespace (Nodes, Namespaces, ClusterRoles, …).
-    static func isClusterScoped(_ gvk: GroupVersionKind) -> Bool {
-        ResourceScopes.builtInClusterScoped.contains(gvk.groupKind)
+/// Kinds as kubectl users name them, resolved through the cluster's discovery (built-in kinds
+/// and those its CustomResourceDefinitions declare).
+enum Kinds {
+    /// The resource `name` stands for (`deploy`, `deployments.apps`, `Deployment`).
+    static func resolve(_ name: String, in cluster: some ClusterBackend) async throws -> APIResource {
+        guard let resource = try? await cluster.discovery().resolve(name) else {
+            throw CommandFailure(message: "the server doesn't have a resource type \"\(name)\"")
+        }
+        return resource
     }
 
-    /// The id of `kind`/`name`, in `namespace` unless the kind is cluster-scoped.
-    static func id(kind gvk: GroupVersionKind, name: String, namespace: String) -> ResourceID {
-        ResourceID(gvk, namespace: isClusterScoped(gvk) ? nil : namespace, name: name)
+    /// `KIND/NAME` as an object's id, in `namespace` unless the kind is cluster-scoped.
+    static func object(_ text: String, namespace: String, in cluster: some ClusterBackend) async throws -> ResourceID {
+        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw CommandFailure(message: "\"\(text)\" is not KIND/NAME") }
+        return RESTMapping.id(try await resolve(parts[0], in: cluster), name: parts[1], namespace: namespace)
+    }
+
+    /// Whether `text` is written as `KIND/NAME`.
+    static func isObjectReference(_ text: String) -> Bool {
+        let parts = text.split(separator: "/", maxSplits: 1)
+        return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty
     }
 }
 
@@ -150,7 +164,7 @@ extension ClusterCommand {
             let cluster = try await state.open()
             do {
                 _ = try await ManifestApply.apply(set.resources, to: cluster, manager: "windlass-cli", force: forceConflicts) { id, outcome in
-                    printOut("\(KindNames.reference(id)) \(outcome.rawValue)")
+                    printOut("\(RESTMapping.reference(id)) \(outcome.rawValue)")
                     fflush(nil)
                 }
                 try await cluster.reconcile()
@@ -175,26 +189,23 @@ extension ClusterCommand {
             if let output, !["wide", "yaml", "json"].contains(output) {
                 throw ValidationError("--output must be wide, yaml or json")
             }
-            if KindNames.resolve(kind) == nil {
-                throw ValidationError("the server doesn't have a resource type \"\(kind)\"")
-            }
             if let selector, (try? LabelSelector(parsing: selector)) == nil {
                 throw ValidationError("invalid label selector \"\(selector)\"")
             }
         }
 
         func run() async throws {
-            let gvk = KindNames.resolve(kind)!
             let cluster = try await state.open()
-            let clusterScoped = KindNames.isClusterScoped(gvk)
+            let resource = try await Kinds.resolve(kind, in: cluster)
+            let clusterScoped = !resource.namespaced
             let scope = allNamespaces || clusterScoped ? nil : namespace
             var items: [Value]
             do {
                 if let name {
-                    items = [try await cluster.get(KindNames.id(kind: gvk, name: name, namespace: namespace))]
+                    items = [try await cluster.get(RESTMapping.id(resource, name: name, namespace: namespace))]
                 } else {
                     let labels = selector.flatMap { try? LabelSelector(parsing: $0) } ?? .everything
-                    items = try await cluster.list(gvk.groupKind, namespace: scope, selector: labels).items
+                    items = try await cluster.list(resource.groupKind, namespace: scope, selector: labels).items
                 }
             } catch {
                 throw CommandFailure(message: error.description)
@@ -210,7 +221,7 @@ extension ClusterCommand {
                     printOut(allNamespaces || clusterScoped ? "No resources found" : "No resources found in \(namespace) namespace.")
                     return
                 }
-                printOut(ObjectTable.render(items, kind: gvk.groupKind, allNamespaces: allNamespaces && !clusterScoped, wide: output == "wide", now: cluster.clock.now()), terminator: "")
+                printOut(ObjectTable.render(items, kind: resource.groupKind, allNamespaces: allNamespaces && !clusterScoped, wide: output == "wide", now: cluster.clock.now()), terminator: "")
             }
         }
     }
@@ -226,7 +237,7 @@ extension ClusterCommand {
             let now = cluster.clock.now()
             var rows = [["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]]
             for event in events {
-                rows.append(["\(max(0, Int(now - event.lastTime)))s", event.kind.rawValue, event.reason, KindNames.reference(event.object), event.message])
+                rows.append(["\(max(0, Int(now - event.lastTime)))s", event.kind.rawValue, event.reason, RESTMapping.reference(event.object), event.message])
             }
             printOut(ObjectTable.columns(rows), terminator: "")
         }
@@ -263,8 +274,8 @@ extension ClusterCommand {
             guard condition == "health" || condition.hasPrefix("condition=") else {
                 throw ValidationError("--for must be health or condition=TYPE")
             }
-            for object in objects where Self.parse(object, namespace: namespace) == nil {
-                throw ValidationError("\"\(object)\" is not KIND/NAME of a known kind")
+            for object in objects where !Kinds.isObjectReference(object) {
+                throw ValidationError("\"\(object)\" is not KIND/NAME")
             }
         }
 
@@ -274,70 +285,23 @@ extension ClusterCommand {
             return Double(text)
         }
 
-        static func parse(_ object: String, namespace: String) -> ResourceID? {
-            let parts = object.split(separator: "/", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let gvk = KindNames.resolve(parts[0]) else { return nil }
-            return KindNames.id(kind: gvk, name: parts[1], namespace: namespace)
-        }
-
         func run() async throws {
             let cluster = try await state.open()
-            let deadline = SystemClock().now() + Self.seconds(timeout)!
-            while true {
-                let wakeup: Double?
-                do {
-                    wakeup = try await cluster.reconcile()
-                } catch {
-                    throw CommandFailure(message: error.description)
-                }
-                let pending = try await unmet(cluster)
-                if pending.isEmpty {
-                    printOut(objects.isEmpty ? "all objects are Healthy" : objects.map { "\($0) condition met" }.joined(separator: "\n"))
-                    return
-                }
-                let now = SystemClock().now()
-                if now >= deadline {
-                    throw CommandFailure(message: "timed out waiting for: " + pending.joined(separator: ", "))
-                }
-                let pause = min(max(0.05, (wakeup ?? now + 0.5) - now), 0.5, deadline - now)
-                try await Task.sleep(for: .milliseconds(Int(pause * 1000)))
+            var targets: [ResourceID]?
+            if !objects.isEmpty {
+                targets = []
+                for object in objects { targets?.append(try await Kinds.object(object, namespace: namespace, in: cluster)) }
             }
-        }
-
-        /// What is not there yet, as `kind/name (Progressing: reason)`.
-        private func unmet(_ cluster: EmbeddedCluster) async throws -> [String] {
-            var targets: [Value] = []
-            if objects.isEmpty {
-                for name in ["deploy", "sts", "ds", "vm", "pvc", "job"] {
-                    let gvk = KindNames.resolve(name)!
-                    targets += try await cluster.list(gvk.groupKind, namespace: nil, selector: .everything).items
-                }
-            } else {
-                for object in objects {
-                    let id = Self.parse(object, namespace: namespace)!
-                    guard let value = try? await cluster.get(id) else {
-                        targets.append(["kind": .string(id.kind), "metadata": ["name": .string(id.name)], "missing": true])
-                        continue
-                    }
-                    targets.append(value)
-                }
+            let waiting = ClusterWait(backend: cluster, driver: Wiring.driver(cluster))
+            let until: ClusterWait.Condition = condition.hasPrefix("condition=") ? .condition(String(condition.dropFirst("condition=".count))) : .healthy
+            let pending: [String]
+            do {
+                pending = try await waiting.wait(for: targets, until: until, timeout: Self.seconds(timeout)!)
+            } catch {
+                throw CommandFailure(message: "\(error)")
             }
-            var pending: [String] = []
-            for target in targets {
-                let name = "\(target["kind"]?.stringValue?.lowercased() ?? "")/\(target[path: ["metadata", "name"]]?.stringValue ?? "")"
-                if target["missing"] != nil {
-                    pending.append("\(name) (not found)")
-                    continue
-                }
-                if condition.hasPrefix("condition=") {
-                    let type = String(condition.dropFirst("condition=".count))
-                    let met = target[path: ["status", "conditions"]]?.sequenceValue?.contains { $0["type"]?.stringValue == type && $0["status"] == "True" } ?? false
-                    if !met { pending.append("\(name) (\(type) not True)") }
-                } else if let health = HealthAssessor.assess(target), health.status != .healthy {
-                    pending.append("\(name) (\(health))")
-                }
-            }
-            return pending
+            guard pending.isEmpty else { throw CommandFailure(message: "timed out waiting for: " + pending.joined(separator: ", ")) }
+            printOut(objects.isEmpty ? "all objects are Healthy" : objects.map { "\($0) condition met" }.joined(separator: "\n"))
         }
     }
 }
@@ -353,16 +317,14 @@ extension ClusterCommand {
         @Option(help: "background, foreground or orphan.") var cascade: String = "background"
 
         func validate() throws {
-            guard KindNames.resolve(kind) != nil else { throw ValidationError("the server doesn't have a resource type \"\(kind)\"") }
             guard ["background", "foreground", "orphan"].contains(cascade) else {
                 throw ValidationError("--cascade must be background, foreground or orphan")
             }
         }
 
         func run() async throws {
-            let gvk = KindNames.resolve(kind)!
-            let id = KindNames.id(kind: gvk, name: name, namespace: namespace)
             let cluster = try await state.open()
+            let id = RESTMapping.id(try await Kinds.resolve(kind, in: cluster), name: name, namespace: namespace)
             let propagation = DeletionPropagation(rawValue: cascade.prefix(1).uppercased() + cascade.dropFirst())!
             do {
                 try await cluster.delete(id, propagation: propagation, dryRun: false)
@@ -370,7 +332,7 @@ extension ClusterCommand {
             } catch {
                 throw CommandFailure(message: error.description)
             }
-            printOut("\(KindNames.reference(id).replacingFirst("/", with: " \"") + "\"") deleted")
+            printOut("\(RESTMapping.reference(id).replacingFirst("/", with: " \"") + "\"") deleted")
         }
     }
 
@@ -384,14 +346,17 @@ extension ClusterCommand {
 
         func validate() throws {
             guard replicas >= 0 else { throw ValidationError("--replicas must not be negative") }
-            guard let id = Wait.parse(object, namespace: namespace), ["Deployment", "ReplicaSet", "StatefulSet"].contains(id.kind) else {
+            guard Kinds.isObjectReference(object) else {
                 throw ValidationError("\"\(object)\" is not a deployment, replicaset or statefulset as KIND/NAME")
             }
         }
 
         func run() async throws {
-            let id = Wait.parse(object, namespace: namespace)!
             let cluster = try await state.open()
+            let id = try await Kinds.object(object, namespace: namespace, in: cluster)
+            guard ["Deployment", "ReplicaSet", "StatefulSet"].contains(id.kind) else {
+                throw CommandFailure(message: "\"\(object)\" is not a deployment, replicaset or statefulset as KIND/NAME")
+            }
             do {
                 var current = try await cluster.get(id)
                 current.set(.int(replicas), at: ["spec", "replicas"])
@@ -400,7 +365,7 @@ extension ClusterCommand {
             } catch {
                 throw CommandFailure(message: error.description)
             }
-            printOut("\(KindNames.reference(id)) scaled")
+            printOut("\(RESTMapping.reference(id)) scaled")
         }
     }
 }
@@ -450,20 +415,21 @@ extension ClusterCommand {
         @Option(help: "How long to keep retrying evictions a disruption budget refuses, in seconds.") var timeout: Double = 60
 
         func run() async throws {
-            let deadline = SystemClock().now() + timeout
-            while true {
-                let (evicted, blocked) = try await state.withCluster { (cluster) async throws(ClusterError) in try await cluster.drain(node) }
-                for pod in evicted {
-                    printOut("evicting pod \(pod.namespace ?? "")/\(pod.name)")
-                }
-                if blocked.isEmpty { break }
-                for pod in blocked {
-                    printOut("error when evicting pods/\"\(pod.name)\" -n \"\(pod.namespace ?? "")\" (will retry after 1s): Cannot evict pod as it would violate the pod's disruption budget.")
-                }
-                guard SystemClock().now() < deadline else {
-                    throw CommandFailure(message: "drain of node/\(node) timed out: \(blocked.count) pod(s) still protected by a disruption budget")
-                }
-                try await Task.sleep(for: .seconds(1))
+            let cluster = try await state.open()
+            let waiting = ClusterWait(backend: cluster, driver: Wiring.driver(cluster))
+            do {
+                try await waiting.drain(
+                    node, fieldManager: "windlass-cli", timeout: timeout,
+                    onEvicted: { pod in printOut("evicting pod \(pod.namespace ?? "")/\(pod.name)") },
+                    onBlocked: { pods in
+                        for pod in pods {
+                            printOut(
+                                "error when evicting pods/\"\(pod.name)\" -n \"\(pod.namespace ?? "")\" (will retry after 1s): Cannot evict pod as it would violate the pod's disruption budget."
+                            )
+                        }
+                    })
+            } catch {
+                throw CommandFailure(message: "\(error)")
             }
             printOut("node/\(node) drained")
         }
@@ -491,14 +457,9 @@ extension ClusterCommand {
         @Argument(help: "The object's name.") var name: String
         @Option(name: .shortAndLong, help: "Namespace.") var namespace: String = "default"
 
-        func validate() throws {
-            guard KindNames.resolve(kind) != nil else { throw ValidationError("the server doesn't have a resource type \"\(kind)\"") }
-        }
-
         func run() async throws {
-            let gvk = KindNames.resolve(kind)!
-            let id = KindNames.id(kind: gvk, name: name, namespace: namespace)
             let cluster = try await state.open()
+            let id = RESTMapping.id(try await Kinds.resolve(kind, in: cluster), name: name, namespace: namespace)
             let object: Value
             do {
                 object = try await cluster.get(id)

@@ -42,7 +42,7 @@ struct RolloutCommand: AsyncParsableCommand {
             let store = try Planning.revisions(state)
             let id = target.id(namespace: namespace)
             guard let operation = try? store.operation(application), let progress = Deployer.canaries(in: operation.state)[id] else {
-                printOut("\(KindNames.reference(id)): no canary in progress")
+                printOut("\(RESTMapping.reference(id)): no canary in progress")
                 if let deployed = try? store.deployed(application) {
                     printOut("application \"\(application)\": revision \(deployed.number) deployed (\(deployed.description))")
                 }
@@ -115,13 +115,13 @@ struct RolloutCommand: AsyncParsableCommand {
         let pipeline = Wiring.pipeline(application, stateDirectory: source.stateDirectory)
         do {
             if let operation = try pipeline.request(request, for: target) {
-                printOut("\(request.rawValue) requested for \(KindNames.reference(target)); the sync running as \(operation.holder) takes it")
+                printOut("\(request.rawValue) requested for \(RESTMapping.reference(target)); the sync running as \(operation.holder) takes it")
                 return
             }
         } catch {
             throw CommandFailure(message: "\(error)")
         }
-        printOut("\(request.rawValue) requested for \(KindNames.reference(target)); resuming the sync")
+        printOut("\(request.rawValue) requested for \(RESTMapping.reference(target)); resuming the sync")
         try await Syncing.run(source: source, flags: flags, sync: sync, trigger: request == .retry ? "retry" : "manual")
     }
 }

@@ -180,26 +180,26 @@ final class ProgressLog: @unchecked Sendable {
             case .delete: verb = "pruned"
             case .noop: verb = "unchanged"
             }
-            emit("  \(KindNames.reference(id)) \(verb)")
+            emit("  \(RESTMapping.reference(id)) \(verb)")
         case .waiting(let stage, let pending):
             let now = SystemClock().now()
             if live {
-                let list = pending.prefix(3).map { "\(KindNames.reference($0.0)) (\($0.1))" }.joined(separator: ", ")
+                let list = pending.prefix(3).map { "\(RESTMapping.reference($0.0)) (\($0.1))" }.joined(separator: ", ")
                 status("  \(stage): waiting for \(pending.count): \(list)")
             } else if now - (lastWaiting[stage.description] ?? 0) >= 5 {
                 lastWaiting[stage.description] = now
-                let list = pending.prefix(3).map { "\(KindNames.reference($0.0)) (\($0.1))" }.joined(separator: ", ")
+                let list = pending.prefix(3).map { "\(RESTMapping.reference($0.0)) (\($0.1))" }.joined(separator: ", ")
                 emit("  waiting for \(pending.count): \(list)\(pending.count > 3 ? ", …" : "")")
             }
         case .stageFinished(let stage):
             emit("  \(stage) healthy")
         case .hookFinished(let id, let succeeded, let message):
-            emit("  hook \(KindNames.reference(id)) \(succeeded ? "succeeded" : "failed"): \(message)")
+            emit("  hook \(RESTMapping.reference(id)) \(succeeded ? "succeeded" : "failed"): \(message)")
         case .retrying(let id, let attempt, let error):
-            emit("  retrying \(KindNames.reference(id)) (attempt \(attempt + 1)): \(error)")
+            emit("  retrying \(RESTMapping.reference(id)) (attempt \(attempt + 1)): \(error)")
         case .canary(let progress):
             let step = min(progress.step + 1, progress.stepCount)
-            var line = "  canary \(KindNames.reference(progress.target)): step \(step)/\(progress.stepCount), weight \(progress.weight)%, \(progress.phase.rawValue)"
+            var line = "  canary \(RESTMapping.reference(progress.target)): step \(step)/\(progress.stepCount), weight \(progress.weight)%, \(progress.phase.rawValue)"
             if !progress.message.isEmpty { line += ": \(progress.message)" }
             if line != lastCanary {
                 lastCanary = line

@@ -28,6 +28,12 @@ enum Wiring {
         return ApplicationPipeline(application: application, cluster: connection, stateDirectory: stateDirectory, holder: Planning.holder)
     }
 
+    /// Real time passing through the embedded cluster's controllers.
+    static func driver(_ cluster: EmbeddedCluster) -> SyncDriver {
+        let clock = SystemClock()
+        return .realTime(now: { clock.now() }, reconcile: { try await cluster.reconcile() })
+    }
+
     /// The application the flags describe.
     static func application(source: SourceFlags, flags: PlanFlags, policies: PolicyFlags? = nil, sync: SyncFlags? = nil) -> Application {
         var options = Application.SyncOptions(prune: !flags.noPrune, allowEmpty: flags.allowEmpty)
@@ -99,23 +105,37 @@ actor DeferredCluster: ClusterBackend {
         }
     }
 
-    func list(_ kind: GroupKind, namespace: String?, selector: LabelSelector) async throws(ClusterError) -> ObjectList {
-        try await opened().list(kind, namespace: namespace, selector: selector)
-    }
+    func discovery() async throws(ClusterError) -> RESTMapping { try await opened().discovery() }
 
-    func kinds() async throws(ClusterError) -> [GroupKind] { try await opened().kinds() }
+    func list(_ kind: GroupKind, namespace: String?, options: ListOptions) async throws(ClusterError) -> ObjectList {
+        try await opened().list(kind, namespace: namespace, options: options)
+    }
 
     func get(_ id: ResourceID) async throws(ClusterError) -> Value { try await opened().get(id) }
 
-    func apply(_ object: Value, options: ApplyOptions) async throws(ClusterError) -> Value {
-        try await opened().apply(object, options: options)
+    func create(_ object: Value, options: WriteOptions) async throws(ClusterError) -> Value {
+        try await opened().create(object, options: options)
     }
 
-    func delete(_ id: ResourceID, propagation: DeletionPropagation, dryRun: Bool) async throws(ClusterError) {
-        try await opened().delete(id, propagation: propagation, dryRun: dryRun)
+    func update(_ object: Value, options: WriteOptions) async throws(ClusterError) -> Value {
+        try await opened().update(object, options: options)
     }
 
-    func watch(_ kind: GroupKind?, namespace: String?, since resourceVersion: Int) async throws(ClusterError) -> AsyncStream<ClusterWatchEvent> {
+    func updateStatus(_ object: Value, options: WriteOptions) async throws(ClusterError) -> Value {
+        try await opened().updateStatus(object, options: options)
+    }
+
+    func patch(_ id: ResourceID, _ patch: Patch, options: PatchOptions) async throws(ClusterError) -> Value {
+        try await opened().patch(id, patch, options: options)
+    }
+
+    func delete(_ id: ResourceID, options: DeleteOptions) async throws(ClusterError) {
+        try await opened().delete(id, options: options)
+    }
+
+    func evict(_ pod: ResourceID) async throws(ClusterError) { try await opened().evict(pod) }
+
+    func watch(_ kind: GroupKind?, namespace: String?, since resourceVersion: String) async throws(ClusterError) -> AsyncStream<ClusterWatchEvent> {
         try await opened().watch(kind, namespace: namespace, since: resourceVersion)
     }
 

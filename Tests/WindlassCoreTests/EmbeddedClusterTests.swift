@@ -70,7 +70,7 @@ struct EmbeddedClusterTests {
         _ = try await cluster.apply(namespace("shop"), options: windlass)
         let start = await cluster.resourceVersion
         _ = try await cluster.apply(deployment("early"), options: windlass)
-        let stream = try await cluster.watch(GroupKind(group: "apps", kind: "Deployment"), namespace: "shop", since: start)
+        let stream = try await cluster.watch(GroupKind(group: "apps", kind: "Deployment"), namespace: "shop", since: String(start))
         _ = try await cluster.apply(object("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}"), options: windlass)
         _ = try await cluster.apply(deployment("late"), options: windlass)
         _ = try await cluster.apply(deployment("late", replicas: 1), options: windlass)

@@ -19,7 +19,7 @@ struct DisruptionController: Controller {
 
     static func status(of budget: Value, in store: ObjectStore) -> Value {
         let pods = selected(by: budget, in: store)
-        let expected = pods.count
+        let expected = expectedCount(of: pods, in: store)
         let healthy = pods.filter(ObjectBuilder.isReady).count
         var desired = expected
         if let minAvailable = budget[path: ["spec", "minAvailable"]] {
@@ -32,6 +32,29 @@ struct DisruptionController: Controller {
             "expectedPods": .int(expected), "currentHealthy": .int(healthy), "desiredHealthy": .int(desired),
             "disruptionsAllowed": .int(max(0, healthy - desired)),
         ]
+    }
+
+    /// How many pods are expected, as Kubernetes counts them: the scale of each controller that
+    /// owns a selected pod (so a pod just evicted, not yet replaced, still counts), plus the
+    /// selected pods no controller owns.
+    static func expectedCount(of pods: [Value], in store: ObjectStore) -> Int {
+        var expected = 0
+        var owners: Set<ResourceID> = []
+        for pod in pods {
+            let namespace = pod[path: ["metadata", "namespace"]]?.stringValue
+            let owner = (pod[path: ["metadata", "ownerReferences"]]?.sequenceValue ?? []).first { $0["controller"]?.boolValue == true }
+            guard let owner, let kind = owner["kind"]?.stringValue, let name = owner["name"]?.stringValue,
+                let group = owner["apiVersion"]?.stringValue.map({ $0.contains("/") ? String($0.split(separator: "/")[0]) : "" })
+            else {
+                expected += 1
+                continue
+            }
+            let id = ResourceID(group: group, version: "", kind: kind, namespace: namespace, name: name)
+            guard !owners.contains(id) else { continue }
+            owners.insert(id)
+            expected += (try? store.get(id))?[path: ["spec", "replicas"]]?.intValue ?? 1
+        }
+        return expected
     }
 
     static func selected(by budget: Value, in store: ObjectStore) -> [Value] {

@@ -125,22 +125,26 @@ final class FlakyBackend: ClusterBackend, @unchecked Sendable {
         self.failures = failures
     }
 
-    func kinds() async throws(ClusterError) -> [GroupKind] { try await inner.kinds() }
-    func list(_ kind: GroupKind, namespace: String?, selector: LabelSelector) async throws(ClusterError) -> ObjectList {
-        try await inner.list(kind, namespace: namespace, selector: selector)
+    func discovery() async throws(ClusterError) -> RESTMapping { try await inner.discovery() }
+    func list(_ kind: GroupKind, namespace: String?, options: ListOptions) async throws(ClusterError) -> ObjectList {
+        try await inner.list(kind, namespace: namespace, options: options)
     }
     func get(_ id: ResourceID) async throws(ClusterError) -> Value { try await inner.get(id) }
-    func apply(_ object: Value, options: ApplyOptions) async throws(ClusterError) -> Value {
+    func create(_ object: Value, options: WriteOptions) async throws(ClusterError) -> Value { try await inner.create(object, options: options) }
+    func update(_ object: Value, options: WriteOptions) async throws(ClusterError) -> Value { try await inner.update(object, options: options) }
+    func updateStatus(_ object: Value, options: WriteOptions) async throws(ClusterError) -> Value {
+        try await inner.updateStatus(object, options: options)
+    }
+    func patch(_ id: ResourceID, _ patch: Patch, options: PatchOptions) async throws(ClusterError) -> Value {
         if refused < failures {
             refused += 1
             throw ClusterError(.unavailable, "the server is currently unable to handle the request")
         }
-        return try await inner.apply(object, options: options)
+        return try await inner.patch(id, patch, options: options)
     }
-    func delete(_ id: ResourceID, propagation: DeletionPropagation, dryRun: Bool) async throws(ClusterError) {
-        try await inner.delete(id, propagation: propagation, dryRun: dryRun)
-    }
-    func watch(_ kind: GroupKind?, namespace: String?, since resourceVersion: Int) async throws(ClusterError) -> AsyncStream<ClusterWatchEvent> {
+    func delete(_ id: ResourceID, options: DeleteOptions) async throws(ClusterError) { try await inner.delete(id, options: options) }
+    func evict(_ pod: ResourceID) async throws(ClusterError) { try await inner.evict(pod) }
+    func watch(_ kind: GroupKind?, namespace: String?, since resourceVersion: String) async throws(ClusterError) -> AsyncStream<ClusterWatchEvent> {
         try await inner.watch(kind, namespace: namespace, since: resourceVersion)
     }
     func events(for id: ResourceID?) async throws(ClusterError) -> [ClusterEvent] { try await inner.events(for: id) }

@@ -1,0 +1,167 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+public import WindlassCluster
+public import WindlassManifest
+public import WindlassPipeline
+
+/// The daemon's API speaks these types; the JSON they encode to keeps the field names the
+/// API has always had (an absent value is `null`, not a missing key).
+public enum API {
+    /// `{"error": "…"}`: every refusal.
+    public struct ErrorBody: Codable, Sendable, Hashable {
+        public var error: String
+    }
+
+    /// An application as `GET /api/v1/applications/{name}` shows it.
+    public struct ApplicationView: Encodable, Sendable {
+        public struct Source: Encodable, Sendable {
+            public var repo: String
+            public var ref: String
+            public var path: String
+        }
+
+        public struct Destination: Encodable, Sendable {
+            public var cluster: String
+            public var namespace: String
+        }
+
+        public struct LastSync: Encodable, Sendable {
+            public var revision: String?
+            public var number: Int?
+            public var outcome: SyncOutcome
+            public var message: String
+            public var startedAt: String
+            public var finishedAt: String
+
+            public func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(revision, forKey: .revision)
+                try container.encode(number, forKey: .number)
+                try container.encode(outcome, forKey: .outcome)
+                try container.encode(message, forKey: .message)
+                try container.encode(startedAt, forKey: .startedAt)
+                try container.encode(finishedAt, forKey: .finishedAt)
+            }
+
+            enum CodingKeys: String, CodingKey { case revision, number, outcome, message, startedAt, finishedAt }
+        }
+
+        public var name: String
+        public var source: Source
+        public var destination: Destination
+        public var syncedRevision: String?
+        public var headRevision: String?
+        public var syncStatus: SyncStatus
+        public var health: HealthStatus
+        public var lastSync: LastSync?
+        public var lastError: String?
+        /// The canary in progress: `deployment.apps/web step 2/5, weight 34%, Paused`.
+        public var rollout: String?
+        public var fetches: Int
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(source, forKey: .source)
+            try container.encode(destination, forKey: .destination)
+            try container.encode(syncedRevision, forKey: .syncedRevision)
+            try container.encode(headRevision, forKey: .headRevision)
+            try container.encode(syncStatus, forKey: .syncStatus)
+            try container.encode(health.rawValue, forKey: .health)
+            try container.encode(lastSync, forKey: .lastSync)
+            try container.encode(lastError, forKey: .lastError)
+            try container.encode(rollout, forKey: .rollout)
+            try container.encode(fetches, forKey: .fetches)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case name, source, destination, syncedRevision, headRevision, syncStatus, health, lastSync, lastError, rollout, fetches
+        }
+    }
+
+    public struct ApplicationList: Encodable, Sendable {
+        public var applications: [ApplicationView]
+    }
+
+    /// An application's revisions, oldest first.
+    public struct History: Encodable, Sendable {
+        public var application: String
+        public var revisions: [Value]
+    }
+
+    /// `POST …/sync` and `…/rollback` answer that the work is queued.
+    public struct Queued: Encodable, Sendable {
+        public var application: String
+        public var sync: String?
+        /// A revision number, or `previous`.
+        public var rollback: Value?
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(application, forKey: .application)
+            if let sync { try container.encode(sync, forKey: .sync) }
+            if let rollback { try container.encode(rollback, forKey: .rollback) }
+        }
+
+        enum CodingKeys: String, CodingKey { case application, sync, rollback }
+    }
+
+    /// `POST …/rollback`'s body: the revision to return to (none: the one before the current).
+    public struct RollbackRequest: Decodable, Sendable {
+        public var revision: Int?
+    }
+
+    /// `POST …/plan`'s body: the revision to plan (none: the application's).
+    public struct PlanRequest: Decodable, Sendable {
+        public var revision: String?
+    }
+
+    /// A rollout verb, recorded.
+    public struct RolloutAccepted: Codable, Sendable {
+        public var application: String
+        public var target: String
+        public var request: String
+    }
+
+    /// A webhook, handled.
+    public struct WebhookResult: Encodable, Sendable {
+        public var triggered: [String]?
+        public var replayed: String?
+        public var ignored: String?
+        public var event: String?
+    }
+
+    /// A CLI command run in the daemon.
+    public struct CommandResult: Codable, Sendable {
+        public var status: Int
+        public var stdout: String
+        public var stderr: String
+    }
+
+    public struct CommandRequest: Codable, Sendable {
+        public var arguments: [String]
+    }
+
+    // MARK: - Encoding
+
+    static func response(_ status: HTTPResponse.Status, _ body: some Encodable) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(body)) ?? Data("{\"error\":\"the response could not be encoded\"}".utf8)
+        var buffer = ByteBuffer(bytes: data)
+        buffer.writeString("\n")
+        return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: buffer))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        response(status, ErrorBody(error: message))
+    }
+
+    /// A request's JSON body as `T`; an empty body is `empty`. Nil when it is not `T`.
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: ByteBuffer?, empty: T) -> T? {
+        guard let bytes, bytes.readableBytes > 0 else { return empty }
+        return try? JSONDecoder().decode(T.self, from: Data(bytes.readableBytesView))
+    }
+}
