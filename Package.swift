@@ -165,7 +165,11 @@ let package = Package(
         ),
         .testTarget(
             name: "WindlassServerTests",
-            dependencies: ["WindlassServer", "WindlassManifest", "WindlassTesting"],
+            dependencies: [
+                "WindlassServer", "WindlassPipeline", "WindlassCluster", "WindlassManifest", "WindlassTesting",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,95 @@
+import Hummingbird
+import NIOCore
+import WindlassGit
+import WindlassManifest
+import WindlassPipeline
+import WindlassRollout
+
+extension Daemon {
+    /// `/api/v1/applications…`: status, drift, history and plans (reads), sync and rollback
+    /// (writes, queued for the application's reconciler).
+    func addApplicationRoutes(reads: RouterGroup<BasicRequestContext>, writes: RouterGroup<BasicRequestContext>) {
+        let maxBody = options.config.server.maxBodyBytes
+        reads.get("applications") { _, _ -> Response in
+            var items: [API.ApplicationView] = []
+            for reconciler in self.reconcilers.values.sorted(by: { $0.application.name < $1.application.name }) {
+                items.append(await Self.view(reconciler))
+            }
+            return API.response(.ok, API.ApplicationList(applications: items))
+        }
+        reads.get("applications/:name") { _, context -> Response in
+            guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
+            return API.response(.ok, await Self.view(reconciler))
+        }
+        reads.get("applications/:name/drift") { _, context -> Response in
+            guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
+            guard let check = await reconciler.status.drift else {
+                return API.error(.notFound, "no drift check of \(reconciler.application.name) yet")
+            }
+            // The report as `windlass drift -o json` prints it.
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: check.json.hasSuffix("\n") ? check.json : check.json + "\n")))
+        }
+        reads.get("applications/:name/history") { _, context -> Response in
+            guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
+            do {
+                let history = try reconciler.pipeline.revisions().history(reconciler.application.name)
+                return API.response(.ok, API.History(application: reconciler.application.name, revisions: history.map(\.value)))
+            } catch {
+                return API.error(.internalServerError, "\(error)")
+            }
+        }
+        reads.post("applications/:name/plan") { request, context -> Response in
+            guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
+            var request = request
+            let body = try? await request.collectBody(upTo: maxBody)
+            guard let planning = API.decode(API.PlanRequest.self, from: body, empty: API.PlanRequest()) else {
+                return API.error(.badRequest, "expected {\"revision\": \"REF\"}")
+            }
+            let (json, error) = await reconciler.plan(ref: planning.revision)
+            guard let json else { return API.error(.unprocessableContent, error ?? "the plan failed") }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: json)))
+        }
+        writes.post("applications/:name/sync") { _, context -> Response in
+            guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
+            reconciler.syncNow()
+            return API.response(.accepted, API.Queued(application: reconciler.application.name, sync: "queued"))
+        }
+        writes.post("applications/:name/rollback") { request, context -> Response in
+            guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
+            var request = request
+            let body = try? await request.collectBody(upTo: maxBody)
+            guard let rollback = API.decode(API.RollbackRequest.self, from: body, empty: API.RollbackRequest()) else {
+                return API.error(.badRequest, "revision must be a revision number")
+            }
+            reconciler.rollback(to: rollback.revision)
+            return API.response(
+                .accepted, API.Queued(application: reconciler.application.name, rollback: rollback.revision.map(Value.int) ?? "previous"))
+        }
+    }
+
+    func reconciler(_ context: BasicRequestContext) -> ApplicationReconciler? {
+        context.parameters.get("name").flatMap { reconcilers[$0] }
+    }
+
+    static func notFound(_ context: BasicRequestContext) -> Response {
+        API.error(.notFound, "no application \(context.parameters.get("name") ?? "")")
+    }
+
+    static func view(_ reconciler: ApplicationReconciler) async -> API.ApplicationView {
+        let status = await reconciler.status
+        let app = reconciler.application
+        return API.ApplicationView(
+            name: app.name,
+            source: .init(repo: (try? RemoteURL(app.repository))?.description ?? app.repository, ref: app.ref, path: app.path),
+            destination: .init(cluster: app.cluster, namespace: app.namespace),
+            syncedRevision: status.syncedRevision, headRevision: status.headRevision, syncStatus: status.syncStatus, health: status.health,
+            lastSync: status.lastSync.map {
+                .init(
+                    revision: $0.revision, number: $0.number, outcome: $0.outcome, message: $0.message, startedAt: Timestamp.rfc3339($0.startedAt),
+                    finishedAt: Timestamp.rfc3339($0.finishedAt))
+            },
+            lastError: status.lastError, rollout: status.rollout, fetches: status.fetches)
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+import Hummingbird
+import Logging
+
+extension Daemon {
+    /// `POST /api/v1/cli`: a command of the CLI on this machine, run on the daemon's cluster
+    /// (the daemon owns the state directory). Only this run's token (in `daemon.json`) opens it.
+    func addCommandRoutes(to group: RouterGroup<BasicRequestContext>, commands: CommandRunner?) {
+        let maxBody = options.config.server.maxBodyBytes
+        group.post("cli") { request, context -> Response in
+            guard let token = TokenAuthentication<BasicRequestContext>.bearer(request),
+                TokenAuthentication<BasicRequestContext>.constantTimeEqual(token, self.localToken)
+            else {
+                return API.error(.unauthorized, "CLI commands take the token in the state directory's daemon.json")
+            }
+            guard let commands else { return API.error(.notFound, "this daemon runs no CLI commands") }
+            var request = request
+            let body = try? await request.collectBody(upTo: maxBody)
+            guard let body, let command = try? JSONDecoder().decode(API.CommandRequest.self, from: Data(body.readableBytesView)) else {
+                return API.error(.badRequest, "expected {\"arguments\": [...]}")
+            }
+            self.options.log.event("cli", ["arguments": command.arguments.joined(separator: " ")], level: .debug)
+            let result = await commands(command.arguments)
+            return API.response(.ok, API.CommandResult(status: Int(result.status), stdout: result.stdout, stderr: result.stderr))
+        }
+    }
+}
