@@ -64,7 +64,7 @@ extension ClusterBackend {
         guard let id = ResourceID(object: object) else {
             throw ClusterError(.badRequest, "the object has no apiVersion, kind or metadata.name")
         }
-        return try await patch(id, .apply(object), options: PatchOptions(fieldManager: options.fieldManager, dryRun: options.dryRun, force: options.force))
+        return try await patch(id, .apply(object), options: options)
     }
 
     /// Deletes an object and, as `propagation` says, what it owns.
@@ -139,21 +139,9 @@ public struct DeleteOptions: Sendable, Hashable {
     }
 }
 
-/// How an apply is made.
-public struct ApplyOptions: Sendable, Hashable {
-    /// Who owns the fields sent (`windlass` for syncs, `windlass-cli` for `cluster apply`).
-    public var fieldManager: String
-    /// Validate, default and compute the result, but store nothing.
-    public var dryRun: Bool
-    /// Take ownership of fields other managers own instead of failing.
-    public var force: Bool
-
-    public init(fieldManager: String, dryRun: Bool = false, force: Bool = false) {
-        self.fieldManager = fieldManager
-        self.dryRun = dryRun
-        self.force = force
-    }
-}
+/// How an apply is made: a patch's options (`force` takes ownership of fields other managers
+/// own instead of failing).
+public typealias ApplyOptions = PatchOptions
 
 /// What happens to the objects a deleted object owns.
 public enum DeletionPropagation: String, Sendable, Hashable, CaseIterable {

@@ -128,7 +128,7 @@ public actor EmbeddedCluster: ClusterBackend {
             else {
                 throw ClusterError(.badRequest, "the object does not match the name, namespace or kind of the request (\(id))")
             }
-            let result = try store.apply(object, options: ApplyOptions(fieldManager: options.fieldManager, dryRun: options.dryRun, force: options.force), now: clock.now())
+            let result = try store.apply(object, options: options, now: clock.now())
             if !options.dryRun { try persist() }
             return result
         case .merge(let changes):

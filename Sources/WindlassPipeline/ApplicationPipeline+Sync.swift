@@ -45,6 +45,13 @@ extension ApplicationPipeline {
         }
     }
 
+    /// Resolves, renders and syncs `revision` (nil: the application's).
+    public func sync(
+        _ revision: String? = nil, trigger: String, onEvent: @escaping @Sendable (SyncEvent) -> Void = { _ in }
+    ) async throws -> SyncReport {
+        try await sync(try await render(revision), trigger: trigger, onEvent: onEvent)
+    }
+
     /// Applies revision `number`'s manifests again (default: the deployed revision before the
     /// current one) as a new revision, without canary steps, and pins auto-sync at
     /// `pinnedAt` (the commit the source is at now; nil: any) until a newer commit arrives.

@@ -153,6 +153,11 @@ public struct ApplicationPipeline: Sendable {
         return (DriftReport(plan: report.plan, live: report.live ?? LiveSnapshot(), desired: rendered.manifests, includeUnmanaged: includeUnmanaged), report)
     }
 
+    /// Where the cluster differs from `revision` (nil: the application's).
+    public func drift(_ revision: String? = nil, includeUnmanaged: Bool = false) async throws(PipelineError) -> DriftReport {
+        try await drift(try await render(revision), includeUnmanaged: includeUnmanaged).0
+    }
+
     // MARK: - Policies
 
     /// The policies that judge `manifests` with the manifests' own (nil: none at all). Errors

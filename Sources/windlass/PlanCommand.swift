@@ -181,7 +181,7 @@ struct DriftCommand: AsyncParsableCommand {
 
     func run() async throws {
         let pipeline = Wiring.pipeline(Wiring.application(source: source, flags: flags), stateDirectory: source.stateDirectory)
-        let (report, _) = try await stopping(manifestsCode: 2) { try await pipeline.drift(try await pipeline.render(), includeUnmanaged: unmanaged) }
+        let report = try await stopping(manifestsCode: 2) { try await pipeline.drift(includeUnmanaged: unmanaged) }
         switch format {
         case .text: printOut(DriftRenderer().text(report), terminator: "")
         case .markdown: printOut(DriftRenderer().markdown(report), terminator: "")

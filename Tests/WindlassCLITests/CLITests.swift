@@ -251,6 +251,54 @@ struct ClusterCommandTests {
         #expect(missing.stderr.contains("timed out waiting for: deployment/nope (not found)"))
     }
 
+    @Test("every kind is read back by its plural, short name or kind.group, custom resources included; an unknown one is named")
+    func kindsByDiscovery() throws {
+        let dir = try TemporaryDirectory()
+        let state = ["--state-dir", dir.path + "/state"]
+        let manifest = try dir.write(
+            "kinds.yaml",
+            """
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: shop}
+            ---
+            apiVersion: storage.k8s.io/v1
+            kind: StorageClass
+            metadata: {name: fast}
+            provisioner: example.com/ssd
+            ---
+            apiVersion: networking.k8s.io/v1
+            kind: Ingress
+            metadata: {name: web, namespace: shop}
+            spec:
+              rules: [{host: shop.example.com}]
+            ---
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata: {name: widgets.example.com}
+            spec:
+              group: example.com
+              scope: Namespaced
+              names: {kind: Widget, plural: widgets, singular: widget, shortNames: [wd]}
+              versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]
+            """)
+        let applied = try CLI.run(["cluster", "apply", "-f", manifest] + state)
+        #expect(applied.status == 0, "\(applied.stderr)")
+        let widget = try dir.write("widget.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: gear, namespace: shop}\nspec: {size: 3}\n")
+        #expect(try CLI.run(["cluster", "apply", "-f", widget] + state).status == 0)
+        #expect(try CLI.run(["cluster", "get", "ingress", "-n", "shop"] + state).stdout.contains("web"))
+        #expect(try CLI.run(["cluster", "get", "ing", "web", "-n", "shop", "-o", "yaml"] + state).stdout.contains("host: shop.example.com"))
+        #expect(try CLI.run(["cluster", "get", "sc"] + state).stdout.contains("fast"))
+        #expect(try CLI.run(["cluster", "get", "storageclasses.storage.k8s.io", "fast", "-o", "json"] + state).stdout.contains("example.com/ssd"))
+        #expect(try CLI.run(["cluster", "get", "wd", "-n", "shop"] + state).stdout.contains("gear"))
+        #expect(try CLI.run(["cluster", "describe", "widgets.example.com", "gear", "-n", "shop"] + state).status == 0)
+        let unknown = try CLI.run(["cluster", "get", "gizmos"] + state)
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("the server doesn't have a resource type \"gizmos\""))
+        let missing = try CLI.run(["cluster", "get", "ingress", "nope", "-n", "shop"] + state)
+        #expect(missing.stderr.contains("ingresses.networking.k8s.io \"nope\" not found"), "\(missing.stderr)")
+    }
+
     @Test("scale and delete, as kubectl users type them")
     func scaleAndDelete() throws {
         let dir = try TemporaryDirectory()
