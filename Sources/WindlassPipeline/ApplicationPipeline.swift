@@ -100,11 +100,10 @@ public struct ApplicationPipeline: Sendable {
 
     // MARK: - Live state
 
-    /// The live objects a plan of `sets` needs, the cluster brought up to date first.
+    /// The live objects a plan of `sets` needs.
     public func snapshot(for sets: [ManifestSet]) async throws(PipelineError) -> LiveSnapshot {
         let resources = sets.flatMap(\.resources)
         do {
-            try await cluster.settle()
             return try await cluster.backend.snapshot(
                 desiredKinds: Set(resources.map(\.id.groupKind)), trackingSelector: Tracking(application: application.name).selector,
                 namespaces: Set(resources.compactMap(\.id.namespace)))

@@ -23,8 +23,7 @@ enum Wiring {
         let connection = ClusterConnection(
             backend: cluster,
             driver: .realTime(now: { clock.now() }, reconcile: { _ = try await cluster.opened().reconcile() }),
-            displayName: "the cluster in \(stateDirectory)",
-            settle: { () throws(ClusterError) in _ = try await cluster.opened().reconcile() })
+            displayName: "the cluster in \(stateDirectory)")
         return ApplicationPipeline(application: application, cluster: connection, stateDirectory: stateDirectory, holder: Planning.holder)
     }
 

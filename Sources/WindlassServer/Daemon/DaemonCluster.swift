@@ -29,8 +29,7 @@ extension DaemonCluster {
         let connection = ClusterConnection(
             backend: cluster,
             driver: .realTime(now: { clock.now() }, reconcile: { try await cluster.reconcile() }),
-            displayName: "the cluster in \(cluster.stateDirectory)",
-            settle: { () throws(ClusterError) in _ = try await cluster.reconcile() })
+            displayName: "the cluster in \(cluster.stateDirectory)")
         return DaemonCluster(connection: connection, services: [ClusterService(cluster: cluster)], metrics: { await cluster.simulatedMetrics() })
     }
 }

@@ -148,7 +148,7 @@ public enum API {
 
     static func response(_ status: HTTPResponse.Status, _ body: some Encodable) -> Response {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
         let data = (try? encoder.encode(body)) ?? Data("{\"error\":\"the response could not be encoded\"}".utf8)
         var buffer = ByteBuffer(bytes: data)
         buffer.writeString("\n")
