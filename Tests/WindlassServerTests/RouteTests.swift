@@ -2,11 +2,13 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Synchronization
 import HummingbirdTesting
 import Testing
 import WindlassCluster
 import WindlassManifest
 import WindlassPipeline
+import WindlassRollout
 import WindlassTesting
 @testable import WindlassServer
 
@@ -45,9 +47,6 @@ final class VirtualClock: Sendable {
     var now: Double { time.withLock { $0 } }
     func pass(_ seconds: Double) { time.withLock { $0 += seconds } }
 }
-
-import Synchronization
-import WindlassRollout
 
 enum SyncDriverFactory {
     static func manual(_ clock: VirtualClock) -> SyncDriver { SyncDriver(now: { clock.now }, pass: { clock.pass($0) }) }
