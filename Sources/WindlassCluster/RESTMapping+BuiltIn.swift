@@ -68,6 +68,9 @@ extension RESTMapping {
             resource("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", subresources: []),
             resource("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", short: ["csr"],
                 subresources: ["approval", "status"]),
+            resource("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicy", "validatingadmissionpolicies"),
+            resource("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicyBinding", "validatingadmissionpolicybindings", subresources: []),
+            resource("policy", "v1beta1", "PodSecurityPolicy", "podsecuritypolicies", short: ["psp"], subresources: []),
             resource("flowcontrol.apiserver.k8s.io", "v1", "FlowSchema", "flowschemas"),
             resource("flowcontrol.apiserver.k8s.io", "v1", "PriorityLevelConfiguration", "prioritylevelconfigurations"),
             // KubeVirt

@@ -68,9 +68,9 @@ public struct RESTMapping: Sendable {
     /// Adds the resource a CustomResourceDefinition declares (its served storage version, its
     /// names and scope); a definition without a group or names adds nothing.
     public mutating func register(crd: Value) {
-        guard let spec = crd["spec"], let group = spec["group"]?.stringValue, let names = spec["names"],
-            let kind = names["kind"]?.stringValue, let plural = names["plural"]?.stringValue
+        guard let spec = crd["spec"], let group = spec["group"]?.stringValue, let names = spec["names"], let kind = names["kind"]?.stringValue
         else { return }
+        let plural = names["plural"]?.stringValue ?? Self.guessedPlural(kind)
         let versions = spec["versions"]?.sequenceValue ?? []
         let version = (versions.first { $0["storage"]?.boolValue == true } ?? versions.first)?["name"]?.stringValue ?? "v1"
         let subresources = versions.first { $0["name"]?.stringValue == version }?["subresources"]?.mappingValue?.entries.map(\.key) ?? []
@@ -138,7 +138,7 @@ public struct RESTMapping: Sendable {
     }
 
     /// The plural the API machinery makes of a kind (`NetworkPolicy` → `networkpolicies`).
-    static func guessedPlural(_ kind: String) -> String {
+    public static func guessedPlural(_ kind: String) -> String {
         let lower = kind.lowercased()
         if lower.hasSuffix("y"), !lower.hasSuffix("ey") { return lower.dropLast() + "ies" }
         if lower.hasSuffix("s") || lower.hasSuffix("x") || lower.hasSuffix("ch") || lower.hasSuffix("sh") { return lower + "es" }

@@ -62,8 +62,7 @@ public actor EmbeddedCluster: ClusterBackend {
     public func discovery() async throws(ClusterError) -> RESTMapping {
         var mapping = store.mapping
         for kind in store.kinds where mapping.resource(for: kind) == nil {
-            let plural = mapping.qualifiedName(of: kind).split(separator: ".", maxSplits: 1).first.map(String.init) ?? kind.kind.lowercased()
-            mapping.add(APIResource(group: kind.group, version: "v1", kind: kind.kind, name: plural, namespaced: !store.isClusterScoped(kind)))
+            mapping.add(APIResource(group: kind.group, version: "v1", kind: kind.kind, name: RESTMapping.guessedPlural(kind.kind), namespaced: true))
         }
         return mapping
     }

@@ -50,8 +50,8 @@ public struct ObjectStore: Sendable {
     private(set) var objects: [GroupKind: [String: [String: StoredObject]]] = [:]
     /// Owner uid → the objects that name it in their ownerReferences.
     private var dependents: [String: Set<ResourceID>] = [:]
-    private var scopes = ResourceScopes()
-    /// The built-in resources and those the stored CustomResourceDefinitions declare.
+    /// The built-in resources and those the stored CustomResourceDefinitions declare: names
+    /// for messages, and which kinds are cluster-scoped.
     public private(set) var mapping = RESTMapping.builtIn
     /// Changes in order, for watches; the oldest are dropped past `logLimit` (a watch from an
     /// older resourceVersion gets `expired`, as after etcd's compaction, and lists again). Each
@@ -133,7 +133,7 @@ public struct ObjectStore: Sendable {
     /// Every kind stored.
     public var kinds: [GroupKind] { Array(objects.keys) }
 
-    public func isClusterScoped(_ kind: GroupKind) -> Bool { scopes.isClusterScoped(kind) }
+    public func isClusterScoped(_ kind: GroupKind) -> Bool { mapping.isClusterScoped(kind) }
 
     // MARK: - Writing
 
@@ -299,7 +299,6 @@ public struct ObjectStore: Sendable {
         var stored = stored
         stored.object = interner.intern(stored.object)
         if id.groupKind == GroupKind(group: "apiextensions.k8s.io", kind: "CustomResourceDefinition") {
-            scopes.register(crd: stored.object)
             mapping.register(crd: stored.object)
         }
         let storedKey = key(for: id)
@@ -334,7 +333,7 @@ public struct ObjectStore: Sendable {
     }
 
     private func key(for id: ResourceID) -> Key {
-        Key(namespace: scopes.isClusterScoped(id.groupKind) ? "" : id.namespace ?? "default", name: id.name)
+        Key(namespace: mapping.isClusterScoped(id.groupKind) ? "" : id.namespace ?? "default", name: id.name)
     }
 
     /// The object's id, with the namespace the scope of its kind calls for.
@@ -342,7 +341,7 @@ public struct ObjectStore: Sendable {
         guard var id = ResourceID(object: object) else {
             throw ClusterError(.invalid, "an object needs apiVersion, kind and metadata.name")
         }
-        if scopes.isClusterScoped(id.groupKind) {
+        if mapping.isClusterScoped(id.groupKind) {
             id.namespace = nil
         } else if id.namespace == nil {
             id.namespace = "default"
@@ -412,7 +411,6 @@ public struct ObjectStore: Sendable {
         let trees = fieldsV1Trees(managers)
         object.set(Self.managedFields(managers, trees: trees, operations: operations, apiVersion: id.apiVersion, now: now), at: ["metadata", "managedFields"])
         if id.groupKind == GroupKind(group: "apiextensions.k8s.io", kind: "CustomResourceDefinition") {
-            scopes.register(crd: object)
             mapping.register(crd: object)
         }
         if let previous = existing?.object { unindex(previous, id: id) }

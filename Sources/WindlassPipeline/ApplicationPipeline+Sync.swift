@@ -28,17 +28,19 @@ extension ApplicationPipeline {
     /// Throws ``PipelineError`` for bad manifests or policies or an unreadable cluster, and the
     /// deployer's errors (`PolicyDenied`, `Busy`, `RollbackError`) as they are.
     public func sync(
-        _ rendered: Rendered, trigger: String, onEvent: @escaping @Sendable (SyncEvent) -> Void = { _ in }
-    ) async throws -> SyncReport {
+        _ rendered: Rendered, trigger: String, onPolicyWarnings: ([Diagnostic]) -> Void = { _ in },
+        onEvent: @escaping @Sendable (SyncEvent) -> Void = { _ in }
+    ) async throws -> Deployer.Outcome {
         var warnings: [Diagnostic] = []
         let set = try policies(for: rendered.manifests, warnings: &warnings)
+        // Said before anything else happens, whatever the sync's outcome.
+        onPolicyWarnings(warnings)
         let deployer = try deployer(policies: set)
         let live: @Sendable (ManifestSet) async throws -> LiveSnapshot = { [self] manifests in try await snapshot(for: [manifests]) }
         do {
-            let outcome = try await deployer.sync(
+            return try await deployer.sync(
                 rendered.manifests, source: rendered.planSource, live: live, trigger: trigger, atomic: application.syncOptions.atomic,
                 onEvent: onEvent)
-            return SyncReport(outcome: outcome, policyWarnings: warnings)
         } catch let error as Deployer.InvalidManifests {
             // Found while planning (hooks, waves, strategies): as located as a load's errors.
             throw PipelineError.stopping(.manifests, on: error.diagnostics) ?? PipelineError(.manifests, error.description)
@@ -47,9 +49,10 @@ extension ApplicationPipeline {
 
     /// Resolves, renders and syncs `revision` (nil: the application's).
     public func sync(
-        _ revision: String? = nil, trigger: String, onEvent: @escaping @Sendable (SyncEvent) -> Void = { _ in }
-    ) async throws -> SyncReport {
-        try await sync(try await render(revision), trigger: trigger, onEvent: onEvent)
+        _ revision: String? = nil, trigger: String, onPolicyWarnings: ([Diagnostic]) -> Void = { _ in },
+        onEvent: @escaping @Sendable (SyncEvent) -> Void = { _ in }
+    ) async throws -> Deployer.Outcome {
+        try await sync(try await render(revision), trigger: trigger, onPolicyWarnings: onPolicyWarnings, onEvent: onEvent)
     }
 
     /// Applies revision `number`'s manifests again (default: the deployed revision before the
@@ -96,8 +99,3 @@ extension ApplicationPipeline {
     }
 }
 
-/// How a sync ended, and what reading the policies warned of.
-public struct SyncReport: Sendable {
-    public var outcome: Deployer.Outcome
-    public var policyWarnings: [Diagnostic]
-}

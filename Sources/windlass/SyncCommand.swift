@@ -68,10 +68,10 @@ enum Syncing {
                 throw CommandFailure(message: "--metrics-listen \(address.host):\(address.port): \(error)")
             }
         }
-        let report: SyncReport
+        let outcome: Deployer.Outcome
         do {
-            report = try await stopping(manifestsCode: 2) {
-                try await pipeline.sync(rendered, trigger: trigger) { event in
+            outcome = try await stopping(manifestsCode: 2) {
+                try await pipeline.sync(rendered, trigger: trigger, onPolicyWarnings: Planning.warn) { event in
                     progress.start(application: flags.application, revision: revision)
                     progress.log(event)
                 }
@@ -92,10 +92,9 @@ enum Syncing {
             throw error
         }
         await endpoint?.stop()
-        Planning.warn(report.policyWarnings)
         // A manual sync ends the pause a rollback put on auto-sync.
         pipeline.unpin()
-        switch report.outcome {
+        switch outcome {
         case .inSync(let plan):
             for warning in plan.warnings { printError("warning: \(warning)") }
             printOut("application \"\(flags.application)\"\(revision): \(plan.summary.line())")

@@ -29,7 +29,7 @@ struct ClusterAPITests {
         #expect(mapping.resolve("widgets") == nil)
         #expect(Set(mapping.resources(inCategory: "all").map(\.name)).isSuperset(of: ["pods", "services", "deployments", "virtualmachines"]))
         // Every kind the loader treats as cluster-scoped is cluster-scoped in discovery too.
-        for kind in ResourceScopes.builtInClusterScoped { #expect(mapping.resource(for: kind)?.namespaced != true, "\(kind)") }
+        for kind in ResourceScopes.builtInClusterScoped { #expect(mapping.resource(for: kind)?.namespaced == false, "\(kind)") }
 
         _ = try await cluster.apply(
             try object(

@@ -98,9 +98,9 @@ struct PipelineTests {
         #expect(first.plan.source.revision == sha)
         #expect(first.plan.summary.add == 2 && first.plan.summary.change == 0)
 
-        let report = try await pipeline.sync(try await pipeline.render(), trigger: "manual")
-        guard case .deployed(let revision, _) = report.outcome else {
-            Issue.record("expected a deployed revision, got \(report.outcome)")
+        let outcome = try await pipeline.sync(try await pipeline.render(), trigger: "manual")
+        guard case .deployed(let revision, _) = outcome else {
+            Issue.record("expected a deployed revision, got \(outcome)")
             return
         }
         #expect(revision.number == 1 && revision.commit == sha && revision.trigger == "manual")
@@ -116,7 +116,7 @@ struct PipelineTests {
         #expect(drifted.hasDrift)
         #expect(drifted.items.map(\.id) == [webID])
 
-        guard case .deployed(let healed, _) = try await pipeline.sync(try await pipeline.render(), trigger: "self-heal").outcome else {
+        guard case .deployed(let healed, _) = try await pipeline.sync(try await pipeline.render(), trigger: "self-heal") else {
             Issue.record("the heal should deploy a revision")
             return
         }

@@ -242,11 +242,13 @@ public actor ApplicationReconciler {
         let name = application.name
         let log = self.log
         do {
-            let report = try await pipeline.sync(rendered, trigger: trigger) { event in
-                log.syncEvent(name, event)
-                if case .canary(let progress) = event { Task { await self.note(progress) } }
-            }
-            switch report.outcome {
+            let outcome = try await pipeline.sync(
+                rendered, trigger: trigger,
+                onEvent: { event in
+                    log.syncEvent(name, event)
+                    if case .canary(let progress) = event { Task { await self.note(progress) } }
+                })
+            switch outcome {
             case .inSync(let plan):
                 finish(commit: commit, outcome: .synced, message: plan.summary.line(), startedAt: startedAt, record: nil)
             case .deployed(let revision, _):
