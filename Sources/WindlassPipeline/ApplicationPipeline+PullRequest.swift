@@ -17,9 +17,7 @@ extension ApplicationPipeline {
     public func pullRequestPlan(base: String, head: String, live: Bool = true) async throws(PipelineError) -> PlanReport {
         let fromBase: String?
         if case .repository = application.policies { fromBase = Self.repositoryPoliciesDirectory } else { fromBase = nil }
-        let options = SourceOptions(
-            source: application.source.repository, ref: application.source.revision, path: application.source.path,
-            stateDirectory: stateDirectory, environment: environment)
+        let options = sourceOptions(nil)
         let pair: RevisionPair
         do {
             pair = try await GitRepository.offloaded { () throws(GitError) in

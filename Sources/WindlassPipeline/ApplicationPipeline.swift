@@ -67,14 +67,21 @@ public struct ApplicationPipeline: Sendable {
     /// mirror (off the cooperative pool). With `fetchingMissingOnly`, a full commit SHA already
     /// mirrored is read without a fetch.
     public func resolve(_ revision: String? = nil, fetchingMissingOnly: Bool = false) async throws(PipelineError) -> ResolvedSource {
-        let options = SourceOptions(
-            source: application.source.repository, ref: revision ?? application.source.revision, path: application.source.path,
-            stateDirectory: stateDirectory, environment: environment)
+        let options = sourceOptions(revision)
         do {
             return try await GitRepository.offloaded { () throws(GitError) in try SourceResolver.resolve(options, fetchingMissingOnly: fetchingMissingOnly) }
         } catch {
             throw PipelineError(.source, error.description)
         }
+    }
+
+    /// The application's source as a ``GitWatcher`` polls it (its revision followed).
+    public var watchedSource: WatchedSource { WatchedSource.resolving(sourceOptions(nil)) }
+
+    func sourceOptions(_ revision: String?) -> SourceOptions {
+        SourceOptions(
+            source: application.source.repository, ref: revision ?? application.source.revision, path: application.source.path,
+            stateDirectory: stateDirectory, environment: environment)
     }
 
     /// Loads and validates a resolved source: the seam where renderers of other source kinds

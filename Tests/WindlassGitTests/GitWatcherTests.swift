@@ -16,7 +16,13 @@ actor EventLog {
         }
     }
 
-    private func append(_ event: WatchEvent) { events.append(event) }
+    /// Every poll's outcome but "unchanged": what the ref did.
+    private func append(_ event: WatchEvent) {
+        if case .unchanged = event { polls += 1 } else { events.append(event) }
+    }
+
+    /// How many polls found the ref where it was.
+    private(set) var polls = 0
 
     /// Waits until `predicate` holds for the events so far (or fails after `timeout` seconds).
     func wait(timeout: Double = 10, until predicate: ([WatchEvent]) -> Bool) async -> Bool {
@@ -184,5 +190,74 @@ struct GitWatcherFaultTests {
         }
         #expect(commit.sha == sha)
         await log.stop()
+    }
+}
+
+@Suite("The git watcher over every kind of source", .serialized)
+struct GitWatcherSourceTests {
+    @Test("a local repository: each poll reads the ref as it is now; a new commit is a revision, the rest unchanged")
+    func localRepository() async throws {
+        let repository = try GitFixture()
+        _ = try repository.write("manifests/a.yaml", configMapYAML("a"))
+        let first = try repository.commit("one")
+        let state = try TemporaryDirectory()
+        let watcher = GitWatcher(source: .resolving(SourceOptions(source: repository.path, ref: "main", stateDirectory: state.path)))
+        #expect(await watcher.trigger() == .revision(try GitRepository(path: repository.path).resolve(first), previous: nil))
+        guard case .unchanged(let same?) = await watcher.trigger() else {
+            Issue.record("a second poll of the same commit should be unchanged")
+            return
+        }
+        #expect(same.sha == first)
+        _ = try repository.write("manifests/b.yaml", configMapYAML("b"))
+        let second = try repository.commit("two")
+        guard case .revision(let commit, let previous) = await watcher.trigger() else {
+            Issue.record("a new commit should be a revision")
+            return
+        }
+        #expect(commit.sha == second && previous?.sha == first)
+        // Nothing was mirrored: a local repository is read where it is.
+        #expect(!FileManager.default.fileExists(atPath: state.path + "/repos"))
+    }
+
+    @Test("a directory has no revision: every poll is unchanged, with no commit")
+    func directory() async throws {
+        let directory = try TemporaryDirectory()
+        _ = try directory.write("manifests/a.yaml", configMapYAML("a"))
+        let watcher = GitWatcher(source: .resolving(SourceOptions(source: directory.path)))
+        #expect(await watcher.trigger() == .unchanged(nil))
+        #expect(await watcher.trigger() == .unchanged(nil))
+        #expect(await watcher.lastGood == nil)
+    }
+
+    @Test("a source that cannot be opened is a failed poll, retried with backoff, not a crash")
+    func badSource() async throws {
+        let state = try TemporaryDirectory()
+        let watcher = GitWatcher(source: .resolving(SourceOptions(source: "https://user:hunter2@127.0.0.1:1/nothing.git", stateDirectory: state.path)))
+        guard case .fetchFailed(let error, 1, let retry) = await watcher.trigger() else {
+            Issue.record("expected a failed poll")
+            return
+        }
+        #expect(retry == GitWatcher.Configuration().backoffBase)
+        #expect(!error.description.contains("hunter2"), "\(error)")
+    }
+
+    @Test("a webhook's fetch moves the next poll back an interval instead of adding one right after it")
+    func triggerMovesThePoll() async throws {
+        let repository = try GitFixture()
+        _ = try repository.write("manifests/a.yaml", configMapYAML("a"))
+        try repository.commit("one")
+        let watcher = GitWatcher(
+            source: .resolving(SourceOptions(source: repository.path)), configuration: .init(interval: .seconds(2), jitter: 0))
+        let running = Task { await watcher.run() }
+        defer { running.cancel() }
+        let start = ContinuousClock.now
+        while await watcher.fetchCount < 1 { try await Task.sleep(for: .milliseconds(10)) }
+        try await Task.sleep(until: start + .seconds(1), clock: .continuous)
+        await watcher.trigger()
+        // The poll that was due at 2 s now falls due at 3 s.
+        try await Task.sleep(until: start + .milliseconds(2500), clock: .continuous)
+        #expect(await watcher.fetchCount == 2)
+        try await Task.sleep(until: start + .seconds(4), clock: .continuous)
+        #expect(await watcher.fetchCount == 3)
     }
 }

@@ -10,13 +10,18 @@ import Logging
 import Glibc
 #endif
 
-/// One application of the daemon: fetches its source, syncs each new commit once (when
-/// automated), and keeps the status the API serves. Work is serialized: a webhook that arrives
-/// while a sync runs is remembered and handled after it, many arriving together as one.
+/// One application of the daemon: its ``GitWatcher`` polls the source (and fetches at once on a
+/// webhook); each poll becomes a round that syncs a new commit once (when automated) or, with
+/// self-heal, looks for drift. The reconciler keeps the status the API serves. Work is
+/// serialized: what arrives while a sync runs is remembered and handled after it, many rounds
+/// asked for together as one. Polling runs on its own timer, so no amount of other work (drift
+/// checks, manual syncs) holds it back.
 public actor ApplicationReconciler {
     public let application: DaemonConfig.Application
-    /// The application's pipeline: every fetch, plan, sync and drift check goes through it.
+    /// The application's pipeline: every plan, sync and drift check goes through it.
     let pipeline: ApplicationPipeline
+    /// The one polling loop: fetches with jitter and backoff, reports each poll.
+    let watcher: GitWatcher
     let log: DaemonLog
     let metrics: DaemonMetrics
 
@@ -61,31 +66,41 @@ public actor ApplicationReconciler {
 
     /// Work asked for and not yet done; asking twice before it runs is asking once.
     enum Work: Hashable {
-        /// Fetch, and sync a new commit (auto-sync).
+        /// Sync the polled commit when it is new (auto-sync), or look for drift (self-heal).
         case round
-        /// Fetch and sync whatever the head is (a manual sync: it also ends a rollback's pin).
+        /// Fetch now and sync whatever the head is (a manual sync: it also ends a rollback's pin).
         case sync
         case drift
         case rollback(Int?)
     }
 
-    private var queued: Set<Work> = [.round]
+    private var queued: Set<Work> = []
     /// The run loop, while it waits for work.
     private var waiter: CheckedContinuation<Void, Never>?
+    /// What the last good poll found: the commit (nil for a directory source), or nothing yet.
+    private var head: GitCommit??
 
     init(application: DaemonConfig.Application, pipeline: ApplicationPipeline, log: DaemonLog, metrics: DaemonMetrics) {
         self.application = application
         self.pipeline = pipeline
         self.log = log
         self.metrics = metrics
+        let name = application.name
+        watcher = GitWatcher(
+            source: pipeline.watchedSource,
+            configuration: GitWatcher.Configuration(interval: .seconds(application.interval), jitter: Self.pollJitter),
+            onFetch: { metrics.fetch(name, seconds: $0, failed: $1) })
     }
+
+    /// Up to this fraction of the interval is added to each poll's wait (as for drift checks).
+    static let pollJitter = 0.1
 
     private var now: Double { pipeline.cluster.driver.now() }
 
-    /// Asks for a fetch (and a sync of a new commit) as soon as possible; triggers that arrive
-    /// while one runs make one more round after it, however many they are.
+    /// Asks for a fetch now (a webhook), and a round once it is done; triggers that arrive
+    /// while a fetch runs share one more fetch after it, however many they are.
     public nonisolated func trigger() {
-        Task { await self.enqueue(.round) }
+        Task { await self.watcher.trigger() }
     }
 
     /// Asks for a sync of the head now, as `windlass sync` does (ending a rollback's pin).
@@ -122,16 +137,23 @@ public actor ApplicationReconciler {
         waiter = nil
     }
 
-    /// Does the queued work one item at a time (so a sync never overlaps another), polling every
-    /// `interval`, until cancelled.
+    /// Polls the source and does the queued work one item at a time (so a sync never overlaps
+    /// another), until cancelled or stopped.
     func run() async {
+        let watcher = self.watcher
+        await withDiscardingTaskGroup { group in
+            group.addTask { await watcher.run() }
+            group.addTask {
+                for await event in watcher.events { await self.observe(event) }
+            }
+            await work()
+            group.cancelAll()
+        }
+    }
+
+    private func work() async {
         while !Task.isCancelled && !stopping {
             if queued.isEmpty {
-                let interval = application.interval
-                let timer = Task { [weak self] in
-                    guard (try? await Task.sleep(for: .seconds(interval))) != nil else { return }
-                    await self?.enqueue(.round)
-                }
                 await withTaskCancellationHandler {
                     await withCheckedContinuation { continuation in
                         if queued.isEmpty && !Task.isCancelled && !stopping { waiter = continuation } else { continuation.resume() }
@@ -139,15 +161,19 @@ public actor ApplicationReconciler {
                 } onCancel: {
                     Task { await self.enqueue(nil) }
                 }
-                timer.cancel()
                 if Task.isCancelled || stopping { break }
             }
             let work = queued
             queued = []
             for case .rollback(let number) in work { await rollback(number) }
             if work.contains(.sync) {
-                pipeline.unpin()
-                await round(force: true)
+                // A manual sync reads the source as it is now, not as the last poll saw it; a failed
+                // fetch is in the status already (its event reports it).
+                if let commit = Self.commit(polledBy: await watcher.trigger()) {
+                    head = .some(commit)
+                    pipeline.unpin()
+                    await round(force: true)
+                }
             } else if work.contains(.round) {
                 await round()
             }
@@ -155,22 +181,51 @@ public actor ApplicationReconciler {
         }
     }
 
-    /// One fetch, and a sync when the commit is new (or the last sync of it did not finish).
-    func round(force: Bool = false) async {
-        let started = ContinuousClock.now
-        let resolved: ResolvedSource
-        do {
-            resolved = try await pipeline.resolve()
-        } catch {
+    /// A poll's outcome: a round follows each good one.
+    private func observe(_ event: WatchEvent) {
+        switch event {
+        case .revision(let commit, _), .unchanged(let commit?):
+            polled(commit)
+        case .unchanged(nil):
+            polled(nil)
+        case .forcePush(let commit, let previous):
+            log.event(
+                "force-push", ["application": application.name, "revision": String(commit.sha.prefix(12)), "previous": String(previous.sha.prefix(12))],
+                level: .warning)
+            polled(commit)
+        case .fetchFailed(let error, let failures, let retryIn):
             status.lastError = "fetching \(application.repository): \(error.message)"
-            metrics.fetch(application.name, seconds: Self.seconds(since: started), failed: true)
-            log.event("fetch failed", ["application": application.name, "error": error.message], level: .warning)
-            return
+            log.event(
+                "fetch failed",
+                ["application": application.name, "error": error.message, "failures": String(failures), "retryIn": retryIn.description],
+                level: .warning)
+        case .recovered(let failures):
+            log.event("fetch recovered", ["application": application.name, "failures": String(failures)])
         }
-        metrics.fetch(application.name, seconds: Self.seconds(since: started), failed: false)
+    }
+
+    /// The commit a good poll found (`.some(nil)` for a directory); nil when it failed.
+    static func commit(polledBy event: WatchEvent) -> GitCommit?? {
+        switch event {
+        case .revision(let commit, _), .forcePush(let commit, _): return .some(commit)
+        case .unchanged(let commit): return .some(commit)
+        case .fetchFailed, .recovered: return nil
+        }
+    }
+
+    private func polled(_ commit: GitCommit?) {
+        head = .some(commit)
         status.fetches += 1
         status.lastFetch = now
-        let commit = resolved.commit?.sha
+        enqueue(.round)
+    }
+
+    /// The commit the last good poll found, and a sync when it is new (or the last sync of it did
+    /// not finish); with self-heal, a drift check when it is not.
+    func round(force: Bool = false) async {
+        // Nothing fetched yet: the first good poll asks for a round.
+        guard let polled = head else { return }
+        let commit = polled?.sha
         status.headRevision = commit
         guard application.automated else {
             status.syncStatus = commit == status.syncedRevision ? .synced : .outOfSync
@@ -193,6 +248,15 @@ public actor ApplicationReconciler {
         if !force && commit != nil && commit == status.syncedRevision && status.lastSync?.outcome != .paused {
             // Nothing new in git: with self-heal on, each poll also looks for drift (as Argo CD does).
             if application.selfHeal { await checkDrift() }
+            return
+        }
+        let resolved: ResolvedSource
+        do {
+            // The polled commit is in the mirror: read it without fetching again.
+            resolved = try await pipeline.resolve(commit, fetchingMissingOnly: true)
+        } catch {
+            status.lastError = "reading \(application.repository): \(error.message)"
+            log.event("read failed", ["application": application.name, "error": error.message], level: .warning)
             return
         }
         await sync(resolved, trigger: force ? "manual" : "auto-sync")

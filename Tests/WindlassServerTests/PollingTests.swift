@@ -1,0 +1,54 @@
+import Foundation
+import Logging
+import Testing
+import WindlassCore
+import WindlassTesting
+@testable import WindlassServer
+
+@Suite("The daemon's polling", .serialized)
+struct PollingTests {
+    @Test("drift checks more frequent than polls do not hold polling back: a new commit is seen on the next poll")
+    func driftDoesNotStarvePolling() async throws {
+        let state = try TemporaryDirectory()
+        let repository = try GitFixture()
+        _ = try repository.write("manifests/cm.yaml", configMapYAML("settings"))
+        _ = try repository.commit("one")
+        let cluster = try EmbeddedCluster(stateDirectory: state.path + "/state")
+        var config = DaemonConfig()
+        config.server.port = 0
+        var application = DaemonConfig.Application(name: "app", repository: repository.path)
+        application.interval = 1
+        application.drift = .interval(seconds: 0.25)
+        config.applications = [application]
+        let daemon = try Daemon(
+            options: Daemon.Options(config: config, stateDirectory: state.path + "/state", log: DaemonLog(format: .text, level: .error)),
+            cluster: .embedded(cluster))
+        let running = Task { try await daemon.run() }
+        defer { running.cancel() }
+        let reconciler = try #require(daemon.reconcilers["app"])
+        let first = ContinuousClock.now
+        while await reconciler.status.syncedRevision == nil {
+            #expect(ContinuousClock.now - first < .seconds(60))
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let before = await reconciler.status.fetches
+        try await Task.sleep(for: .seconds(3.5))
+        let fetches = await reconciler.status.fetches - before
+        // Every 1 s (+ up to 10 %): three polls in 3.5 s, whatever the drift checks do.
+        #expect(fetches >= 2, "\(fetches) polls in 3.5 s with an interval of 1 s")
+        #expect(await reconciler.status.drift != nil)
+
+        _ = try repository.write("manifests/cm.yaml", configMapYAML("settings", data: "changed"))
+        let second = try repository.commit("two")
+        let pushed = ContinuousClock.now
+        while await reconciler.status.syncedRevision != second {
+            if ContinuousClock.now - pushed > .seconds(10) {
+                Issue.record("the new commit was not synced within 10 s of the push")
+                break
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        running.cancel()
+        _ = await running.result
+    }
+}
