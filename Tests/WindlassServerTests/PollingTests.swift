@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 import WindlassCore
+import WindlassPipeline
 import WindlassTesting
 @testable import WindlassServer
 
@@ -48,6 +49,44 @@ struct PollingTests {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
+        running.cancel()
+        _ = await running.result
+    }
+
+    @Test("without automated sync, polls only report the head as out of sync; a manual sync syncs it")
+    func manualSyncWithoutAutomation() async throws {
+        let state = try TemporaryDirectory()
+        let repository = try GitFixture()
+        _ = try repository.write("manifests/cm.yaml", configMapYAML("settings"))
+        let head = try repository.commit("one")
+        let cluster = try EmbeddedCluster(stateDirectory: state.path + "/state")
+        var config = DaemonConfig()
+        config.server.port = 0
+        var application = DaemonConfig.Application(name: "app", repository: repository.path)
+        application.automated = false
+        application.interval = 0.2
+        config.applications = [application]
+        let daemon = try Daemon(
+            options: Daemon.Options(config: config, stateDirectory: state.path + "/state", log: DaemonLog(format: .text, level: .error)),
+            cluster: .embedded(cluster))
+        let running = Task { try await daemon.run() }
+        defer { running.cancel() }
+        let reconciler = try #require(daemon.reconcilers["app"])
+        let started = ContinuousClock.now
+        while await reconciler.status.fetches < 3 {
+            #expect(ContinuousClock.now - started < .seconds(30))
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(await reconciler.status.syncStatus == .outOfSync)
+        #expect(await reconciler.status.lastSync == nil, "a poll never syncs an application without automated sync")
+
+        reconciler.syncNow()
+        while await reconciler.status.lastSync == nil {
+            #expect(ContinuousClock.now - started < .seconds(60))
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(await reconciler.status.lastSync?.outcome == .synced)
+        #expect(await reconciler.status.syncedRevision == head)
         running.cancel()
         _ = await running.result
     }

@@ -72,6 +72,8 @@ public actor ApplicationReconciler {
         case sync
         case drift
         case rollback(Int?)
+        /// Go on with the sync that paused (a canary request came).
+        case resume
     }
 
     private var queued: Set<Work> = []
@@ -101,6 +103,11 @@ public actor ApplicationReconciler {
     /// while a fetch runs share one more fetch after it, however many they are.
     public nonisolated func trigger() {
         Task { await self.watcher.trigger() }
+    }
+
+    /// Asks for the paused sync to go on without fetching (a canary request: it takes it).
+    public nonisolated func resume() {
+        Task { await self.enqueue(.resume) }
     }
 
     /// Asks for a sync of the head now, as `windlass sync` does (ending a rollback's pin).
@@ -167,13 +174,9 @@ public actor ApplicationReconciler {
             queued = []
             for case .rollback(let number) in work { await rollback(number) }
             if work.contains(.sync) {
-                // A manual sync reads the source as it is now, not as the last poll saw it; a failed
-                // fetch is in the status already (its event reports it).
-                if let commit = Self.commit(polledBy: await watcher.trigger()) {
-                    head = .some(commit)
-                    pipeline.unpin()
-                    await round(force: true)
-                }
+                await syncHead()
+            } else if work.contains(.resume) {
+                await resumePaused()
             } else if work.contains(.round) {
                 await round()
             }
@@ -204,15 +207,6 @@ public actor ApplicationReconciler {
         }
     }
 
-    /// The commit a good poll found (`.some(nil)` for a directory); nil when it failed.
-    static func commit(polledBy event: WatchEvent) -> GitCommit?? {
-        switch event {
-        case .revision(let commit, _), .forcePush(let commit, _): return .some(commit)
-        case .unchanged(let commit): return .some(commit)
-        case .fetchFailed, .recovered: return nil
-        }
-    }
-
     private func polled(_ commit: GitCommit?) {
         head = .some(commit)
         status.fetches += 1
@@ -220,9 +214,40 @@ public actor ApplicationReconciler {
         enqueue(.round)
     }
 
+    /// A manual sync (`POST …/sync`, as `windlass sync`): the source as it is now (fetched, not
+    /// as the last poll saw it), synced whatever it holds, automated or not; it ends a
+    /// rollback's pin.
+    func syncHead() async {
+        let resolved: ResolvedSource
+        do {
+            resolved = try await pipeline.resolve()
+        } catch {
+            status.lastError = "fetching \(application.repository): \(error.message)"
+            log.event("fetch failed", ["application": application.name, "error": error.message], level: .warning)
+            return
+        }
+        status.headRevision = resolved.commit?.sha
+        pipeline.unpin()
+        await sync(resolved, trigger: "manual")
+    }
+
+    /// The sync that paused, taken up again with the request that came (automated or not); with
+    /// none paused, a round.
+    func resumePaused() async {
+        guard let last = status.lastSync, last.outcome == .paused, let revision = last.revision else {
+            await round()
+            return
+        }
+        do {
+            await sync(try await pipeline.render(revision, fetchingMissingOnly: true), trigger: "resume")
+        } catch {
+            finish(commit: revision, outcome: .invalid, message: error.diagnostics.map(\.description).joined(separator: "\n"), startedAt: now, record: nil)
+        }
+    }
+
     /// The commit the last good poll found, and a sync when it is new (or the last sync of it did
     /// not finish); with self-heal, a drift check when it is not.
-    func round(force: Bool = false) async {
+    func round() async {
         // Nothing fetched yet: the first good poll asks for a round.
         guard let polled = head else { return }
         let commit = polled?.sha
@@ -232,7 +257,7 @@ public actor ApplicationReconciler {
             return
         }
         // After a rollback, the commit it was pinned at is left alone until a newer one arrives.
-        if !force, let pinned = pipeline.pinnedCommit() {
+        if let pinned = pipeline.pinnedCommit() {
             if pinned == commit || pinned == "*" {
                 status.syncStatus = .outOfSync
                 return
@@ -241,11 +266,11 @@ public actor ApplicationReconciler {
         }
         // A commit whose sync failed, was refused or was invalid is not auto-synced again (as
         // Argo CD does not retry a failed revision on its own): a new commit, or a manual sync.
-        if !force, let commit, (try? pipeline.revisions().setting(application.name, Self.failedCommitSetting)) == commit {
+        if let commit, (try? pipeline.revisions().setting(application.name, Self.failedCommitSetting)) == commit {
             status.syncStatus = .outOfSync
             return
         }
-        if !force && commit != nil && commit == status.syncedRevision && status.lastSync?.outcome != .paused {
+        if commit != nil && commit == status.syncedRevision && status.lastSync?.outcome != .paused {
             // Nothing new in git: with self-heal on, each poll also looks for drift (as Argo CD does).
             if application.selfHeal { await checkDrift() }
             return
@@ -259,7 +284,7 @@ public actor ApplicationReconciler {
             log.event("read failed", ["application": application.name, "error": error.message], level: .warning)
             return
         }
-        await sync(resolved, trigger: force ? "manual" : "auto-sync")
+        await sync(resolved, trigger: "auto-sync")
     }
 
     /// Rolls back as `windlass rollback` does, and pins auto-sync to the head commit.

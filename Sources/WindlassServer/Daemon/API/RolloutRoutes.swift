@@ -32,7 +32,7 @@ extension Daemon {
             } catch {
                 return API.error(.internalServerError, "\(error)")
             }
-            reconciler.trigger()
+            reconciler.resume()
             options.log.event("rollout request", ["application": owner, "target": id.description, "request": verb.rawValue])
             return API.response(.accepted, API.RolloutAccepted(application: owner, target: id.description, request: verb.rawValue))
         }
