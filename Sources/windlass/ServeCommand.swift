@@ -77,7 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let path = config {
             let text: String
             do {
-                text = String(decoding: try DirectoryTree(root: ".").contents(of: path, limit: 1_048_576), as: UTF8.self)
+                text = String(decoding: try DirectoryTree.contents(ofFile: path, limit: 1_048_576), as: UTF8.self)
             } catch {
                 throw CommandFailure(message: "\(path): \(error.message)")
             }

@@ -473,6 +473,14 @@ struct ServeTests {
         #expect(result.stderr.contains("windlass.yaml:4:11: error: server.listen \"nowhere\" is not HOST:PORT"), "\(result.stderr)")
         #expect(result.stderr.contains("windlass.yaml:6:5: error: application a needs a source"))
         #expect(!FileManager.default.fileExists(atPath: state.path + "/state"))
+
+        // An absolute path, as a systemd unit gives it, from another working directory.
+        let elsewhere = try TemporaryDirectory()
+        let absolute = try CLI.run(["serve", "--config", state.path + "/windlass.yaml", "--state-dir", state.path + "/state"], in: elsewhere.path)
+        #expect(absolute.status == 2)
+        #expect(absolute.stderr.contains(state.path + "/windlass.yaml:4:11: error: server.listen"), "\(absolute.stderr)")
+        let missing = try CLI.run(["serve", "--config", state.path + "/nothing.yaml", "--state-dir", state.path + "/state"], in: elsewhere.path)
+        #expect(missing.status != 0 && missing.stderr.contains(state.path + "/nothing.yaml: cannot read file: No such file or directory"), "\(missing.stderr)")
     }
 }
 

@@ -1,6 +1,7 @@
 import Testing
 import WindlassManifest
-import WindlassPlan
+@testable import WindlassPlan
+import WindlassRollout
 import WindlassTesting
 
 @Suite("Analysis conditions")
@@ -161,5 +162,65 @@ struct StrategyParsingTests {
                 "20:27 windlass.dev/RolloutStrategy/shop/web: pause.duration \"soon\" is not a duration (such as 30s, 5m, 1h)",
                 "21:32 windlass.dev/RolloutStrategy/shop/web: the analysis template broken is not in the manifests (or has errors)",
             ])
+    }
+
+    @Test("a URL made of {{args.NAME}} is checked once its arguments are in; a placeholder naming no argument is a located error")
+    func templatedURLs() throws {
+        let set = try load(
+            """
+            apiVersion: windlass.dev/v1
+            kind: AnalysisTemplate
+            metadata: {name: gate}
+            spec:
+              args: [{name: base}, {name: service}]
+              metrics:
+                - name: approved
+                  successCondition: result[0] == 1
+                  provider:
+                    web: {url: "{{args.base}}/approvals/{{ args.service }}", jsonPath: "$.approved"}
+                - name: rate
+                  successCondition: result[0] >= 0.99
+                  provider:
+                    prometheus: {address: "{{args.prometheus}}", query: "up"}
+                - name: scheme
+                  successCondition: result[0] == 1
+                  provider:
+                    web: {url: "ftp://{{args.base}}"}
+            """)
+        let (_, diagnostics) = CanaryStrategies.read(set)
+        let lines = diagnostics.map { "\($0.location.position?.description ?? "?") \($0.message)" }
+        #expect(
+            lines == [
+                "14:31 windlass.dev/AnalysisTemplate/shop/gate: metric rate: provider.prometheus.address uses {{args.prometheus}}, but spec.args declares no prometheus",
+                "18:20 windlass.dev/AnalysisTemplate/shop/gate: metric scheme: provider.web.url must be an http:// or https:// URL",
+            ], "\(lines)")
+    }
+
+    @Test("at run time, arguments fill the URL; one still not http(s) after them is the measurement's error, naming it")
+    func expandedURLs() async throws {
+        #expect(expandArguments("{{args.base}}/approvals/{{ args.service }}", ["base": "http://127.0.0.1:1", "service": "web"]) == "http://127.0.0.1:1/approvals/web")
+        let set = try load(
+            """
+            apiVersion: windlass.dev/v1
+            kind: AnalysisTemplate
+            metadata: {name: gate}
+            spec:
+              args: [{name: base}]
+              metrics:
+                - name: approved
+                  successCondition: result[0] == 1
+                  provider:
+                    web: {url: "{{args.base}}/x"}
+            """)
+        var metric = try #require(templateMetric(set))
+        metric.provider = .web(url: expandArguments("{{args.base}}/x", ["base": "ftp://user:secret@host"]), jsonPath: nil)
+        await #expect(throws: ProviderError("ftp://user:***@host/x is not an http:// or https:// URL")) {
+            try await WebProvider().measure(metric, arguments: [:])
+        }
+    }
+
+    func templateMetric(_ set: ManifestSet) -> Metric? {
+        var reader = CanaryStrategies.Reader(set: set)
+        return set.resources.compactMap { reader.template($0) }.first?.metrics.first
     }
 }

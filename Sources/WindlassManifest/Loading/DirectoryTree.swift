@@ -110,6 +110,14 @@ public struct DirectoryTree: FileTree {
         return bytes
     }
 
+    /// The bytes of the file at `path` as the user gave it (absolute, or relative to the working
+    /// directory), at most `limit`.
+    public static func contents(ofFile path: String, limit: Int) throws(FileTreeError) -> [UInt8] {
+        guard let slash = path.lastIndex(of: "/") else { return try DirectoryTree(root: ".").contents(of: path, limit: limit) }
+        let directory = slash == path.startIndex ? "/" : String(path[..<slash])
+        return try DirectoryTree(root: directory).contents(of: String(path[path.index(after: slash)...]), limit: limit)
+    }
+
     /// Whether `path` names a directory (following symlinks), a file, or nothing readable.
     public static func kind(ofPath path: String) -> FileTreeEntry.Kind { kind(of: path) }
 }

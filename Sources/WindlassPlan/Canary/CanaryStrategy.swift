@@ -133,7 +133,8 @@ public enum CanaryStrategies {
                     problem(argument.span, "\(id): each of spec.args needs a name")
                     continue
                 }
-                arguments[name] = argument["value"].flatMap { $0.stringValue ?? $0.scalarText }
+                // Declared without a value too (the strategy's step gives it): not `= nil`, which removes.
+                arguments.updateValue(argument["value"].flatMap { $0.stringValue ?? $0.scalarText }, forKey: name)
             }
             guard let metricValues = resource.object[path: ["spec", "metrics"]]?.sequenceValue, !metricValues.isEmpty else {
                 problem(resource.span, "\(id): spec.metrics must list at least one metric")
@@ -152,7 +153,7 @@ public enum CanaryStrategies {
                 for entry in mapping.entries where !known.contains(entry.key) {
                     problem(entry.keySpan, "\(id): metric \(name): unknown field \"\(entry.key)\"")
                 }
-                let provider = self.provider(value["provider"], metric: name, owner: id, at: value.span)
+                let provider = self.provider(value["provider"], metric: name, owner: id, at: value.span, arguments: Set(arguments.keys))
                 let interval = duration(value["interval"], field: "metric \(name): interval", owner: id, default: 10)
                 let initialDelay = duration(value["initialDelay"], field: "metric \(name): initialDelay", owner: id, default: 0)
                 let count = self.count(value["count"], field: "metric \(name): count", owner: id, default: 1, minimum: 1)
@@ -197,15 +198,52 @@ public enum CanaryStrategies {
             }
         }
 
-        mutating func provider(_ value: Value?, metric: String, owner: ResourceID, at span: SourceSpan) -> Metric.Provider? {
+        /// Whether `text` is an http(s) URL, or one once `{{args.NAME}}` is replaced (checked again
+        /// then); a placeholder naming no declared argument is reported.
+        mutating func isURL(_ text: String, field: String, metric: String, owner: ResourceID, arguments: Set<String>, at span: SourceSpan) -> Bool {
+            if text.hasPrefix("http://") || text.hasPrefix("https://") { return checkPlaceholders(text, field: field, metric: metric, owner: owner, arguments: arguments, at: span) }
+            guard text.hasPrefix("{{") else {
+                problem(span, "\(owner): metric \(metric): \(field) must be an http:// or https:// URL")
+                return false
+            }
+            return checkPlaceholders(text, field: field, metric: metric, owner: owner, arguments: arguments, at: span)
+        }
+
+        mutating func checkPlaceholders(_ text: String, field: String, metric: String, owner: ResourceID, arguments: Set<String>, at span: SourceSpan) -> Bool {
+            var ok = true
+            var rest = Substring(text)
+            while let open = rest.firstRange(of: "{{") {
+                guard let close = rest[open.upperBound...].firstRange(of: "}}") else {
+                    problem(span, "\(owner): metric \(metric): \(field) has a \"{{\" without \"}}\"")
+                    return false
+                }
+                let inside = String(rest[open.upperBound..<close.lowerBound]).trimmingWhitespace()
+                if inside.hasPrefix("args."), arguments.contains(String(inside.dropFirst(5))) {
+                    // A declared argument.
+                } else if inside.hasPrefix("args.") {
+                    problem(span, "\(owner): metric \(metric): \(field) uses {{\(inside)}}, but spec.args declares no \(inside.dropFirst(5))")
+                    ok = false
+                } else {
+                    problem(span, "\(owner): metric \(metric): \(field): {{\(inside)}} is not {{args.NAME}}")
+                    ok = false
+                }
+                rest = rest[close.upperBound...]
+            }
+            return ok
+        }
+
+        mutating func provider(_ value: Value?, metric: String, owner: ResourceID, at span: SourceSpan, arguments: Set<String>) -> Metric.Provider? {
             guard let mapping = value?.mappingValue, mapping.count == 1, let entry = mapping.entries.first else {
                 problem(value?.span ?? span, "\(owner): metric \(metric): provider must name exactly one of prometheus, web or health")
                 return nil
             }
             switch entry.key {
             case "prometheus":
-                guard let address = entry.value["address"]?.stringValue, address.hasPrefix("http://") || address.hasPrefix("https://") else {
+                guard let address = entry.value["address"]?.stringValue else {
                     problem(entry.value.span, "\(owner): metric \(metric): provider.prometheus.address must be an http:// or https:// URL")
+                    return nil
+                }
+                guard isURL(address, field: "provider.prometheus.address", metric: metric, owner: owner, arguments: arguments, at: entry.value["address"]?.span ?? entry.value.span) else {
                     return nil
                 }
                 guard let query = entry.value["query"]?.stringValue, !query.trimmingWhitespace().isEmpty else {
@@ -214,8 +252,11 @@ public enum CanaryStrategies {
                 }
                 return .prometheus(address: address, query: query)
             case "web":
-                guard let url = entry.value["url"]?.stringValue, url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                guard let url = entry.value["url"]?.stringValue else {
                     problem(entry.value.span, "\(owner): metric \(metric): provider.web.url must be an http:// or https:// URL")
+                    return nil
+                }
+                guard isURL(url, field: "provider.web.url", metric: metric, owner: owner, arguments: arguments, at: entry.value["url"]?.span ?? entry.value.span) else {
                     return nil
                 }
                 return .web(url: url, jsonPath: entry.value["jsonPath"]?.stringValue)

@@ -10,7 +10,7 @@ public protocol MetricProvider: Sendable {
 }
 
 /// The error of a provider, in one line that names the address (credentials redacted).
-public struct ProviderError: Error, Sendable, CustomStringConvertible {
+public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }

@@ -20,6 +20,8 @@ struct JSONFetcher: Sendable {
 
     func get(_ url: String) async throws -> Value {
         let shown = redacted(url)
+        // A templated URL is checked once its arguments are in.
+        guard url.hasPrefix("http://") || url.hasPrefix("https://") else { throw ProviderError("\(shown) is not an http:// or https:// URL") }
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: "application/json")
         let response: HTTPClientResponse
