@@ -77,17 +77,32 @@ extension ApplicationPipeline {
 
     // MARK: - Canaries
 
-    /// Records a person's request for the canary of `target` (promote, abort); the sync that
-    /// runs the canary takes it. Returns the operation of another live process that holds the
-    /// application's lease (it takes the request), or nil when the caller should resume the
-    /// sync itself. A retry records nothing: it is a new sync of the same manifests.
+    /// Records a person's request for the canary of `target` (promote, abort) in the revision
+    /// in progress; the sync that runs the canary takes it within a poll, at any step, and the
+    /// request ends with that revision. Returns the operation of another live process that holds
+    /// the application's lease (it takes the request), or nil when the caller should resume the
+    /// sync itself. A retry records nothing: it is a new sync of the same manifests. Throws
+    /// ``NoRolloutInProgress`` when no sync of the application is in progress (nothing to ask).
     public func request(_ request: RolloutRequest, for target: ResourceID) throws -> RevisionStore.Operation? {
         let store = try revisions()
-        if request != .retry { try store.request(application.name, target: target, request) }
+        if request != .retry {
+            guard let operation = try store.operation(application.name), let revision = try store.revision(application.name, operation.revision),
+                revision.status == .pending
+            else { throw NoRolloutInProgress(application: application.name, target: target) }
+            try store.request(application.name, target: target, request, revision: operation.revision)
+        }
         guard let operation = try store.operation(application.name), operation.leaseExpires > cluster.driver.now(),
             operation.holder != holder, !holderIsGone(operation.holder)
         else { return nil }
         return operation
+    }
+
+    /// The revision of the sync in progress (paused, or running), if any.
+    public func pendingRevision() -> Revision? {
+        guard let store = try? revisions(), let operation = try? store.operation(application.name),
+            let revision = try? store.revision(application.name, operation.revision), revision.status == .pending
+        else { return nil }
+        return revision
     }
 
     /// Where the canary of `target` is, in the sync in progress (nil: none is).
@@ -99,3 +114,12 @@ extension ApplicationPipeline {
     }
 }
 
+/// A canary request with no sync in progress to take it.
+public struct NoRolloutInProgress: Error, Sendable, CustomStringConvertible {
+    public var application: String
+    public var target: ResourceID
+
+    public var description: String {
+        "no rollout of application \"\(application)\" is in progress: nothing takes a request for \(RESTMapping.reference(target))"
+    }
+}

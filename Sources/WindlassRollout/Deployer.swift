@@ -112,6 +112,19 @@ public struct Deployer: Sendable {
                 interrupted.status = .failed
                 interrupted.finishedAt = executor.driver.now()
                 interrupted.message = "interrupted; superseded by revision of other manifests"
+                // Its canary workloads go with it: nothing would manage them any more (the
+                // stable workloads take the new revision's size as it is applied).
+                let abandoned = Self.canaries(in: operation.state).keys.sorted { $0.description < $1.description }
+                for target in abandoned {
+                    let canary = ResourceID(
+                        group: target.group, version: target.version, kind: target.kind, namespace: target.namespace, name: CanaryStrategy.canaryName(of: target.name))
+                    do throws(ClusterError) {
+                        try await executor.backend.delete(canary, propagation: .background, dryRun: false)
+                    } catch {
+                        if error.code != .notFound { throw error }
+                    }
+                }
+                if !abandoned.isEmpty { interrupted.message! += "; its canary workloads were removed" }
                 try store.finish(interrupted)
             }
         }
@@ -228,7 +241,7 @@ public struct Deployer: Sendable {
         let control = CanaryControl(
             providers: providers, resume: resume,
             checkpoint: { progress in lease.record(progress) },
-            request: { target in try? store.takeRequest(application, target: target) })
+            request: { target in try? store.takeRequest(application, target: target, revision: revision) })
         return await executor.run(plan, canaries: control, resuming: resuming) { event in
             lease.renewIfDue()
             onEvent(event)

@@ -207,13 +207,15 @@ struct PipelineTests {
         #expect(pipeline.pinnedCommit() == nil)
     }
 
-    @Test("a canary request is recorded for the sync that runs it; with no live holder the caller resumes it")
+    @Test("a canary request with no rollout in progress is refused and recorded nowhere; a retry needs none")
     func rolloutRequest() async throws {
         let bed = try PipelineBed()
         try bed.commit(["manifests/web.yaml": deployment("web", image: "web:1")])
         let pipeline = bed.pipeline()
-        #expect(try pipeline.request(.promote, for: webID) == nil)
-        #expect(try pipeline.revisions().takeRequest("shop", target: webID) == .promote)
-        #expect(pipeline.canary(webID) == nil)
+        _ = try await pipeline.sync(try await pipeline.render(), trigger: "manual")
+        #expect(throws: NoRolloutInProgress.self) { try pipeline.request(.abort, for: webID) }
+        #expect(try pipeline.revisions().takeRequest("shop", target: webID, revision: 1) == nil)
+        #expect(try pipeline.request(.retry, for: webID) == nil)
+        #expect(pipeline.canary(webID) == nil && pipeline.pendingRevision() == nil)
     }
 }

@@ -52,7 +52,7 @@ public struct AnalysisRunner: Sendable {
     /// Runs an analysis from its start (outside a canary: for tests and for `windlass rollout`).
     public func run(_ metrics: [Metric], arguments: [String: String] = [:]) async throws -> AnalysisOutcome {
         var progress = CanaryProgress(target: ResourceID(group: "", version: "v1", kind: "Analysis", namespace: "-", name: "-"), stepCount: 1, now: driver.now())
-        return try await run(metrics, arguments: arguments, progress: &progress, checkpoint: { _ in }, interrupted: { nil })
+        return try await run(metrics, arguments: arguments, progress: &progress, checkpoint: { _ in }, interrupted: { nil as Interruption? })
     }
 
     struct Counter {
@@ -91,7 +91,7 @@ public struct AnalysisRunner: Sendable {
         arguments: [String: String],
         progress: inout CanaryProgress,
         checkpoint: (CanaryProgress) -> Void,
-        interrupted: () -> RolloutRequest?
+        interrupted: () async throws -> Interruption?
     ) async throws -> AnalysisOutcome {
         var counters: [String: Counter] = [:]
         for metric in metrics {
@@ -105,8 +105,11 @@ public struct AnalysisRunner: Sendable {
         }
         while true {
             if let verdict = verdict(metrics, counters) { return verdict }
-            if let request = interrupted(), request == .abort || request == .promoteFull || request == .promote {
-                return request == .abort ? .failed("aborted by request") : .successful
+            switch try await interrupted() {
+            case .request(.abort)?: return .failed("aborted by request")
+            case .request(.promote)?, .request(.promoteFull)?: return .successful
+            case .failing(let reason)?: return .failed(reason)
+            case .request(.retry)?, nil: break
             }
             let now = driver.now()
             var due = false

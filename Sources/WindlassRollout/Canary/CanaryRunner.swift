@@ -62,16 +62,27 @@ public struct CanaryRunner: Sendable {
                 try await scale(id, to: total - canaryReplicas)
                 progress.weight = weight
                 checkpoint(progress)
-                if let failure = try await waitHealthy([canaryID, id]) {
-                    return try await abort(id, canaryID, total: total, progress: &progress, reason: failure, checkpoint: checkpoint)
+                switch try await waitHealthy([canaryID, id], canary: canaryID, request: request) {
+                case .healthy, .interrupted(.request(.promote)):
+                    // Promote ends the wait: the step is done.
+                    break
+                case .interrupted(.request(.promoteFull)):
+                    break steps
+                case .interrupted(.request(.abort)):
+                    return try await abort(id, canaryID, total: total, progress: &progress, reason: "aborted by request", checkpoint: checkpoint)
+                case .interrupted(.failing(let reason)), .failed(let reason):
+                    return try await abort(id, canaryID, total: total, progress: &progress, reason: reason, checkpoint: checkpoint)
+                case .interrupted(.request(.retry)):
+                    break
                 }
             case .pause(let seconds?):
                 while driver.now() < progress.stepStartedAt + seconds && !promoteOnce {
-                    switch request() {
-                    case .abort?: return try await abort(id, canaryID, total: total, progress: &progress, reason: "aborted by request", checkpoint: checkpoint)
-                    case .promoteFull?: break steps
-                    case .promote?: promoteOnce = true
-                    case .retry?, nil: try await driver.pass(min(options.pollInterval, max(0, progress.stepStartedAt + seconds - driver.now())))
+                    switch try await interruption(canaryID, request: request) {
+                    case .request(.abort)?: return try await abort(id, canaryID, total: total, progress: &progress, reason: "aborted by request", checkpoint: checkpoint)
+                    case .failing(let reason)?: return try await abort(id, canaryID, total: total, progress: &progress, reason: reason, checkpoint: checkpoint)
+                    case .request(.promoteFull)?: break steps
+                    case .request(.promote)?: promoteOnce = true
+                    case .request(.retry)?, nil: try await driver.pass(min(options.pollInterval, max(0, progress.stepStartedAt + seconds - driver.now())))
                     }
                 }
                 promoteOnce = false
@@ -99,9 +110,9 @@ public struct CanaryRunner: Sendable {
                     outcome = .successful
                 } else {
                     outcome = try await analysis.run(metrics, arguments: arguments, progress: &progress, checkpoint: checkpoint) {
-                        let asked = request()
-                        if asked == .promoteFull { skipRest = true }
-                        return asked
+                        let found = try await interruption(canaryID, request: request)
+                        if found == .request(.promoteFull) { skipRest = true }
+                        return found
                     }
                 }
                 switch outcome {
@@ -125,7 +136,7 @@ public struct CanaryRunner: Sendable {
 
         // Promote: the stable workload takes the new template at full size; the canary goes.
         _ = try await backend.apply(desired, options: ApplyOptions(fieldManager: options.fieldManager, force: true))
-        if let failure = try await waitHealthy([id]) {
+        if case .failed(let failure) = try await waitHealthy([id], canary: nil, request: { nil }) {
             return try await abort(id, canaryID, total: total, progress: &progress, reason: "promotion failed: \(failure)", checkpoint: checkpoint)
         }
         try await deleteIfPresent(canaryID)
@@ -190,7 +201,7 @@ public struct CanaryRunner: Sendable {
         progress.weight = 0
         progress.message = reason
         checkpoint(progress)
-        _ = try await waitHealthy([id])
+        _ = try await waitHealthy([id], canary: nil, request: { nil })
         return .aborted(reason)
     }
 
@@ -202,12 +213,21 @@ public struct CanaryRunner: Sendable {
         }
     }
 
-    /// Waits until the objects are healthy; the reason when one is Degraded or the wave
-    /// timeout passes.
-    private func waitHealthy(_ ids: [ResourceID]) async throws -> String? {
+    /// How a wait for health ended.
+    enum Wait: Equatable {
+        case healthy
+        /// One is Degraded, or the wave timeout passed.
+        case failed(String)
+        case interrupted(Interruption)
+    }
+
+    /// Waits until the objects are healthy, looking at each poll for a person's request and
+    /// for `canary`'s pods that will not start (so neither waits for the wave timeout).
+    private func waitHealthy(_ ids: [ResourceID], canary: ResourceID?, request: () -> RolloutRequest?) async throws -> Wait {
         let deadline = driver.now() + options.waveTimeout
         while true {
             try await driver.pass(0)
+            if let canary, let found = try await interruption(canary, request: request) { return .interrupted(found) }
             var pending: [String] = []
             for id in ids {
                 let object: Value
@@ -220,13 +240,41 @@ public struct CanaryRunner: Sendable {
                 let health = HealthAssessor.assess(object) ?? Health(.healthy)
                 switch health.status {
                 case .healthy, .suspended: continue
-                case .degraded: return "\(id) is Degraded: \(health.message)"
+                case .degraded: return .failed("\(id) is Degraded: \(health.message)")
                 default: pending.append("\(id) (\(health))")
                 }
             }
-            if pending.isEmpty { return nil }
-            if driver.now() >= deadline { return "not healthy within \(Int(options.waveTimeout)) s: " + pending.joined(separator: ", ") }
+            if pending.isEmpty { return .healthy }
+            if driver.now() >= deadline { return .failed("not healthy within \(Int(options.waveTimeout)) s: " + pending.joined(separator: ", ")) }
             try await driver.pass(options.pollInterval)
         }
     }
+
+    /// A person's request (taken), or else the first of the canary's pods that will not start
+    /// on its own: a container waiting in CrashLoopBackOff, ImagePullBackOff and the like (as
+    /// Argo CD's pod health has it, Degraded at once), or restarted ``restartLimit`` times.
+    func interruption(_ canary: ResourceID, request: () -> RolloutRequest?) async throws -> Interruption? {
+        if let asked = request() { return .request(asked) }
+        let pods = try await backend.list(
+            GroupKind(group: "", kind: "Pod"), namespace: canary.namespace, selector: LabelSelector(matchLabels: [Self.canaryLabel: canary.name]))
+        func name(_ pod: Value) -> String { pod[path: ["metadata", "name"]]?.stringValue ?? "?" }
+        for pod in pods.items.sorted(by: { name($0) < name($1) }) {
+            let name = name(pod)
+            let health: Health = HealthAssessor.pod(pod)
+            if health.status == HealthStatus.degraded { return .failing("canary pod \(name) will not start: \(health.message)") }
+            let statuses = pod[path: ["status", "containerStatuses"]]?.sequenceValue ?? []
+            let restarts = statuses.reduce(0) { $0 + ($1["restartCount"]?.intValue ?? 0) }
+            if restarts >= Self.restartLimit { return .failing("canary pod \(name) restarted \(restarts) times") }
+        }
+        return nil
+    }
+
+    /// Restarts of a canary pod that fail the canary.
+    static let restartLimit = 3
+}
+
+/// What cuts a canary's step short: a person's request, or canary pods that will not start.
+public enum Interruption: Sendable, Hashable {
+    case request(RolloutRequest)
+    case failing(String)
 }

@@ -110,6 +110,7 @@ public final class RevisionStore: Sendable {
                 }
             }
             try Self.update(revision, in: db)
+            if revision.status != .pending { try Self.dropRequests(revision.application, revision: revision.number, in: db) }
             // Keep the last `historyLimit`, and the deployed one whatever its age.
             let numbers = try Int.fetchAll(
                 db, sql: "SELECT number FROM revision WHERE application = ? AND status != 'deployed' ORDER BY number DESC", arguments: [revision.application])
@@ -205,21 +206,34 @@ public final class RevisionStore: Sendable {
 
     // MARK: - Requests to canaries
 
-    /// Records what a person asks of a canary (the running sync takes it).
-    public func request(_ application: String, target: ResourceID, _ request: RolloutRequest) throws(ClusterError) {
-        try setSetting(application, "rollout:" + target.description, request.rawValue)
+    /// Records what a person asks of a canary of revision `revision` (the sync running it takes
+    /// it). A request belongs to its revision: another revision's sync never takes it, and it
+    /// is dropped when its revision ends.
+    public func request(_ application: String, target: ResourceID, _ request: RolloutRequest, revision: Int) throws(ClusterError) {
+        try setSetting(application, Self.requestKey(target), "\(request.rawValue)@\(revision)")
     }
 
-    /// The pending request for a canary, removed as it is taken.
-    public func takeRequest(_ application: String, target: ResourceID) throws(ClusterError) -> RolloutRequest? {
+    /// The pending request for a canary of `revision`, removed as it is taken; one made for
+    /// another revision is removed and not taken.
+    public func takeRequest(_ application: String, target: ResourceID, revision: Int) throws(ClusterError) -> RolloutRequest? {
         try write { db in
-            let key = "rollout:" + target.description
+            let key = Self.requestKey(target)
             guard let raw = try String.fetchOne(db, sql: "SELECT value FROM appSetting WHERE application = ? AND key = ?", arguments: [application, key]) else {
                 return nil
             }
             try db.execute(sql: "DELETE FROM appSetting WHERE application = ? AND key = ?", arguments: [application, key])
-            return RolloutRequest(rawValue: raw)
+            let parts = raw.split(separator: "@", maxSplits: 1)
+            guard parts.count == 2, Int(parts[1]) == revision else { return nil }
+            return RolloutRequest(rawValue: String(parts[0]))
         }
+    }
+
+    private static func requestKey(_ target: ResourceID) -> String { "rollout:" + target.description }
+
+    /// Drops the requests made for `revision` (it ended).
+    private static func dropRequests(_ application: String, revision: Int, in db: Database) throws {
+        try db.execute(
+            sql: "DELETE FROM appSetting WHERE application = ? AND key LIKE 'rollout:%' AND value LIKE ?", arguments: [application, "%@\(revision)"])
     }
 
     public func release(_ application: String, holder: String) throws(ClusterError) {

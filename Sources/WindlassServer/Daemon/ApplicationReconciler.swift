@@ -411,6 +411,14 @@ public actor ApplicationReconciler {
     /// backing off (10 s doubling to 5 min) while drift keeps coming back.
     func checkDrift() async {
         guard let revision = status.syncedRevision else { return }
+        // A rollout in progress (a paused canary) is not drift: comparing the cluster with the
+        // revision before it would "heal" the release away. The check waits until it ends.
+        if let pending = pipeline.pendingRevision() {
+            log.event(
+                "drift check deferred",
+                ["application": application.name, "reason": "revision \(pending.number) is in progress: \(pending.message ?? "syncing")"], level: .debug)
+            return
+        }
         do {
             // The synced commit is in the mirror already: no fetch.
             let rendered = try await pipeline.render(revision, fetchingMissingOnly: true)

@@ -173,7 +173,7 @@ struct CanaryTests {
             Issue.record("still paused")
             return
         }
-        try deployer.store.request("default", target: ResourceID(group: "apps", version: "v1", kind: "Deployment", namespace: "shop", name: "web"), .promote)
+        try deployer.store.request("default", target: ResourceID(group: "apps", version: "v1", kind: "Deployment", namespace: "shop", name: "web"), .promote, revision: revision.number)
         guard case .deployed(let done, _) = try await deployer.sync(v2, source: source, live: bed.liveReader, trigger: "manual") else {
             Issue.record("promoted")
             return
@@ -248,12 +248,12 @@ struct MoreCanaryTests {
         let deployer = try bed.deployer(providers: ["prometheus": ScriptedProvider([.values([0.95])])])
         _ = try await deployer.sync(try bed.load([shop, web(replicas: 2, image: "registry.example/web:1")] + extra), source: source, live: bed.liveReader, trigger: "manual")
         let v2 = try bed.load([shop, web(replicas: 2, image: "registry.example/web:2")] + extra)
-        guard case .paused(_, let result) = try await deployer.sync(v2, source: source, live: bed.liveReader, trigger: "manual") else {
+        guard case .paused(let paused, let result) = try await deployer.sync(v2, source: source, live: bed.liveReader, trigger: "manual") else {
             Issue.record("0.95 is neither ≥ 0.99 nor < 0.9: the canary waits")
             return
         }
         #expect(result.outcome == .paused("canary of apps/Deployment/shop/web analysis inconclusive at step 2: metric rate was inconclusive 3 times (inconclusiveLimit 0); promote or abort"))
-        try deployer.store.request("default", target: ResourceID(group: "apps", version: "v1", kind: "Deployment", namespace: "shop", name: "web"), .promote)
+        try deployer.store.request("default", target: ResourceID(group: "apps", version: "v1", kind: "Deployment", namespace: "shop", name: "web"), .promote, revision: paused.number)
         guard case .deployed = try await deployer.sync(v2, source: source, live: bed.liveReader, trigger: "manual") else {
             Issue.record("promoted past the inconclusive analysis")
             return
@@ -290,5 +290,90 @@ struct MoreCanaryTests {
         #expect(db[path: ["spec", "template", "spec", "containers"]]?.sequenceValue?.first?["image"] == "registry.example/db:2")
         #expect(db[path: ["spec", "replicas"]] == 3)
         await #expect(throws: ClusterError.self) { try await bed.cluster.get(ResourceID(group: "apps", version: "v1", kind: "StatefulSet", namespace: "shop", name: "db-canary")) }
+    }
+}
+
+extension CanaryTests {
+    static let webID = ResourceID(group: "apps", version: "v1", kind: "Deployment", namespace: "shop", name: "web")
+    static let canaryID = ResourceID(group: "apps", version: "v1", kind: "Deployment", namespace: "shop", name: "web-canary")
+
+    @Test("abort while a canary waits at a weight step for pods that never get ready: aborted at once, not at the wave timeout")
+    func abortAtWeightStep() async throws {
+        let steps = "      - setWeight: 34\n      - pause: {}"
+        let extra = [strategy(steps)]
+        let (bed, deployer) = try await deployedV1(extra)
+        var stuck = web(replicas: 3, image: "registry.example/web:2")
+        stuck.set(["sim.windlass.dev/never-ready": "true"], at: ["spec", "template", "metadata", "annotations"])
+        let store = deployer.store
+        let started = bed.clock.now()
+        let outcome = try await deployer.sync(try bed.load([shop, stuck] + extra), source: source, live: bed.liveReader, trigger: "manual") { event in
+            // The request arrives while the step waits for the canary's pods.
+            if case .canary(let progress) = event, progress.weight == 34, let operation = try? store.operation("default") {
+                try? store.request("default", target: Self.webID, RolloutRequest.abort, revision: operation.revision)
+            }
+        }
+        guard case .failed(let revision, _, _) = outcome else {
+            Issue.record("the abort should end the canary: \(outcome)")
+            return
+        }
+        #expect(revision.message?.contains("aborted by request") == true, "\(revision.message ?? "")")
+        #expect(bed.clock.now() - started < 30, "aborted \(bed.clock.now() - started) s (virtual) after the release began; the wave timeout is 300 s")
+        await #expect(throws: ClusterError.self) { try await bed.cluster.get(Self.canaryID) }
+    }
+
+    @Test("canary pods in CrashLoopBackOff or ImagePullBackOff fail the canary at the weight step, with the reason")
+    func crashLoopAtWeightStep() async throws {
+        for annotation in ["sim.windlass.dev/crash-loop", "sim.windlass.dev/image-pull-error"] {
+            let extra = [strategy("      - setWeight: 34\n      - pause: {}")]
+            let (bed, deployer) = try await deployedV1(extra)
+            var broken = web(replicas: 3, image: "registry.example/web:2")
+            broken.set("true", at: ["spec", "template", "metadata", "annotations", annotation])
+            let started = bed.clock.now()
+            let outcome = try await deployer.sync(try bed.load([shop, broken] + extra), source: source, live: bed.liveReader, trigger: "manual")
+            guard case .failed(let revision, _, let rollback) = outcome else {
+                Issue.record("\(annotation): the canary should fail: \(outcome)")
+                continue
+            }
+            #expect(revision.message?.contains("canary pod web-canary-") == true && revision.message?.contains("will not start") == true, "\(revision.message ?? "")")
+            #expect(rollback != nil)
+            #expect(bed.clock.now() - started < 60, "\(annotation): failed \(bed.clock.now() - started) s (virtual) after the release began")
+            #expect(try await bed.image() == "registry.example/web:1")
+        }
+    }
+
+    @Test("a request belongs to its revision: a release superseding a paused canary is not aborted by the old request, and the old canary workload goes")
+    func requestsEndWithTheirRevision() async throws {
+        let extra = [strategy("      - setWeight: 34\n      - pause: {}")]
+        let (bed, deployer) = try await deployedV1(extra)
+        guard case .paused(let paused, _) = try await deployer.sync(
+            try bed.load([shop, web(replicas: 3, image: "registry.example/web:2")] + extra), source: source, live: bed.liveReader, trigger: "manual")
+        else {
+            Issue.record("v2 should pause")
+            return
+        }
+        #expect(try await bed.cluster.get(Self.canaryID)[path: ["spec", "replicas"]] == 1)
+        try deployer.store.request("default", target: Self.webID, .abort, revision: paused.number)
+        // Another commit supersedes the paused revision before its sync takes the request.
+        let outcome = try await deployer.sync(
+            try bed.load([shop, web(replicas: 3, image: "registry.example/web:3")] + extra), source: source, live: bed.liveReader, trigger: "manual")
+        guard case .paused(let next, _) = outcome else {
+            Issue.record("v3's canary should pause as its strategy says, not be aborted by v2's request: \(outcome)")
+            return
+        }
+        #expect(next.number == paused.number + 1)
+        let old = try deployer.store.revision("default", paused.number)
+        #expect(old?.status == .failed && old?.message?.contains("superseded") == true && old?.message?.contains("canary workloads were removed") == true, "\(old?.message ?? "")")
+        #expect(try deployer.store.takeRequest("default", target: Self.webID, revision: next.number) == nil)
+
+        // A plain release (no strategy) supersedes v3's paused canary: no canary workload is left.
+        let plain = try await deployer.sync(
+            try bed.load([shop, web(replicas: 3, image: "registry.example/web:4")]), source: source, live: bed.liveReader, trigger: "manual")
+        guard case .deployed = plain else {
+            Issue.record("the plain release should deploy: \(plain)")
+            return
+        }
+        await #expect(throws: ClusterError.self) { try await bed.cluster.get(Self.canaryID) }
+        #expect(try await bed.image() == "registry.example/web:4")
+        #expect(try await bed.cluster.get(Self.webID)[path: ["spec", "replicas"]] == 3)
     }
 }

@@ -28,11 +28,16 @@ extension Daemon {
                 return API.error(.conflict, "\(id) is not managed by an application of this daemon")
             }
             do {
-                try reconciler.pipeline.revisions().request(owner, target: id, verb)
+                // A sync holding the lease takes the request within a poll; a paused one is resumed.
+                if try reconciler.pipeline.request(verb, for: id) == nil {
+                    // A retry is a new sync of the head (the failed commit is not auto-synced again).
+                    if verb == .retry { reconciler.syncNow() } else { reconciler.resume() }
+                }
+            } catch let error as NoRolloutInProgress {
+                return API.error(.conflict, error.description)
             } catch {
                 return API.error(.internalServerError, "\(error)")
             }
-            reconciler.resume()
             options.log.event("rollout request", ["application": owner, "target": id.description, "request": verb.rawValue])
             return API.response(.accepted, API.RolloutAccepted(application: owner, target: id.description, request: verb.rawValue))
         }

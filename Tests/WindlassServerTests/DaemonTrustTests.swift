@@ -1,0 +1,150 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Testing
+import WindlassCluster
+import WindlassCore
+import WindlassManifest
+import WindlassPipeline
+import WindlassRollout
+import WindlassTesting
+@testable import WindlassServer
+
+/// A daemon in this process over a git repository on disk and an embedded cluster on the real
+/// clock: the daemon's end-to-end behaviour without a child process.
+struct InProcessDaemon {
+    let state: TemporaryDirectory
+    let repository: GitFixture
+    let daemon: Daemon
+    let running: Task<Void, any Error>
+
+    init(files: [String: String], configure: (inout DaemonConfig.Application) -> Void) async throws {
+        state = try TemporaryDirectory()
+        repository = try GitFixture()
+        for (path, text) in files { _ = try repository.write(path, text) }
+        _ = try repository.commit("first")
+        let cluster = try EmbeddedCluster(stateDirectory: state.path + "/state")
+        try await cluster.createNodes(count: 3, cpu: "8", memory: "32Gi")
+        var config = DaemonConfig()
+        config.server.port = 0
+        var application = DaemonConfig.Application(name: "app", repository: repository.path)
+        configure(&application)
+        config.applications = [application]
+        let daemon = try Daemon(
+            options: Daemon.Options(config: config, stateDirectory: state.path + "/state", log: DaemonLog(format: .text, level: .error)),
+            cluster: .embedded(cluster))
+        self.daemon = daemon
+        running = Task { try await daemon.run() }
+    }
+
+    var reconciler: ApplicationReconciler { daemon.reconcilers["app"]! }
+
+    /// Waits (up to `timeout` seconds) until `predicate` holds for the application's status.
+    @discardableResult
+    func wait(_ what: String, timeout: Double = 60, until predicate: (ApplicationReconciler.Status) -> Bool) async throws -> ApplicationReconciler.Status {
+        let start = ContinuousClock.now
+        while true {
+            let status = await reconciler.status
+            if predicate(status) { return status }
+            if ContinuousClock.now - start > .seconds(timeout) {
+                Issue.record("timed out after \(timeout) s waiting for \(what); last status: \(status)")
+                return status
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    func commit(_ files: [String: String], message: String) throws -> String {
+        for (path, text) in files { _ = try repository.write(path, text) }
+        return try repository.commit(message)
+    }
+
+    func stop() async {
+        running.cancel()
+        _ = await running.result
+    }
+}
+
+enum TrustFixtures {
+    static let namespace = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"
+
+    static func web(_ image: String, pause: String = "{}", annotations: String = "") -> String {
+        """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web, namespace: shop}
+        spec:
+          replicas: 2
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata:
+              labels: {app: web}
+              annotations: {sim.windlass.dev/start-seconds: "0"\(annotations)}
+            spec:
+              containers: [{name: web, image: "\(image)"}]
+        ---
+        apiVersion: windlass.dev/v1
+        kind: RolloutStrategy
+        metadata: {name: web, namespace: shop}
+        spec:
+          targetRef: {kind: Deployment, name: web}
+          canary:
+            steps:
+              - setWeight: 50
+              - pause: \(pause)
+        """
+    }
+
+    static let canaryID = ResourceID(group: "apps", version: "v1", kind: "Deployment", namespace: "shop", name: "web-canary")
+}
+
+@Suite("Trust in the daemon", .serialized)
+struct DaemonTrustTests {
+    @Test("self-heal leaves a paused canary alone: no self-heal sync, the revision stays pending, the canary workload stays managed")
+    func selfHealWaitsForPausedCanary() async throws {
+        let bed = try await InProcessDaemon(files: ["manifests/ns.yaml": TrustFixtures.namespace, "manifests/web.yaml": TrustFixtures.web("web:1")]) {
+            $0.selfHeal = true
+            $0.interval = 0.3
+            $0.drift = .interval(seconds: 0.2)
+        }
+        defer { Task { await bed.stop() } }
+        try await bed.wait("the first sync") { $0.syncedRevision != nil && $0.lastSync?.outcome == .synced }
+        _ = try bed.commit(["manifests/web.yaml": TrustFixtures.web("web:2")], message: "web 2")
+        try await bed.wait("the release to pause") { $0.lastSync?.outcome == .paused }
+        // Polls and drift checks every few hundred milliseconds, for two seconds.
+        try await Task.sleep(for: .seconds(2))
+        let history = try await bed.reconciler.pipeline.revisions().history("app")
+        #expect(history.map(\.status) == [.deployed, .pending], "\(history.map { "\($0.number) \($0.status) \($0.trigger) \($0.message ?? "")" })")
+        #expect(!history.contains { $0.trigger == "self-heal" })
+        let canary = try await bed.daemon.cluster.connection.backend.get(TrustFixtures.canaryID)
+        #expect(canary[path: ["spec", "template", "spec", "containers"]]?.sequenceValue?.first?["image"]?.stringValue == "web:2")
+        #expect(await bed.reconciler.status.lastSync?.outcome == .paused)
+        await bed.stop()
+    }
+
+    @Test("abort through the API while a canary waits at a weight step: aborted within a second; the next commit's canary is not aborted by it; no rollout, 409")
+    func abortAtWeightStep() async throws {
+        let bed = try await InProcessDaemon(files: ["manifests/ns.yaml": TrustFixtures.namespace, "manifests/web.yaml": TrustFixtures.web("web:1")]) {
+            $0.interval = 0.3
+        }
+        defer { Task { await bed.stop() } }
+        try await bed.wait("the first sync") { $0.syncedRevision != nil && $0.lastSync?.outcome == .synced }
+        #expect(await bed.daemon.rollout(namespace: "shop", name: "web", .abort).status == .conflict, "no rollout in progress: nothing takes the request")
+
+        // Pods that never get ready: the weight step waits (for the wave timeout, 300 s).
+        _ = try bed.commit(["manifests/web.yaml": TrustFixtures.web("web:2", annotations: ", sim.windlass.dev/never-ready: \"true\"")], message: "web 2")
+        try await bed.wait("the canary to wait at its weight step") { $0.rollout?.contains("weight 50%") == true }
+        let asked = ContinuousClock.now
+        #expect(await bed.daemon.rollout(namespace: "shop", name: "web", .abort).status == .accepted)
+        let aborted = try await bed.wait("the abort", timeout: 10) { $0.lastSync?.outcome == .failed }
+        #expect(ContinuousClock.now - asked < .seconds(1.5), "aborted \(ContinuousClock.now - asked) after the request")
+        #expect(aborted.lastSync?.message.contains("aborted by request") == true, "\(aborted.lastSync?.message ?? "")")
+
+        // The next commit releases through its canary and pauses, as its strategy says.
+        _ = try bed.commit(["manifests/web.yaml": TrustFixtures.web("web:3")], message: "web 3")
+        let next = try await bed.wait("the next release") { $0.lastSync?.outcome == .paused }
+        #expect(next.lastSync?.message.contains("paused") == true)
+        await bed.stop()
+    }
+}
