@@ -3,6 +3,7 @@ public import WindlassManifest
 public import WindlassPlan
 public import WindlassRollout
 import WindlassPolicy
+import WindlassGit
 
 extension ApplicationPipeline {
     /// The revision store's setting that pins an application after a rollback: the commit its
@@ -31,19 +32,57 @@ extension ApplicationPipeline {
         _ rendered: Rendered, trigger: String, onPolicyWarnings: ([Diagnostic]) -> Void = { _ in },
         onEvent: @escaping @Sendable (SyncEvent) -> Void = { _ in }
     ) async throws -> Deployer.Outcome {
-        var warnings: [Diagnostic] = []
-        let set = try policies(for: rendered.manifests, warnings: &warnings)
-        // Said before anything else happens, whatever the sync's outcome.
-        onPolicyWarnings(warnings)
-        let deployer = try deployer(policies: set)
-        let live: @Sendable (ManifestSet) async throws -> LiveSnapshot = { [self] manifests in try await snapshot(for: [manifests]) }
+        let commit = rendered.source.commit?.sha
         do {
-            return try await deployer.sync(
-                rendered.manifests, source: rendered.planSource, live: live, trigger: trigger, atomic: application.syncOptions.atomic,
-                onEvent: onEvent)
-        } catch let error as Deployer.InvalidManifests {
-            // Found while planning (hooks, waves, strategies): as located as a load's errors.
-            throw PipelineError.stopping(.manifests, on: error.diagnostics) ?? PipelineError(.manifests, error.description)
+            var warnings: [Diagnostic] = []
+            let set = try policies(for: rendered.manifests, warnings: &warnings)
+            // Said before anything else happens, whatever the sync's outcome.
+            onPolicyWarnings(warnings)
+            let deployer = try deployer(policies: set)
+            let live: @Sendable (ManifestSet) async throws -> LiveSnapshot = { [self] manifests in try await snapshot(for: [manifests]) }
+            let outcome: Deployer.Outcome
+            do {
+                outcome = try await deployer.sync(
+                    rendered.manifests, source: rendered.planSource, live: live, trigger: trigger, atomic: application.syncOptions.atomic,
+                    onEvent: onEvent)
+            } catch let error as Deployer.InvalidManifests {
+                // Found while planning (hooks, waves, strategies): as located as a load's errors.
+                throw PipelineError.stopping(.manifests, on: error.diagnostics) ?? PipelineError(.manifests, error.description)
+            }
+            switch outcome {
+            case .failed: record(commit, failed: true)
+            case .deployed, .inSync: record(commit, failed: false)
+            case .paused: break
+            }
+            return outcome
+        } catch let error as PipelineError where error.code == .manifests || error.code == .policies {
+            record(commit, failed: true)
+            throw error
+        } catch let error as Deployer.PolicyDenied {
+            record(commit, failed: true)
+            throw error
+        }
+    }
+
+    /// The revision store's setting that remembers the last commit whose sync failed, was
+    /// refused or was invalid: auto-sync leaves it alone (as Argo CD does not retry a failed
+    /// revision on its own) until a newer commit or a manual sync. Every sync records it, the
+    /// CLI's as the daemon's.
+    public static let failedCommitSetting = "failedCommit"
+
+    /// The last commit whose sync failed, was refused or was invalid (nil: the last sync of a
+    /// commit succeeded).
+    public func failedCommit() -> String? {
+        try? revisions().setting(application.name, Self.failedCommitSetting)
+    }
+
+    /// Records how the sync of `commit` ended (nothing for a directory source).
+    public func record(_ commit: String?, failed: Bool) {
+        guard let commit else { return }
+        if failed {
+            try? revisions().setSetting(application.name, Self.failedCommitSetting, commit)
+        } else if failedCommit() != nil {
+            try? revisions().setSetting(application.name, Self.failedCommitSetting, nil)
         }
     }
 

@@ -101,8 +101,16 @@ struct RollbackCommand: AsyncParsableCommand {
         application.syncOptions.waveTimeout = waveTimeout
         let pipeline = Wiring.pipeline(application, stateDirectory: source.stateDirectory)
         let progress = ProgressLog()
-        // Pinned at the commit the source is at now, so only a newer one resumes auto-sync.
-        let head = try? await pipeline.resolve().commit?.sha
+        // Pinned at the commit the source is at now, so only a newer one resumes auto-sync. A
+        // source that does not resolve cannot be pinned: refused (a pin on "any commit" would
+        // switch auto-sync off for good).
+        let head: String?
+        do {
+            head = try await pipeline.resolve().commit?.sha
+        } catch {
+            throw CommandFailure(
+                message: "rollback refused: \(error.message); auto-sync must be pinned at the commit the application's source is at, so give its --source, --ref and --path")
+        }
         let restored: Revision
         do {
             restored = try await stopping(manifestsCode: 2) { try await pipeline.rollback(to: revision, pinnedAt: head, onEvent: { progress.log($0) }) }

@@ -237,5 +237,12 @@ struct HistoryCommandTests {
         let missing = try repo.windlass(["rollback", "9", "--ref", "pr"])
         #expect(missing.status == 2)
         #expect(missing.stderr == "revision 9 of application \"default\" is not in the history (kept: 1, 2, 3)\n")
+
+        // A source that does not resolve cannot pin auto-sync: refused, nothing rolled back.
+        let unresolved = try repo.windlass(["rollback", "1", "--ref", "no-such-branch"])
+        #expect(unresolved.status != 0)
+        #expect(unresolved.stderr.contains("rollback refused: ") && unresolved.stderr.contains("no-such-branch"), "\(unresolved.stderr)")
+        let after = try CLI.run(["history", "--state-dir", repo.state.path], in: repo.repository.path)
+        #expect(after.stdout.split(separator: "\n").count == 5, "no fourth revision:\n\(after.stdout)")
     }
 }

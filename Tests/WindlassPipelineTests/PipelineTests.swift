@@ -146,7 +146,7 @@ struct PipelineTests {
     @Test("an Enforce policy refuses the sync before anything is applied; the plan carries the verdicts")
     func policyRefusal() async throws {
         let bed = try PipelineBed()
-        try bed.commit(["manifests/web.yaml": deployment("web", image: "web:1", privileged: true), "policies/no-privileged.yaml": privilegedPolicy])
+        let refused = try bed.commit(["manifests/web.yaml": deployment("web", image: "web:1", privileged: true), "policies/no-privileged.yaml": privilegedPolicy])
         let pipeline = bed.pipeline(policies: .directory(bed.repository.path + "/policies"))
         let plan = try await pipeline.plan()
         #expect(plan.deniedByPolicy)
@@ -155,6 +155,15 @@ struct PipelineTests {
         await #expect(throws: Deployer.PolicyDenied.self) { try await pipeline.sync(try await pipeline.render(), trigger: "manual") }
         #expect(await bed.cluster.writes.isEmpty)
         #expect(try pipeline.revisions().history("shop").isEmpty)
+        // Whoever syncs (the CLI here), the refused commit is recorded: auto-sync leaves it alone.
+        #expect(pipeline.failedCommit() == refused)
+        // A commit that syncs clears it.
+        try bed.commit(["manifests/web.yaml": deployment("web", image: "web:1")])
+        guard case .deployed = try await pipeline.sync(try await pipeline.render(), trigger: "manual") else {
+            Issue.record("the fixed commit should deploy")
+            return
+        }
+        #expect(pipeline.failedCommit() == nil)
     }
 
     @Test("a policy file with an error stops the plan with its location, before the cluster is read")

@@ -147,4 +147,25 @@ struct DaemonTrustTests {
         #expect(next.lastSync?.message.contains("paused") == true)
         await bed.stop()
     }
+
+    @Test("after a rollback the API says why auto-sync leaves the head alone; a manual sync ends it")
+    func autoSyncPausedIsShown() async throws {
+        let plain = { (image: String) in
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}, annotations: {sim.windlass.dev/start-seconds: \"0\"}}\n    spec: {containers: [{name: web, image: \"\(image)\"}]}\n"
+        }
+        let bed = try await InProcessDaemon(files: ["manifests/ns.yaml": TrustFixtures.namespace, "manifests/web.yaml": plain("web:1")]) {
+            $0.interval = 0.2
+        }
+        defer { Task { await bed.stop() } }
+        try await bed.wait("the first sync") { $0.lastSync?.outcome == .synced }
+        let head = try bed.commit(["manifests/web.yaml": plain("web:2")], message: "web 2")
+        try await bed.wait("web 2") { $0.syncedRevision == head && $0.lastSync?.outcome == .synced }
+        bed.reconciler.rollback(to: 1)
+        let paused = try await bed.wait("the pause to show") { $0.autoSyncPaused != nil }
+        #expect(paused.autoSyncPaused == "rolled back at \(head.prefix(12)): auto-sync waits for a newer commit or a manual sync")
+        #expect(paused.syncStatus == .outOfSync)
+        bed.reconciler.syncNow()
+        try await bed.wait("the manual sync to end the pause") { $0.autoSyncPaused == nil && $0.syncedRevision == head && $0.lastSync?.outcome == .synced }
+        await bed.stop()
+    }
 }

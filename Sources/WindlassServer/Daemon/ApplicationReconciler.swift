@@ -42,6 +42,8 @@ public actor ApplicationReconciler {
         public var drift: DriftCheck?
         /// Self-heal syncs since the last clean check (for the backoff).
         public var healAttempts = 0
+        /// Why auto-sync leaves the head alone, when it does (a rollback's pin, a failed commit).
+        public var autoSyncPaused: String?
     }
 
     public struct DriftCheck: Sendable {
@@ -214,6 +216,17 @@ public actor ApplicationReconciler {
         enqueue(.round)
     }
 
+    /// Records (and logs, when it changes) why auto-sync leaves the head alone; nil: it does not.
+    private func pauseAutoSync(_ reason: String?) {
+        guard status.autoSyncPaused != reason else { return }
+        status.autoSyncPaused = reason
+        if let reason {
+            log.event("auto-sync paused", ["application": application.name, "reason": reason], level: .warning)
+        } else {
+            log.event("auto-sync resumed", ["application": application.name])
+        }
+    }
+
     /// A manual sync (`POST …/sync`, as `windlass sync`): the source as it is now (fetched, not
     /// as the last poll saw it), synced whatever it holds, automated or not; it ends a
     /// rollback's pin.
@@ -260,16 +273,22 @@ public actor ApplicationReconciler {
         if let pinned = pipeline.pinnedCommit() {
             if pinned == commit || pinned == "*" {
                 status.syncStatus = .outOfSync
+                pauseAutoSync(
+                    pinned == "*"
+                        ? "rolled back: auto-sync waits for a manual sync"
+                        : "rolled back at \(pinned.prefix(12)): auto-sync waits for a newer commit or a manual sync")
                 return
             }
             pipeline.unpin()
         }
         // A commit whose sync failed, was refused or was invalid is not auto-synced again (as
         // Argo CD does not retry a failed revision on its own): a new commit, or a manual sync.
-        if let commit, (try? pipeline.revisions().setting(application.name, Self.failedCommitSetting)) == commit {
+        if let commit, pipeline.failedCommit() == commit {
             status.syncStatus = .outOfSync
+            pauseAutoSync("the sync of \(commit.prefix(12)) failed: auto-sync waits for a newer commit or a manual sync")
             return
         }
+        pauseAutoSync(nil)
         if commit != nil && commit == status.syncedRevision && status.lastSync?.outcome != .paused {
             // Nothing new in git: with self-heal on, each poll also looks for drift (as Argo CD does).
             if application.selfHeal { await checkDrift() }
@@ -376,16 +395,11 @@ public actor ApplicationReconciler {
         metrics.rolloutPhase(application.name, phase: phase)
     }
 
-    /// The setting that remembers the last commit whose auto-sync failed.
-    static let failedCommitSetting = "failedCommit"
-
     private func finish(commit: String?, outcome: SyncOutcome, message: String, startedAt: Double, record: Int?) {
         let finishedAt = now
-        if let commit, outcome.blocksAutoSync {
-            try? pipeline.revisions().setSetting(application.name, Self.failedCommitSetting, commit)
-        } else if outcome == .synced {
-            try? pipeline.revisions().setSetting(application.name, Self.failedCommitSetting, nil)
-        }
+        // The pipeline's sync records a failed commit itself; what failed before it (a revision
+        // that does not render) is recorded here.
+        if outcome == .invalid { pipeline.record(commit, failed: true) }
         status.lastSync = LastSync(revision: commit, number: record, outcome: outcome, message: message, startedAt: startedAt, finishedAt: finishedAt)
         status.syncs += 1
         if outcome != .paused {

@@ -59,6 +59,8 @@ public enum API {
         public var lastError: String?
         /// The canary in progress: `deployment.apps/web step 2/5, weight 34%, Paused`.
         public var rollout: String?
+        /// Why auto-sync leaves the head alone, when it does (a rollback's pin, a failed commit).
+        public var autoSyncPaused: String?
         public var fetches: Int
 
         public func encode(to encoder: any Encoder) throws {
@@ -73,11 +75,12 @@ public enum API {
             try container.encode(lastSync, forKey: .lastSync)
             try container.encode(lastError, forKey: .lastError)
             try container.encode(rollout, forKey: .rollout)
+            try container.encode(autoSyncPaused, forKey: .autoSyncPaused)
             try container.encode(fetches, forKey: .fetches)
         }
 
         enum CodingKeys: String, CodingKey {
-            case name, source, destination, syncedRevision, headRevision, syncStatus, health, lastSync, lastError, rollout, fetches
+            case name, source, destination, syncedRevision, headRevision, syncStatus, health, lastSync, lastError, rollout, autoSyncPaused, fetches
         }
     }
 

@@ -90,6 +90,6 @@ extension Daemon {
                     revision: $0.revision, number: $0.number, outcome: $0.outcome, message: $0.message, startedAt: Timestamp.rfc3339($0.startedAt),
                     finishedAt: Timestamp.rfc3339($0.finishedAt))
             },
-            lastError: status.lastError, rollout: status.rollout, fetches: status.fetches)
+            lastError: status.lastError, rollout: status.rollout, autoSyncPaused: status.autoSyncPaused, fetches: status.fetches)
     }
 }
