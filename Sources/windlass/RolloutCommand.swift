@@ -34,13 +34,14 @@ struct RolloutCommand: AsyncParsableCommand {
 
         @OptionGroup var target: Target
         @Option(name: .shortAndLong, help: "Namespace.") var namespace: String = "default"
-        @Option(name: .customLong("app"), help: "The application.") var application: String = "default"
+        @Option(name: .customLong("app"), help: "The application (default: the one whose sync runs the workload's canary).") var applicationOption: String?
         @Option(name: .customLong("state-dir"), help: "The state directory (default: $WINDLASS_STATE_DIR or .windlass).") var stateOption: String?
 
         func run() async throws {
             let state = stateOption ?? ProcessEnvironment.value("WINDLASS_STATE_DIR") ?? ".windlass"
             let store = try Planning.revisions(state)
             let id = target.id(namespace: namespace)
+            let application = try RolloutCommand.owner(of: id, store: store, named: applicationOption)
             guard let operation = try? store.operation(application), let progress = Deployer.canaries(in: operation.state)[id] else {
                 printOut("\(RESTMapping.reference(id)): no canary in progress")
                 if let deployed = try? store.deployed(application) {
@@ -108,11 +109,33 @@ struct RolloutCommand: AsyncParsableCommand {
         }
     }
 
-    /// Records the request; then, unless a running sync holds the lease (it takes the request
-    /// itself), resumes the sync here.
+    /// The application whose sync runs `target`'s canary: `named` when given (or when it runs
+    /// it), else the one application with a canary of `target` in progress. Several: an error
+    /// naming them. None: `named`, or "default".
+    static func owner(of target: ResourceID, store: RevisionStore, named: String?) throws -> String {
+        let holding = ((try? store.operations()) ?? []).filter { Deployer.canaries(in: $0.state)[target] != nil }.map(\.application)
+        if let named, named != "default" || holding.contains(named) || holding.isEmpty { return named }
+        switch holding.count {
+        case 0: return named ?? "default"
+        case 1: return holding[0]
+        default:
+            throw CommandFailure(
+                message: "\(RESTMapping.reference(target)) has canaries in progress in applications \(holding.joined(separator: ", ")): give --app")
+        }
+    }
+
+    /// Records the request for the revision in progress; then, unless a running sync holds the
+    /// lease (it takes the request itself), resumes the sync here, reading the revision's own
+    /// source at its commit (the manifests it was started with).
     static func request(_ request: RolloutRequest, target: ResourceID, source: SourceFlags, flags: PlanFlags, sync: SyncFlags) async throws {
-        let application = Wiring.application(source: source, flags: flags, policies: sync.policies, sync: sync)
-        let pipeline = Wiring.pipeline(application, stateDirectory: source.stateDirectory)
+        var flags = flags
+        flags.application = try owner(of: target, store: try Planning.revisions(source.stateDirectory), named: flags.application)
+        var application = Wiring.application(source: source, flags: flags, policies: sync.policies, sync: sync)
+        var pipeline = Wiring.pipeline(application, stateDirectory: source.stateDirectory)
+        if request != .retry, let pending = pipeline.pendingRevision(), let commit = pending.commit {
+            application.source = Application.Source(repository: pending.source, revision: commit, path: pending.path)
+            pipeline = Wiring.pipeline(application, stateDirectory: source.stateDirectory)
+        }
         do {
             if let operation = try pipeline.request(request, for: target) {
                 printOut("\(request.rawValue) requested for \(RESTMapping.reference(target)); the sync running as \(operation.holder) takes it")
@@ -122,6 +145,6 @@ struct RolloutCommand: AsyncParsableCommand {
             throw CommandFailure(message: "\(error)")
         }
         printOut("\(request.rawValue) requested for \(RESTMapping.reference(target)); resuming the sync")
-        try await Syncing.run(source: source, flags: flags, sync: sync, trigger: request == .retry ? "retry" : "manual")
+        try await Syncing.run(application: application, source: source, flags: flags, sync: sync, trigger: request == .retry ? "retry" : "manual")
     }
 }

@@ -53,8 +53,9 @@ struct SyncFlags: ParsableArguments {
 }
 
 enum Syncing {
-    static func run(source: SourceFlags, flags: PlanFlags, sync: SyncFlags, trigger: String) async throws {
-        let application = Wiring.application(source: source, flags: flags, policies: sync.policies, sync: sync)
+    /// Syncs the application of the flags (or `application`, when given) and prints how it went.
+    static func run(application given: Application? = nil, source: SourceFlags, flags: PlanFlags, sync: SyncFlags, trigger: String) async throws {
+        let application = given ?? Wiring.application(source: source, flags: flags, policies: sync.policies, sync: sync)
         let cluster = DeferredCluster(stateDirectory: source.stateDirectory)
         let pipeline = Wiring.pipeline(application, over: cluster)
         let rendered = try await stopping(manifestsCode: 2) { try await pipeline.render() }

@@ -65,7 +65,7 @@ struct CanaryRepository {
         """
     }
 
-    init(steps: String, template: String = "") throws {
+    init(steps: String, template: String = "", application: String = "default") throws {
         repository = try GitFixture()
         state = try TemporaryDirectory()
         try repository.write("manifests/app.yaml", Self.manifests(image: "registry.example/web:1", steps: steps, template: template))
@@ -73,7 +73,7 @@ struct CanaryRepository {
         try repository.write("manifests/app.yaml", Self.manifests(image: "registry.example/web:2", steps: steps, template: template))
         try repository.commit("v2")
         #expect(try CLI.run(["cluster", "init", "--state-dir", state.path]).status == 0)
-        #expect(try windlass(["sync", "--ref", "HEAD~1"]).status == 0)
+        #expect(try windlass(["sync", "--ref", "HEAD~1", "--app", application]).status == 0)
     }
 
     func windlass(_ arguments: [String]) throws -> CommandResult {
@@ -205,6 +205,27 @@ struct RolloutVerbTests {
         #expect(aborted.stderr.contains("revision 4 deployed (Rollback to 2)"))
         let deployment = try CLI.run(["cluster", "get", "deployment", "web", "-n", "shop", "-o", "yaml", "--state-dir", repo.state.path]).stdout
         #expect(deployment.contains("image: registry.example/web:2"))
+    }
+
+    @Test("the verbs find the application whose sync runs the canary: no --app, no --source, from anywhere; with none in progress they say so and record nothing")
+    func withoutApp() throws {
+        let repo = try CanaryRepository(steps: "      - setWeight: 50\n      - pause: {}", application: "storefront")
+        let elsewhere = try TemporaryDirectory()
+        let noRollout = try CLI.run(["rollout", "abort", "web", "-n", "shop", "--state-dir", repo.state.path], in: elsewhere.path)
+        #expect(noRollout.status != 0 && noRollout.stderr.contains("no rollout of application \"default\" is in progress"), "\(noRollout.stderr)")
+
+        let paused = try repo.windlass(["sync", "--app", "storefront"])
+        #expect(paused.stdout.contains("paused (revision 2 pending)"), "\(paused.stdout)\(paused.stderr)")
+        let status = try CLI.run(["rollout", "status", "web", "-n", "shop", "--state-dir", repo.state.path], in: elsewhere.path).stdout
+        #expect(status.contains("Status:       Paused: paused at step 2 of 2 until promoted"), "\(status)")
+        // The revision's own source at its commit is resumed, not the working directory's manifests/.
+        let promoted = try CLI.run(["rollout", "promote", "web", "-n", "shop", "--state-dir", repo.state.path], in: elsewhere.path)
+        #expect(promoted.status == 0, "\(promoted.stdout)\(promoted.stderr)")
+        #expect(promoted.stdout.contains("synced: revision 2 deployed"), "\(promoted.stdout)")
+        let history = try CLI.run(["history", "--app", "default", "--state-dir", repo.state.path], in: elsewhere.path)
+        #expect(!history.stdout.contains("REVISION"), "nothing recorded under \"default\": \(history.stdout)")
+        let mine = try CLI.run(["history", "--app", "storefront", "--state-dir", repo.state.path], in: elsewhere.path)
+        #expect(mine.stdout.split(separator: "\n").count == 3, "\(mine.stdout)")
     }
 
     @Test("an invalid strategy stops the sync with located errors, and nothing is applied")

@@ -242,6 +242,15 @@ public final class RevisionStore: Sendable {
         }
     }
 
+    /// Every application's operation in progress, by application name.
+    public func operations() throws(ClusterError) -> [Operation] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM operation ORDER BY application").map { row in
+                Operation(application: row["application"], holder: row["holder"], leaseExpires: row["leaseExpires"], revision: row["revision"], state: row["state"])
+            }
+        }
+    }
+
     public func operation(_ application: String) throws(ClusterError) -> Operation? {
         try read { db in try Self.operation(application, in: db) }
     }
