@@ -17,6 +17,7 @@ extension ApplicationPipeline {
             backend: cluster.backend, driver: cluster.driver, options: SyncOptions(waveTimeout: application.syncOptions.waveTimeout))
         var deployer = Deployer(store: try revisions(), executor: executor, planner: planner, holder: holder, providers: providers)
         deployer.holderIsGone = holderIsGone
+        deployer.stopRequested = stopRequested
         deployer.policies = policies
         return deployer
     }

@@ -25,6 +25,9 @@ public struct ApplicationPipeline: Sendable {
     public var providers: [String: any MetricProvider]
     /// Credentials and other settings read from the environment when fetching.
     public var environment: [String: String]
+    /// Whether the process is stopping: a sync's canaries take no further step (they pause,
+    /// their progress saved, and the next start resumes them).
+    public var stopRequested: @Sendable () -> Bool = { false }
 
     /// A pipeline whose revision history is kept in `stateDirectory` (opened when first
     /// needed: plans never open it); the providers are Prometheus, web and the cluster's health.

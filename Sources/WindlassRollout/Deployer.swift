@@ -22,6 +22,8 @@ public struct Deployer: Sendable {
     /// Whether the holder of a lease is known to be gone (a process on this machine that no
     /// longer exists): its lease is then taken over at once instead of at its expiry.
     public var holderIsGone: @Sendable (String) -> Bool = { _ in false }
+    /// Whether the process is stopping: canaries take no further step.
+    public var stopRequested: @Sendable () -> Bool = { false }
 
     public init(
         store: RevisionStore, executor: SyncExecutor, planner: Planner, holder: String, leaseSeconds: Double = 30,
@@ -238,10 +240,11 @@ public struct Deployer: Sendable {
         let lease = LeaseKeeper(store: store, application: application, holder: holder, seconds: leaseSeconds, now: executor.driver.now, revision: revision, canaries: resume)
         let store = self.store
         let application = self.application
-        let control = CanaryControl(
+        var control = CanaryControl(
             providers: providers, resume: resume,
             checkpoint: { progress in lease.record(progress) },
             request: { target in try? store.takeRequest(application, target: target, revision: revision) })
+        control.stopRequested = stopRequested
         return await executor.run(plan, canaries: control, resuming: resuming) { event in
             lease.renewIfDue()
             onEvent(event)

@@ -64,6 +64,9 @@ public struct CanaryControl: Sendable {
     public var resume: [ResourceID: CanaryProgress]
     public var checkpoint: @Sendable (CanaryProgress) -> Void
     public var request: @Sendable (ResourceID) -> RolloutRequest?
+    /// Whether the process is stopping: a canary then takes no further step (it pauses where it
+    /// is, its progress saved, and the next start resumes it).
+    public var stopRequested: @Sendable () -> Bool = { false }
 
     public init(
         providers: [String: any MetricProvider] = [:],
@@ -204,7 +207,8 @@ public struct SyncExecutor: Sendable {
                     control.checkpoint(progress)
                     onEvent(.canary(progress))
                 },
-                request: { control.request(change.id) })
+                request: { control.request(change.id) },
+                stopRequested: control.stopRequested)
         } catch {
             throw Failure(message: "canary of \(change.id): \(error)")
         }

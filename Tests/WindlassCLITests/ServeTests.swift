@@ -31,7 +31,7 @@ final class ServeProcess: @unchecked Sendable {
     func waitForListening(timeout: Double = 120) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let match = text.firstMatch(of: /listening address=127\.0\.0\.1:(\d+)/) {
+            if let match = text.firstMatch(of: /listening"?,? ?"?address"?[=:]"?127\.0\.0\.1:(\d+)/) {
                 port = Int(match.1)!
                 return
             }
@@ -159,10 +159,10 @@ struct ServeTests {
         return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
     }
 
-    func start(_ repo: ServedRepository, state: TemporaryDirectory, extra: String = "", log: String = "serve.log") async throws -> ServeProcess {
+    func start(_ repo: ServedRepository, state: TemporaryDirectory, extra: String = "", log: String = "serve.log", arguments: [String] = []) async throws -> ServeProcess {
         _ = try state.write("windlass.yaml", Self.config(repo, extra: extra))
         let serve = try ServeProcess(
-            ["--config", "windlass.yaml", "--state-dir", state.path + "/state"], log: state.path + "/" + log, in: state.path,
+            ["--config", "windlass.yaml", "--state-dir", state.path + "/state"] + arguments, log: state.path + "/" + log, in: state.path,
             environment: ["WINDLASS_API_TOKEN": Self.token, "WINDLASS_WEBHOOK_SECRET": Self.secret])
         try await serve.waitForListening()
         return serve
@@ -384,6 +384,10 @@ struct ServeTests {
         let (code, seconds) = try await serve.terminate()
         #expect(code == 0, "\(serve.text)")
         #expect(seconds < 10, "stopped in \(seconds) s")
+        // The stop is logged, and the canary takes no step after it.
+        let afterStop = serve.text.components(separatedBy: "stopping").dropFirst().joined()
+        #expect(serve.text.contains("INFO stopping"), "\(serve.text)")
+        #expect(!afterStop.contains("step=3/3"), "a step after the stop:\n\(serve.text)")
 
         // The state directory is free again; the restarted daemon resumes the same revision.
         let paused = try CLI.run(["rollout", "status", "web", "-n", "shop", "--app", "cloud", "--state-dir", stateDir], in: state.path).stdout
@@ -462,6 +466,27 @@ struct ServeTests {
         // Paused twice (the release, and its second release); the rollback between them never.
         #expect(serve.text.components(separatedBy: "phase=Paused").count - 1 == 2, "\(serve.text)")
         #expect(try await serve.terminate().status == 0)
+    }
+
+    @Test("JSON logs: one object per line, numbers as numbers, booleans as booleans; the stop is logged")
+    func jsonLogs() async throws {
+        let repo = try ServedRepository()
+        defer { repo.daemon.stop() }
+        let state = try TemporaryDirectory()
+        let serve = try await start(repo, state: state, arguments: ["--log-format", "json"])
+        _ = try await serve.waitFor("cloud", timeout: 90) { $0["syncedRevision"] as? String == repo.initial }
+        #expect(try await serve.terminate().status == 0)
+        let records = serve.text.split(separator: "\n").compactMap { line in
+            try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        }
+        #expect(records.count == serve.text.split(separator: "\n").count, "every line is a JSON object:\n\(serve.text)")
+        let finished = try #require(records.first { $0["msg"] as? String == "sync finished" })
+        #expect(finished["seconds"] is Double || finished["seconds"] is Int, "\(finished)")
+        #expect(!(finished["seconds"] is String))
+        #expect(finished["number"] == nil || finished["number"] is Int)
+        let stages = records.filter { $0["msg"] as? String == "stage started" }
+        #expect(!stages.isEmpty && stages.allSatisfy { $0["resources"] is Int }, "\(stages)")
+        #expect(records.contains { $0["msg"] as? String == "stopping" })
     }
 
     @Test("an invalid config: located errors, exit 2, nothing started")

@@ -32,7 +32,8 @@ public struct CanaryRunner: Sendable {
         strategy: CanaryStrategy,
         resume: CanaryProgress?,
         checkpoint: (CanaryProgress) -> Void,
-        request: () -> RolloutRequest?
+        request: () -> RolloutRequest?,
+        stopRequested: () -> Bool = { false }
     ) async throws -> Outcome {
         guard let desired = change.object else { throw ProviderError("\(change.id): the plan carries no object") }
         let id = change.id
@@ -48,6 +49,12 @@ public struct CanaryRunner: Sendable {
 
         var promoteOnce = false
         steps: while progress.step < strategy.steps.count {
+            if stopRequested() {
+                progress.phase = .paused
+                progress.message = "stopped before step \(progress.step + 1) of \(strategy.steps.count): the process is stopping; the next start resumes it"
+                checkpoint(progress)
+                return .paused(progress.message)
+            }
             switch request() {
             case .abort?: return try await abort(id, canaryID, total: total, progress: &progress, reason: "aborted by request", checkpoint: checkpoint)
             case .promoteFull?: break steps
@@ -77,6 +84,12 @@ public struct CanaryRunner: Sendable {
                 }
             case .pause(let seconds?):
                 while driver.now() < progress.stepStartedAt + seconds && !promoteOnce {
+                    if stopRequested() {
+                        // The pause keeps its start: the next start waits out only what is left.
+                        progress.message = "stopped in the pause of step \(progress.step + 1) of \(strategy.steps.count): the process is stopping; the next start resumes it"
+                        checkpoint(progress)
+                        return .paused(progress.message)
+                    }
                     switch try await interruption(canaryID, request: request) {
                     case .request(.abort)?: return try await abort(id, canaryID, total: total, progress: &progress, reason: "aborted by request", checkpoint: checkpoint)
                     case .failing(let reason)?: return try await abort(id, canaryID, total: total, progress: &progress, reason: reason, checkpoint: checkpoint)

@@ -202,10 +202,10 @@ public actor ApplicationReconciler {
             status.lastError = "fetching \(application.repository): \(error.message)"
             log.event(
                 "fetch failed",
-                ["application": application.name, "error": error.message, "failures": String(failures), "retryIn": retryIn.description],
+                fields: ["application": .string(application.name), "error": .string(error.message), "failures": .int(failures), "retryIn": .string(retryIn.description)],
                 level: .warning)
         case .recovered(let failures):
-            log.event("fetch recovered", ["application": application.name, "failures": String(failures)])
+            log.event("fetch recovered", fields: ["application": .string(application.name), "failures": .int(failures)])
         }
     }
 
@@ -414,10 +414,13 @@ public actor ApplicationReconciler {
             status.lastError = message
         }
         status.syncStatus = status.syncedRevision != nil && status.syncedRevision == status.headRevision ? .synced : .outOfSync
-        log.event(
-            "sync finished",
-            ["application": application.name, "revision": commit.map { String($0.prefix(12)) } ?? "", "outcome": outcome.rawValue, "message": message,
-             "seconds": String(Double(Int(((finishedAt - startedAt) * 100).rounded())) / 100)])
+        // What did not go as committed (refused, invalid, failed, an error) is a warning.
+        var fields: [String: LogValue] = [
+            "application": .string(application.name), "revision": .string(commit.map { String($0.prefix(12)) } ?? ""), "outcome": .string(outcome.rawValue),
+            "message": .string(message), "seconds": .double(Double(Int(((finishedAt - startedAt) * 100).rounded())) / 100),
+        ]
+        if let record { fields["number"] = .int(record) }
+        log.event("sync finished", fields: fields, level: outcome.blocksAutoSync || outcome == .error ? .warning : .info)
     }
 
     /// Compares the synced revision's manifests with the live cluster, records the report (and

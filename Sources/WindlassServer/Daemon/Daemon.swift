@@ -44,6 +44,8 @@ public final class Daemon: Sendable {
     let localToken = DaemonRegistration.makeToken()
     let webhookSecrets: [String: String]
     let deliveries = DeliveryLogBox()
+    /// Set when SIGTERM or SIGINT arrives: canaries then take no further step.
+    let stopping = StopFlag()
 
     /// Resolves the secrets (a missing one is an error naming its reference) and makes each
     /// application's pipeline over `cluster`.
@@ -58,7 +60,9 @@ public final class Daemon: Sendable {
         for entry in options.config.applications {
             var application = entry.pipelineApplication
             application.syncOptions.waveTimeout = options.waveTimeout
-            let pipeline = ApplicationPipeline(application: application, cluster: cluster.connection, stateDirectory: options.stateDirectory)
+            var pipeline = ApplicationPipeline(application: application, cluster: cluster.connection, stateDirectory: options.stateDirectory)
+            let stopping = self.stopping
+            pipeline.stopRequested = { stopping.isSet }
             reconcilers[entry.name] = ApplicationReconciler(application: entry, pipeline: pipeline, log: options.log, metrics: metrics)
         }
         self.reconcilers = reconcilers
@@ -95,6 +99,7 @@ public final class Daemon: Sendable {
             }
         }
         services.append(.init(service: application))
+        services.append(.init(service: ShutdownNotice(log: options.log, flag: stopping), successTerminationBehavior: .ignore))
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet)
         configuration.maximumGracefulShutdownDuration = .seconds(8)
         configuration.maximumCancellationDuration = .seconds(1)
@@ -123,6 +128,29 @@ public final class Daemon: Sendable {
         addWebhookRoutes(to: api)
         addCommandRoutes(to: api, commands: commands)
         return router
+    }
+}
+
+/// Whether the daemon is stopping.
+final class StopFlag: Sendable {
+    private let value = Atomic(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
+}
+
+/// Logs the start of a graceful shutdown (SIGTERM or SIGINT) and raises the stop flag.
+struct ShutdownNotice: Service {
+    let log: DaemonLog
+    let flag: StopFlag
+
+    func run() async throws {
+        do {
+            try await gracefulShutdown()
+        } catch {
+            return
+        }
+        flag.set()
+        log.event("stopping", ["reason": "a stop signal (SIGTERM or SIGINT): no new work; a sync in progress has 8 s, canaries take no further step"])
     }
 }
 

@@ -27,48 +27,72 @@ public struct DaemonLog: Sendable {
         logger.log(level: level, "\(message)", metadata: fields.mapValues { .string($0) })
     }
 
+    /// An event whose fields may be numbers or booleans (JSON writes them as such).
+    public func event(_ message: String, fields: [String: LogValue], level: Logger.Level = .info) {
+        logger.log(level: level, "\(message)", metadata: fields.mapValues(\.metadata))
+    }
+
     /// A sync's progress: stages, applies, hooks and canary steps at info; waits at debug.
     func syncEvent(_ application: String, _ event: SyncEvent) {
-        var fields = ["application": application]
+        var fields: [String: LogValue] = ["application": .string(application)]
         switch event {
         case .stageStarted(let stage, let count):
-            fields["stage"] = "\(stage)"
-            fields["resources"] = String(count)
-            self.event("stage started", fields)
+            fields["stage"] = .string("\(stage)")
+            fields["resources"] = .int(count)
+            self.event("stage started", fields: fields)
         case .applied(let id, let action):
-            fields["resource"] = id.description
-            fields["action"] = action.rawValue
-            self.event("applied", fields)
+            fields["resource"] = .string(id.description)
+            fields["action"] = .string(action.rawValue)
+            self.event("applied", fields: fields)
         case .stageFinished(let stage):
-            fields["stage"] = "\(stage)"
-            self.event("stage healthy", fields)
+            fields["stage"] = .string("\(stage)")
+            self.event("stage healthy", fields: fields)
         case .hookFinished(let id, let succeeded, let message):
-            fields["resource"] = id.description
-            fields["succeeded"] = String(succeeded)
-            fields["message"] = message
-            self.event("hook finished", fields)
+            fields["resource"] = .string(id.description)
+            fields["succeeded"] = .bool(succeeded)
+            fields["message"] = .string(message)
+            self.event("hook finished", fields: fields)
         case .retrying(let id, let attempt, let error):
-            fields["resource"] = id.description
-            fields["attempt"] = String(attempt)
-            fields["error"] = error
-            self.event("retrying", fields, level: .warning)
+            fields["resource"] = .string(id.description)
+            fields["attempt"] = .int(attempt)
+            fields["error"] = .string(error)
+            self.event("retrying", fields: fields, level: .warning)
         case .canary(let progress):
-            fields["target"] = progress.target.description
-            fields["step"] = "\(min(progress.step + 1, progress.stepCount))/\(progress.stepCount)"
-            fields["weight"] = String(progress.weight)
-            fields["phase"] = progress.phase.rawValue
-            if !progress.message.isEmpty { fields["message"] = progress.message }
+            fields["target"] = .string(progress.target.description)
+            fields["step"] = .string("\(min(progress.step + 1, progress.stepCount))/\(progress.stepCount)")
+            fields["weight"] = .int(progress.weight)
+            fields["phase"] = .string(progress.phase.rawValue)
+            if !progress.message.isEmpty { fields["message"] = .string(progress.message) }
             if let last = progress.measurements.last {
                 let values = last.values.map { String(Double(Int(($0 * 1000).rounded())) / 1000) }.joined(separator: ",")
-                fields["measurement"] = "\(last.metric)=[\(values)] \(last.phase.rawValue)"
+                fields["measurement"] = .string("\(last.metric)=[\(values)] \(last.phase.rawValue)")
             }
-            self.event("rollout step", fields)
+            self.event("rollout step", fields: fields)
         case .waiting(let stage, let pending):
-            fields["stage"] = "\(stage)"
-            fields["pending"] = String(pending.count)
-            self.event("waiting", fields, level: .debug)
+            fields["stage"] = .string("\(stage)")
+            fields["pending"] = .int(pending.count)
+            self.event("waiting", fields: fields, level: .debug)
         @unknown default:
-            self.event(String(describing: event), fields, level: .debug)
+            self.event(String(describing: event), fields: fields, level: .debug)
+        }
+    }
+}
+
+/// A log field: text, or a number or boolean that JSON logs write as one.
+public enum LogValue: Sendable, ExpressibleByStringLiteral {
+    case string(String)
+    case int(Int)
+    case double(Double)
+    case bool(Bool)
+
+    public init(stringLiteral value: String) { self = .string(value) }
+
+    var metadata: Logger.MetadataValue {
+        switch self {
+        case .string(let text): return .string(text)
+        case .int(let int): return .stringConvertible(int)
+        case .double(let double): return .stringConvertible(double)
+        case .bool(let bool): return .stringConvertible(bool)
         }
     }
 }
@@ -101,11 +125,24 @@ struct LineHandler: LogHandler {
                 .init(key: "time", value: .string(time)), .init(key: "level", value: .string(level.rawValue)),
                 .init(key: "msg", value: .string("\(message)")),
             ]
-            for key in fields.keys.sorted() { entries.append(.init(key: key, value: .string("\(fields[key]!)"))) }
+            for key in fields.keys.sorted() { entries.append(.init(key: key, value: Self.json(fields[key]!))) }
             text = JSONWriter().write(.mapping(Mapping(entries)))
         }
         text += "\n"
         _ = text.withCString { write(2, $0, strlen($0)) }
+    }
+
+    /// Numbers and booleans as JSON has them; everything else as a string.
+    static func json(_ value: Logger.MetadataValue) -> Value {
+        if case .stringConvertible(let convertible) = value {
+            switch convertible {
+            case let int as Int: return .int(int)
+            case let double as Double: return double.isFinite ? .double(double) : .string(String(double))
+            case let bool as Bool: return .bool(bool)
+            default: break
+            }
+        }
+        return .string("\(value)")
     }
 
     /// `2026-11-27T21:40:03.125Z`.
