@@ -257,7 +257,7 @@ struct GitWatcherSourceTests {
         // The poll that was due at 2 s now falls due at 3 s.
         try await Task.sleep(until: start + .milliseconds(2500), clock: .continuous)
         #expect(await watcher.fetchCount == 2)
-        try await Task.sleep(until: start + .seconds(4), clock: .continuous)
+        try await Task.sleep(until: start + .milliseconds(4500), clock: .continuous)
         #expect(await watcher.fetchCount == 3)
     }
 }

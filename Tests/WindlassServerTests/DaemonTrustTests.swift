@@ -138,7 +138,9 @@ struct DaemonTrustTests {
         let asked = ContinuousClock.now
         #expect(await bed.daemon.rollout(namespace: "shop", name: "web", .abort).status == .accepted)
         let aborted = try await bed.wait("the abort", timeout: 10) { $0.lastSync?.outcome == .failed }
-        #expect(ContinuousClock.now - asked < .seconds(1.5), "aborted \(ContinuousClock.now - asked) after the request")
+        // Within a poll (a quarter second) on an idle machine; the bound leaves room for a loaded
+        // CI runner and is still far from the 300 s the abort used to wait.
+        #expect(ContinuousClock.now - asked < .seconds(5), "aborted \(ContinuousClock.now - asked) after the request")
         #expect(aborted.lastSync?.message.contains("aborted by request") == true, "\(aborted.lastSync?.message ?? "")")
 
         // The next commit releases through its canary and pauses, as its strategy says.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 import WindlassCore
+import WindlassGit
 import WindlassPipeline
 import WindlassTesting
 @testable import WindlassServer
@@ -32,19 +33,21 @@ struct PollingTests {
             #expect(ContinuousClock.now - first < .seconds(60))
             try await Task.sleep(for: .milliseconds(50))
         }
-        let before = await reconciler.status.fetches
-        try await Task.sleep(for: .seconds(3.5))
-        let fetches = await reconciler.status.fetches - before
-        // Every 1 s (+ up to 10 %): three polls in 3.5 s, whatever the drift checks do.
-        #expect(fetches >= 2, "\(fetches) polls in 3.5 s with an interval of 1 s")
+        // The watcher's own count: the reconciler may be busy with drift checks on a loaded machine.
+        let before = await reconciler.watcher.fetchCount
+        try await Task.sleep(for: .seconds(5))
+        let fetches = await reconciler.watcher.fetchCount - before
+        // Every 1 s (+ up to 10 %) after the last fetch: four polls in 5 s, whatever the drift
+        // checks do (polling used to stop altogether).
+        #expect(fetches >= 2, "\(fetches) polls in 5 s with an interval of 1 s")
         #expect(await reconciler.status.drift != nil)
 
         _ = try repository.write("manifests/cm.yaml", configMapYAML("settings", data: "changed"))
         let second = try repository.commit("two")
         let pushed = ContinuousClock.now
         while await reconciler.status.syncedRevision != second {
-            if ContinuousClock.now - pushed > .seconds(10) {
-                Issue.record("the new commit was not synced within 10 s of the push")
+            if ContinuousClock.now - pushed > .seconds(30) {
+                Issue.record("the new commit was not synced within 30 s of the push")
                 break
             }
             try await Task.sleep(for: .milliseconds(50))
