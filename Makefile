@@ -30,13 +30,14 @@ build: deps
 run: build
 	./scripts/run-demo.sh
 
-## test: the whole test suite. The daemon's end-to-end suite runs on its own after the rest:
-## its latency bounds (a webhook synced within 2 s) measure the daemon, not a machine whose two
-## cores every other suite is busy with.
+## test: the whole test suite. The daemon's suites (end to end, and in process) run on their own
+## after the rest: their latency bounds (a webhook synced within 2 s, an abort within a poll)
+## measure the daemon, not a machine whose two cores every other suite is busy with.
+DAEMON_SUITES = ServeTests|DaemonTrustTests|PollingTests
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip ServeTests
-	$(SWIFT) test --skip-build --filter ServeTests
+	$(SWIFT) test --skip-build --skip "$(DAEMON_SUITES)"
+	$(SWIFT) test --skip-build --filter "$(DAEMON_SUITES)"
 
 ## bench: release-build benchmarks, peers measured in the same run; rewrites BENCHMARKS.md
 bench: deps

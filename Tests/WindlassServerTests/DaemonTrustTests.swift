@@ -42,7 +42,7 @@ struct InProcessDaemon {
 
     /// Waits (up to `timeout` seconds) until `predicate` holds for the application's status.
     @discardableResult
-    func wait(_ what: String, timeout: Double = 60, until predicate: (ApplicationReconciler.Status) -> Bool) async throws -> ApplicationReconciler.Status {
+    func wait(_ what: String, timeout: Double = 180, until predicate: (ApplicationReconciler.Status) -> Bool) async throws -> ApplicationReconciler.Status {
         let start = ContinuousClock.now
         while true {
             let status = await reconciler.status

@@ -30,7 +30,7 @@ struct PollingTests {
         let reconciler = try #require(daemon.reconcilers["app"])
         let first = ContinuousClock.now
         while await reconciler.status.syncedRevision == nil {
-            #expect(ContinuousClock.now - first < .seconds(60))
+            #expect(ContinuousClock.now - first < .seconds(300))
             try await Task.sleep(for: .milliseconds(50))
         }
         // The watcher's own count: the reconciler may be busy with drift checks on a loaded machine.
