@@ -1,4 +1,5 @@
 import ArgumentParser
+import WindlassPipeline
 import WindlassCore
 
 import Glibc
@@ -6,7 +7,7 @@ import Glibc
 /// The `windlass` command line: parsing and printing only; the work is in the libraries.
 @main
 struct Windlass: AsyncParsableCommand {
-    static let version = "0.1.0-dev"
+    static let version = WindlassVersion.current
 
     static let configuration = CommandConfiguration(
         commandName: "windlass",

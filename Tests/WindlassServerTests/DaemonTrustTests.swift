@@ -20,12 +20,26 @@ struct InProcessDaemon {
     let running: Task<Void, any Error>
 
     init(files: [String: String], configure: (inout DaemonConfig.Application) -> Void) async throws {
-        state = try TemporaryDirectory()
-        repository = try GitFixture()
+        let repository = try GitFixture()
         for (path, text) in files { _ = try repository.write(path, text) }
         _ = try repository.commit("first")
-        let cluster = try EmbeddedCluster(stateDirectory: state.path + "/state")
-        try await cluster.createNodes(count: 3, cpu: "8", memory: "32Gi")
+        try await self.init(state: try TemporaryDirectory(), repository: repository, configure: configure)
+    }
+
+    /// A daemon on a state directory and repository of before (a restart).
+    init(state: TemporaryDirectory, repository: GitFixture, configure: (inout DaemonConfig.Application) -> Void) async throws {
+        self.state = state
+        self.repository = repository
+        // A daemon stopped just before lets go of the state directory once its tasks end.
+        var opened: EmbeddedCluster?
+        for _ in 0..<100 where opened == nil {
+            opened = try? EmbeddedCluster(stateDirectory: state.path + "/state")
+            if opened == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let cluster = try opened ?? EmbeddedCluster(stateDirectory: state.path + "/state")
+        if try await cluster.list(GroupKind(group: "", kind: "Node"), namespace: nil, selector: LabelSelector()).items.isEmpty {
+            try await cluster.createNodes(count: 3, cpu: "8", memory: "32Gi")
+        }
         var config = DaemonConfig()
         config.server.port = 0
         var application = DaemonConfig.Application(name: "app", repository: repository.path)
@@ -169,5 +183,41 @@ struct DaemonTrustTests {
         bed.reconciler.syncNow()
         try await bed.wait("the manual sync to end the pause") { $0.autoSyncPaused == nil && $0.syncedRevision == head && $0.lastSync?.outcome == .synced }
         await bed.stop()
+    }
+
+    @Test("one status: a restart knows what was deployed and its health, the metrics list the application at once, and a commit outside its path leaves it Synced")
+    func statusAfterRestart() async throws {
+        let state = try TemporaryDirectory()
+        let repository = try GitFixture()
+        _ = try repository.write("manifests/ns.yaml", TrustFixtures.namespace)
+        _ = try repository.write("manifests/web.yaml", TrustFixtures.web("web:1"))
+        let head = try repository.commit("first")
+        do {
+            // The first run, dropped when it ends (it holds the state directory until then).
+            let first = try await InProcessDaemon(state: state, repository: repository) { $0.interval = 0.3 }
+            try await first.wait("the first sync") { $0.lastSync?.outcome == .synced && $0.health == .healthy && $0.syncedRevision == head }
+            await first.stop()
+        }
+
+        // Started again without automated sync: nothing syncs, yet the status is known.
+        let second = try await InProcessDaemon(state: state, repository: repository) {
+            $0.interval = 0.3
+            $0.automated = false
+        }
+        defer { Task { await second.stop() } }
+        let restored = try await second.wait("the restored status") { $0.fetches >= 1 && $0.health == .healthy }
+        #expect(restored.syncedRevision == head)
+        #expect(restored.syncStatus == .synced, "the plan has no changes")
+        #expect(second.daemon.metrics.text().contains("windlass_app_info{name=\"app\",sync_status=\"Synced\",health_status=\"Healthy\"} 1"), "\(second.daemon.metrics.text())")
+
+        // A commit that touches nothing under the application's path: still Synced.
+        let other = try second.commit(["README.md": "notes\n"], message: "docs")
+        let after = try await second.wait("the new head") { $0.headRevision == other }
+        #expect(after.syncStatus == .synced && after.lastSync == nil)
+        // A change under it: OutOfSync, and the metric says the same.
+        let changed = try second.commit(["manifests/web.yaml": TrustFixtures.web("web:2")], message: "web 2")
+        try await second.wait("OutOfSync") { $0.headRevision == changed && $0.syncStatus == .outOfSync }
+        #expect(second.daemon.metrics.text().contains("windlass_app_info{name=\"app\",sync_status=\"OutOfSync\""))
+        await second.stop()
     }
 }

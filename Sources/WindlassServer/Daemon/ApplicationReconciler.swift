@@ -149,6 +149,7 @@ public actor ApplicationReconciler {
     /// Polls the source and does the queued work one item at a time (so a sync never overlaps
     /// another), until cancelled or stopped.
     func run() async {
+        await restore()
         let watcher = self.watcher
         await withDiscardingTaskGroup { group in
             group.addTask { await watcher.run() }
@@ -183,7 +184,22 @@ public actor ApplicationReconciler {
                 await round()
             }
             if work.contains(.drift) && !Task.isCancelled { await checkDrift() }
+            publish()
         }
+    }
+
+    /// The status a start finds: the revision deployed (by this daemon before, or by the CLI)
+    /// and the application's health, so the API and the metrics know every application at once.
+    func restore() async {
+        if let deployed = try? pipeline.revisions().deployed(application.name) {
+            status.syncedRevision = deployed.commit
+        }
+        await refreshHealth()
+    }
+
+    /// The status as the metrics show it: one source of truth for the API, metrics and logs.
+    private func publish() {
+        metrics.application(application.name, syncStatus: status.syncStatus.rawValue, health: status.health.rawValue)
     }
 
     /// A poll's outcome: a round follows each good one.
@@ -214,6 +230,17 @@ public actor ApplicationReconciler {
         status.fetches += 1
         status.lastFetch = now
         enqueue(.round)
+    }
+
+    /// Whether the plan of `commit` has changes (Argo CD's sync status): a commit that touches
+    /// only other applications' files leaves this one Synced.
+    func planStatus(_ commit: String?) async -> SyncStatus {
+        do {
+            let report = try await pipeline.plan(try await pipeline.render(commit, fetchingMissingOnly: true), judging: false)
+            return report.plan.summary.hasChanges ? .outOfSync : .synced
+        } catch {
+            return .unknown
+        }
     }
 
     /// Records (and logs, when it changes) why auto-sync leaves the head alone; nil: it does not.
@@ -266,7 +293,7 @@ public actor ApplicationReconciler {
         let commit = polled?.sha
         status.headRevision = commit
         guard application.automated else {
-            status.syncStatus = commit == status.syncedRevision ? .synced : .outOfSync
+            status.syncStatus = await planStatus(commit)
             return
         }
         // After a rollback, the commit it was pinned at is left alone until a newer one arrives.
@@ -326,7 +353,7 @@ public actor ApplicationReconciler {
     func plan(ref: String?) async -> (json: String?, error: String?) {
         do {
             let report = try await pipeline.plan(ref)
-            return (JSONRenderer(windlassVersion: "serve").render(report), nil)
+            return (JSONRenderer(windlassVersion: WindlassVersion.current).render(report), nil)
         } catch {
             return (nil, error.description)
         }
@@ -489,7 +516,7 @@ public actor ApplicationReconciler {
     /// The worst health of the application's tracked objects.
     func refreshHealth() async {
         status.health = await pipeline.health()
-        metrics.application(application.name, syncStatus: status.syncStatus.rawValue, health: status.health.rawValue)
+        publish()
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {
