@@ -166,7 +166,7 @@ let package = Package(
         .testTarget(
             name: "WindlassServerTests",
             dependencies: [
-                "WindlassServer", "WindlassPipeline", "WindlassRollout", "WindlassCluster", "WindlassManifest", "WindlassGit", "WindlassTesting",
+                "WindlassServer", "WindlassPipeline", "WindlassRollout", "WindlassCluster", "WindlassManifest", "WindlassGit", "WindlassPlan", "WindlassCore", "WindlassTesting",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
             ],
