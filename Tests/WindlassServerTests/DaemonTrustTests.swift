@@ -199,6 +199,14 @@ struct DaemonTrustTests {
             await first.stop()
         }
 
+        do {
+            // Started again with automated sync: Synced without syncing anything.
+            let again = try await InProcessDaemon(state: state, repository: repository) { $0.interval = 0.3 }
+            let restarted = try await again.wait("Synced after the restart") { $0.syncStatus == .synced && $0.health == .healthy }
+            #expect(restarted.syncedRevision == head && restarted.lastSync == nil, "nothing was synced again")
+            await again.stop()
+        }
+
         // Started again without automated sync: nothing syncs, yet the status is known.
         let second = try await InProcessDaemon(state: state, repository: repository) {
             $0.interval = 0.3
