@@ -14,7 +14,7 @@ import WindlassTesting
 
 /// Four applications on one repository and a stream of commits mixing what teams do: plain
 /// changes, canaries that pass, canaries that fail, paused canaries promoted through the API,
-/// rollbacks and drift. Bounded to a couple of minutes for CI.
+/// rollbacks and drift: 100 commits, about 50 s.
 @Suite("The daemon under a stream of commits", .serialized)
 struct DaemonSoakTests {
     static let applications = ["alpha", "bravo", "charlie", "delta"]
@@ -55,7 +55,7 @@ struct DaemonSoakTests {
         """
     }
 
-    @Test("24 commits over four applications: history, cluster and API agree; no canary workload left; no commit released twice")
+    @Test("100 commits over four applications: history, cluster and API agree; no canary workload left; no commit released twice")
     func soak() async throws {
         let state = try TemporaryDirectory()
         let repository = try GitFixture()
@@ -97,7 +97,7 @@ struct DaemonSoakTests {
         }
 
         var expectedImage = Dictionary(uniqueKeysWithValues: Self.applications.map { ($0, "\($0):1") })
-        for round in 1...6 {
+        for round in 1...25 {
             for (index, app) in Self.applications.enumerated() {
                 let kind = (round + index) % 5
                 let image = "\(app):\(round + 1)"
