@@ -475,6 +475,11 @@ struct ServeTests {
         let state = try TemporaryDirectory()
         let serve = try await start(repo, state: state, arguments: ["--log-format", "json"])
         _ = try await serve.waitFor("cloud", timeout: 90) { $0["syncedRevision"] as? String == repo.initial }
+        // A commit that does not load: its sync ends invalid, logged as a warning.
+        let broken = try repo.publish("manifests/broken.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [unclosed\n", message: "broken")
+        let body = Array(#"{"repository": "\#(repo.url)"}"#.utf8)
+        _ = try await serve.request(.POST, "/api/v1/webhooks/generic", headers: [("X-Windlass-Signature-256", Self.signature(body))], body: body)
+        _ = try await serve.waitFor("cloud", timeout: 30) { ($0["lastSync"] as? [String: Any])?["revision"] as? String == broken }
         #expect(try await serve.terminate().status == 0)
         let records = serve.text.split(separator: "\n").compactMap { line in
             try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
@@ -487,6 +492,8 @@ struct ServeTests {
         let stages = records.filter { $0["msg"] as? String == "stage started" }
         #expect(!stages.isEmpty && stages.allSatisfy { $0["resources"] is Int }, "\(stages)")
         #expect(records.contains { $0["msg"] as? String == "stopping" })
+        let invalid = records.first { $0["msg"] as? String == "sync finished" && $0["outcome"] as? String == "invalid" }
+        #expect(invalid?["level"] as? String == "warning", "\(String(describing: invalid))")
     }
 
     @Test("an invalid config: located errors, exit 2, nothing started")
