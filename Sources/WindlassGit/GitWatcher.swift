@@ -176,11 +176,14 @@ public actor GitWatcher {
             return await running.value
         }
         let task = Task {
-            var outcome: WatchEvent
-            repeat {
+            // Initialized before the loop: a `var` first assigned inside a repeat loop crashed
+            // the release build (Swift 6.3.1 destroyed an uninitialized WatchEvent).
+            rerunRequested = false
+            var outcome = await poll()
+            while rerunRequested {
                 rerunRequested = false
                 outcome = await poll()
-            } while rerunRequested
+            }
             // Cleared in the same turn as the last check, so no trigger can slip in between.
             inFlight = nil
             return outcome
