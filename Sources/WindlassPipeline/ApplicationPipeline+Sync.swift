@@ -126,10 +126,8 @@ extension ApplicationPipeline {
     public func request(_ request: RolloutRequest, for target: ResourceID) throws -> RevisionStore.Operation? {
         let store = try revisions()
         if request != .retry {
-            guard let operation = try store.operation(application.name), let revision = try store.revision(application.name, operation.revision),
-                revision.status == .pending
-            else { throw NoRolloutInProgress(application: application.name, target: target) }
-            try store.request(application.name, target: target, request, revision: operation.revision)
+            guard let pending = try Self.pending(application.name, in: store) else { throw NoRolloutInProgress(application: application.name, target: target) }
+            try store.request(application.name, target: target, request, revision: pending.number)
         }
         guard let operation = try store.operation(application.name), operation.leaseExpires > cluster.driver.now(),
             operation.holder != holder, !holderIsGone(operation.holder)
@@ -139,8 +137,14 @@ extension ApplicationPipeline {
 
     /// The revision of the sync in progress (paused, or running), if any.
     public func pendingRevision() -> Revision? {
-        guard let store = try? revisions(), let operation = try? store.operation(application.name),
-            let revision = try? store.revision(application.name, operation.revision), revision.status == .pending
+        guard let store = try? revisions() else { return nil }
+        return try? Self.pending(application.name, in: store)
+    }
+
+    /// The revision of `application`'s operation, when it is still pending.
+    static func pending(_ application: String, in store: RevisionStore) throws -> Revision? {
+        guard let operation = try store.operation(application), let revision = try store.revision(application, operation.revision),
+            revision.status == .pending
         else { return nil }
         return revision
     }

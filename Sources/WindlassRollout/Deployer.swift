@@ -118,10 +118,8 @@ public struct Deployer: Sendable {
                 // stable workloads take the new revision's size as it is applied).
                 let abandoned = Self.canaries(in: operation.state).keys.sorted { $0.description < $1.description }
                 for target in abandoned {
-                    let canary = ResourceID(
-                        group: target.group, version: target.version, kind: target.kind, namespace: target.namespace, name: CanaryStrategy.canaryName(of: target.name))
                     do throws(ClusterError) {
-                        try await executor.backend.delete(canary, propagation: .background, dryRun: false)
+                        try await executor.backend.delete(CanaryRunner.canaryID(of: target), propagation: .background, dryRun: false)
                     } catch {
                         if error.code != .notFound { throw error }
                     }

@@ -38,8 +38,8 @@ public struct CanaryRunner: Sendable {
         guard let desired = change.object else { throw ProviderError("\(change.id): the plan carries no object") }
         let id = change.id
         let total = desired[path: ["spec", "replicas"]]?.intValue ?? 1
-        let canaryName = CanaryStrategy.canaryName(of: id.name)
-        let canaryID = ResourceID(group: id.group, version: id.version, kind: id.kind, namespace: id.namespace, name: canaryName)
+        let canaryID = Self.canaryID(of: id)
+        let canaryName = canaryID.name
         var progress = resume ?? CanaryProgress(target: id, stepCount: strategy.steps.count, now: driver.now())
         progress.stepCount = strategy.steps.count
         progress.phase = .progressing
@@ -280,6 +280,12 @@ public struct CanaryRunner: Sendable {
             if restarts >= Self.restartLimit { return .failing("canary pod \(name) restarted \(restarts) times") }
         }
         return nil
+    }
+
+    /// The canary workload of `target`: `<name>-canary` beside it.
+    static func canaryID(of target: ResourceID) -> ResourceID {
+        ResourceID(
+            group: target.group, version: target.version, kind: target.kind, namespace: target.namespace, name: CanaryStrategy.canaryName(of: target.name))
     }
 
     /// Restarts of a canary pod that fail the canary.

@@ -318,10 +318,7 @@ public actor ApplicationReconciler {
         pauseAutoSync(nil)
         if commit != nil && commit == status.syncedRevision && status.lastSync?.outcome != .paused {
             // Started on a commit deployed before: whether it is in sync is what its plan says.
-            if status.syncStatus == .unknown {
-                status.syncStatus = await planStatus(commit)
-                publish()
-            }
+            if status.syncStatus == .unknown { status.syncStatus = await planStatus(commit) }
             // Nothing new in git: with self-heal on, each poll also looks for drift (as Argo CD does).
             if application.selfHeal { await checkDrift() }
             return
