@@ -230,6 +230,7 @@ private struct Listing {
             let name = String(link.path.split(separator: "/").last!)
             if let index = directories[parent]?.firstIndex(where: { $0.name == name }) {
                 directories[parent]![index].kind = kind
+                directories[parent]![index].isLink = true
             }
         }
     }

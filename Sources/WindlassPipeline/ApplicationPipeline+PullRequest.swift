@@ -34,20 +34,22 @@ extension ApplicationPipeline {
 
     private func plan(_ pair: RevisionPair, live: Bool) async throws(PipelineError) -> PlanReport {
         let planSource = Plan.Source(location: pair.head.location, path: pair.head.path, revision: pair.head.commit?.sha, baseRevision: pair.base.commit?.sha)
-        let headFiles = ManifestLoader.manifestFiles(in: pair.head.tree).files
+        let (headFiles, headWalk) = ManifestLoader.manifestFiles(in: pair.head.tree)
+        // A head whose walk failed (a limit, a loop) is not planned from part of its files.
+        if let stop = PipelineError.stopping(.manifests, on: headWalk) { throw stop }
         let baseFiles = ManifestLoader.manifestFiles(in: pair.base.tree).files
         let changed = Set(pair.changedFiles)
         let ignoreRulesChanged = changed.contains { $0 == ".windlassignore" || $0.hasSuffix("/.windlassignore") }
         let headChanged = ignoreRulesChanged ? headFiles : headFiles.filter(changed.contains)
         let baseChanged = ignoreRulesChanged ? baseFiles : baseFiles.filter(changed.contains)
 
-        let baseDelta = try load([.files(baseChanged, in: pair.base.tree)])
+        let baseDelta = try await load([.files(baseChanged, in: pair.base.tree)])
         guard live else {
-            let headDelta = try load([.files(headChanged, in: pair.head.tree)])
+            let headDelta = try await load([.files(headChanged, in: pair.head.tree)])
             let plan = planner.pullRequestPlan(base: baseDelta, head: headDelta, source: planSource, live: nil, headIsEmpty: headFiles.isEmpty)
             return PlanReport(plan: plan, manifests: headDelta, live: nil)
         }
-        let headSet = try load([.tree(pair.head.tree)])
+        let headSet = try await load([.tree(pair.head.tree)])
         // Base = head's resources from unchanged files + the base versions of the changed ones.
         let changedDisplay = Set(headChanged.map(pair.head.tree.displayPath))
         var baseResources = headSet.resources.filter { !changedDisplay.contains(headSet.path(of: $0.span.file)) }

@@ -88,22 +88,26 @@ public struct ApplicationPipeline: Sendable {
     }
 
     /// Loads and validates a resolved source: the seam where renderers of other source kinds
-    /// (kustomize) plug in. Errors stop it: a plan is never made from part of a set.
-    public func render(_ source: ResolvedSource) throws(PipelineError) -> Rendered {
-        let manifests = ManifestLoader.load(source.tree, options: LoadOptions(defaultNamespace: application.destination.namespace))
+    /// (kustomize) plug in. Errors stop it: a plan is never made from part of a set. Loading
+    /// runs off the cooperative pool, bounded by ``TreeLimits``, and stops when the task is
+    /// cancelled.
+    public func render(_ source: ResolvedSource) async throws(PipelineError) -> Rendered {
+        let manifests = await ManifestLoader.loadInBackground(
+            [.tree(source.tree)], options: LoadOptions(defaultNamespace: application.destination.namespace))
+        if Task.isCancelled { throw PipelineError(.manifests, "cancelled while loading the manifests") }
         if let stop = PipelineError.stopping(.manifests, on: manifests.diagnostics + ManifestValidator().validate(manifests)) { throw stop }
         return Rendered(source: source, manifests: manifests)
     }
 
     /// Resolves and renders `revision` (nil: the application's).
     public func render(_ revision: String? = nil, fetchingMissingOnly: Bool = false) async throws(PipelineError) -> Rendered {
-        try render(try await resolve(revision, fetchingMissingOnly: fetchingMissingOnly))
+        try await render(try await resolve(revision, fetchingMissingOnly: fetchingMissingOnly))
     }
 
     /// Loads and validates `roots` as they are (a pull request's changed files): no source to
     /// resolve.
-    func load(_ roots: [ManifestRoot]) throws(PipelineError) -> ManifestSet {
-        let manifests = ManifestLoader.load(roots, options: LoadOptions(defaultNamespace: application.destination.namespace))
+    func load(_ roots: [ManifestRoot]) async throws(PipelineError) -> ManifestSet {
+        let manifests = await ManifestLoader.loadInBackground(roots, options: LoadOptions(defaultNamespace: application.destination.namespace))
         if let stop = PipelineError.stopping(.manifests, on: manifests.diagnostics + ManifestValidator().validate(manifests)) { throw stop }
         return manifests
     }

@@ -141,7 +141,8 @@ struct GitRepositoryTests {
         let repository = try GitRepository(path: fixture.path)
         let set = ManifestLoader.load(try repository.tree(at: repository.resolve("HEAD"), path: "manifests"))
         let short = try repository.resolve("HEAD").shortSHA
-        // The file symlink and the directory symlink both read base/cm.yaml: one duplicate each.
+        // The file symlink reads base/cm.yaml again (a duplicate); the directory symlink's
+        // target is read anyway, so the link is not.
         #expect(set.resources.map(\.id.name) == ["base"])
         let messages = set.diagnostics.map(\.description).sorted()
         #expect(messages.contains("manifests/absolute.yaml@\(short): error: cannot read: symlink to \"/etc/hostname\" leads outside the tree; not followed"))
@@ -150,7 +151,24 @@ struct GitRepositoryTests {
         #expect(messages.contains("manifests/loop.yaml@\(short): error: cannot read: symlink loop (the link leads back to itself)"))
         #expect(messages.contains("manifests/up@\(short): warning: symlink to \"..\" leads outside the tree; not followed"))
         #expect(messages.contains("manifests/vendored@\(short): warning: submodule vendored is not read: submodules are not followed"))
-        #expect(messages.filter { $0.contains("duplicate resource ConfigMap/default/base") }.count == 2)
+        #expect(messages.filter { $0.contains("duplicate resource ConfigMap/default/base") }.count == 1)
+        #expect(messages.contains("manifests/linked-dir@\(short): warning: symlink to a directory that is read anyway; not read twice"))
+    }
+
+    @Test("a committed symlink bomb loads its one ConfigMap once", .timeLimit(.minutes(1)))
+    func symlinkBomb() throws {
+        let fixture = try GitFixture()
+        try fixture.write(".l7/cm.yaml", configMapYAML("bottom"))
+        for level in 0..<7 {
+            for link in 0..<8 {
+                try fixture.directory.symlink(level == 0 ? "a\(link)" : ".l\(level)/a\(link)", to: level == 0 ? ".l1" : "../.l\(level + 1)")
+            }
+        }
+        let commit = try fixture.commit("bomb")
+        let repository = try GitRepository(path: fixture.path)
+        let set = ManifestLoader.load(try repository.tree(at: repository.resolve(commit), path: ""))
+        #expect(set.resources.map(\.id.name) == ["bottom"])
+        #expect(!set.diagnostics.contains { $0.severity == .error })
     }
 
     @Test("binary files: ignored unless named like a manifest, then a located error")

@@ -188,6 +188,73 @@ struct LoaderTests {
         #expect(set.diagnostics.first?.message.contains("larger than") == true)
     }
 
+    /// 7 hidden levels of directories, each reached only through 8 symlinks from the level
+    /// above, with one ConfigMap at the bottom: 8⁷ paths when every link is followed.
+    static func symlinkBomb(in dir: TemporaryDirectory, levels: Int = 7, links: Int = 8) throws {
+        try dir.write(".l\(levels)/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bottom\n")
+        for level in 0..<levels {
+            for link in 0..<links {
+                let from = level == 0 ? "a\(link)" : ".l\(level)/a\(link)"
+                try dir.symlink(from, to: level == 0 ? ".l1" : "../.l\(level + 1)")
+            }
+        }
+    }
+
+    @Test("a symlink bomb: each linked directory is read once, by its target", .timeLimit(.minutes(1)))
+    func symlinkBomb() throws {
+        let dir = try TemporaryDirectory()
+        try Self.symlinkBomb(in: dir)
+        let set = ManifestLoader.load(DirectoryTree(root: dir.path))
+        #expect(set.resources.map(\.id.name) == ["bottom"])
+        #expect(set.files == [dir.path + "/a0/a0/a0/a0/a0/a0/a0/cm.yaml"])
+        #expect(!set.diagnostics.contains { $0.severity == .error })
+        // One warning per level: the first link is read, the other 7 are named by one line.
+        let warnings = set.diagnostics.filter { $0.severity == .warning }
+        #expect(warnings.count == 7)
+        #expect(warnings.map(\.description).contains("\(dir.path)/a1: warning: symlink to a directory that is read anyway; not read twice (nor 6 other links to it)"))
+    }
+
+    @Test("a real directory is read as itself, a link to it not again")
+    func linkToRealDirectory() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("z-base/cm.yaml", configMap("base"))
+        try dir.symlink("a-alias", to: "z-base")
+        let set = ManifestLoader.load(DirectoryTree(root: dir.path))
+        #expect(set.files == [dir.path + "/z-base/cm.yaml"])
+        #expect(set.diagnostics.map(\.description) == ["\(dir.path)/a-alias: warning: symlink to a directory that is read anyway; not read twice"])
+    }
+
+    @Test("a link to / or /proc stops at the walk's limits, reading nothing", .timeLimit(.minutes(1)))
+    func linkToRoot() throws {
+        for target in ["/", "/proc"] {
+            let dir = try TemporaryDirectory()
+            try dir.write("app.yaml", configMap("app"))
+            try dir.symlink("everything", to: target)
+            let set = ManifestLoader.load(DirectoryTree(root: dir.path), options: LoadOptions(treeLimits: TreeLimits(maxEntries: 20_000)))
+            #expect(set.resources.isEmpty, "\(target)")
+            #expect(set.diagnostics.contains { $0.severity == .error && $0.message.contains("more than 20000 entries") }, "\(target)")
+        }
+    }
+
+    @Test("limits: depth, entries, total bytes; cancellation leaves an error")
+    func treeLimits() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("a/b/c/d/cm.yaml", configMap("deep"))
+        var set = ManifestLoader.load(DirectoryTree(root: dir.path), options: LoadOptions(treeLimits: TreeLimits(maxDepth: 3)))
+        #expect(set.resources.isEmpty)
+        #expect(set.diagnostics.map(\.message) == ["directories nest deeper than 3 levels (at \(dir.path)/a/b/c/d); the tree was not read"])
+
+        for name in ["one", "two", "three"] { try dir.write("\(name).yaml", configMap(name)) }
+        set = ManifestLoader.load(DirectoryTree(root: dir.path), options: LoadOptions(treeLimits: TreeLimits(maxTotalBytes: 100)))
+        let errors = set.diagnostics.filter { $0.severity == .error }
+        #expect(errors.count == 1)
+        #expect(errors.first?.message == "not read: the manifests exceed 100 bytes in all (a limit of one application)")
+
+        set = ManifestLoader.load(DirectoryTree(root: dir.path), options: LoadOptions(isCancelled: { true }))
+        #expect(set.resources.isEmpty)
+        #expect(set.diagnostics.contains { $0.severity == .error && $0.message.contains("cancelled") })
+    }
+
     @Test("paths on a command line: files and directories; a missing one throws")
     func commandLinePaths() throws {
         let dir = try TemporaryDirectory()

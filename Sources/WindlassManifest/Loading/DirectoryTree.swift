@@ -50,9 +50,17 @@ public struct DirectoryTree: FileTree {
                 continue
             }
             let childPath = full == "/" ? "/" + name : full + "/" + name
-            entries.append(FileTreeEntry(name: name, kind: Self.kind(of: childPath)))
+            entries.append(FileTreeEntry(name: name, kind: Self.kind(of: childPath), isLink: Self.isLink(entry.pointee.d_type, childPath)))
         }
         return entries
+    }
+
+    /// Whether a directory entry is a symlink (readdir's type where the file system gives one).
+    static func isLink(_ type: UInt8, _ path: String) -> Bool {
+        if type == UInt8(DT_LNK) { return true }
+        guard type == UInt8(DT_UNKNOWN) else { return false }
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
     }
 
     /// Stats through symlinks; reports what cannot be followed.

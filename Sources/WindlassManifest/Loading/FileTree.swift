@@ -34,10 +34,14 @@ public struct FileTreeEntry: Sendable, Hashable {
 
     public var name: String
     public var kind: Kind
+    /// Whether the entry is a symlink (followed to `kind`): a directory reached through one is
+    /// read only if its target is not read anyway.
+    public var isLink: Bool
 
-    public init(name: String, kind: Kind) {
+    public init(name: String, kind: Kind, isLink: Bool = false) {
         self.name = name
         self.kind = kind
+        self.isLink = isLink
     }
 }
 

@@ -1,4 +1,21 @@
 import Dispatch
+import Synchronization
+
+/// What one load may cost at most: a commit cannot make Windlass walk or hold more than this.
+public struct TreeLimits: Sendable, Hashable {
+    /// Directory entries walked (files, directories, links), over the whole tree.
+    public var maxEntries: Int
+    /// How deep directories may nest below the root.
+    public var maxDepth: Int
+    /// Bytes of manifest files read, over the whole tree.
+    public var maxTotalBytes: Int
+
+    public init(maxEntries: Int = 100_000, maxDepth: Int = 64, maxTotalBytes: Int = 256 << 20) {
+        self.maxEntries = maxEntries
+        self.maxDepth = maxDepth
+        self.maxTotalBytes = maxTotalBytes
+    }
+}
 
 /// Options for loading a tree of manifests.
 public struct LoadOptions: Sendable {
@@ -9,17 +26,26 @@ public struct LoadOptions: Sendable {
     public var maxFileBytes: Int
     /// How many files are parsed at once; 1 reads them one after another.
     public var concurrency: Int
+    /// Bounds on the walk and on the bytes read.
+    public var treeLimits: TreeLimits
+    /// Asked between directories and files: a load that is no longer wanted stops early, its
+    /// set holding an error.
+    public var isCancelled: @Sendable () -> Bool
 
     public init(
         defaultNamespace: String = "default",
         yamlLimits: YAMLLimits = YAMLLimits(),
         maxFileBytes: Int = 64 << 20,
-        concurrency: Int = ManifestLoader.processorCount
+        concurrency: Int = ManifestLoader.processorCount,
+        treeLimits: TreeLimits = TreeLimits(),
+        isCancelled: @escaping @Sendable () -> Bool = { false }
     ) {
         self.defaultNamespace = defaultNamespace
         self.yamlLimits = yamlLimits
         self.maxFileBytes = maxFileBytes
         self.concurrency = concurrency
+        self.treeLimits = treeLimits
+        self.isCancelled = isCancelled
     }
 }
 
@@ -66,8 +92,8 @@ public enum ManifestLoader {
     }
 
     /// The manifest files a load of `tree` would read (in order), and the problems met walking it.
-    public static func manifestFiles(in tree: any FileTree) -> (files: [String], diagnostics: [Diagnostic]) {
-        var walker = TreeWalker(tree: tree)
+    public static func manifestFiles(in tree: any FileTree, limits: TreeLimits = TreeLimits()) -> (files: [String], diagnostics: [Diagnostic]) {
+        var walker = TreeWalker(tree: tree, limits: limits)
         walker.walk()
         return (walker.files, walker.diagnostics)
     }
@@ -85,27 +111,33 @@ public enum ManifestLoader {
             if let files = root.files {
                 listed += files.map { (root.tree, $0) }
             } else {
-                var walker = TreeWalker(tree: root.tree)
+                var walker = TreeWalker(tree: root.tree, limits: options.treeLimits, isCancelled: options.isCancelled)
                 walker.walk()
-                listed += walker.files.map { (root.tree, $0) }
+                // A walk cut short by a limit reads nothing of its tree: its error says why.
+                if !walker.stopped { listed += walker.files.map { (root.tree, $0) } }
                 diagnostics += walker.diagnostics
             }
         }
 
         let files = listed
         let displayPaths = files.map { $0.tree.displayPath($0.path) }
+        let budget = ByteBudget(limit: options.treeLimits.maxTotalBytes, isCancelled: options.isCancelled)
         let results = parallelMap(count: files.count, concurrency: options.concurrency) { index in
             readFile(
                 files[index].tree,
                 files[index].path,
                 shownAs: displayPaths[index],
                 id: FileID(UInt32(index)),
-                options: options
+                options: options,
+                budget: budget
             )
         }
 
         var set = ManifestSet(files: displayPaths)
         set.diagnostics = diagnostics
+        if options.isCancelled() {
+            set.diagnostics.append(Diagnostic(.error, at: SourceLocation(path: displayPaths.first ?? "."), "loading was cancelled"))
+        }
         set.resources.reserveCapacity(results.reduce(0) { $0 + $1.resources.count })
         for result in results {
             set.resources += result.resources
@@ -121,11 +153,19 @@ public enum ManifestLoader {
         _ path: String,
         shownAs shown: String,
         id: FileID,
-        options: LoadOptions
+        options: LoadOptions,
+        budget: ByteBudget
     ) -> ResourceExtractor {
         var extractor = ResourceExtractor(path: shown)
         do {
+            // The load reports the cancellation once, at its end.
+            guard !budget.isCancelled() else { return extractor }
             let bytes = try tree.contents(of: path, limit: options.maxFileBytes)
+            let taken = budget.take(bytes.count)
+            guard taken.fits else {
+                if let error = taken.error { extractor.diagnostics.append(Diagnostic(.error, at: SourceLocation(path: shown), error)) }
+                return extractor
+            }
             let documents = try YAMLReader.read(bytes, file: id, limits: options.yamlLimits)
             for document in documents {
                 extractor.extract(document)
@@ -191,6 +231,25 @@ public enum ManifestLoader {
         set.resources = kept
     }
 
+    /// Loads on a thread outside Swift's cooperative pool (a large tree or a slow disk never
+    /// holds one of its threads), and stops early when the calling task is cancelled.
+    public static func loadInBackground(_ roots: [ManifestRoot], options: LoadOptions = LoadOptions()) async -> ManifestSet {
+        let flag = CancelFlag()
+        var options = options
+        let outer = options.isCancelled
+        options.isCancelled = { [flag] in flag.isSet || outer() }
+        let finalOptions = options
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                loadingQueue.async {
+                    continuation.resume(returning: load(roots, options: finalOptions))
+                }
+            }
+        } onCancel: {
+            flag.set()
+        }
+    }
+
     static func splitPath(_ path: String) -> (directory: String, name: String) {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }
         let directory = String(path[..<slash])
@@ -210,30 +269,114 @@ extension Value {
     }
 }
 
+/// Where ``ManifestLoader/loadInBackground(_:options:)`` runs loads.
+private let loadingQueue = DispatchQueue(label: "windlass.manifests.load", attributes: .concurrent)
+
+/// A flag set once, read from any thread.
+final class CancelFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
+}
+
+/// The bytes a load may still read, shared by its reading threads.
+final class ByteBudget: Sendable {
+    let limit: Int
+    let isCancelled: @Sendable () -> Bool
+    private let used = Atomic<Int>(0)
+
+    init(limit: Int, isCancelled: @escaping @Sendable () -> Bool) {
+        self.limit = limit
+        self.isCancelled = isCancelled
+    }
+
+    /// Counts `count` bytes read: whether they fit, and the error to report by the file that
+    /// spent the budget (one error, not one per file after it).
+    func take(_ count: Int) -> (fits: Bool, error: String?) {
+        let total = used.add(count, ordering: .relaxed).newValue
+        guard total > limit else { return (true, nil) }
+        guard total - count <= limit else { return (false, nil) }
+        return (false, "not read: the manifests exceed \(describeBytes(limit)) in all (a limit of one application)")
+    }
+}
+
 /// Walks a tree depth-first in name order, reading `.windlassignore` files on the way, skipping
 /// hidden entries (`.git`, `.github`, …), and stopping at symlinks that loop.
+///
+/// A directory reached through a symlink is read once, by its target: links are followed after
+/// the real directories, and one whose target was read already is not read again (7 levels of 8
+/// links each would otherwise be 8⁷ paths). The walk stops at ``TreeLimits`` and when cancelled.
 struct TreeWalker {
     let tree: any FileTree
+    let limits: TreeLimits
+    let isCancelled: @Sendable () -> Bool
     var files: [String] = []
     var diagnostics: [Diagnostic] = []
+    /// Directories read, by identity.
+    private var read: Set<[UInt64]> = []
+    /// Directories reached through a symlink, read after the rest.
+    private var linked: [(path: String, identity: [UInt64]?, ancestors: [[UInt64]], rules: IgnoreRules, depth: Int)] = []
+    /// Links not followed because their target was read, by target: the first link, and how many.
+    private var skippedLinks: [[UInt64]: (path: String, count: Int)] = [:]
+    private var entriesSeen = 0
+    /// Whether the walk stopped early (a limit, a cancellation): its files are not the tree's.
+    private(set) var stopped = false
 
-    init(tree: any FileTree) {
+    init(tree: any FileTree, limits: TreeLimits = TreeLimits(), isCancelled: @escaping @Sendable () -> Bool = { false }) {
         self.tree = tree
+        self.limits = limits
+        self.isCancelled = isCancelled
     }
 
     mutating func walk() {
-        walk("", ancestors: tree.rootIdentity.map { [$0] } ?? [], rules: IgnoreRules())
+        if let root = tree.rootIdentity { read.insert(root) }
+        walk("", ancestors: tree.rootIdentity.map { [$0] } ?? [], rules: IgnoreRules(), depth: 0)
+        var next = 0
+        while next < linked.count, !stopped {
+            let link = linked[next]
+            next += 1
+            if let identity = link.identity, read.contains(identity) {
+                skippedLinks[identity, default: (link.path, 0)].count += 1
+                continue
+            }
+            if let identity = link.identity { read.insert(identity) }
+            walk(link.path, ancestors: link.ancestors, rules: link.rules, depth: link.depth)
+        }
+        for (path, count) in skippedLinks.values.sorted(by: { $0.path < $1.path }) {
+            let others = count > 1 ? " (nor \(count - 1) other link\(count == 2 ? "" : "s") to it)" : ""
+            diagnostics.append(
+                Diagnostic(
+                    .warning,
+                    at: SourceLocation(path: tree.displayPath(path)),
+                    "symlink to a directory that is read anyway; not read twice\(others)"
+                )
+            )
+        }
         // String order is Unicode scalar order, the same as byte order for UTF-8.
         files.sort()
     }
 
-    private mutating func walk(_ directory: String, ancestors: [[UInt64]], rules: IgnoreRules) {
+    private mutating func stop(_ message: String) {
+        stopped = true
+        diagnostics.append(Diagnostic(.error, at: SourceLocation(path: tree.displayPath("")), message))
+    }
+
+    private mutating func walk(_ directory: String, ancestors: [[UInt64]], rules: IgnoreRules, depth: Int) {
+        guard !stopped else { return }
+        if isCancelled() { return stop("reading the tree was cancelled") }
+        guard depth <= limits.maxDepth else {
+            return stop("directories nest deeper than \(limits.maxDepth) levels (at \(tree.displayPath(directory))); the tree was not read")
+        }
         let entries: [FileTreeEntry]
         do {
             entries = try tree.entries(of: directory)
         } catch {
             diagnostics.append(Diagnostic(.error, at: SourceLocation(path: error.path), error.message))
             return
+        }
+        entriesSeen += entries.count
+        guard entriesSeen <= limits.maxEntries else {
+            return stop("the tree has more than \(limits.maxEntries) entries; it was not read (a limit of one application)")
         }
         var rules = rules
         if entries.contains(where: { $0.name == IgnoreRules.fileName && $0.kind == .file }) {
@@ -246,6 +389,7 @@ struct TreeWalker {
             }
         }
         for entry in entries.sorted(by: { $0.name < $1.name }) {
+            if stopped { return }
             if entry.name.hasPrefix(".") { continue }
             let path = directory.isEmpty ? entry.name : directory + "/" + entry.name
             switch entry.kind {
@@ -261,7 +405,13 @@ struct TreeWalker {
                     )
                     continue
                 }
-                walk(path, ancestors: identity.map { ancestors + [$0] } ?? ancestors, rules: rules)
+                let inner = identity.map { ancestors + [$0] } ?? ancestors
+                if entry.isLink {
+                    linked.append((path, identity, inner, rules, depth + 1))
+                    continue
+                }
+                if let identity { read.insert(identity) }
+                walk(path, ancestors: inner, rules: rules, depth: depth + 1)
             case .file:
                 if ManifestFileKind.isManifest(entry.name), !rules.isIgnored(path, isDirectory: false) {
                     files.append(path)

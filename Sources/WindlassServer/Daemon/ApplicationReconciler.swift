@@ -364,7 +364,7 @@ public actor ApplicationReconciler {
     /// Renders what `resolved` holds and syncs it, as `windlass sync` does.
     func sync(_ resolved: ResolvedSource, trigger: String) async {
         do {
-            await sync(try pipeline.render(resolved), trigger: trigger)
+            await sync(try await pipeline.render(resolved), trigger: trigger)
         } catch {
             finish(commit: resolved.commit?.sha, outcome: .invalid, message: error.diagnostics.map(\.description).joined(separator: "\n"), startedAt: now, record: nil)
         }
