@@ -99,8 +99,9 @@ public struct RemoteURL: Sendable, Hashable, CustomStringConvertible {
         return raw
     }
 
-    /// Redacts every URL with credentials inside a free-form message (libgit2's errors quote URLs).
-    static func redactCredentials(in message: String) -> String {
+    /// Redacts every URL with credentials inside a free-form message (libgit2's errors quote
+    /// URLs, sync messages name providers' addresses): what any text shown or served goes through.
+    public static func redactCredentials(in message: String) -> String {
         guard message.contains("://") else { return message }
         var out = ""
         for word in message.split(separator: " ", omittingEmptySubsequences: false) {

@@ -7,6 +7,7 @@ import WindlassCluster
 import WindlassCore
 import WindlassManifest
 import WindlassPipeline
+import WindlassPlan
 import WindlassRollout
 import WindlassTesting
 @testable import WindlassServer
@@ -227,5 +228,51 @@ struct DaemonTrustTests {
         try await second.wait("OutOfSync") { $0.headRevision == changed && $0.syncStatus == .outOfSync }
         #expect(second.daemon.metrics.text().contains("windlass_app_info{name=\"app\",sync_status=\"OutOfSync\""))
         await second.stop()
+    }
+
+    @Test("a restart on a head whose sync failed: the deployed revision, health and drift checks go on")
+    func restartOnFailedHead() async throws {
+        let state = try TemporaryDirectory()
+        let repository = try GitFixture()
+        _ = try repository.write("manifests/ns.yaml", TrustFixtures.namespace)
+        _ = try repository.write("manifests/web.yaml", TrustFixtures.web("web:1"))
+        let good = try repository.commit("first")
+        let bad: String
+        do {
+            let first = try await InProcessDaemon(state: state, repository: repository) { $0.interval = 0.3 }
+            try await first.wait("the first sync") { $0.syncedRevision == good && $0.health == .healthy }
+            bad = try first.commit(["manifests/broken.yaml": "kind: ConfigMap\nmetadata: {name: Broken_Name}\n"], message: "broken")
+            try await first.wait("the failed sync") { $0.lastSync?.revision == bad && $0.lastSync?.outcome == .invalid }
+            await first.stop()
+        }
+        let again = try await InProcessDaemon(state: state, repository: repository) {
+            $0.interval = 0.3
+            $0.selfHeal = true
+        }
+        defer { Task { await again.stop() } }
+        let restored = try await again.wait("a drift check after the restart") { $0.drift != nil }
+        #expect(restored.syncedRevision == good)
+        #expect(restored.headRevision == bad && restored.syncStatus == .outOfSync)
+        #expect(restored.health == .healthy)
+        #expect(restored.autoSyncPaused?.contains("failed") == true)
+        #expect(restored.drift?.report.items.isEmpty == true)
+        await again.stop()
+    }
+
+    @Test("a failed fetch's lastError, in the status and the API, never shows a URL's credentials")
+    func lastErrorRedacted() async throws {
+        for url in ["http://alice:SECRET@127.0.0.1:1/repo.git", "https://SECRET@127.0.0.1:1/repo.git", "ssh://alice:SECRET@127.0.0.1:1/repo.git"] {
+            let bed = try await InProcessDaemon(files: ["manifests/cm.yaml": configMapYAML("settings")]) {
+                $0.repository = url
+                $0.interval = 0.3
+            }
+            let status = try await bed.wait("the failed fetch of \(url)") { $0.lastError != nil }
+            let error = status.lastError ?? ""
+            #expect(!error.contains("SECRET") && error.contains("***@127.0.0.1:1"), "\(error)")
+            let view = await Daemon.view(bed.reconciler)
+            #expect(view.lastError == status.lastError)
+            #expect(!view.source.repo.contains("SECRET"))
+            await bed.stop()
+        }
     }
 }

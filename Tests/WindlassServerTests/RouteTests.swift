@@ -118,6 +118,36 @@ struct RouteTests {
         }
     }
 
+    @Test("a rollback or plan body that cannot be read whole is 400 or 413 and queues nothing")
+    func unreadableBodies() async throws {
+        let bed = try RouteBed()
+        let reconciler = try #require(bed.daemon.reconcilers["shop"])
+        let auth: HTTPFields = [.authorization: "Bearer \(RouteBed.token)"]
+        try await bed.test { client in
+            try await client.execute(
+                uri: "/api/v1/applications/shop/rollback", method: .post, headers: auth, body: ByteBuffer(string: #"{"revision": 2"#)
+            ) { #expect($0.status == .badRequest) }
+            let oversized = #"{"revision": 2, "padding": ""# + String(repeating: "x", count: 1_100_000) + #""}"#
+            try await client.execute(uri: "/api/v1/applications/shop/rollback", method: .post, headers: auth, body: ByteBuffer(string: oversized)) {
+                #expect($0.status == .contentTooLarge)
+                #expect(json($0.body)["error"] as? String == "the body is larger than 1048576 bytes")
+            }
+            try await client.execute(uri: "/api/v1/applications/shop/plan", method: .post, headers: auth, body: ByteBuffer(string: oversized)) {
+                #expect($0.status == .contentTooLarge)
+            }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(await reconciler.queuedWork.isEmpty)
+        // A good body is queued: the check above can fail.
+        try await bed.test { client in
+            try await client.execute(
+                uri: "/api/v1/applications/shop/rollback", method: .post, headers: auth, body: ByteBuffer(string: #"{"revision": 2}"#)
+            ) { #expect($0.status == .accepted) }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(await reconciler.queuedWork == [.rollback(2)])
+    }
+
     @Test("off loopback, reads need a token too")
     func remoteReads() async throws {
         let bed = try RouteBed(host: "0.0.0.0")

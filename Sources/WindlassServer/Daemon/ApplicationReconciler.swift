@@ -33,7 +33,10 @@ public actor ApplicationReconciler {
         public var health = HealthStatus.unknown
         public var lastSync: LastSync?
         public var lastFetch: Double?
-        public var lastError: String?
+        /// The last error, its URLs' credentials redacted (whatever set it).
+        public var lastError: String? {
+            didSet { if let lastError { self.lastError = RemoteURL.redactCredentials(in: lastError) } }
+        }
         /// The canary in progress, if any: `deployment.apps/web step 2/5, weight 34%`.
         public var rollout: String?
         public var fetches = 0
@@ -79,6 +82,8 @@ public actor ApplicationReconciler {
     }
 
     private var queued: Set<Work> = []
+    /// The work queued and not yet taken (for tests).
+    var queuedWork: Set<Work> { queued }
     /// The run loop, while it waits for work.
     private var waiter: CheckedContinuation<Void, Never>?
     /// What the last good poll found: the commit (nil for a directory source), or nothing yet.
@@ -313,6 +318,8 @@ public actor ApplicationReconciler {
         if let commit, pipeline.failedCommit() == commit {
             status.syncStatus = .outOfSync
             pauseAutoSync("the sync of \(commit.prefix(12)) failed: auto-sync waits for a newer commit or a manual sync")
+            // What is deployed is still watched: drift from it is found (and healed) meanwhile.
+            if application.selfHeal { await checkDrift() }
             return
         }
         pauseAutoSync(nil)
@@ -429,7 +436,7 @@ public actor ApplicationReconciler {
         // The pipeline's sync records a failed commit itself; what failed before it (a revision
         // that does not render) is recorded here.
         if outcome == .invalid { pipeline.record(commit, failed: true) }
-        status.lastSync = LastSync(revision: commit, number: record, outcome: outcome, message: message, startedAt: startedAt, finishedAt: finishedAt)
+        status.lastSync = LastSync(revision: commit, number: record, outcome: outcome, message: RemoteURL.redactCredentials(in: message), startedAt: startedAt, finishedAt: finishedAt)
         status.syncs += 1
         if outcome != .paused {
             // Promoted, aborted or never started: no canary is in progress any more.

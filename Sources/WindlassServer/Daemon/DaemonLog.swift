@@ -1,5 +1,6 @@
 public import Logging
 import WindlassCore
+import WindlassGit
 import WindlassManifest
 import WindlassPlan
 import WindlassRollout
@@ -24,12 +25,12 @@ public struct DaemonLog: Sendable {
     }
 
     public func event(_ message: String, _ fields: [String: String] = [:], level: Logger.Level = .info) {
-        logger.log(level: level, "\(message)", metadata: fields.mapValues { .string($0) })
+        logger.log(level: level, "\(message)", metadata: fields.mapValues { .string(RemoteURL.redactCredentials(in: $0)) })
     }
 
     /// An event whose fields may be numbers or booleans (JSON writes them as such).
     public func event(_ message: String, fields: [String: LogValue], level: Logger.Level = .info) {
-        logger.log(level: level, "\(message)", metadata: fields.mapValues(\.metadata))
+        logger.log(level: level, "\(message)", metadata: fields.mapValues(\.redacted.metadata))
     }
 
     /// A sync's progress: stages, applies, hooks and canary steps at info; waits at debug.
@@ -86,6 +87,12 @@ public enum LogValue: Sendable, ExpressibleByStringLiteral {
     case bool(Bool)
 
     public init(stringLiteral value: String) { self = .string(value) }
+
+    /// A string with any URL's credentials redacted; other values as they are.
+    var redacted: LogValue {
+        guard case .string(let text) = self else { return self }
+        return .string(RemoteURL.redactCredentials(in: text))
+    }
 
     var metadata: Logger.MetadataValue {
         switch self {

@@ -162,6 +162,25 @@ public enum API {
         response(status, ErrorBody(error: message))
     }
 
+    /// A request's body as read: whole, or refused with the response to send.
+    enum Body {
+        case read(ByteBuffer)
+        case refused(Response)
+    }
+
+    /// Reads a request's body: 413 when it is larger than `limit`, 400 when it cannot be read
+    /// whole (a connection closed early, a body slower than the server's deadline). A body
+    /// that was not read never counts as an empty one.
+    static func body(of request: inout Request, limit: Int) async -> Body {
+        do {
+            return .read(try await request.collectBody(upTo: limit))
+        } catch is NIOTooManyBytesError {
+            return .refused(error(.contentTooLarge, "the body is larger than \(limit) bytes"))
+        } catch {
+            return .refused(API.error(.badRequest, "the body could not be read whole"))
+        }
+    }
+
     /// A request's JSON body as `T`; an empty body is `empty`. Nil when it is not `T`.
     static func decode<T: Decodable>(_ type: T.Type, from bytes: ByteBuffer?, empty: T) -> T? {
         guard let bytes, bytes.readableBytes > 0 else { return empty }

@@ -43,7 +43,11 @@ extension Daemon {
         reads.post("applications/:name/plan") { request, context -> Response in
             guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
             var request = request
-            let body = try? await request.collectBody(upTo: maxBody)
+            let body: ByteBuffer
+            switch await API.body(of: &request, limit: maxBody) {
+            case .read(let read): body = read
+            case .refused(let response): return response
+            }
             guard let planning = API.decode(API.PlanRequest.self, from: body, empty: API.PlanRequest()) else {
                 return API.error(.badRequest, "expected {\"revision\": \"REF\"}")
             }
@@ -59,7 +63,11 @@ extension Daemon {
         writes.post("applications/:name/rollback") { request, context -> Response in
             guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
             var request = request
-            let body = try? await request.collectBody(upTo: maxBody)
+            let body: ByteBuffer
+            switch await API.body(of: &request, limit: maxBody) {
+            case .read(let read): body = read
+            case .refused(let response): return response
+            }
             guard let rollback = API.decode(API.RollbackRequest.self, from: body, empty: API.RollbackRequest()) else {
                 return API.error(.badRequest, "revision must be a revision number")
             }

@@ -15,8 +15,12 @@ extension Daemon {
             }
             guard let commands else { return API.error(.notFound, "this daemon runs no CLI commands") }
             var request = request
-            let body = try? await request.collectBody(upTo: maxBody)
-            guard let body, let command = try? JSONDecoder().decode(API.CommandRequest.self, from: Data(body.readableBytesView)) else {
+            let body: ByteBuffer
+            switch await API.body(of: &request, limit: maxBody) {
+            case .read(let read): body = read
+            case .refused(let response): return response
+            }
+            guard let command = try? JSONDecoder().decode(API.CommandRequest.self, from: Data(body.readableBytesView)) else {
                 return API.error(.badRequest, "expected {\"arguments\": [...]}")
             }
             self.options.log.event("cli", ["arguments": command.arguments.joined(separator: " ")], level: .debug)

@@ -11,11 +11,11 @@ extension Daemon {
             group.post("webhooks/\(provider)") { request, context -> Response in
                 var request = request
                 let body: ByteBuffer
-                do {
-                    body = try await request.collectBody(upTo: maxBody)
-                } catch {
-                    self.metrics.webhook(provider, outcome: "too-large")
-                    return API.error(.contentTooLarge, "the body is larger than \(maxBody) bytes")
+                switch await API.body(of: &request, limit: maxBody) {
+                case .read(let read): body = read
+                case .refused(let response):
+                    self.metrics.webhook(provider, outcome: response.status == .contentTooLarge ? "too-large" : "unreadable")
+                    return response
                 }
                 return await self.webhook(provider, request: request, body: Array(buffer: body))
             }
