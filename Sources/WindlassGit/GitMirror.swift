@@ -56,7 +56,7 @@ public struct GitMirror: Sendable {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+            if mkdir(current, 0o700) != 0 && errno != EEXIST {
                 throw GitError(.other, operation: "create mirror", repository: display, message: "cannot create \(current): \(String(cString: strerror(errno)))")
             }
         }

@@ -11,22 +11,59 @@ import Glibc
 public enum DurableDatabase {
     /// Opens (or creates) the database at `path`, creating its directory, and migrates it.
     /// With `busyTimeout`, a writer waits that many seconds for another process's lock.
+    ///
+    /// A new database is made under a temporary name and linked into place once it holds its
+    /// schema, so a state file that exists is always a database: one that is empty (truncated)
+    /// or not a database is an error naming it, never taken for a fresh, empty state.
     public static func open(path: String, busyTimeout: Double? = nil, migrator: DatabaseMigrator) throws(ClusterError) -> DatabaseQueue {
         var configuration = Configuration()
         if let busyTimeout { configuration.busyMode = .timeout(busyTimeout) }
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
+        if let slash = path.lastIndex(of: "/") { mkdir(String(path[..<slash]), 0o700) }
+        var info = stat()
+        if stat(path, &info) != 0 {
+            try create(path: path, configuration: configuration, migrator: migrator)
+        } else if info.st_size == 0 {
+            throw ClusterError(
+                .internalError,
+                "the state database \(path) is empty (0 bytes): it was truncated, and is not taken for a fresh state; restore it, or move it aside to start afresh")
+        }
         do {
-            if let slash = path.lastIndex(of: "/") { mkdir(String(path[..<slash]), 0o755) }
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             try queue.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
             }
             try migrator.migrate(queue)
+            chmod(path, 0o600)
             return queue
         } catch {
             throw failure(error, path: path, doing: "open")
+        }
+    }
+
+    /// Makes the database at `path`: built under a temporary name, then hard-linked into place
+    /// (another process that made it first wins; its database is used).
+    private static func create(path: String, configuration: Configuration, migrator: DatabaseMigrator) throws(ClusterError) {
+        let temporary = "\(path).new-\(getpid())"
+        unlink(temporary)
+        do {
+            let previous = umask(0o077)
+            defer { umask(previous) }
+            let queue = try DatabaseQueue(path: temporary, configuration: configuration)
+            try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+            }
+            try migrator.migrate(queue)
+            try queue.close()
+        } catch {
+            unlink(temporary)
+            throw failure(error, path: path, doing: "create")
+        }
+        defer { for suffix in ["", "-wal", "-shm"] { unlink(temporary + suffix) } }
+        if link(temporary, path) != 0 && errno != EEXIST {
+            throw ClusterError(.internalError, "cannot create the state database \(path): \(String(cString: strerror(errno)))")
         }
     }
 

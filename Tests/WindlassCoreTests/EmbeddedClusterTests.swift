@@ -63,6 +63,32 @@ struct EmbeddedClusterTests {
         }
     }
 
+    @Test("an empty (truncated) state database is an error naming it, never a fresh cluster; the state is private")
+    func truncated() async throws {
+        let parent = try TemporaryDirectory()
+        let state = parent.path + "/state"
+        do {
+            let cluster = try EmbeddedCluster(stateDirectory: state, clock: ManualClock())
+            _ = try await cluster.apply(namespace("shop"), options: windlass)
+        }
+        var info = stat()
+        #expect(stat(state, &info) == 0 && info.st_mode & 0o777 == 0o700)
+        #expect(stat(state + "/cluster.sqlite", &info) == 0 && info.st_mode & 0o777 == 0o600)
+        #expect(stat(state + "/lock", &info) == 0 && info.st_mode & 0o777 == 0o600)
+        // No temporary file is left beside it.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: state).filter { $0.contains(".new-") }.isEmpty)
+
+        #expect(truncate(state + "/cluster.sqlite", 0) == 0)
+        do {
+            _ = try EmbeddedCluster(stateDirectory: state, clock: ManualClock())
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.message.hasPrefix("the state database \(state)/cluster.sqlite is empty (0 bytes)"), "\(error.message)")
+        }
+        // Still empty: nothing was created in its place.
+        #expect(stat(state + "/cluster.sqlite", &info) == 0 && info.st_size == 0)
+    }
+
     @Test("watches see every change in order, filtered by kind and namespace, from a resourceVersion")
     func watches() async throws {
         let state = try TemporaryDirectory()

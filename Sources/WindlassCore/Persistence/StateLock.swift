@@ -15,7 +15,7 @@ public final class StateLock: Sendable {
         self.directory = directory
         try StateLock.makeDirectories(directory)
         let path = directory + "/lock"
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw ClusterError(.internalError, "cannot open \(path): \(String(cString: strerror(errno)))")
         }
@@ -44,7 +44,7 @@ public final class StateLock: Sendable {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+            if mkdir(current, 0o700) != 0 && errno != EEXIST {
                 throw ClusterError(.internalError, "cannot create \(current): \(String(cString: strerror(errno)))")
             }
         }

@@ -511,10 +511,10 @@ public actor ApplicationReconciler {
     private func pow2(_ n: Int) -> Double { Double(1 << max(0, min(n, 16))) }
 
     static func write(_ text: String, to directory: String, name: String) {
-        mkdir(directory, 0o755)
+        mkdir(directory, 0o700)
         let path = directory + "/" + name
         let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         guard fd >= 0 else { return }
         let bytes = Array(text.utf8)
         _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
