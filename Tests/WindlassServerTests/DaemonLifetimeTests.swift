@@ -1,5 +1,8 @@
 import Logging
 import Testing
+import WindlassCluster
+import WindlassManifest
+import WindlassRollout
 import WindlassCore
 import WindlassPipeline
 import WindlassTesting
@@ -19,6 +22,43 @@ struct DaemonLifetimeTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         Issue.record("the state directory is still locked 5 s after the daemon stopped")
+    }
+
+    @Test("an address in use ends the run before any work: nothing synced, nothing recorded")
+    func bindFirst() async throws {
+        let repository = try GitFixture()
+        _ = try repository.write("manifests/cm.yaml", configMapYAML("settings"))
+        _ = try repository.commit("one")
+        // The first daemon holds a port.
+        let first = try TemporaryDirectory()
+        let holder = try Daemon(
+            options: Daemon.Options(config: Self.config(port: 0, repository: repository.path), stateDirectory: first.path, log: DaemonLog(format: .text, level: .critical)),
+            cluster: .embedded(try EmbeddedCluster(stateDirectory: first.path)))
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let holding = Task { try await holder.run(onListening: { continuation.yield($0) }) }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+
+        let second = try TemporaryDirectory()
+        let cluster = try EmbeddedCluster(stateDirectory: second.path)
+        let daemon = try Daemon(
+            options: Daemon.Options(config: Self.config(port: port, repository: repository.path), stateDirectory: second.path, log: DaemonLog(format: .text, level: .critical)),
+            cluster: .embedded(cluster))
+        let error = await #expect(throws: ListenError.self) { try await daemon.run() }
+        #expect(error?.description == "cannot listen on 127.0.0.1:\(port): the address is in use (by another windlass serve?); nothing was synced")
+        #expect(await daemon.reconcilers["app"]?.status.fetches == 0)
+        #expect(try await cluster.list(GroupKind(group: "", kind: "ConfigMap"), namespace: nil, selector: LabelSelector()).items.isEmpty)
+        let pipeline = await daemon.reconcilers["app"]!.pipeline
+        #expect(try pipeline.revisions().history("app").isEmpty)
+        holding.cancel()
+        _ = await holding.result
+    }
+
+    static func config(port: Int, repository: String) -> DaemonConfig {
+        var config = DaemonConfig()
+        config.server.port = port
+        config.applications = [DaemonConfig.Application(name: "app", repository: repository)]
+        return config
     }
 
     func run(state: String, repository: String) async throws {

@@ -77,11 +77,16 @@ public final class Daemon: Sendable {
     public func run(commands: CommandRunner? = nil, onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         var quiet = Logger(label: "windlass.lifecycle")
         quiet.logLevel = .error
+        // Bind first, then start work: controllers, reconcilers and drift schedules wait until
+        // the server listens, so an address in use ends the run before anything is synced.
+        let gate = StartGate()
         let application = Application(
             router: router(commands: commands),
             server: .http1(configuration: .init(idleTimeout: .seconds(30))),
             configuration: .init(address: .hostname(options.config.server.host, port: options.config.server.port), serverName: "windlass"),
             onServerRunning: { channel in
+                // Listening: the work may start (a busy address fails the run before any).
+                gate.open()
                 let port = channel.localAddress?.port ?? 0
                 let host = self.options.config.server.host
                 let reachable = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
@@ -91,11 +96,12 @@ public final class Daemon: Sendable {
                 onListening(port)
             },
             logger: quiet)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = cluster.services.map { .init(service: $0) }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = cluster.services.map { .init(service: GatedService(gate: gate, service: $0)) }
         for reconciler in reconcilers.values.sorted(by: { $0.application.name < $1.application.name }) {
-            services.append(.init(service: ReconcilerService(reconciler: reconciler)))
+            services.append(.init(service: GatedService(gate: gate, service: ReconcilerService(reconciler: reconciler))))
             if let schedule = reconciler.application.drift {
-                services.append(.init(service: DriftScheduleService(reconciler: reconciler, schedule: schedule), successTerminationBehavior: .ignore))
+                services.append(
+                    .init(service: GatedService(gate: gate, service: DriftScheduleService(reconciler: reconciler, schedule: schedule)), successTerminationBehavior: .ignore))
             }
         }
         services.append(.init(service: application))
@@ -106,7 +112,13 @@ public final class Daemon: Sendable {
         let group = ServiceGroup(configuration: configuration)
         options.log.event("started", ["applications": reconcilers.keys.sorted().joined(separator: ","), "state": options.stateDirectory])
         defer { DaemonRegistration.remove(stateDirectory: options.stateDirectory) }
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let error as IOError {
+            let address = "\(options.config.server.host):\(options.config.server.port)"
+            let reason = error.errnoCode == EADDRINUSE ? "the address is in use (by another windlass serve?)" : String(cString: strerror(error.errnoCode))
+            throw ListenError(description: "cannot listen on \(address): \(reason); nothing was synced")
+        }
         options.log.event("stopped")
     }
 
@@ -128,6 +140,64 @@ public final class Daemon: Sendable {
         addWebhookRoutes(to: api)
         addCommandRoutes(to: api, commands: commands)
         return router
+    }
+}
+
+/// The server could not listen: the run ended before any work.
+public struct ListenError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// Opened once the server listens; services of work wait for it.
+final class StartGate: Sendable {
+    private struct State {
+        var isOpen = false
+        var waiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
+        var next: UInt64 = 0
+    }
+    private let state = Mutex(State())
+
+    func open() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
+            state.isOpen = true
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume(returning: true) }
+    }
+
+    /// Whether the gate opened (false: the waiting task was cancelled first).
+    func wait() async -> Bool {
+        let id = state.withLock { state -> UInt64 in
+            state.next += 1
+            return state.next
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow: Bool? = state.withLock { state in
+                    if state.isOpen { return true }
+                    if Task.isCancelled { return false }
+                    state.waiters[id] = continuation
+                    return nil
+                }
+                if let resumeNow { continuation.resume(returning: resumeNow) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+            waiter?.resume(returning: false)
+        }
+    }
+}
+
+/// A service that starts once the gate opens, and does not start at all when the group is
+/// cancelled first (the server could not listen).
+struct GatedService: Service {
+    let gate: StartGate
+    let service: any Service
+
+    func run() async throws {
+        guard await gate.wait() else { return }
+        try await service.run()
     }
 }
 
