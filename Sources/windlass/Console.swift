@@ -1,5 +1,6 @@
 import Synchronization
 import WindlassCore
+import WindlassManifest
 
 #if canImport(Glibc)
 import Glibc
@@ -33,7 +34,8 @@ enum Console {
 /// What a command prints: to stdout, or to the capture of a forwarded command. Every command
 /// writes through it (and `printError`), never through the standard library's `print`.
 func printOut(_ items: Any..., separator: String = " ", terminator: String = "\n") {
-    consoleWrite(items.map { "\($0)" }.joined(separator: separator) + terminator)
+    // What manifests, commits and servers wrote reaches the terminal escaped; colors are ours.
+    consoleWrite(TerminalText.escaped(items.map { "\($0)" }.joined(separator: separator) + terminator, keepingColors: true))
 }
 
 /// Writes text as it is to the CLI's stdout (or the capture).
@@ -52,7 +54,7 @@ func consoleWrite(_ text: String) {
 }
 
 func printError(_ message: String) {
-    var line = message
+    var line = TerminalText.escaped(message)
     if !line.hasSuffix("\n") { line += "\n" }
     if let capture = Console.capture {
         capture.err(line)

@@ -90,6 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
             return parsed
         }
         guard let seconds = DurationText.seconds(interval), seconds > 0 else { throw ValidationError("--interval \"\(interval)\" is not a duration such as 30s or 3m") }
+        guard seconds >= DaemonConfig.minimumInterval else { throw ValidationError("--interval \"\(interval)\" is shorter than 1s, the shortest allowed") }
         var application = DaemonConfig.Application(name: "default", repository: source.source)
         application.ref = source.ref ?? "HEAD"
         application.path = source.path

@@ -54,6 +54,24 @@ struct ValidateCommandTests {
         )
     }
 
+    @Test("control characters from manifests reach the terminal escaped, in findings and in plan diffs")
+    func controlCharacters() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \"bad\\e[31mred\\a\"\n")
+        let validate = try CLI.run(["validate", "."], in: dir.path)
+        #expect(validate.status == 1)
+        #expect(validate.stdout.contains(#"metadata.name "bad\u001b[31mred\u0007""#), "\(validate.stdout)")
+        #expect(!validate.stdout.unicodeScalars.contains("\u{1B}") && !validate.stdout.unicodeScalars.contains("\u{07}"))
+
+        try dir.remove("bad.yaml")
+        // A valid object whose data holds a window-title sequence and a bidirectional override.
+        try dir.write("manifests/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\ndata:\n  motd: \"hi\\e]0;pwned\\a \\u202Eevil\"\n")
+        let plan = try CLI.run(["plan", "--source", ".", "--path", "manifests", "--state-dir", dir.path + "/state"], in: dir.path)
+        // The diff shows the value as YAML writes it, escapes included.
+        #expect(plan.stdout.contains(#"motd: "hi\x1b]0;pwned\x07 \u202eevil""#), "\(plan.stdout)")
+        #expect(!plan.stdout.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" || $0 == "\u{202E}" })
+    }
+
     @Test("--output json is a JSON document with the summary, diagnostics and resources")
     func json() throws {
         let result = try CLI.run(["validate", "manifests", "--output", "json"])

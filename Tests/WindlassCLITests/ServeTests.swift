@@ -388,6 +388,8 @@ struct ServeTests {
         let afterStop = serve.text.components(separatedBy: "stopping").dropFirst().joined()
         #expect(serve.text.contains("INFO stopping"), "\(serve.text)")
         #expect(!afterStop.contains("step=3/3"), "a step after the stop:\n\(serve.text)")
+        // The sync says why it paused: the stop, not a canary waiting.
+        #expect(afterStop.contains("paused: the daemon is stopping") && !afterStop.contains("a canary waits"), "\(serve.text)")
 
         // The state directory is free again; the restarted daemon resumes the same revision.
         let paused = try CLI.run(["rollout", "status", "web", "-n", "shop", "--app", "cloud", "--state-dir", stateDir], in: state.path).stdout

@@ -49,6 +49,8 @@ struct DaemonConfigTests {
         ("server:\n  webhooks: {github: {secret: {env: A, file: B}}}\n", "4:31: server.webhooks.github.secret must name exactly one of env or file"),
         ("applications:\n  - name: Cloud\n    source: {repo: x}\n", "4:11: application name \"Cloud\""),
         ("applications:\n  - name: a\n    source: {repo: x}\n    interval: soon\n", "6:15: application a: interval \"soon\" is not a duration"),
+        ("applications:\n  - name: a\n    source: {repo: x}\n    interval: 1ms\n", "6:15: application a: interval \"1ms\" is shorter than 1s, the shortest allowed"),
+        ("applications:\n  - name: a\n    source: {repo: x}\n    drift: {interval: 100ms}\n", "6:23: application a: drift.interval \"100ms\" is shorter than 1s"),
         ("applications:\n  - name: a\n    source: {repo: x}\n    drift: {schedule: \"*/10 * * * 8\"}\n", "6:35: application a: drift.schedule: day of week \"8\": 8 is outside 0-7"),
         ("applications:\n  - name: a\n    source: {repo: x}\n    drift: {schedule: \"0 0 30 2 *\"}\n", "6:23: application a: drift.schedule \"0 0 30 2 *\" never fires"),
         ("applications:\n  - name: a\n    source: {repo: x}\n    destination: {cluster: prod-eu}\n", "6:28: application a: destination.cluster \"prod-eu\" is not supported yet"),

@@ -108,6 +108,9 @@ struct WebhookTests {
         let push = Array(#"{"repository": {"clone_url": "https://github.com/Acme/cloud.git", "ssh_url": "git@github.com:Acme/cloud.git"}}"#.utf8)
         #expect(WebhookPush.repositories(in: push) == ["https://github.com/Acme/cloud.git", "git@github.com:Acme/cloud.git"])
         #expect(WebhookPush.repositories(in: Array("not json {".utf8)) == nil)
+        // YAML is not JSON: the documented format is JSON only.
+        #expect(WebhookPush.repositories(in: Array("repository: {clone_url: https://github.com/Acme/cloud.git}\n".utf8)) == nil)
+        #expect(WebhookPush.repositories(in: Array("[1, 2]".utf8)) == nil)
     }
 
     @Test("a replayed delivery id is refused; the log forgets the oldest past its capacity")

@@ -398,7 +398,9 @@ public actor ApplicationReconciler {
             case .deployed(let revision, _):
                 finish(commit: commit, outcome: .synced, message: revision.description, startedAt: startedAt, record: revision.number)
             case .paused(let revision, _):
-                finish(commit: commit, outcome: .paused, message: "revision \(revision.number) paused: a canary waits", startedAt: startedAt, record: revision.number)
+                // A stop signal pauses a canary where it is: that is not a canary waiting.
+                let why = stopping || pipeline.stopRequested() ? "the daemon is stopping; the next start goes on from here" : "a canary waits"
+                finish(commit: commit, outcome: .paused, message: "revision \(revision.number) paused: \(why)", startedAt: startedAt, record: revision.number)
             case .failed(let revision, _, let rollback):
                 let back = rollback.map { "; rolled back as revision \($0.number)" } ?? ""
                 finish(commit: commit, outcome: .failed, message: (revision.message ?? "failed") + back, startedAt: startedAt, record: revision.number)

@@ -10,6 +10,10 @@ import Glibc
 /// applications it keeps in step. Every mistake is a located error (`file:line:col`); secrets
 /// are named by reference (an environment variable or a file) and read only at start.
 public struct DaemonConfig: Sendable {
+    /// The shortest poll or drift interval a config may give: a fetch (or a drift check) every
+    /// millisecond would be all the daemon does.
+    public static let minimumInterval: Double = 1
+
     /// A secret given by reference: `{env: NAME}` or `{file: PATH}`.
     public enum SecretReference: Sendable, Hashable, CustomStringConvertible {
         case environment(String)
@@ -74,7 +78,7 @@ public struct DaemonConfig: Sendable {
         public var prune = true
         public var selfHeal = false
         public var allowEmpty = false
-        /// How often the repository is polled, in seconds.
+        /// How often the repository is polled, in seconds (at least ``DaemonConfig/minimumInterval``).
         public var interval: Double = 180
         public var drift: DriftSchedule? = nil
         public var driftSelfHeal = false
@@ -207,11 +211,15 @@ public struct DaemonConfig: Sendable {
             return ""
         }
 
-        mutating func seconds(_ value: Value?, _ what: String) -> Double? {
+        mutating func seconds(_ value: Value?, _ what: String, minimum: Double? = nil) -> Double? {
             guard let value, !value.isNull else { return nil }
             let text = Self.written(value)
             guard let seconds = DurationText.seconds(text), seconds > 0 else {
                 error(value, "\(what) \"\(text)\" is not a duration such as 30s, 3m or 1h")
+                return nil
+            }
+            if let minimum, seconds < minimum {
+                error(value, "\(what) \"\(text)\" is shorter than \(Int(minimum))s), the shortest allowed (each one costs a fetch or a drift check)")
                 return nil
             }
             return seconds
@@ -340,7 +348,7 @@ public struct DaemonConfig: Sendable {
                 app.selfHeal = bool(policy["selfHeal"], "\(what): syncPolicy.selfHeal") ?? app.selfHeal
                 app.allowEmpty = bool(policy["allowEmpty"], "\(what): syncPolicy.allowEmpty") ?? app.allowEmpty
             }
-            app.interval = seconds(item["interval"], "\(what): interval") ?? app.interval
+            app.interval = seconds(item["interval"], "\(what): interval", minimum: DaemonConfig.minimumInterval) ?? app.interval
             if let drift = mapping(item["drift"], "\(what): drift") {
                 keys(drift, ["schedule", "interval", "selfHeal"], in: "\(what): drift")
                 switch (drift["schedule"], drift["interval"]) {
@@ -357,7 +365,7 @@ public struct DaemonConfig: Sendable {
                         }
                     }
                 case (nil, let interval?):
-                    if let seconds = seconds(interval, "\(what): drift.interval") { app.drift = .interval(seconds: seconds) }
+                    if let seconds = seconds(interval, "\(what): drift.interval", minimum: DaemonConfig.minimumInterval) { app.drift = .interval(seconds: seconds) }
                 case (nil, nil):
                     error(drift, "\(what): drift needs a schedule (cron) or an interval")
                 default:

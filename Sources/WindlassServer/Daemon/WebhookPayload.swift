@@ -3,9 +3,10 @@ import WindlassManifest
 /// What a push webhook says: the repository URLs it is about.
 enum WebhookPush {
     /// The repository URLs of a GitHub or GitLab push body (or a generic `{"repository": URL}`);
-    /// nil when the body is not JSON.
+    /// nil when the body is not a JSON object (YAML is refused, as documented: JSON only).
     static func repositories(in body: [UInt8]) -> [String]? {
-        guard let document = try? YAMLReader.read(body).first?.root, document.mappingValue != nil else { return nil }
+        let parsed = body.withUnsafeBufferPointer { bytes in Result { () throws(YAMLError) in try JSONReader.read(bytes) } }
+        guard case .success(let value) = parsed, let document = value, document.mappingValue != nil else { return nil }
         var urls: [String] = []
         for key in ["clone_url", "ssh_url", "git_url", "html_url", "url"] {
             if let url = document[path: ["repository", key]]?.stringValue { urls.append(url) }
