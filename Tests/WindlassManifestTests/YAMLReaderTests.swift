@@ -77,6 +77,21 @@ struct YAMLReaderTests {
         #expect(documents.first?.root == ["a": 1])
     }
 
+    @Test("a byte order mark anywhere else is an error at its place, inside a scalar too", arguments: [
+        ("a: \"x\u{FEFF}y\"\n", SourcePosition(line: 1, column: 6)),
+        ("a: 1\nb: x\u{FEFF}y\n", SourcePosition(line: 2, column: 5)),
+        ("\u{FEFF}a: 1\n---\n\u{FEFF}b: 2\n", SourcePosition(line: 3, column: 1)),
+    ])
+    func laterBOM(text: String, position: SourcePosition) throws {
+        do {
+            _ = try YAMLReader.read(text)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.message == "byte order mark (U+FEFF) in the middle of the file; remove it")
+            #expect(error.position == position)
+        }
+    }
+
     @Test("duplicate keys are rejected at the second key, in small and large mappings")
     func duplicateKeys() throws {
         #expect(throws: YAMLError.self) { try YAMLReader.read("a: 1\nb: 2\na: 3\n") }

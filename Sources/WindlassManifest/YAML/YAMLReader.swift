@@ -100,9 +100,23 @@ public enum YAMLReader {
                 position: start
             )
         }
-        guard let base = bytes.baseAddress, bytes.count > 0,
-            let nul = memchr(base, 0, bytes.count)
-        else { return }
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        // A byte order mark is allowed first only: libyaml would take a later one as part of a
+        // scalar, a value that differs from what the file shows.
+        let skip = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
+        var from = skip
+        while from < bytes.count, let lead = memchr(base + from, 0xEF, bytes.count - from) {
+            let offset = UnsafeRawPointer(lead) - UnsafeRawPointer(base)
+            if offset + 2 < bytes.count, bytes[offset + 1] == 0xBB, bytes[offset + 2] == 0xBF {
+                throw YAMLError(
+                    "byte order mark (U+FEFF) in the middle of the file; remove it",
+                    file: file,
+                    position: position(ofOffset: offset, in: bytes)
+                )
+            }
+            from = offset + 1
+        }
+        guard let nul = memchr(base, 0, bytes.count) else { return }
         let offset = UnsafeRawPointer(nul) - UnsafeRawPointer(base)
         throw YAMLError(
             "NUL byte (0x00) is not allowed in a manifest",
