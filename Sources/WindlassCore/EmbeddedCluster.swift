@@ -222,16 +222,24 @@ public actor EmbeddedCluster: ClusterBackend {
         SimulatedTraffic.exposition(pods: store.list(GroupKind(group: "", kind: "Pod"), namespace: nil), now: clock.now())
     }
 
+    /// The wall time one reconcile may take while something waits on it (a sync's wave, the
+    /// daemon's API): the rest is done by the next.
+    public static let waitingBudget: Double = 1
+
     /// Runs the controllers until nothing is left to do now, and makes the result durable.
-    /// Returns when timed work (a pod's start delay, a progress deadline) is next due.
+    /// Returns when timed work (a pod's start delay, a progress deadline) is next due. With a
+    /// `budget` (seconds of wall time), it stops between two rounds once that is spent, and
+    /// says the rest is due now: a waiting sync checks its deadline between runs, so 20,000
+    /// replicas do not carry it far past its wave timeout.
     @discardableResult
-    public func reconcile() throws(ClusterError) -> Double? {
+    public func reconcile(budget: Double? = nil) throws(ClusterError) -> Double? {
         var context = ControllerContext(store: ObjectStore(empty: ()), now: clock.now())
         // Moved, not copied: the controllers change the one store in place.
         swap(&context.store, &store)
         var failure: ClusterError? = nil
         do {
-            _ = try Reconciler.runUntilQuiescent(&context)
+            let deadline = budget.map { ContinuousClock.now + .milliseconds(Int($0 * 1000)) }
+            if try !Reconciler.runUntilQuiescent(&context, deadline: deadline).finished { context.wake(at: context.now) }
         } catch {
             failure = error
         }

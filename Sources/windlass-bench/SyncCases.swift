@@ -10,7 +10,7 @@ import WindlassTesting
 enum SyncBench {
     static func deployer(_ cluster: EmbeddedCluster, state: String) throws -> Deployer {
         let clock = SystemClock()
-        let driver = SyncDriver.realTime(now: { clock.now() }, reconcile: { try await cluster.reconcile() })
+        let driver = SyncDriver.realTime(now: { clock.now() }, reconcile: { try await cluster.reconcile(budget: EmbeddedCluster.waitingBudget) })
         let executor = SyncExecutor(backend: cluster, driver: driver, options: SyncOptions(waveTimeout: 120, pollInterval: 0.05))
         return Deployer(
             store: try RevisionStore(stateDirectory: state), executor: executor, planner: Planner(), holder: "bench@\(getpid())",

@@ -22,7 +22,7 @@ enum Wiring {
         let clock = SystemClock()
         let connection = ClusterConnection(
             backend: cluster,
-            driver: .realTime(now: { clock.now() }, reconcile: { _ = try await cluster.opened().reconcile() }),
+            driver: .realTime(now: { clock.now() }, reconcile: { _ = try await cluster.opened().reconcile(budget: EmbeddedCluster.waitingBudget) }),
             displayName: "the cluster in \(stateDirectory)")
         return ApplicationPipeline(application: application, cluster: connection, stateDirectory: stateDirectory, holder: Planning.holder)
     }
@@ -30,7 +30,7 @@ enum Wiring {
     /// Real time passing through the embedded cluster's controllers.
     static func driver(_ cluster: EmbeddedCluster) -> SyncDriver {
         let clock = SystemClock()
-        return .realTime(now: { clock.now() }, reconcile: { try await cluster.reconcile() })
+        return .realTime(now: { clock.now() }, reconcile: { try await cluster.reconcile(budget: EmbeddedCluster.waitingBudget) })
     }
 
     /// The application the flags describe.

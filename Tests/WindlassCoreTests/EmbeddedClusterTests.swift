@@ -89,6 +89,22 @@ struct EmbeddedClusterTests {
         #expect(stat(state + "/cluster.sqlite", &info) == 0 && info.st_size == 0)
     }
 
+    @Test("a reconcile with a spent budget stops between rounds and says the rest is due now")
+    func reconcileBudget() async throws {
+        let state = try TemporaryDirectory()
+        let clock = ManualClock()
+        let cluster = try EmbeddedCluster(stateDirectory: state.path, clock: clock)
+        try await cluster.createNodes(count: 2, cpu: "8", memory: "32Gi")
+        _ = try await cluster.apply(namespace("shop"), options: windlass)
+        _ = try await cluster.apply(deployment(replicas: 4), options: windlass)
+        let cut = try #require(try await cluster.reconcile(budget: 0))
+        #expect(cut <= clock.now(), "work is left, due at once")
+        // Unbounded, it goes on until only timed work (pods starting) is left.
+        let due = try await cluster.reconcile()
+        #expect(due.map { $0 > clock.now() } ?? true)
+        #expect(try await cluster.list(GroupKind(group: "", kind: "Pod"), namespace: "shop", selector: LabelSelector()).items.count == 4)
+    }
+
     @Test("watches see every change in order, filtered by kind and namespace, from a resourceVersion")
     func watches() async throws {
         let state = try TemporaryDirectory()

@@ -37,18 +37,22 @@ public enum Reconciler {
         EndpointsController(), DisruptionController(),
     ]
 
-    /// Runs every controller in turn until a round changes nothing (at most `maxRounds`).
-    public static func runUntilQuiescent(_ context: inout ControllerContext, maxRounds: Int = 10_000) throws(ClusterError) -> Int {
+    /// Runs every controller in turn until a round changes nothing (at most `maxRounds`), or
+    /// until `deadline` passes between two rounds (the work left is done by the next run).
+    public static func runUntilQuiescent(
+        _ context: inout ControllerContext, maxRounds: Int = 10_000, deadline: ContinuousClock.Instant? = nil
+    ) throws(ClusterError) -> (rounds: Int, finished: Bool) {
         var rounds = 0
         while rounds < maxRounds {
+            if let deadline, rounds > 0, ContinuousClock.now >= deadline { return (rounds, false) }
             rounds += 1
             var changed = false
             for controller in controllers {
                 if try controller.sync(&context) { changed = true }
             }
-            if !changed { break }
+            if !changed { return (rounds, true) }
         }
-        return rounds
+        return (rounds, false)
     }
 }
 

@@ -13,6 +13,12 @@ struct Scheduler: Controller {
         var name: String
         var allocatableCPU: Quantity
         var allocatableMemory: Quantity
+        /// What a pod is checked against, read from the node once per sync.
+        let ready: Bool
+        let unschedulable: Bool
+        let labels: [String: String]
+        /// NoSchedule and NoExecute taints.
+        let taints: [Value]
         var requestedCPU = Quantity.zero
         var requestedMemory = Quantity.zero
         var pods = 0
@@ -24,6 +30,34 @@ struct Scheduler: Controller {
         var load: Double {
             Double(requestedCPU.milli + Int64(pods) * 100) / Double(max(1, allocatableCPU.milli))
         }
+
+        init(node: Value, name: String, allocatableCPU: Quantity, allocatableMemory: Quantity) {
+            self.node = node
+            self.name = name
+            self.allocatableCPU = allocatableCPU
+            self.allocatableMemory = allocatableMemory
+            let readiness = node[path: ["status", "conditions"]]?.sequenceValue?.first { $0["type"]?.stringValue == "Ready" }
+            ready = readiness?["status"]?.stringValue == "True"
+            unschedulable = node[path: ["spec", "unschedulable"]]?.boolValue == true
+            labels = ObjectStore.labels(of: node)
+            taints = (node[path: ["spec", "taints"]]?.sequenceValue ?? []).filter {
+                let effect = $0["effect"]?.stringValue ?? ""
+                return effect == "NoSchedule" || effect == "NoExecute"
+            }
+        }
+    }
+
+    /// What the scheduler checks of a pod, read once.
+    struct PodNeeds {
+        let nodeSelector: [(key: String, value: String?)]
+        let tolerations: [Value]
+        let hasAntiAffinity: Bool
+
+        init(_ pod: Value) {
+            nodeSelector = (pod[path: ["spec", "nodeSelector"]]?.mappingValue?.entries ?? []).map { ($0.key, $0.value.stringValue) }
+            tolerations = pod[path: ["spec", "tolerations"]]?.sequenceValue ?? []
+            hasAntiAffinity = pod[path: ["spec", "affinity", "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution"]] != nil
+        }
     }
 
     func sync(_ context: inout ControllerContext) throws(ClusterError) -> Bool {
@@ -34,10 +68,11 @@ struct Scheduler: Controller {
         var changed = false
         for pod in pending {
             let (cpu, memory) = Self.requests(of: pod)
+            let needs = PodNeeds(pod)
             var reasons: [String: Int] = [:]
             var best: Int? = nil
             for (index, node) in nodes.enumerated() {
-                if let reason = Self.reject(pod, on: node, cpu: cpu, memory: memory) {
+                if let reason = Self.reject(pod, needs, on: node, cpu: cpu, memory: memory) {
                     reasons[reason, default: 0] += 1
                     continue
                 }
@@ -112,26 +147,19 @@ struct Scheduler: Controller {
     /// Why the pod cannot go on the node, in the scheduler's words, or nil when it can.
     /// DaemonSet pods tolerate unschedulable and not-ready nodes, as Kubernetes adds those
     /// tolerations to them.
-    static func reject(_ pod: Value, on state: NodeState, cpu: Quantity, memory: Quantity, daemon: Bool = false) -> String? {
-        let node = state.node
+    static func reject(_ pod: Value, _ needs: PodNeeds? = nil, on state: NodeState, cpu: Quantity, memory: Quantity, daemon: Bool = false) -> String? {
+        let needs = needs ?? PodNeeds(pod)
         if !daemon {
-            let ready = node[path: ["status", "conditions"]]?.sequenceValue?.first { $0["type"]?.stringValue == "Ready" }
-            if ready?["status"]?.stringValue != "True" { return "node(s) were not ready" }
-            if node[path: ["spec", "unschedulable"]]?.boolValue == true { return "node(s) were unschedulable" }
+            if !state.ready { return "node(s) were not ready" }
+            if state.unschedulable { return "node(s) were unschedulable" }
         }
-        let labels = ObjectStore.labels(of: node)
-        for entry in pod[path: ["spec", "nodeSelector"]]?.mappingValue?.entries ?? [] {
-            if labels[entry.key] != entry.value.stringValue { return "node(s) didn't match Pod's node affinity/selector" }
+        for (key, value) in needs.nodeSelector where state.labels[key] != value {
+            return "node(s) didn't match Pod's node affinity/selector"
         }
-        let tolerations = pod[path: ["spec", "tolerations"]]?.sequenceValue ?? []
-        for taint in node[path: ["spec", "taints"]]?.sequenceValue ?? [] {
-            let effect = taint["effect"]?.stringValue ?? ""
-            guard effect == "NoSchedule" || effect == "NoExecute" else { continue }
-            if !tolerations.contains(where: { tolerates($0, taint) }) {
-                return "node(s) had untolerated taint {\(taint["key"]?.stringValue ?? ""): \(taint["value"]?.stringValue ?? "")}"
-            }
+        for taint in state.taints where !needs.tolerations.contains(where: { tolerates($0, taint) }) {
+            return "node(s) had untolerated taint {\(taint["key"]?.stringValue ?? ""): \(taint["value"]?.stringValue ?? "")}"
         }
-        if !daemon, violatesAntiAffinity(pod, on: state) { return "node(s) didn't match pod anti-affinity rules" }
+        if !daemon, needs.hasAntiAffinity, violatesAntiAffinity(pod, on: state) { return "node(s) didn't match pod anti-affinity rules" }
         if state.requestedCPU + cpu > state.allocatableCPU { return "Insufficient cpu" }
         if state.requestedMemory + memory > state.allocatableMemory { return "Insufficient memory" }
         return nil

@@ -28,7 +28,7 @@ extension DaemonCluster {
         let clock = SystemClock()
         let connection = ClusterConnection(
             backend: cluster,
-            driver: .realTime(now: { clock.now() }, reconcile: { try await cluster.reconcile() }),
+            driver: .realTime(now: { clock.now() }, reconcile: { try await cluster.reconcile(budget: EmbeddedCluster.waitingBudget) }),
             displayName: "the cluster in \(cluster.stateDirectory)")
         return DaemonCluster(connection: connection, services: [ClusterService(cluster: cluster)], metrics: { await cluster.simulatedMetrics() })
     }
@@ -51,7 +51,7 @@ struct ClusterService: Service {
                 let now = cluster.clock.now()
                 let changed = await cluster.resourceVersion != seen
                 if (changed || (due.map { $0 <= now } ?? false)) && now - last >= 1 {
-                    due = try? await cluster.reconcile()
+                    due = try? await cluster.reconcile(budget: EmbeddedCluster.waitingBudget)
                     seen = await cluster.resourceVersion
                     last = cluster.clock.now()
                 }
