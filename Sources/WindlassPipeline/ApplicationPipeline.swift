@@ -50,7 +50,12 @@ public struct ApplicationPipeline: Sendable {
         try history.store()
     }
 
-    public var planner: Planner { Planner(options: application.planOptions) }
+    /// The planner of the application, Secret values masked with the installation's key.
+    public var planner: Planner {
+        var options = application.planOptions
+        options.secretMask = SecretMaskKey.mask(stateDirectory: stateDirectory)
+        return Planner(options: options)
+    }
 
     // MARK: - Render
 

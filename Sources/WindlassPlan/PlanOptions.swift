@@ -12,19 +12,23 @@ public struct PlanOptions: Sendable {
     public var allowEmpty: Bool
     /// Differences that are not drift.
     public var ignoreDifferences: [IgnoreRule]
+    /// How Secret values are hidden (keyed by the installation).
+    public var secretMask: SecretMask
 
     public init(
         application: String = "default",
         fieldManager: String = "windlass",
         prune: Bool = true,
         allowEmpty: Bool = false,
-        ignoreDifferences: [IgnoreRule] = []
+        ignoreDifferences: [IgnoreRule] = [],
+        secretMask: SecretMask = SecretMask(key: [])
     ) {
         self.application = application
         self.fieldManager = fieldManager
         self.prune = prune
         self.allowEmpty = allowEmpty
         self.ignoreDifferences = ignoreDifferences
+        self.secretMask = secretMask
     }
 }
 

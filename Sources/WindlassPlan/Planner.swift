@@ -48,7 +48,7 @@ public struct Planner: Sendable {
             if entry.settings.skip { continue }
             if let hook = entry.settings.hook {
                 let prepared = tracking.prepare(resource.object, as: resource.id)
-                let after = Self.normalized(Self.created(prepared), ignoring: [])
+                let after = Self.normalized(Self.created(prepared), ignoring: [], mask: options.secretMask)
                 for phase in hook.phases {
                     plan.changes.append(
                         Plan.Change(
@@ -94,12 +94,12 @@ public struct Planner: Sendable {
         guard let live else {
             change.action = .create
             change.reason = "not in the cluster"
-            change.after = Self.normalized(Self.created(prepared), ignoring: ignored)
+            change.after = Self.normalized(Self.created(prepared), ignoring: ignored, mask: options.secretMask)
             return change
         }
         let predicted = Defaults.apply(to: ServerSideApply.predict(prepared, onto: live, manager: options.fieldManager))
-        let before = Self.normalized(live, ignoring: ignored)
-        let after = Self.normalized(predicted, ignoring: ignored)
+        let before = Self.normalized(live, ignoring: ignored, mask: options.secretMask)
+        let after = Self.normalized(predicted, ignoring: ignored, mask: options.secretMask)
         if before == after { return change }
         let fields = FieldDiff.changes(from: before, to: after)
         if fields.isEmpty { return change }
@@ -162,7 +162,7 @@ public struct Planner: Sendable {
                 Plan.Change(
                     id: id, action: .delete, reason: "no longer in the manifests",
                     stage: Plan.Stage(phase: .sync, wave: settings.wave, kind: settings.pruneLast ? .pruneLast : .prune), hook: nil,
-                    before: Self.normalized(object, ignoring: []), after: nil, fields: [], location: nil, origin: nil, object: nil))
+                    before: Self.normalized(object, ignoring: [], mask: options.secretMask), after: nil, fields: [], location: nil, origin: nil, object: nil))
         }
     }
 
@@ -237,7 +237,7 @@ public struct Planner: Sendable {
 
     /// An object as plans compare and show it: no server-owned metadata, no status, ignored
     /// pointers removed, Secret values masked.
-    public static func normalized(_ object: Value, ignoring pointers: [JSONPointer]) -> Value {
+    public static func normalized(_ object: Value, ignoring pointers: [JSONPointer], mask: SecretMask) -> Value {
         var out = object
         out.remove(at: ["status"])
         if case .mapping(var metadata)? = out["metadata"]?.content {
@@ -249,7 +249,7 @@ public struct Planner: Sendable {
             out.set(Value(.mapping(metadata)), at: ["metadata"])
         }
         for pointer in pointers { out = pointer.removing(from: out) }
-        return SecretMask.masked(out)
+        return mask.masked(out)
     }
 
     /// A new object as the server would store it.

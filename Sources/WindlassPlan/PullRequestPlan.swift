@@ -7,7 +7,7 @@ extension Planner {
     /// the manifests. Without `live`, `head` is compared with `base` as if `base` had just been
     /// synced (for CI jobs with no cluster).
     public func pullRequestPlan(base: ManifestSet, head: ManifestSet, source: Plan.Source, live: LiveSnapshot?, headIsEmpty: Bool? = nil) -> Plan {
-        let manifestChanges = Self.manifestChanges(from: base, to: head)
+        let manifestChanges = Self.manifestChanges(from: base, to: head, mask: options.secretMask)
         guard let live else {
             var plan = self.plan(head, source: source, live: synced(base), comparedWithLive: false, desiredIsEmpty: headIsEmpty)
             plan.manifestChanges = manifestChanges
@@ -49,7 +49,7 @@ extension Planner {
     }
 
     /// Resource by resource, what changes between two sets of manifests.
-    public static func manifestChanges(from base: ManifestSet, to head: ManifestSet) -> [Plan.ManifestChange] {
+    public static func manifestChanges(from base: ManifestSet, to head: ManifestSet, mask: SecretMask) -> [Plan.ManifestChange] {
         let old = Dictionary(base.resources.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var out: [Plan.ManifestChange] = []
         var seen = Set<ResourceID>()
@@ -61,7 +61,7 @@ extension Planner {
                 continue
             }
             if previous.object == resource.object { continue }
-            let fields = FieldDiff.changes(from: normalized(previous.object, ignoring: []), to: normalized(resource.object, ignoring: []))
+            let fields = FieldDiff.changes(from: normalized(previous.object, ignoring: [], mask: mask), to: normalized(resource.object, ignoring: [], mask: mask))
             if !fields.isEmpty {
                 out.append(Plan.ManifestChange(id: resource.id, action: .update, fields: fields, location: location))
             }

@@ -1,17 +1,27 @@
 public import WindlassManifest
 import Crypto
 
-/// Hides Secret values in everything a plan shows: each value becomes `***` and a short hash of
-/// its decoded content, so a changed value still shows as a change and the same value written
-/// under `data` (base64) or `stringData` (plain) shows the same hash.
-public enum SecretMask {
+/// Hides Secret values in everything a plan shows: each value becomes `***` and a short keyed
+/// hash of its decoded content (HMAC-SHA-256 with the installation's key), so a changed value
+/// still shows as a change, the same value written under `data` (base64) or `stringData`
+/// (plain) shows the same hash, and nobody without the key can test a guess against it (an
+/// unkeyed hash of a short password is found by hashing candidates).
+public struct SecretMask: Sendable, Hashable {
+    /// The key, kept in the state directory (`secret-mask.key`); the same key gives the same
+    /// masks across plans of one installation.
+    public var key: [UInt8]
+
+    public init(key: [UInt8]) {
+        self.key = key
+    }
+
     public static func isSecret(_ object: Value) -> Bool {
         object["kind"]?.stringValue == "Secret" && (object["apiVersion"]?.stringValue ?? "v1") == "v1"
     }
 
     /// `object` with its Secret values masked (other objects are returned as they are).
-    public static func masked(_ object: Value) -> Value {
-        guard isSecret(object) else { return object }
+    public func masked(_ object: Value) -> Value {
+        guard Self.isSecret(object) else { return object }
         var out = object
         for (field, encoded) in [("data", true), ("stringData", false)] {
             guard let mapping = out[field]?.mappingValue else { continue }
@@ -26,10 +36,11 @@ public enum SecretMask {
         return out
     }
 
-    static func mask(_ value: Value, base64: Bool) -> String {
+    func mask(_ value: Value, base64: Bool) -> String {
         let text = value.stringValue ?? value.scalarText ?? ""
         let bytes = base64 ? (Base64.decode(text) ?? Array(text.utf8)) : Array(text.utf8)
-        return "*** (sha256:\(Hex.string(SHA256.hash(data: bytes)).prefix(8)))"
+        let code = HMAC<SHA256>.authenticationCode(for: bytes, using: SymmetricKey(data: key))
+        return "*** (hmac:\(Hex.string(Array(code)).prefix(8)))"
     }
 }
 

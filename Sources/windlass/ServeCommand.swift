@@ -19,7 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
             (docs/serve.md). Without one, one application "default" from --source/--ref/--path \
             (default: the repository it runs in, manifests/), polled every --interval, on \
             the embedded cluster in --state-dir. An empty embedded cluster gets --nodes nodes first.
-            SIGTERM or SIGINT stops it: no new work, the sync in progress gets 8 s, exit 0.
+            SIGTERM or SIGINT stops it: no new work, the sync in progress gets 6 s, exit 0.
             Exit status: 0 stopped, 2 an invalid config or a usage error.
             """
     )

@@ -125,6 +125,26 @@ struct PipelineTests {
         #expect(try pipeline.revisions().history("shop").map(\.status) == [.superseded, .deployed])
     }
 
+    @Test("Secret masks are keyed by the state directory: alike across plans of one installation, different in another, the key file private")
+    func secretMasks() async throws {
+        let bed = try PipelineBed()
+        try bed.commit(["manifests/s.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: shop}\nstringData: {password: hunter2}\n"])
+        func mask(_ pipeline: ApplicationPipeline) async throws -> String? {
+            let report = try await pipeline.plan()
+            return report.plan.changes.first?.after?[path: ["stringData", "password"]]?.stringValue
+        }
+        let first = try #require(try await mask(bed.pipeline()))
+        #expect(first.hasPrefix("*** (hmac:") && !first.contains("hunter2"))
+        #expect(try await mask(bed.pipeline()) == first, "the same installation masks alike")
+        var info = stat()
+        #expect(stat(bed.state.path + "/secret-mask.key", &info) == 0 && info.st_mode & 0o777 == 0o600 && info.st_size == 32)
+        // Another state directory has its own key.
+        var other = bed.pipeline()
+        let elsewhere = try TemporaryDirectory()
+        other.stateDirectory = elsewhere.path
+        #expect(try await mask(other) != first)
+    }
+
     @Test("manifests with an error stop every operation with the located error, and nothing is applied or recorded")
     func invalidManifests() async throws {
         let bed = try PipelineBed()

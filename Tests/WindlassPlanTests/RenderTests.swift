@@ -48,9 +48,10 @@ struct RenderTests {
         #expect(change.fields.map(\.path) == ["data.db"])
         let before = try #require(change.fields.first?.before?.stringValue)
         let after = try #require(change.fields.first?.after?.stringValue)
-        #expect(before.hasPrefix("*** (sha256:") && after.hasPrefix("*** (sha256:") && before != after)
+        #expect(before.hasPrefix("*** (hmac:") && after.hasPrefix("*** (hmac:") && before != after)
         // The same content under data (base64) and stringData (plain) masks the same.
-        #expect(SecretMask.masked(secret("a", data: ["k": "dmFsdWU="]))[path: ["data", "k"]] == SecretMask.masked(secret("a", stringData: ["k": "value"]))[path: ["stringData", "k"]])
+        let mask = SecretMask(key: Array("windlass-test-key".utf8))
+        #expect(mask.masked(secret("a", data: ["k": "dmFsdWU="]))[path: ["data", "k"]] == mask.masked(secret("a", stringData: ["k": "value"]))[path: ["stringData", "k"]])
         // The applied object keeps the real value: masking is for display only.
         #expect(change.object?[path: ["data", "db"]] == "bmV3LXNlY3JldC1wYXNzd29yZA==")
     }
@@ -130,12 +131,17 @@ struct RenderTests {
         #expect(LineDiff.unified([], ["new"]) == ["@@ -0,0 +1,1 @@", "+new"])
     }
 
-    @Test("a masked value shows the first 8 hex digits of its content's SHA-256, the same under data and stringData")
+    @Test("a masked value shows 8 hex digits of its content's HMAC-SHA-256 under the installation's key, the same under data and stringData")
     func maskedDigest() {
-        // SHA-256("abc") = ba7816bf8f01cfea…, FIPS 180-2's first example; "YWJj" is its base64.
-        let masked = SecretMask.masked(secret("s", data: ["b64": "YWJj"], stringData: ["plain": "abc"]))
-        #expect(masked[path: ["data", "b64"]]?.stringValue == "*** (sha256:ba7816bf)")
-        #expect(masked[path: ["stringData", "plain"]]?.stringValue == "*** (sha256:ba7816bf)")
+        // HMAC-SHA-256("windlass-test-key", "abc") = 42975678…; "YWJj" is "abc" in base64.
+        let masked = SecretMask(key: Array("windlass-test-key".utf8)).masked(secret("s", data: ["b64": "YWJj"], stringData: ["plain": "abc"]))
+        #expect(masked[path: ["data", "b64"]]?.stringValue == "*** (hmac:42975678)")
+        #expect(masked[path: ["stringData", "plain"]]?.stringValue == "*** (hmac:42975678)")
+        // Another installation's key masks the same value differently: a mask is no oracle
+        // for guesses without the key (the unkeyed SHA-256 of "abc" starts ba7816bf).
+        let other = SecretMask(key: Array("another-installation".utf8)).masked(secret("s", stringData: ["plain": "abc"]))
+        #expect(other[path: ["stringData", "plain"]]?.stringValue != "*** (hmac:42975678)")
+        #expect(other[path: ["stringData", "plain"]]?.stringValue != "*** (sha256:ba7816bf)")
         #expect(Hex.string([0x00, 0x0f, 0xa5, 0xff]) == "000fa5ff")
     }
 }

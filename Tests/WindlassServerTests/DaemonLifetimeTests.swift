@@ -50,6 +50,10 @@ struct DaemonLifetimeTests {
         #expect(try await cluster.list(GroupKind(group: "", kind: "ConfigMap"), namespace: nil, selector: LabelSelector()).items.isEmpty)
         let pipeline = await daemon.reconcilers["app"]!.pipeline
         #expect(try pipeline.revisions().history("app").isEmpty)
+        // The holder is stopped once its own first sync is done.
+        for _ in 0..<400 where await holder.reconcilers["app"]?.status.lastSync == nil {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         holding.cancel()
         _ = await holding.result
     }

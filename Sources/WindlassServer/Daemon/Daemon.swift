@@ -19,7 +19,7 @@ import Glibc
 
 /// `windlass serve`: the applications' reconcilers, the embedded cluster's controllers and the
 /// HTTP API under one ServiceGroup. SIGTERM or SIGINT: no new work is taken, the HTTP server
-/// stops, and a sync in progress has 8 s to finish its wave before it is cancelled (its canary
+/// stops, and a sync in progress has 6 s to finish its wave before it is cancelled (its canary
 /// progress is durable and the next start resumes it); the process exits 0.
 public final class Daemon: Sendable {
     public struct Options: Sendable {
@@ -107,8 +107,10 @@ public final class Daemon: Sendable {
         services.append(.init(service: application))
         services.append(.init(service: ShutdownNotice(log: options.log, flag: stopping), successTerminationBehavior: .ignore))
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet)
-        configuration.maximumGracefulShutdownDuration = .seconds(8)
-        configuration.maximumCancellationDuration = .seconds(1)
+        configuration.maximumGracefulShutdownDuration = .seconds(6)
+        // What is cancelled then (a reconcile of a large cluster, a blocking read) gets 3 s more
+        // before the process gives up on it: 9 s in all, under the 10 s a supervisor waits.
+        configuration.maximumCancellationDuration = .seconds(3)
         let group = ServiceGroup(configuration: configuration)
         options.log.event("started", ["applications": reconcilers.keys.sorted().joined(separator: ","), "state": options.stateDirectory])
         defer { DaemonRegistration.remove(stateDirectory: options.stateDirectory) }
@@ -220,7 +222,7 @@ struct ShutdownNotice: Service {
             return
         }
         flag.set()
-        log.event("stopping", ["reason": "a stop signal (SIGTERM or SIGINT): no new work; a sync in progress has 8 s, canaries take no further step"])
+        log.event("stopping", ["reason": "a stop signal (SIGTERM or SIGINT): no new work; a sync in progress has 6 s, canaries take no further step"])
     }
 }
 

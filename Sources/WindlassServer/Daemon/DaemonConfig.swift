@@ -219,7 +219,7 @@ public struct DaemonConfig: Sendable {
                 return nil
             }
             if let minimum, seconds < minimum {
-                error(value, "\(what) \"\(text)\" is shorter than \(Int(minimum))s), the shortest allowed (each one costs a fetch or a drift check)")
+                error(value, "\(what) \"\(text)\" is shorter than \(Int(minimum))s, the shortest allowed (each one costs a fetch or a drift check)")
                 return nil
             }
             return seconds
