@@ -33,7 +33,7 @@ run: build
 ## test: the whole test suite. The daemon's suites (end to end, and in process) run on their own
 ## after the rest: their latency bounds (a webhook synced within 2 s, an abort within a poll)
 ## measure the daemon, not a machine whose two cores every other suite is busy with.
-DAEMON_SUITES = ServeTests|DaemonTrustTests|PollingTests|DaemonSoakTests
+DAEMON_SUITES = ServeTests|DaemonTrustTests|PollingTests|DaemonSoakTests|DaemonLifetimeTests
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip "$(DAEMON_SUITES)"

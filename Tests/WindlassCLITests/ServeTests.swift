@@ -389,7 +389,7 @@ struct ServeTests {
         #expect(serve.text.contains("INFO stopping"), "\(serve.text)")
         #expect(!afterStop.contains("step=3/3"), "a step after the stop:\n\(serve.text)")
         // The sync says why it paused: the stop, not a canary waiting.
-        #expect(afterStop.contains("paused: the daemon is stopping") && !afterStop.contains("a canary waits"), "\(serve.text)")
+        #expect(afterStop.contains("the next start goes on from here") && !afterStop.contains("a canary waits"), "\(serve.text)")
 
         // The state directory is free again; the restarted daemon resumes the same revision.
         let paused = try CLI.run(["rollout", "status", "web", "-n", "shop", "--app", "cloud", "--state-dir", stateDir], in: state.path).stdout
@@ -435,7 +435,8 @@ struct ServeTests {
 
         // A release whose canary pauses until promoted.
         let v2 = try repo.publish("manifests/web.yaml", Self.canary(image: "registry.example/web:2.0", pause: "{}"), message: "web 2.0")
-        let plan = try await serve.request(.POST, "/api/v1/applications/cloud/plan", body: Array("{}".utf8))
+        #expect(try await serve.request(.POST, "/api/v1/applications/cloud/plan", body: Array("{}".utf8)).status == 401, "a plan is work: it needs a token")
+        let plan = try await serve.request(.POST, "/api/v1/applications/cloud/plan", headers: auth, body: Array("{}".utf8))
         #expect(plan.status == 200 && plan.body.contains("\"resource_changes\"") && plan.body.contains("registry.example/web:2.0"), "\(plan.body.prefix(300))")
         #expect(try await serve.request(.POST, "/api/v1/applications/cloud/sync", headers: auth).status == 202)
         _ = try await serve.waitFor("cloud", timeout: 90) { ($0["lastSync"] as? [String: Any])?["outcome"] as? String == "paused" }

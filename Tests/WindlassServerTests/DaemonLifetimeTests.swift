@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Testing
 import WindlassCluster
@@ -56,6 +57,46 @@ struct DaemonLifetimeTests {
         }
         holding.cancel()
         _ = await holding.result
+    }
+
+    @Test("a body that trickles in is refused with 408 at the body deadline; the connection does not stay open", .timeLimit(.minutes(1)))
+    func slowBody() async throws {
+        let repository = try GitFixture()
+        _ = try repository.write("manifests/cm.yaml", configMapYAML("settings"))
+        _ = try repository.commit("one")
+        let state = try TemporaryDirectory()
+        let tokenFile = try state.write("token", "slow-test-token\n")
+        var config = Self.config(port: 0, repository: repository.path)
+        config.server.bodyTimeout = 1
+        config.server.apiTokens = [.file(tokenFile)]
+        let daemon = try Daemon(
+            options: Daemon.Options(config: config, stateDirectory: state.path + "/state", log: DaemonLog(format: .text, level: .critical)),
+            cluster: .embedded(try EmbeddedCluster(stateDirectory: state.path + "/state")))
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let running = Task { try await daemon.run(onListening: { continuation.yield($0) }) }
+        defer { running.cancel() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        #expect(connected == 0)
+        let head = "POST /api/v1/applications/app/rollback HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer slow-test-token\r\nContent-Length: 100\r\n\r\n{"
+        _ = head.withCString { send(fd, $0, strlen($0), 0) }
+        let start = ContinuousClock.now
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        let answer = count > 0 ? String(decoding: buffer.prefix(count), as: UTF8.self) : ""
+        #expect(answer.hasPrefix("HTTP/1.1 408"), "\(answer)")
+        #expect(ContinuousClock.now - start < .seconds(8))
+        #expect(await daemon.reconcilers["app"]?.queuedWork.contains(.rollback(nil)) == false)
     }
 
     static func config(port: Int, repository: String) -> DaemonConfig {

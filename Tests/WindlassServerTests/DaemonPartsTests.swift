@@ -113,6 +113,19 @@ struct WebhookTests {
         #expect(WebhookPush.repositories(in: Array("[1, 2]".utf8)) == nil)
     }
 
+    @Test("a signed body seen within the window is a replay; after it, or another body, is not")
+    func recentBodies() {
+        var bodies = RecentBodies(window: 60, capacity: 2)
+        let outcomes = [
+            bodies.insert("a", now: 0), bodies.insert("a", now: 59), bodies.insert("b", now: 59),
+            // The window has passed.
+            bodies.insert("a", now: 61),
+            // Full: entries older than the window are forgotten first.
+            bodies.insert("c", now: 200), bodies.insert("c", now: 201),
+        ]
+        #expect(outcomes == [true, false, true, true, true, false])
+    }
+
     @Test("a replayed delivery id is refused; the log forgets the oldest past its capacity")
     func deliveries() {
         var log = DeliveryLog(capacity: 2)

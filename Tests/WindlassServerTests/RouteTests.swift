@@ -19,12 +19,13 @@ struct RouteBed {
     let daemon: Daemon
     static let token = "route-test-token"
 
-    init(host: String = "127.0.0.1") throws {
+    init(host: String = "127.0.0.1", anonymousReads: Bool = true) throws {
         state = try TemporaryDirectory()
         let tokenFile = try state.write("token", Self.token + "\n")
         let secretFile = try state.write("secret", "hook-secret")
         var config = DaemonConfig()
         config.server.host = host
+        config.server.anonymousLoopbackReads = anonymousReads
         config.server.apiTokens = [.file(tokenFile)]
         config.server.webhooks = ["github": .file(secretFile)]
         config.applications = [DaemonConfig.Application(name: "shop", repository: state.path + "/nowhere")]
@@ -148,6 +149,18 @@ struct RouteTests {
         #expect(await reconciler.queuedWork == [.rollback(2)])
     }
 
+    @Test("a plan is work: it needs a token; with anonymousReads: none, loopback reads need one too")
+    func planAndClosedReads() async throws {
+        try await RouteBed().test { client in
+            try await client.execute(uri: "/api/v1/applications/shop/plan", method: .post, body: ByteBuffer(string: "{}")) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/api/v1/applications", method: .get) { #expect($0.status == .ok) }
+        }
+        try await RouteBed(anonymousReads: false).test { client in
+            try await client.execute(uri: "/api/v1/applications", method: .get) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/api/v1/applications", method: .get, headers: [.authorization: "Bearer \(RouteBed.token)"]) { #expect($0.status == .ok) }
+        }
+    }
+
     @Test("off loopback, reads need a token too")
     func remoteReads() async throws {
         let bed = try RouteBed(host: "0.0.0.0")
@@ -188,6 +201,15 @@ struct RouteTests {
             ) { response in
                 #expect(response.status == .ok)
                 #expect(json(response.body)["replayed"] as? String == "d-1")
+            }
+            // The same signed body under a new delivery id (the id is not signed): still a replay.
+            try await client.execute(
+                uri: "/api/v1/webhooks/github", method: .post,
+                headers: [HTTPField.Name("X-Hub-Signature-256")!: signature, HTTPField.Name("X-GitHub-Event")!: "push", HTTPField.Name("X-GitHub-Delivery")!: "d-2"],
+                body: ByteBuffer(string: body)
+            ) { response in
+                #expect(response.status == .ok)
+                #expect(json(response.body)["replayed"] as? String == "d-2")
             }
         }
     }

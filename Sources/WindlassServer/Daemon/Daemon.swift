@@ -133,7 +133,7 @@ public final class Daemon: Sendable {
         let router = Router()
         addHealthRoutes(to: router)
         let api = router.group("api/v1")
-        let loopback = ["127.0.0.1", "::1", "localhost"].contains(options.config.server.host)
+        let loopback = options.config.server.anonymousLoopbackReads && ["127.0.0.1", "::1", "localhost"].contains(options.config.server.host)
         let tokens = apiTokens + [localToken]
         let reads = api.group().add(middleware: TokenAuthentication(access: .read, tokens: tokens, loopback: loopback))
         let writes = api.group().add(middleware: TokenAuthentication(access: .write, tokens: tokens, loopback: loopback))
@@ -226,11 +226,15 @@ struct ShutdownNotice: Service {
     }
 }
 
-/// The remembered webhook deliveries, shared by the handlers.
+/// The remembered webhook deliveries (by id, and by the digest of their signed body), shared by
+/// the handlers.
 final class DeliveryLogBox: Sendable {
     private let log = Mutex(DeliveryLog())
+    private let bodies = Mutex(RecentBodies())
 
     func insert(_ id: String) -> Bool { log.withLock { $0.insert(id) } }
+
+    func insert(body digest: String, now: Double) -> Bool { bodies.withLock { $0.insert(digest, now: now) } }
 }
 
 

@@ -56,6 +56,12 @@ public struct DaemonConfig: Sendable {
         public var webhooks: [String: SecretReference] = [:]
         /// The largest request body accepted, in bytes.
         public var maxBodyBytes = 1_048_576
+        /// How long a request's body may take to arrive, in seconds (slower: 408).
+        public var bodyTimeout: Double = 10
+        /// Whether reads (status, history, drift) need no token on a loopback listener
+        /// (`anonymousReads: loopback`, the default) or always need one (`none`). Work (plans,
+        /// syncs, rollbacks, rollout verbs) always needs a token.
+        public var anonymousLoopbackReads = true
 
         public init() {}
     }
@@ -271,7 +277,7 @@ public struct DaemonConfig: Sendable {
 
         mutating func server(_ value: Value) -> Server {
             var server = Server()
-            keys(value, ["listen", "apiTokens", "webhooks", "maxBodyBytes"], in: "server")
+            keys(value, ["listen", "apiTokens", "webhooks", "maxBodyBytes", "bodyTimeout", "anonymousReads"], in: "server")
             if let listen = value["listen"] {
                 let text = Self.written(listen)
                 if let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port), colon != text.startIndex {
@@ -298,6 +304,16 @@ public struct DaemonConfig: Sendable {
                     } else if entry["secret"] == nil {
                         error(entry, "server.webhooks.\(provider) needs a secret")
                     }
+                }
+            }
+            if let timeout = value["bodyTimeout"] {
+                server.bodyTimeout = seconds(timeout, "server.bodyTimeout", minimum: DaemonConfig.minimumInterval) ?? server.bodyTimeout
+            }
+            if let reads = value["anonymousReads"] {
+                switch reads.stringValue {
+                case "loopback": server.anonymousLoopbackReads = true
+                case "none": server.anonymousLoopbackReads = false
+                default: error(reads, "server.anonymousReads must be loopback or none")
                 }
             }
             if let limit = value["maxBodyBytes"] {

@@ -21,6 +21,14 @@ public enum HMACSHA256 {
         return HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: Array(message), using: SymmetricKey(data: Array(key.utf8)))
     }
 
+    /// The SHA-256 of `message` in lower-case hex.
+    static func digest(_ message: [UInt8]) -> String {
+        SHA256.hash(data: message).map { byte in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+        }.joined()
+    }
+
     static func nibble(_ c: UInt8) -> UInt8? {
         switch c {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")

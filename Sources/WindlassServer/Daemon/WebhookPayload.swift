@@ -68,3 +68,24 @@ struct DeliveryLog: Sendable {
         return true
     }
 }
+
+/// Signed bodies seen lately, by digest: a delivery id is not signed, so a captured push sent
+/// again under a new id is still the same body, and within `window` seconds it triggers nothing.
+struct RecentBodies: Sendable {
+    private var seen: [String: Double] = [:]
+    let window: Double
+    let capacity: Int
+
+    init(window: Double = 60, capacity: Int = 4096) {
+        self.window = window
+        self.capacity = capacity
+    }
+
+    /// Whether a body of this digest is new within the window (and remembers it at `now`).
+    mutating func insert(_ digest: String, now: Double) -> Bool {
+        if seen.count >= capacity { seen = seen.filter { now - $0.value < window } }
+        if let at = seen[digest], now - at < window { return false }
+        seen[digest] = now
+        return true
+    }
+}

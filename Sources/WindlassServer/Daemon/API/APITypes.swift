@@ -168,16 +168,39 @@ public enum API {
         case refused(Response)
     }
 
-    /// Reads a request's body: 413 when it is larger than `limit`, 400 when it cannot be read
-    /// whole (a connection closed early, a body slower than the server's deadline). A body
-    /// that was not read never counts as an empty one.
-    static func body(of request: inout Request, limit: Int) async -> Body {
-        do {
-            return .read(try await request.collectBody(upTo: limit))
-        } catch is NIOTooManyBytesError {
-            return .refused(error(.contentTooLarge, "the body is larger than \(limit) bytes"))
-        } catch {
+    /// Reads a request's body: 413 when it is larger than `limit`, 408 when it has not arrived
+    /// within `timeout` seconds (a client sending a byte now and then holds no connection for
+    /// long), 400 when it cannot be read whole (a connection closed early). A body that was not
+    /// read never counts as an empty one.
+    static func body(of request: inout Request, limit: Int, timeout: Double) async -> Body {
+        let stream = request.body
+        let outcome: Result<ByteBuffer, any Error>? = await withTaskGroup(of: Result<ByteBuffer, any Error>?.self) { group in
+            group.addTask {
+                do {
+                    return .success(try await stream.collect(upTo: limit))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(Int(timeout * 1000)))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        switch outcome {
+        case .success(let buffer)?:
+            request.body = RequestBody(buffer: buffer)
+            return .read(buffer)
+        case .failure(let error as NIOTooManyBytesError)?:
+            _ = error
+            return .refused(API.error(.contentTooLarge, "the body is larger than \(limit) bytes"))
+        case .failure?:
             return .refused(API.error(.badRequest, "the body could not be read whole"))
+        case nil:
+            return .refused(API.error(.requestTimeout, "the body did not arrive within \(Int(timeout)) s"))
         }
     }
 

@@ -10,6 +10,7 @@ extension Daemon {
     /// (writes, queued for the application's reconciler).
     func addApplicationRoutes(reads: RouterGroup<BasicRequestContext>, writes: RouterGroup<BasicRequestContext>) {
         let maxBody = options.config.server.maxBodyBytes
+        let bodyTimeout = options.config.server.bodyTimeout
         reads.get("applications") { _, _ -> Response in
             var items: [API.ApplicationView] = []
             for reconciler in self.reconcilers.values.sorted(by: { $0.application.name < $1.application.name }) {
@@ -40,11 +41,12 @@ extension Daemon {
                 return API.error(.internalServerError, "\(error)")
             }
         }
-        reads.post("applications/:name/plan") { request, context -> Response in
+        // A plan costs a fetch and a render: work, so it needs a token like a sync.
+        writes.post("applications/:name/plan") { request, context -> Response in
             guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
             var request = request
             let body: ByteBuffer
-            switch await API.body(of: &request, limit: maxBody) {
+            switch await API.body(of: &request, limit: maxBody, timeout: bodyTimeout) {
             case .read(let read): body = read
             case .refused(let response): return response
             }
@@ -64,7 +66,7 @@ extension Daemon {
             guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
             var request = request
             let body: ByteBuffer
-            switch await API.body(of: &request, limit: maxBody) {
+            switch await API.body(of: &request, limit: maxBody, timeout: bodyTimeout) {
             case .read(let read): body = read
             case .refused(let response): return response
             }

@@ -7,6 +7,7 @@ extension Daemon {
     /// (the daemon owns the state directory). Only this run's token (in `daemon.json`) opens it.
     func addCommandRoutes(to group: RouterGroup<BasicRequestContext>, commands: CommandRunner?) {
         let maxBody = options.config.server.maxBodyBytes
+        let bodyTimeout = options.config.server.bodyTimeout
         group.post("cli") { request, context -> Response in
             guard let token = TokenAuthentication<BasicRequestContext>.bearer(request),
                 TokenAuthentication<BasicRequestContext>.constantTimeEqual(token, self.localToken)
@@ -16,7 +17,7 @@ extension Daemon {
             guard let commands else { return API.error(.notFound, "this daemon runs no CLI commands") }
             var request = request
             let body: ByteBuffer
-            switch await API.body(of: &request, limit: maxBody) {
+            switch await API.body(of: &request, limit: maxBody, timeout: bodyTimeout) {
             case .read(let read): body = read
             case .refused(let response): return response
             }

@@ -1,17 +1,19 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import WindlassCore
 
 extension Daemon {
     /// `POST /api/v1/webhooks/{github|gitlab|generic}`: push events, checked by their signature
     /// (or token), not by API tokens.
     func addWebhookRoutes(to group: RouterGroup<BasicRequestContext>) {
         let maxBody = options.config.server.maxBodyBytes
+        let bodyTimeout = options.config.server.bodyTimeout
         for provider in ["github", "gitlab", "generic"] {
             group.post("webhooks/\(provider)") { request, context -> Response in
                 var request = request
                 let body: ByteBuffer
-                switch await API.body(of: &request, limit: maxBody) {
+                switch await API.body(of: &request, limit: maxBody, timeout: bodyTimeout) {
                 case .read(let read): body = read
                 case .refused(let response):
                     self.metrics.webhook(provider, outcome: response.status == .contentTooLarge ? "too-large" : "unreadable")
@@ -66,6 +68,12 @@ extension Daemon {
         if let delivery, !deliveries.insert(delivery) {
             metrics.webhook(provider, outcome: "replayed")
             return API.response(.ok, API.WebhookResult(triggered: [], replayed: delivery))
+        }
+        // The same signed body again under another delivery id: a replay too, for a minute.
+        let digest = provider + ":" + HMACSHA256.digest(body)
+        if !deliveries.insert(body: digest, now: SystemClock().now()) {
+            metrics.webhook(provider, outcome: "replayed")
+            return API.response(.ok, API.WebhookResult(triggered: [], replayed: delivery ?? "the same body"))
         }
         let wanted = Set(urls.map(WebhookPush.normalize))
         var triggered: [String] = []
