@@ -87,17 +87,22 @@ public actor GitWatcher {
         public var backoffBase: Duration
         /// …up to this cap.
         public var backoffCap: Duration
+        /// The wait before the fetch that triggers during a fetch share: a storm of webhooks
+        /// costs a few fetches a second, not one after another (the first one is not delayed).
+        public var rerunGap: Duration
 
         public init(
             interval: Duration = .seconds(180),
             jitter: Double = 0.3,
             backoffBase: Duration = .seconds(2),
-            backoffCap: Duration = .seconds(300)
+            backoffCap: Duration = .seconds(300),
+            rerunGap: Duration = .milliseconds(200)
         ) {
             self.interval = interval
             self.jitter = jitter
             self.backoffBase = backoffBase
             self.backoffCap = backoffCap
+            self.rerunGap = rerunGap
         }
     }
 
@@ -181,6 +186,8 @@ public actor GitWatcher {
             rerunRequested = false
             var outcome = await poll()
             while rerunRequested {
+                // Triggers arriving meanwhile join this fetch too.
+                try? await Task.sleep(for: configuration.rerunGap)
                 rerunRequested = false
                 outcome = await poll()
             }

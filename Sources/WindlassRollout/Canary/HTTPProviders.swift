@@ -38,7 +38,7 @@ struct JSONFetcher: Sendable {
         }
         let text = String(buffer: body)
         guard (200..<300).contains(response.status.code) else {
-            throw ProviderError("GET \(shown): HTTP \(response.status.code) \(response.status.reasonPhrase): \(text.prefix(200))")
+            throw ProviderError("GET \(shown): HTTP \(response.status.code) \(response.status.reasonPhrase): \(Self.excerpt(text))")
         }
         do {
             guard let document = try YAMLReader.read(text).first?.root else { throw ProviderError("empty body") }
@@ -46,6 +46,15 @@ struct JSONFetcher: Sendable {
         } catch {
             throw ProviderError("GET \(shown): the body is not JSON: \(error)")
         }
+    }
+
+    /// What of an error response is shown: its first line, at most 80 characters, control
+    /// characters escaped. A committed template can name any URL; the response of a server it
+    /// points at is not copied into sync output.
+    static func excerpt(_ text: String) -> String {
+        let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        let short = line.count > 80 ? String(line.prefix(80)) + "…" : line
+        return TerminalText.escaped(short)
     }
 
     static func describe(_ error: any Error) -> String {

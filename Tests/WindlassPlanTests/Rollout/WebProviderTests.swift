@@ -64,6 +64,8 @@ struct WebProviderTests {
         } catch {
             #expect("\(error)".hasPrefix("GET http://ops:***@127.0.0.1:\(server.port)/nope.json: HTTP 404"), "\(error)")
             #expect(!"\(error)".contains("hunter2"))
+            // Of the server's error page, a short first line only.
+            #expect(!"\(error)".contains("\n") && "\(error)".count < 200, "\(error)")
         }
     }
 }
