@@ -10,9 +10,11 @@ struct JSONFetcher: Sendable {
     /// One client for the process, never shut down. A host that refuses connections fails a
     /// request after the connect timeout (the client retries until then), not after the whole
     /// request timeout.
+    /// Redirects are followed by `get` itself, to the same scheme, host and port only: a
+    /// template committed to git cannot bounce the daemon to another address.
     static let client = HTTPClient(
         eventLoopGroupProvider: .singleton,
-        configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(2), read: .seconds(10))))
+        configuration: HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(2), read: .seconds(10))))
 
     var client: HTTPClient = JSONFetcher.client
     var timeout: Int64 = 10
@@ -22,13 +24,25 @@ struct JSONFetcher: Sendable {
         let shown = redacted(url)
         // A templated URL is checked once its arguments are in.
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else { throw ProviderError("\(shown) is not an http:// or https:// URL") }
-        var request = HTTPClientRequest(url: url)
-        request.headers.add(name: "Accept", value: "application/json")
-        let response: HTTPClientResponse
-        do {
-            response = try await client.execute(request, timeout: .seconds(timeout))
-        } catch {
-            throw ProviderError("GET \(shown): \(Self.describe(error))")
+        var location = url
+        var response: HTTPClientResponse
+        var redirects = 0
+        while true {
+            var request = HTTPClientRequest(url: location)
+            request.headers.add(name: "Accept", value: "application/json")
+            do {
+                response = try await client.execute(request, timeout: .seconds(timeout))
+            } catch {
+                throw ProviderError("GET \(shown): \(Self.describe(error))")
+            }
+            guard [301, 302, 303, 307, 308].contains(response.status.code), let target = response.headers.first(name: "Location") else { break }
+            let next = Self.resolve(target, against: location)
+            guard Self.origin(of: next) == Self.origin(of: location) else {
+                throw ProviderError("GET \(shown): a redirect to another host (\(redacted(Self.origin(of: next) ?? target))) is not followed")
+            }
+            redirects += 1
+            guard redirects <= 5 else { throw ProviderError("GET \(shown): more than 5 redirects") }
+            location = next
         }
         let body: ByteBuffer
         do {
@@ -46,6 +60,36 @@ struct JSONFetcher: Sendable {
         } catch {
             throw ProviderError("GET \(shown): the body is not JSON: \(error)")
         }
+    }
+
+    /// `scheme://host:port` of an absolute URL (the port the scheme implies when none is given).
+    static func origin(of url: String) -> String? {
+        guard let schemeEnd = url.firstRange(of: "://") else { return nil }
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        let rest = url[schemeEnd.upperBound...]
+        var authority = rest[..<(rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex)]
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        var host = authority.lowercased()
+        if !host.hasSuffix("]"), host.contains(":") {
+            return "\(scheme)://\(host)"  // an explicit port
+        }
+        host += scheme == "https" ? ":443" : ":80"
+        return "\(scheme)://\(host)"
+    }
+
+    /// A `Location` as an absolute URL: absolute as it is, `/path` on the same origin, else
+    /// relative to the current path's directory.
+    static func resolve(_ target: String, against current: String) -> String {
+        if target.contains("://") { return target }
+        guard let schemeEnd = current.firstRange(of: "://") else { return target }
+        let rest = current[schemeEnd.upperBound...]
+        let pathStart = rest.firstIndex(of: "/") ?? rest.endIndex
+        let base = String(current[..<pathStart])
+        if target.hasPrefix("//") { return String(current[..<schemeEnd.upperBound]) + target.dropFirst(2) }
+        if target.hasPrefix("/") { return base + target }
+        let path = String(rest[pathStart...].prefix { $0 != "?" && $0 != "#" })
+        let directory = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "/"
+        return base + directory + target
     }
 
     /// What of an error response is shown: its first line, at most 80 characters, control

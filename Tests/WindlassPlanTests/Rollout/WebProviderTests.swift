@@ -68,4 +68,35 @@ struct WebProviderTests {
             #expect(!"\(error)".contains("\n") && "\(error)".count < 200, "\(error)")
         }
     }
+
+    @Test("redirects are followed on the same host only; one to another host is an error naming it", .timeLimit(.minutes(1)))
+    func redirects() async throws {
+        let server = try StaticServer()
+        defer { server.stop() }
+        // http.server answers /gate with 301 to /gate/, then serves its index.html.
+        _ = try server.directory.write("gate/index.html", #"{"approved": true}"#)
+        let provider = WebProvider()
+        #expect(try await provider.measure(webMetric(server.url("gate"), path: "$.approved", success: "true"), arguments: [:]) == [1])
+
+        // A server that sends every request to another host (localhost is not 127.0.0.1).
+        let port = try freePort()
+        let script = """
+            import http.server
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    self.send_response(302)
+                    self.send_header("Location", "http://localhost:\(server.port)/gate/")
+                    self.end_headers()
+            http.server.HTTPServer(("127.0.0.1", \(port)), H).serve_forever()
+            """
+        let bouncer = try BackgroundProcess("/usr/bin/python3", ["-c", script])
+        defer { bouncer.stop() }
+        try waitForPort(port)
+        do {
+            _ = try await provider.measure(webMetric("http://127.0.0.1:\(port)/x", path: "$.approved", success: "true"), arguments: [:])
+            Issue.record("a redirect to another host is refused")
+        } catch {
+            #expect("\(error)" == "GET http://127.0.0.1:\(port)/x: a redirect to another host (http://localhost:\(server.port)) is not followed", "\(error)")
+        }
+    }
 }
