@@ -121,7 +121,7 @@ public enum ManifestLoader {
 
         let files = listed
         let displayPaths = files.map { $0.tree.displayPath($0.path) }
-        let budget = ByteBudget(limit: options.treeLimits.maxTotalBytes, isCancelled: options.isCancelled)
+        let budget = ByteBudget(limit: options.treeLimits.maxTotalBytes)
         let results = parallelMap(count: files.count, concurrency: options.concurrency) { index in
             readFile(
                 files[index].tree,
@@ -159,7 +159,7 @@ public enum ManifestLoader {
         var extractor = ResourceExtractor(path: shown)
         do {
             // The load reports the cancellation once, at its end.
-            guard !budget.isCancelled() else { return extractor }
+            guard !options.isCancelled() else { return extractor }
             let bytes = try tree.contents(of: path, limit: options.maxFileBytes)
             let taken = budget.take(bytes.count)
             guard taken.fits else {
@@ -282,12 +282,10 @@ final class CancelFlag: Sendable {
 /// The bytes a load may still read, shared by its reading threads.
 final class ByteBudget: Sendable {
     let limit: Int
-    let isCancelled: @Sendable () -> Bool
     private let used = Atomic<Int>(0)
 
-    init(limit: Int, isCancelled: @escaping @Sendable () -> Bool) {
+    init(limit: Int) {
         self.limit = limit
-        self.isCancelled = isCancelled
     }
 
     /// Counts `count` bytes read: whether they fit, and the error to report by the file that

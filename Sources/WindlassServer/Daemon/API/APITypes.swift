@@ -194,8 +194,7 @@ public enum API {
         case .success(let buffer)?:
             request.body = RequestBody(buffer: buffer)
             return .read(buffer)
-        case .failure(let error as NIOTooManyBytesError)?:
-            _ = error
+        case .failure(let error)? where error is NIOTooManyBytesError:
             return .refused(API.error(.contentTooLarge, "the body is larger than \(limit) bytes"))
         case .failure?:
             return .refused(API.error(.badRequest, "the body could not be read whole"))
