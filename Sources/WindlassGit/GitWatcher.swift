@@ -151,7 +151,7 @@ public actor GitWatcher {
 
     /// When the last fetch finished: a poll is due an interval (or a backoff) after it, however
     /// it was started.
-    private var lastPoll: ContinuousClock.Instant?
+    public private(set) var lastPoll: ContinuousClock.Instant?
     /// The delay before the next poll, drawn once per poll (so triggers do not redraw the jitter).
     private var delay: Duration = .zero
 
