@@ -45,6 +45,13 @@ public struct ApplicationPipeline: Sendable {
         history = RevisionHistory(stateDirectory: stateDirectory)
     }
 
+    /// Lets analysis query only `hosts` (the daemon's rule: a template committed to git must
+    /// not make it fetch any address it can reach). The CLI, run by a person, allows any host.
+    public mutating func restrictAnalysis(to hosts: AllowedHosts) {
+        providers["prometheus"] = PrometheusProvider(allowedHosts: hosts)
+        providers["web"] = WebProvider(allowedHosts: hosts)
+    }
+
     /// The revision history, leases, canary progress and settings of the state directory.
     public func revisions() throws(PipelineError) -> RevisionStore {
         try history.store()

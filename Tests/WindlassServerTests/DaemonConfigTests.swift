@@ -1,5 +1,6 @@
 import Testing
 import WindlassManifest
+import WindlassRollout
 import WindlassTesting
 
 #if canImport(Glibc)
@@ -57,11 +58,35 @@ struct DaemonConfigTests {
         ("applications:\n  - name: a\n    source: {repo: x}\n  - name: a\n    source: {repo: other}\n", "6:11: application a is defined twice (first at line 4)"),
         ("applications:\n  - name: a\n", "4:5: application a needs a source"),
         ("applications:\n  - name: a\n    source: {repo: x}\n    syncPolicy: {automated: yes please}\n", "6:29: application a: syncPolicy.automated must be true or false"),
+        ("applications:\n  - name: a\n    source: {repo: x}\n    analysis: {allowedHosts: [prom:9090, \"http://grafana\"]}\n", "6:42: application a: analysis.allowedHosts: \"http://grafana\" is a URL"),
+        ("applications:\n  - name: a\n    source: {repo: x}\n    analysis: {allowedHosts: prom}\n", "6:30: application a: analysis.allowedHosts must be a list"),
+        ("applications:\n  - name: a\n    source: {repo: x}\n    analysis: {prometheus: prom:9090}\n", "6:28: application a: analysis.prometheus must be an http:// or https:// URL"),
     ])
     func mistakes(body: String, expected: String) {
         let (config, diagnostics) = DaemonConfig.read("apiVersion: windlass.dev/v1\nkind: Config\n" + body, path: "w.yaml")
         #expect(config == nil)
         #expect(diagnostics.first.map { "\($0.location.position?.description ?? ""): \($0.message)" }?.hasPrefix(expected) == true, "\(diagnostics)")
+    }
+
+    @Test("analysis may query loopback and the application's Prometheus, or the hosts listed")
+    func analysisHosts() throws {
+        let body = """
+            apiVersion: windlass.dev/v1
+            kind: Config
+            applications:
+              - name: a
+                source: {repo: x}
+                analysis: {prometheus: "http://prom.internal:9090"}
+              - name: b
+                source: {repo: x}
+                analysis: {prometheus: "http://prom.internal:9090", allowedHosts: ["*.metrics.internal", "grafana:3000"]}
+            """
+        let (config, diagnostics) = DaemonConfig.read(body, path: "w.yaml")
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        let apps = try #require(config?.applications)
+        #expect(apps[0].analysisHosts.entries == ["loopback", "prom.internal:9090"])
+        #expect(apps[1].analysisHosts.entries == ["*.metrics.internal", "grafana:3000", "prom.internal:9090"])
+        #expect(apps[1].analysisHosts.refusal(of: "http://127.0.0.1:8080/") != nil, "a list replaces the loopback default")
     }
 
     @Test("not a Config, or not YAML: one located error")

@@ -275,4 +275,38 @@ struct DaemonTrustTests {
             await bed.stop()
         }
     }
+
+    @Test("a committed analysis template naming a host the config does not allow: not queried, the canary aborted with the reason")
+    func analysisHostsAllowed() async throws {
+        let gated = { (image: String) in
+            TrustFixtures.web(image).replacingOccurrences(of: "      - pause: {}", with: """
+                      - analysis: {templates: [{templateName: gate}]}
+                ---
+                apiVersion: windlass.dev/v1
+                kind: AnalysisTemplate
+                metadata: {name: gate, namespace: shop}
+                spec:
+                  metrics:
+                    - name: metadata
+                      consecutiveErrorLimit: 0
+                      successCondition: "true"
+                      provider: {web: {url: "http://169.254.169.254/latest/meta-data/"}}
+                """)
+        }
+        let bed = try await InProcessDaemon(files: ["manifests/ns.yaml": TrustFixtures.namespace, "manifests/web.yaml": gated("web:1")]) {
+            $0.interval = 0.3
+            $0.prometheus = "http://127.0.0.1:9090"
+        }
+        defer { Task { await bed.stop() } }
+        try await bed.wait("the first sync") { $0.syncedRevision != nil && $0.lastSync?.outcome == .synced }
+        _ = try bed.commit(["manifests/web.yaml": gated("web:2")], message: "web 2")
+        let failed = try await bed.wait("the gate to fail", timeout: 60) { $0.lastSync?.outcome == .failed }
+        let message = failed.lastSync?.message ?? ""
+        #expect(
+            message.contains("169.254.169.254:80 is not an allowed analysis host (analysis.allowedHosts: loopback, 127.0.0.1:9090)"),
+            "\(message)")
+        let history = try await bed.reconciler.pipeline.revisions().history("app")
+        #expect(history.last?.trigger == "canary aborted", "\(history.map { "\($0.number) \($0.status) \($0.trigger)" })")
+        await bed.stop()
+    }
 }

@@ -60,6 +60,8 @@ public struct AnalysisRunner: Sendable {
         var failures = 0
         var inconclusive = 0
         var consecutiveErrors = 0
+        /// The last error's message: a failed analysis says what the provider answered.
+        var lastError: String?
         var next: Double
     }
 
@@ -152,6 +154,7 @@ public struct AnalysisRunner: Sendable {
             counter.consecutiveErrors = 0
         case .error:
             counter.consecutiveErrors += 1
+            counter.lastError = measurement.message
             counter.taken -= 1  // An error is not a measurement: it is retried at the next interval.
         }
     }
@@ -165,7 +168,9 @@ public struct AnalysisRunner: Sendable {
                 return .failed("metric \(metric.name) failed \(counter.failures) time\(counter.failures == 1 ? "" : "s") (failureLimit \(metric.failureLimit))")
             }
             if counter.consecutiveErrors > metric.consecutiveErrorLimit {
-                return .failed("metric \(metric.name) errored \(counter.consecutiveErrors) times in a row (consecutiveErrorLimit \(metric.consecutiveErrorLimit))")
+                let times = counter.consecutiveErrors == 1 ? "once" : "\(counter.consecutiveErrors) times in a row"
+                let last = counter.lastError.map { "; last: \($0)" } ?? ""
+                return .failed("metric \(metric.name) errored \(times) (consecutiveErrorLimit \(metric.consecutiveErrorLimit))\(last)")
             }
         }
         guard metrics.allSatisfy({ counters[$0.name]!.taken >= $0.count }) else { return nil }

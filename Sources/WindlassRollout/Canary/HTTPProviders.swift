@@ -19,11 +19,16 @@ struct JSONFetcher: Sendable {
     var client: HTTPClient = JSONFetcher.client
     var timeout: Int64 = 10
     var maxBytes = 4 << 20
+    /// The hosts that may be queried (nil: any, as the CLI run by a person allows).
+    var allowedHosts: AllowedHosts? = nil
 
     func get(_ url: String) async throws -> Value {
         let shown = redacted(url)
         // A templated URL is checked once its arguments are in.
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else { throw ProviderError("\(shown) is not an http:// or https:// URL") }
+        if let allowedHosts, let refusal = allowedHosts.refusal(of: url) {
+            throw ProviderError("GET \(shown): not queried: \(refusal)")
+        }
         var location = url
         var response: HTTPClientResponse
         var redirects = 0
@@ -52,7 +57,7 @@ struct JSONFetcher: Sendable {
         }
         let text = String(buffer: body)
         guard (200..<300).contains(response.status.code) else {
-            throw ProviderError("GET \(shown): HTTP \(response.status.code) \(response.status.reasonPhrase): \(Self.excerpt(text))")
+            throw ProviderError("GET \(shown): HTTP \(response.status.code) \(response.status.reasonPhrase): \(Self.errorExcerpt(text))")
         }
         do {
             guard let document = try YAMLReader.read(text).first?.root else { throw ProviderError("empty body") }
@@ -101,6 +106,16 @@ struct JSONFetcher: Sendable {
         return TerminalText.escaped(short)
     }
 
+    /// Of an error response: the `error` field of a JSON body (what Prometheus says is wrong
+    /// with a query), at most 160 characters; else the first line's excerpt.
+    static func errorExcerpt(_ text: String) -> String {
+        if text.hasPrefix("{"), let document = try? YAMLReader.read(text).first?.root, let message = document["error"]?.stringValue {
+            let short = message.count > 160 ? String(message.prefix(160)) + "…" : message
+            return TerminalText.escaped(short)
+        }
+        return excerpt(text)
+    }
+
     static func describe(_ error: any Error) -> String {
         let text = String(describing: error)
         if text.contains("connectTimeout") || text.contains("deadlineExceeded") { return "timed out" }
@@ -143,7 +158,10 @@ func percentEncoded(_ text: String) -> String {
 public struct PrometheusProvider: MetricProvider {
     var fetcher = JSONFetcher()
 
-    public init() {}
+    /// A provider that queries only `allowedHosts` (nil: any host).
+    public init(allowedHosts: AllowedHosts? = nil) {
+        fetcher.allowedHosts = allowedHosts
+    }
 
     public func measure(_ metric: Metric, arguments: [String: String]) async throws -> [Double] {
         guard case .prometheus(let address, let query) = metric.provider else { throw ProviderError("not a prometheus metric") }
@@ -184,7 +202,10 @@ public struct PrometheusProvider: MetricProvider {
 public struct WebProvider: MetricProvider {
     var fetcher = JSONFetcher()
 
-    public init() {}
+    /// A provider that queries only `allowedHosts` (nil: any host).
+    public init(allowedHosts: AllowedHosts? = nil) {
+        fetcher.allowedHosts = allowedHosts
+    }
 
     public func measure(_ metric: Metric, arguments: [String: String]) async throws -> [Double] {
         guard case .web(let url, let path) = metric.provider else { throw ProviderError("not a web metric") }

@@ -61,6 +61,7 @@ public final class Daemon: Sendable {
             var application = entry.pipelineApplication
             application.syncOptions.waveTimeout = options.waveTimeout
             var pipeline = ApplicationPipeline(application: application, cluster: cluster.connection, stateDirectory: options.stateDirectory)
+            pipeline.restrictAnalysis(to: entry.analysisHosts)
             let stopping = self.stopping
             pipeline.stopRequested = { stopping.isSet }
             reconcilers[entry.name] = ApplicationReconciler(application: entry, pipeline: pipeline, log: options.log, metrics: metrics)

@@ -1,6 +1,7 @@
 public import WindlassManifest
 public import WindlassPipeline
 public import WindlassPlan
+public import WindlassRollout
 
 #if canImport(Glibc)
 import Glibc
@@ -91,8 +92,18 @@ public struct DaemonConfig: Sendable {
         public var ignoreDifferences: [IgnoreRule] = []
         /// A policies directory (nil: none; the manifests' own Policy documents always count).
         public var policies: String? = nil
-        /// The Prometheus address analysis templates use when they name none.
+        /// The application's Prometheus: analysis may query it beside the allowed hosts.
         public var prometheus: String? = nil
+        /// The hosts analysis may query (`analysis.allowedHosts`; nil: loopback only).
+        public var allowedHosts: [String]? = nil
+
+        /// The hosts this application's analysis may query: the configured list (or loopback)
+        /// and the application's Prometheus.
+        public var analysisHosts: AllowedHosts {
+            var hosts = allowedHosts.map { AllowedHosts($0) } ?? AllowedHosts(["loopback"])
+            if let prometheus { hosts.allow(url: prometheus) }
+            return hosts
+        }
 
         public init(name: String, repository: String) {
             self.name = name
@@ -410,8 +421,27 @@ public struct DaemonConfig: Sendable {
             }
             app.policies = string(item["policies"], "\(what): policies")
             if let analysis = mapping(item["analysis"], "\(what): analysis") {
-                keys(analysis, ["prometheus"], in: "\(what): analysis")
+                keys(analysis, ["prometheus", "allowedHosts"], in: "\(what): analysis")
                 app.prometheus = string(analysis["prometheus"], "\(what): analysis.prometheus")
+                if let address = app.prometheus, let node = analysis["prometheus"], AllowedHosts.origin(of: address) == nil {
+                    error(node, "\(what): analysis.prometheus must be an http:// or https:// URL with a host")
+                }
+                if let list = analysis["allowedHosts"], !list.isNull {
+                    if let items = list.sequenceValue {
+                        var entries: [String] = []
+                        for item in items {
+                            guard let entry = string(item, "\(what): analysis.allowedHosts entry") else { continue }
+                            if let problem = AllowedHosts.problem(in: entry) {
+                                error(item, "\(what): analysis.allowedHosts: \(problem)")
+                            } else {
+                                entries.append(entry)
+                            }
+                        }
+                        app.allowedHosts = entries
+                    } else {
+                        error(list, "\(what): analysis.allowedHosts must be a list of hosts")
+                    }
+                }
             }
             return app
         }

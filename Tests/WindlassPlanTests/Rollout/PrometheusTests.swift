@@ -137,13 +137,22 @@ struct PrometheusTests {
             return
         }
         let refused = try await run(parsedMetric(query: "sum(rate(", success: "result[0] >= 0.99", address: address))
-        #expect(refused == .failed("metric m errored 3 times in a row (consecutiveErrorLimit 2)"))
+        guard case .failed(let reason) = refused else {
+            Issue.record("a query Prometheus refuses fails the analysis: \(refused)")
+            return
+        }
+        // What Prometheus said comes with the count.
+        #expect(reason.hasPrefix("metric m errored 3 times in a row (consecutiveErrorLimit 2); last: GET \(address)/api/v1/query?query=sum%28rate%28: HTTP 400 Bad Request: "), "\(reason)")
+        #expect(reason.hasSuffix("parse error: unclosed left parenthesis"), "\(reason)")
 
         let unreachablePort = try freePort()
         let provider = PrometheusProvider()
         let unreachable = try parsedMetric(query: "up", success: "true", address: "http://127.0.0.1:\(unreachablePort)", errorLimit: 1)
         await #expect(throws: ProviderError.self) { try await provider.measure(unreachable, arguments: [:]) }
-        #expect(try await run(unreachable) == .failed("metric m errored 2 times in a row (consecutiveErrorLimit 1)"), "errors, never success")
+        let down = try await run(unreachable)
+        #expect(
+            down == .failed("metric m errored 2 times in a row (consecutiveErrorLimit 1); last: GET http://127.0.0.1:\(unreachablePort)/api/v1/query?query=up: connection refused"),
+            "errors, never success")
     }
 
     @Test("a canary whose new version errors fails its Prometheus gate: aborted and the release rolled back on its own")

@@ -100,3 +100,69 @@ struct WebProviderTests {
         }
     }
 }
+
+@Suite("Hosts analysis may query")
+struct AllowedHostsTests {
+    @Test("entries: host, host:port, [v6]:port, *.domain, loopback; names match before DNS")
+    func matching() {
+        let hosts = AllowedHosts(["loopback", "prometheus.example.org:9090", "*.metrics.example.org", "[fd00::1]:80", "Grafana.Example.org"])
+        for allowed in [
+            "http://127.0.0.1:9/x", "http://127.8.9.10/", "http://localhost:8080/api", "http://[::1]:9090/",
+            "http://prometheus.example.org:9090/api/v1/query", "https://a.metrics.example.org/q", "https://b.c.metrics.example.org:1/",
+            "http://[fd00::1]/", "https://grafana.example.org:3000/api", "http://user:pw@127.0.0.1/",
+        ] {
+            #expect(hosts.refusal(of: allowed) == nil, "\(allowed)")
+        }
+        for refused in [
+            "http://prometheus.example.org/api", "http://prometheus.example.org:9091/", "https://metrics.example.org/",
+            "http://10.0.0.5:9090/", "http://169.254.169.254/latest/meta-data/", "http://0.0.0.0:8080/", "http://127.0.0.1.evil.org/",
+            "http://127.0.0.1@evil.org/", "http://evil.org#@127.0.0.1/", "http://evilmetrics.example.org/", "http://[fd00::2]/",
+        ] {
+            #expect(hosts.refusal(of: refused) != nil, "\(refused)")
+        }
+        #expect(
+            AllowedHosts(["loopback"]).refusal(of: "http://10.0.0.5:9090/q")
+                == "10.0.0.5:9090 is not an allowed analysis host (analysis.allowedHosts: loopback)")
+        #expect(AllowedHosts([]).refusal(of: "http://127.0.0.1/") != nil)
+    }
+
+    @Test("the defaults are loopback and the configured Prometheus (its host and port)")
+    func defaults() {
+        let hosts = AllowedHosts.defaults(prometheus: "http://prom.internal:9090/")
+        #expect(hosts.entries == ["loopback", "prom.internal:9090"])
+        #expect(hosts.refusal(of: "http://prom.internal:9090/api/v1/query?query=up") == nil)
+        #expect(hosts.refusal(of: "http://prom.internal:9100/metrics") != nil)
+        #expect(AllowedHosts.defaults(prometheus: nil).entries == ["loopback"])
+    }
+
+    @Test("misspelt entries are named", arguments: [
+        ("http://prom:9090", "is a URL"), ("prom:port", "is not host"), ("a:b:c", "is not host"), ("*", "is not host"),
+        ("foo.*.org", "is not host"), ("[::1", "is not host"), ("prom:0", "is not host"), (":9090", "names no host"),
+    ])
+    func spelling(entry: String, problem: String) {
+        #expect(AllowedHosts.problem(in: entry)?.contains(problem) == true, "\(String(describing: AllowedHosts.problem(in: entry)))")
+    }
+
+    @Test("a provider limited to some hosts queries them and refuses others without a request", .timeLimit(.minutes(1)))
+    func providers() async throws {
+        let server = try StaticServer()
+        defer { server.stop() }
+        _ = try server.directory.write("gate.json", #"{"approved": true}"#)
+        let allowed = WebProvider(allowedHosts: AllowedHosts(["127.0.0.1:\(server.port)"]))
+        #expect(try await allowed.measure(webMetric(server.url("gate.json"), path: "$.approved", success: "true"), arguments: [:]) == [1])
+        // The same server by another of its names is not on the list.
+        let url = "http://localhost:\(server.port)/gate.json"
+        do {
+            _ = try await allowed.measure(webMetric(url, path: "$.approved", success: "true"), arguments: [:])
+            Issue.record("a host off the list was queried")
+        } catch {
+            #expect("\(error)" == "GET \(url): not queried: localhost:\(server.port) is not an allowed analysis host (analysis.allowedHosts: 127.0.0.1:\(server.port))")
+        }
+        // Nothing listens on 10.255.255.1: a refusal costs no connection attempt (no 2 s timeout).
+        let prometheus = PrometheusProvider(allowedHosts: AllowedHosts(["loopback"]))
+        let metric = try parsedMetric(query: "up", success: "true", address: "http://10.255.255.1:9090")
+        let start = ContinuousClock.now
+        await #expect(throws: ProviderError.self) { try await prometheus.measure(metric, arguments: [:]) }
+        #expect(ContinuousClock.now - start < .seconds(1))
+    }
+}
