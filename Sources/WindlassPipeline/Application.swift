@@ -66,12 +66,15 @@ public struct Application: Sendable, Hashable {
         public var atomic: Bool
         /// How long one wave may take to become healthy, in seconds.
         public var waveTimeout: Double
+        /// Whether objects another application tracks are taken over (else refused).
+        public var takeOwnership: Bool
 
-        public init(prune: Bool = true, allowEmpty: Bool = false, atomic: Bool = false, waveTimeout: Double = 300) {
+        public init(prune: Bool = true, allowEmpty: Bool = false, atomic: Bool = false, waveTimeout: Double = 300, takeOwnership: Bool = false) {
             self.prune = prune
             self.allowEmpty = allowEmpty
             self.atomic = atomic
             self.waveTimeout = waveTimeout
+            self.takeOwnership = takeOwnership
         }
     }
 
@@ -90,6 +93,8 @@ public struct Application: Sendable, Hashable {
 
     /// The planner's options for this application.
     public var planOptions: PlanOptions {
-        PlanOptions(application: name, prune: syncOptions.prune, allowEmpty: syncOptions.allowEmpty, ignoreDifferences: ignoreDifferences)
+        var options = PlanOptions(application: name, prune: syncOptions.prune, allowEmpty: syncOptions.allowEmpty, ignoreDifferences: ignoreDifferences)
+        options.takeOwnership = syncOptions.takeOwnership
+        return options
     }
 }

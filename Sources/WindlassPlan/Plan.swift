@@ -91,7 +91,13 @@ public struct Plan: Sendable {
         public var object: Value?
         /// For an update of a workload's pod template that has a strategy: the canary to run.
         public var canary: CanaryStrategy? = nil
+        /// The other application that tracks the live object (nil: this one, or none). A sync
+        /// refuses such a change unless told to take the object over.
+        public var trackedBy: String? = nil
     }
+
+    /// Changes to objects another application tracks.
+    public var ownershipConflicts: [Change] { changes.filter { $0.trackedBy != nil } }
 
     /// A tracked object no longer in git that stays, and why.
     public struct Retained: Sendable, Hashable {

@@ -14,6 +14,9 @@ public struct PlanOptions: Sendable {
     public var ignoreDifferences: [IgnoreRule]
     /// How Secret values are hidden (keyed by the installation).
     public var secretMask: SecretMask
+    /// Whether objects another application tracks are taken over (`--take-ownership`); else a
+    /// plan shows them as conflicts and a sync refuses them.
+    public var takeOwnership = false
 
     public init(
         application: String = "default",

@@ -77,6 +77,13 @@ public struct Planner: Sendable {
         }
 
         prune(desired, live: live, desiredIsEmpty: desiredIsEmpty ?? desired.resources.isEmpty, into: &plan)
+        let conflicts = plan.ownershipConflicts
+        if !conflicts.isEmpty, !options.takeOwnership {
+            let owners = Set(conflicts.compactMap(\.trackedBy)).sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+            plan.warnings.append(
+                "\(conflicts.count) object\(conflicts.count == 1 ? " is" : "s are") tracked by another application (\(owners)): a sync refuses \(conflicts.count == 1 ? "it" : "them") unless told to take ownership"
+            )
+        }
         plan.changes.sort { a, b in
             if a.stage != b.stage { return a.stage < b.stage }
             // Pruning goes in reverse of the apply order.
@@ -110,12 +117,19 @@ public struct Planner: Sendable {
         let immutable = ImmutableFields.paths(for: id.groupKind).filter { path in
             live[path: path] != nil && !FieldDiff.equivalent(live[path: path], predicted[path: path])
         }
+        change.trackedBy = tracking.otherOwner(of: live, as: id)
         if let first = immutable.first {
             change.action = .replace
             change.reason = "\(first.joined(separator: ".")) is immutable"
         } else if settings.replace {
             change.action = .replace
             change.reason = "Replace=true"
+        } else if let owner = tracking.otherOwner(of: live, as: id) {
+            change.trackedBy = owner
+            change.reason =
+                options.takeOwnership
+                ? "tracked by application \"\(owner)\"; taken over (take ownership)"
+                : "tracked by application \"\(owner)\"; a sync refuses it unless told to take ownership"
         } else if !tracking.isTracked(live, as: id) {
             let onlyTracking = fields.allSatisfy { $0.path.hasPrefix("metadata.labels") || $0.path.hasPrefix("metadata.annotations") }
             change.reason =

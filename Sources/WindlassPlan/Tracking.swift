@@ -30,6 +30,18 @@ public struct Tracking: Sendable, Hashable {
         return out
     }
 
+    /// The application that tracks a live object, when it is another one: its tracking id
+    /// names that application and this very object (an id copied onto another object, or an
+    /// application's own id, is not another's claim).
+    public func otherOwner(of object: Value, as id: ResourceID) -> String? {
+        guard let value = object[path: ["metadata", "annotations", SyncAnnotations.trackingID]]?.stringValue,
+            let colon = value.firstIndex(of: ":")
+        else { return nil }
+        let owner = String(value[..<colon])
+        guard owner != application, !owner.isEmpty else { return nil }
+        return Tracking(application: owner).trackingID(for: id) == value ? owner : nil
+    }
+
     /// Whether a live object is this application's `id`.
     public func isTracked(_ object: Value, as id: ResourceID) -> Bool {
         object[path: ["metadata", "annotations", SyncAnnotations.trackingID]]?.stringValue == trackingID(for: id)

@@ -69,6 +69,22 @@ public struct Deployer: Sendable {
         }
     }
 
+    /// Objects another application tracks would change hands: nothing is applied and no
+    /// revision is written, unless the planner's options say to take ownership.
+    public struct OwnershipConflict: Error, Sendable, CustomStringConvertible {
+        public var plan: Plan
+        public var description: String {
+            let conflicts = plan.ownershipConflicts
+            let count = conflicts.count
+            let lines = conflicts.map { "\($0.id) is tracked by application \"\($0.trackedBy ?? "")\"" }
+            let them = count == 1 ? "it" : "them"
+            return (lines + [
+                "sync refused: \(count) object\(count == 1 ? "" : "s") tracked by another application; nothing was applied "
+                    + "(take \(them) over with --take-ownership, or syncPolicy.takeOwnership in windlass.yaml)"
+            ]).joined(separator: "\n")
+        }
+    }
+
     public struct Busy: Error, Sendable, CustomStringConvertible {
         public var operation: RevisionStore.Operation
         public var description: String {
@@ -101,6 +117,7 @@ public struct Deployer: Sendable {
         let denied = verdicts.map { $0.summary.failures > 0 } ?? false
         // Refused before anything is touched: no lease, no revision, a pending one left as it is.
         if let verdicts, denied && plan.summary.hasChanges { throw PolicyDenied(plan: plan, verdicts: verdicts) }
+        if !planner.options.takeOwnership, !plan.ownershipConflicts.isEmpty { throw OwnershipConflict(plan: plan) }
         // A sync that stopped (paused, or its process died) with the same manifests resumes.
         let digest = ManifestArchive.digest(desired.resources)
         var resumed: Revision?

@@ -25,6 +25,9 @@ struct PlanFlags: ParsableArguments {
     @Flag(help: "Let an empty set of manifests prune every tracked object.")
     var allowEmpty = false
 
+    @Flag(help: "Take over objects another application tracks (else they are conflicts, and a sync refuses them).")
+    var takeOwnership = false
+
     func validate() throws {
         if let problem = NameRules.dns1123Label(namespace) {
             throw ValidationError("--namespace \"\(namespace)\" \(problem)")

@@ -81,6 +81,10 @@ enum Syncing {
             await endpoint?.stop()
             printError(error.description)
             throw ExitCode(1)
+        } catch let error as Deployer.OwnershipConflict {
+            await endpoint?.stop()
+            printError(error.description)
+            throw ExitCode(1)
         } catch let error as Deployer.Busy {
             await endpoint?.stop()
             throw CommandFailure(message: error.description)

@@ -245,4 +245,37 @@ struct HistoryCommandTests {
         let after = try CLI.run(["history", "--state-dir", repo.state.path], in: repo.repository.path)
         #expect(after.stdout.split(separator: "\n").count == 5, "no fourth revision:\n\(after.stdout)")
     }
+
+    @Test("an application that lists another's objects is refused and changes nothing, until told to take ownership; then it owns (and prunes) them")
+    func ownershipConflict() throws {
+        let repo = try PullRequestRepository()
+        #expect(try CLI.run(["cluster", "init", "--state-dir", repo.state.path], in: repo.repository.path).status == 0)
+        #expect(try repo.windlass(["sync", "--ref", "main", "--app", "first"]).status == 0)
+
+        let plan = try repo.windlass(["plan", "--ref", "main", "--app", "second", "--format", "json"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let changes = try #require(try repo.json(plan)["resource_changes"] as? [[String: Any]])
+        #expect(changes.count == 5 && changes.allSatisfy { $0["tracked_by"] as? String == "first" }, "\(changes)")
+
+        let refused = try repo.windlass(["sync", "--ref", "main", "--app", "second"])
+        #expect(refused.status == 1)
+        let lines = refused.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.contains("apps/Deployment/shop/web is tracked by application \"first\""), "\(refused.stderr)")
+        #expect(
+            lines.last
+                == "sync refused: 5 objects tracked by another application; nothing was applied (take them over with --take-ownership, or syncPolicy.takeOwnership in windlass.yaml)")
+        let history = try CLI.run(["history", "--app", "second", "--state-dir", repo.state.path], in: repo.repository.path)
+        #expect(!history.stdout.contains("deployed"), "no revision: \(history.stdout)")
+        let get = try CLI.run(["cluster", "get", "configmap", "old", "-n", "shop", "-o", "yaml", "--state-dir", repo.state.path], in: repo.repository.path)
+        #expect(get.stdout.contains("windlass.dev/tracking-id: first:/ConfigMap:shop/old"), "\(get.stdout)")
+
+        let taken = try repo.windlass(["sync", "--ref", "main", "--app", "second", "--take-ownership"])
+        #expect(taken.status == 0, "\(taken.stderr)")
+        // The pull request drops the ConfigMap: the application that owns it now prunes it.
+        #expect(try repo.windlass(["sync", "--ref", "pr", "--app", "second"]).status == 0)
+        let gone = try CLI.run(["cluster", "get", "configmap", "old", "-n", "shop", "--state-dir", repo.state.path], in: repo.repository.path)
+        #expect(gone.status != 0, "\(gone.stdout)")
+        // The first application's next sync is refused in turn.
+        #expect(try repo.windlass(["sync", "--ref", "main", "--app", "first"]).status == 1)
+    }
 }

@@ -104,6 +104,37 @@ struct ThreeWayTests {
         #expect(try await bed.plan(set).summary.hasChanges == false)
     }
 
+    @Test("an object another application tracks is a conflict, not adopted; told to take ownership, it changes hands")
+    func anotherApplicationsObject() async throws {
+        var bed = try await PlanBed()
+        bed.planner.options.application = "a"
+        let set = try bed.load([shop, web()])
+        try await bed.sync(try await bed.plan(set))
+
+        bed.planner.options.application = "b"
+        let plan = try await bed.plan(set)
+        let change = try #require(plan.changes.first { $0.id.kind == "Deployment" })
+        #expect(change.action == .update && change.trackedBy == "a")
+        #expect(change.reason == "tracked by application \"a\"; a sync refuses it unless told to take ownership")
+        #expect(plan.ownershipConflicts.count == 2)
+        #expect(plan.warnings == ["2 objects are tracked by another application (\"a\"): a sync refuses them unless told to take ownership"])
+
+        // A tracking id copied onto another object is no claim on it.
+        var copied = web()
+        copied.set("a:apps/Deployment:shop/elsewhere", at: ["metadata", "annotations", "windlass.dev/tracking-id"])
+        #expect(bed.planner.tracking.otherOwner(of: copied, as: change.id) == nil)
+
+        bed.planner.options.takeOwnership = true
+        let taken = try await bed.plan(set)
+        #expect(taken.changes.first { $0.id.kind == "Deployment" }?.reason == "tracked by application \"a\"; taken over (take ownership)")
+        #expect(taken.warnings.isEmpty)
+        try await bed.sync(taken)
+        bed.planner.options.takeOwnership = false
+        #expect(try await bed.plan(set).summary.hasChanges == false, "b now tracks them")
+        bed.planner.options.application = "a"
+        #expect(try await bed.plan(set).ownershipConflicts.count == 2, "and a sees them as b's")
+    }
+
     @Test("ignoreDifferences from options and from the compare-options annotation (Argo CD's spelling too)")
     func ignoreDifferences() async throws {
         let (bed, _) = try await synced([shop, web()])

@@ -120,6 +120,7 @@ public struct JSONRenderer: Sendable {
         out += "}"
         field("action_reason", string: change.reason, into: &out)
         out += ",\"origin\":" + optional(change.origin?.rawValue)
+        out += ",\"tracked_by\":" + optional(change.trackedBy)
         out += ",\"location\":" + optional(change.location?.description)
         out += "}"
     }

@@ -85,6 +85,8 @@ public struct DaemonConfig: Sendable {
         public var prune = true
         public var selfHeal = false
         public var allowEmpty = false
+        /// Whether objects another application tracks are taken over (else a sync refuses them).
+        public var takeOwnership = false
         /// How often the repository is polled, in seconds (at least ``DaemonConfig/minimumInterval``).
         public var interval: Double = 180
         public var drift: DriftSchedule? = nil
@@ -369,11 +371,12 @@ public struct DaemonConfig: Sendable {
                 }
             }
             if let policy = mapping(item["syncPolicy"], "\(what): syncPolicy") {
-                keys(policy, ["automated", "prune", "selfHeal", "allowEmpty"], in: "\(what): syncPolicy")
+                keys(policy, ["automated", "prune", "selfHeal", "allowEmpty", "takeOwnership"], in: "\(what): syncPolicy")
                 app.automated = bool(policy["automated"], "\(what): syncPolicy.automated") ?? app.automated
                 app.prune = bool(policy["prune"], "\(what): syncPolicy.prune") ?? app.prune
                 app.selfHeal = bool(policy["selfHeal"], "\(what): syncPolicy.selfHeal") ?? app.selfHeal
                 app.allowEmpty = bool(policy["allowEmpty"], "\(what): syncPolicy.allowEmpty") ?? app.allowEmpty
+                app.takeOwnership = bool(policy["takeOwnership"], "\(what): syncPolicy.takeOwnership") ?? app.takeOwnership
             }
             app.interval = seconds(item["interval"], "\(what): interval", minimum: DaemonConfig.minimumInterval) ?? app.interval
             if let drift = mapping(item["drift"], "\(what): drift") {
@@ -455,7 +458,7 @@ extension DaemonConfig.Application {
             name: name,
             source: Application.Source(repository: repository, revision: ref, path: path),
             destination: Application.Destination(cluster: cluster, namespace: namespace),
-            syncOptions: Application.SyncOptions(prune: prune, allowEmpty: allowEmpty),
+            syncOptions: Application.SyncOptions(prune: prune, allowEmpty: allowEmpty, takeOwnership: takeOwnership),
             policies: policies.map { .directory($0) } ?? .none,
             ignoreDifferences: ignoreDifferences)
     }
