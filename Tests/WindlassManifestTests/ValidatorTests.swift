@@ -25,6 +25,33 @@ struct ValidatorTests {
         #expect(diagnostics.filter { $0.severity == .note }.count == 1)
     }
 
+    @Test("the API server's size limits: ConfigMap and Secret data at most 1 MiB, annotations at most 256 KiB")
+    func sizeLimits() throws {
+        let half = String(repeating: "a", count: 600_000)
+        let configMap = try check("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n  a: \(half)\n  b: \(half)\n")
+        #expect(configMap.map(\.description) == ["m.yaml:4:1: error: ConfigMap big: data: too long: 1200002 bytes, at most 1048576 (the API server's limit for a ConfigMap)"])
+        #expect(try check("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fits}\ndata:\n  a: \(half)\n").isEmpty)
+        // A Secret's data counts decoded: 1,200,000 base64 characters are 900,000 bytes.
+        let encoded = String(repeating: "QUFB", count: 300_000)
+        #expect(try check("apiVersion: v1\nkind: Secret\nmetadata: {name: fits}\ndata:\n  a: \(encoded)\n").isEmpty)
+        let more = String(repeating: "b", count: 200_000)
+        let secret = try check("apiVersion: v1\nkind: Secret\nmetadata: {name: big}\ndata:\n  a: \(encoded)\nstringData:\n  b: \(more)\n")
+        #expect(secret.map(\.description) == ["m.yaml:4:1: error: Secret big: data: too long: 1100000 bytes, at most 1048576 (the API server's limit for a Secret)"])
+        let note = String(repeating: "n", count: 300_000)
+        let annotated = try check("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: noted\n  annotations:\n    note: \(note)\n")
+        #expect(annotated.map(\.description) == ["m.yaml:5:3: error: ConfigMap noted: metadata.annotations: too long: 300004 bytes, at most 262144 (the API server's limit)"])
+
+        // An object of 1.6 MiB (here a CRD-like custom resource with a large spec), or one of a
+        // List's items: too large to store. A List holding many small objects is fine.
+        var spec = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: huge}\nspec:\n"
+        for key in 0..<80_000 { spec += "  field\(key): value-\(key)\n" }
+        let huge = try check(spec)
+        #expect(huge.errors.map(\.description) == ["m.yaml:1:1: error: Widget huge: the object is larger than 1.5 MiB as JSON; Kubernetes stores objects of at most 1.5 MiB (etcd's request limit)"])
+        var list = "apiVersion: v1\nkind: List\nitems:\n"
+        for index in 0..<2_000 { list += "  - {apiVersion: v1, kind: ConfigMap, metadata: {name: c\(index)}, data: {a: \(String(repeating: "x", count: 1_000))}}\n" }
+        #expect(try check(list).isEmpty)
+    }
+
     @Test("a well-formed Deployment has no findings")
     func clean() throws {
         let diagnostics = try check(

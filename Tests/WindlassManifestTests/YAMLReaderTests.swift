@@ -148,6 +148,20 @@ struct YAMLReaderTests {
         #expect(try YAMLReader.read("k: " + String(repeating: "x", count: 1000), limits: limits).count == 1)
     }
 
+    @Test("a document larger than the API server takes stops the read where it starts; smaller ones before it are fine")
+    func documentBound() throws {
+        var text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: small}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n"
+        for key in 0..<1_000_000 { text += "  k\(key): v\(key)\n" }
+        do {
+            _ = try YAMLReader.read(text)
+            Issue.record("expected a document size error")
+        } catch {
+            #expect(error.position == SourcePosition(line: 4, column: 1))
+            #expect(error.message == "document is larger than 16 MiB (a Kubernetes object is at most 1.5 MiB; split a List into files)")
+        }
+        #expect(try YAMLReader.read(text, limits: YAMLLimits(maxDocumentBytes: 32 << 20)).count == 2)
+    }
+
     @Test("a 50 MB scalar fails with a located error and bounded memory")
     func hugeScalar() throws {
         var bytes = Array("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n  blob: ".utf8)

@@ -136,6 +136,12 @@ private struct ObjectChecker {
             }
         }
         checkLabelsAndAnnotations(resource.object["metadata"])
+        if Self.encodedSize(of: resource.object, stoppingAbove: Self.maxObjectBytes) > Self.maxObjectBytes {
+            report(resource.span.start, "the object is larger than 1.5 MiB as JSON; Kubernetes stores objects of at most 1.5 MiB (etcd's request limit)")
+        }
+        if gvk.group == "", gvk.kind == "ConfigMap" || gvk.kind == "Secret" {
+            checkDataSize(resource.object, isSecret: gvk.kind == "Secret")
+        }
         if gvk.kind.hasSuffix("Template") || gvk.group == "apps" || gvk.group == "batch" {
             checkTemplateLabels(resource.object)
         }
@@ -227,12 +233,67 @@ private struct ObjectChecker {
             }
         }
         if let annotations = metadata["annotations"]?.mappingValue {
+            var total = 0
             for entry in annotations.entries {
                 if let problem = NameRules.qualifiedName(entry.key) {
                     report(entry.keySpan.start, "\(prefix).annotations: invalid annotation key \(quoted(entry.key)): \(problem)")
                 }
+                total += entry.key.utf8.count + (entry.value.stringValue?.utf8.count ?? 0)
+            }
+            if total > Self.maxAnnotationBytes, let at = metadata.mappingValue?.entry(forKey: "annotations")?.keySpan.start {
+                report(at, "\(prefix).annotations: too long: \(total) bytes, at most \(Self.maxAnnotationBytes) (the API server's limit)")
             }
         }
+    }
+
+    /// All annotations of an object together, keys and values (the API server's limit).
+    static let maxAnnotationBytes = 256 << 10
+    /// An object as stored: etcd's default request limit.
+    static let maxObjectBytes = 3 << 19
+
+    /// The length of `value` as compact JSON (strings without their escapes), counted until it
+    /// passes `limit`: a walk of the tree, nothing written.
+    static func encodedSize(of value: Value, stoppingAbove limit: Int) -> Int {
+        var total = 0
+        func walk(_ value: Value) {
+            guard total <= limit else { return }
+            switch value.content {
+            case .null: total += 4
+            case .bool(let flag): total += flag ? 4 : 5
+            case .int, .double: total += value.scalarText?.utf8.count ?? 8
+            case .string(let text): total += text.utf8.count + 2
+            case .sequence(let items):
+                total += 1 + max(items.count, 1)
+                for item in items { walk(item) }
+            case .mapping(let mapping):
+                total += 1 + max(mapping.count, 1)
+                for entry in mapping.entries {
+                    total += entry.key.utf8.count + 3
+                    walk(entry.value)
+                }
+            }
+        }
+        walk(value)
+        return total
+    }
+    /// A ConfigMap's or Secret's data together (the API server's limit).
+    static let maxDataBytes = 1 << 20
+
+    /// A ConfigMap's `data` and `binaryData`, or a Secret's `data` (decoded) and `stringData`,
+    /// may hold at most 1 MiB together, as the API server checks.
+    private mutating func checkDataSize(_ object: Value, isSecret: Bool) {
+        var total = 0
+        for field in isSecret ? ["data", "stringData"] : ["data", "binaryData"] {
+            for entry in object[field]?.mappingValue?.entries ?? [] {
+                let length = entry.value.stringValue?.utf8.count ?? 0
+                // base64: three bytes for every four characters.
+                let encoded = field == "binaryData" || (isSecret && field == "data")
+                total += (isSecret ? 0 : entry.key.utf8.count) + (encoded ? length / 4 * 3 : length)
+            }
+        }
+        guard total > Self.maxDataBytes else { return }
+        let at = object.mappingValue?.entry(forKey: "data")?.keySpan.start ?? object.mappingValue?.entry(forKey: isSecret ? "stringData" : "binaryData")?.keySpan.start ?? object.span.start
+        report(at, "data: too long: \(total) bytes, at most \(Self.maxDataBytes) (the API server's limit for a \(isSecret ? "Secret" : "ConfigMap"))")
     }
 
     /// A workload's selector must match its pod template's labels, or the API server refuses it.

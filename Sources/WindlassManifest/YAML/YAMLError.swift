@@ -24,9 +24,15 @@ public struct YAMLLimits: Sendable, Hashable {
     /// could never be applied.
     public var maxScalarBytes: Int
 
-    public init(maxDepth: Int = 256, maxAliasExpansion: Int = 100_000, maxScalarBytes: Int = 4 << 20) {
+    /// Longest document, in bytes as written: reading stops on reaching it instead of building
+    /// a tree that size. Kubernetes stores objects of at most 1.5 MiB (checked per object once
+    /// read); the bound leaves room for a `kind: List` of many of them.
+    public var maxDocumentBytes: Int
+
+    public init(maxDepth: Int = 256, maxAliasExpansion: Int = 100_000, maxScalarBytes: Int = 4 << 20, maxDocumentBytes: Int = 16 << 20) {
         self.maxDepth = maxDepth
         self.maxAliasExpansion = maxAliasExpansion
         self.maxScalarBytes = maxScalarBytes
+        self.maxDocumentBytes = maxDocumentBytes
     }
 }

@@ -251,6 +251,8 @@ private struct TreeBuilder {
     var aliasExpansion = 0
     var root: Value? = nil
     var documentStart = SourcePosition.unknown
+    /// Byte offset of the current document's start.
+    var documentStartIndex = 0
 
     init(file: FileID, limits: YAMLLimits) {
         self.file = file
@@ -268,6 +270,8 @@ private struct TreeBuilder {
     }
 
     mutating func handle(_ event: yaml_event_t) throws(YAMLError) {
+        // A scalar too large says so first (its own bound is the more precise message).
+        if event.type != YAML_SCALAR_EVENT { try checkDocumentSize(event) }
         switch event.type {
         case YAML_SCALAR_EVENT:
             try scalar(event)
@@ -318,6 +322,7 @@ private struct TreeBuilder {
             try add(value, count: count, isAlias: true, at: at)
         case YAML_DOCUMENT_START_EVENT:
             documentStart = position(event.start_mark)
+            documentStartIndex = event.start_mark.index
             anchors.removeAll(keepingCapacity: true)
             aliasExpansion = 0
             root = nil
@@ -330,6 +335,14 @@ private struct TreeBuilder {
         }
     }
 
+    /// A document that grew past the bound stops the read, located at the document's start.
+    func checkDocumentSize(_ event: yaml_event_t) throws(YAMLError) {
+        guard event.end_mark.index &- documentStartIndex > limits.maxDocumentBytes, event.type != YAML_STREAM_END_EVENT else { return }
+        throw error(
+            "document is larger than \(describeBytes(limits.maxDocumentBytes)) (a Kubernetes object is at most 1.5 MiB; split a List into files)",
+            at: documentStart)
+    }
+
     private mutating func scalar(_ event: yaml_event_t) throws(YAMLError) {
         let data = event.data.scalar
         let start = position(event.start_mark)
@@ -339,6 +352,7 @@ private struct TreeBuilder {
                 at: start
             )
         }
+        try checkDocumentSize(event)
         let text = UnsafeBufferPointer(start: data.value, count: data.length)
         let span = SourceSpan(file: file, start: start)
         let isPlain = data.style == YAML_PLAIN_SCALAR_STYLE

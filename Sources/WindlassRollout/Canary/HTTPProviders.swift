@@ -60,7 +60,7 @@ struct JSONFetcher: Sendable {
             throw ProviderError("GET \(shown): HTTP \(response.status.code) \(response.status.reasonPhrase): \(Self.errorExcerpt(text))")
         }
         do {
-            guard let document = try YAMLReader.read(text).first?.root else { throw ProviderError("empty body") }
+            guard let document = try YAMLReader.read(text, limits: YAMLLimits(maxDocumentBytes: maxBytes)).first?.root else { throw ProviderError("empty body") }
             return document
         } catch {
             throw ProviderError("GET \(shown): the body is not JSON: \(error)")
