@@ -89,6 +89,19 @@ struct DaemonConfigTests {
         #expect(apps[1].analysisHosts.refusal(of: "http://127.0.0.1:8080/") != nil, "a list replaces the loopback default")
     }
 
+    @Test("API reads need a token once tokens are configured; open on loopback without any, or when configured so")
+    func anonymousReads() throws {
+        func read(_ server: String) throws -> DaemonConfig.Server {
+            let (config, diagnostics) = DaemonConfig.read("apiVersion: windlass.dev/v1\nkind: Config\nserver:\n" + server, path: "w.yaml")
+            #expect(diagnostics.isEmpty, "\(diagnostics)")
+            return try #require(config?.server)
+        }
+        #expect(try read("  listen: 127.0.0.1:8080\n").readsOpenOnLoopback)
+        #expect(try !read("  apiTokens: [{env: T}]\n").readsOpenOnLoopback)
+        #expect(try read("  apiTokens: [{env: T}]\n  anonymousReads: loopback\n").readsOpenOnLoopback)
+        #expect(try !read("  anonymousReads: none\n").readsOpenOnLoopback)
+    }
+
     @Test("not a Config, or not YAML: one located error")
     func notAConfig() {
         #expect(DaemonConfig.read("apiVersion: v1\nkind: ConfigMap\n", path: "w.yaml").diagnostics.map(\.message) == [

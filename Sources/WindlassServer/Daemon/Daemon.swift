@@ -134,7 +134,7 @@ public final class Daemon: Sendable {
         let router = Router()
         addHealthRoutes(to: router)
         let api = router.group("api/v1")
-        let loopback = options.config.server.anonymousLoopbackReads && ["127.0.0.1", "::1", "localhost"].contains(options.config.server.host)
+        let loopback = options.config.server.readsOpenOnLoopback && ["127.0.0.1", "::1", "localhost"].contains(options.config.server.host)
         let tokens = apiTokens + [localToken]
         let reads = api.group().add(middleware: TokenAuthentication(access: .read, tokens: tokens, loopback: loopback))
         let writes = api.group().add(middleware: TokenAuthentication(access: .write, tokens: tokens, loopback: loopback))

@@ -60,9 +60,14 @@ public struct DaemonConfig: Sendable {
         /// How long a request's body may take to arrive, in seconds (slower: 408).
         public var bodyTimeout: Double = 10
         /// Whether reads (status, history, drift) need no token on a loopback listener
-        /// (`anonymousReads: loopback`, the default) or always need one (`none`). Work (plans,
-        /// syncs, rollbacks, rollout verbs) always needs a token.
-        public var anonymousLoopbackReads = true
+        /// (`anonymousReads: loopback`) or always need one (`none`); nil: `none` once API tokens
+        /// are configured, `loopback` while there are none (a machine's own daemon, where there
+        /// is no token to give). Work (plans, syncs, rollbacks, rollout verbs) always needs a
+        /// token.
+        public var anonymousLoopbackReads: Bool? = nil
+
+        /// Whether reads need no token on a loopback listener, the default applied.
+        public var readsOpenOnLoopback: Bool { anonymousLoopbackReads ?? apiTokens.isEmpty }
 
         public init() {}
     }
