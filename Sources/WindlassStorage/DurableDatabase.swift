@@ -43,6 +43,40 @@ public enum DurableDatabase {
         }
     }
 
+    /// Which file a path names: its device and inode, taken when a database is opened.
+    public struct FileIdentity: Sendable, Hashable {
+        var device: UInt64
+        var inode: UInt64
+
+        public init?(path: String) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+        }
+
+        /// Throws when the file at `path` is no longer the one opened, or was truncated, while
+        /// this process used it: a write then would leave a state that holds only what changed
+        /// since, so nothing is written and the process says so.
+        public func check(_ path: String) throws(ClusterError) {
+            var info = stat()
+            let problem: String? =
+                if stat(path, &info) != 0 {
+                    "was removed"
+                } else if UInt64(info.st_dev) != device || UInt64(info.st_ino) != inode {
+                    "was replaced by another file"
+                } else if info.st_size == 0 {
+                    "was truncated to 0 bytes"
+                } else {
+                    nil
+                }
+            guard let problem else { return }
+            throw ClusterError(
+                .internalError,
+                "the state database \(path) \(problem) while in use; nothing was written (restore it, then restart, which reads it again)")
+        }
+    }
+
     /// Makes the database at `path`: built under a temporary name, then hard-linked into place
     /// (another process that made it first wins; its database is used).
     private static func create(path: String, configuration: Configuration, migrator: DatabaseMigrator) throws(ClusterError) {

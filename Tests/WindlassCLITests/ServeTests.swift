@@ -10,9 +10,12 @@ final class ServeProcess: @unchecked Sendable {
     let process = Process()
     let log: String
     private(set) var port = 0
+    /// The API token of the config, for reads (they need one once tokens are configured).
+    let readToken: String?
 
     init(_ arguments: [String], log: String, in directory: String, environment: [String: String]) throws {
         self.log = log
+        readToken = environment["WINDLASS_API_TOKEN"]
         FileManager.default.createFile(atPath: log, contents: nil)
         process.executableURL = URL(fileURLWithPath: CLI.executable)
         process.arguments = ["serve"] + arguments
@@ -51,8 +54,13 @@ final class ServeProcess: @unchecked Sendable {
         return (Int(response.status.code), String(buffer: collected))
     }
 
+    /// A GET with the config's token, when it has one.
+    func read(_ path: String) async throws -> (status: Int, body: String) {
+        try await request(.GET, path, headers: readToken.map { [("Authorization", "Bearer \($0)")] } ?? [])
+    }
+
     func application(_ name: String) async throws -> [String: Any] {
-        let (status, body) = try await request(.GET, "/api/v1/applications/\(name)")
+        let (status, body) = try await read("/api/v1/applications/\(name)")
         guard status == 200, let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] else {
             throw ServeError(message: "GET /api/v1/applications/\(name): \(status) \(body)")
         }
@@ -208,8 +216,9 @@ struct ServeTests {
         try await Task.sleep(for: .milliseconds(300))
         #expect(try await serve.application("cloud")["fetches"] as? Int == fetched)
 
-        // Mutations need the token.
+        // Mutations need the token; so do reads, once tokens are configured.
         #expect(try await serve.request(.POST, "/api/v1/applications/cloud/sync").status == 401)
+        #expect(try await serve.request(.GET, "/api/v1/applications/cloud").status == 401)
         #expect(try await serve.request(.POST, "/api/v1/applications/cloud/sync", headers: [("Authorization", "Bearer \(Self.token)")]).status == 202)
         // CLI commands run only for the CLI on this machine: the run's token, not an API token.
         let cli = Array(#"{"arguments": ["history", "--app", "cloud"]}"#.utf8)
@@ -261,7 +270,7 @@ struct ServeTests {
         #expect(scale.stdout == "deployment.apps/web scaled\n")
         _ = try await serve.waitFor("cloud", timeout: 15) { _ in serve.text.contains("msg=drift") || serve.text.contains("INFO drift ") }
         #expect(serve.text.contains("resource=apps/Deployment/shop/web"), "\(serve.text)")
-        let drift = try await serve.request(.GET, "/api/v1/applications/cloud/drift")
+        let drift = try await serve.read("/api/v1/applications/cloud/drift")
         #expect(drift.status == 200)
         // Healed: a self-heal sync puts the replicas back to the manifest's 2.
         let deadline = Date().addingTimeInterval(20)
@@ -453,7 +462,7 @@ struct ServeTests {
         _ = try await serve.waitFor("cloud", timeout: 90) { ($0["lastSync"] as? [String: Any])?["outcome"] as? String == "rolled back" }
         let deployment = try CLI.run(["cluster", "get", "deployment", "web", "-n", "shop", "-o", "yaml", "--state-dir", state.path + "/state"], in: state.path).stdout
         #expect(deployment.contains("image: registry.example/web:1.0"), "the rollback went straight to 1.0, no canary steps:\n\(deployment)")
-        let history = try await serve.request(.GET, "/api/v1/applications/cloud/history")
+        let history = try await serve.read("/api/v1/applications/cloud/history")
         #expect(history.status == 200 && history.body.contains("Rollback to 1"), "\(history.body)")
         let fetches = try await serve.application("cloud")["fetches"] as? Int ?? 0
         let body = Array(#"{"repository": "\#(repo.url)"}"#.utf8)

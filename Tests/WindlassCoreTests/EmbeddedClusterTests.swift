@@ -89,6 +89,32 @@ struct EmbeddedClusterTests {
         #expect(stat(state + "/cluster.sqlite", &info) == 0 && info.st_size == 0)
     }
 
+    @Test("a state database truncated or replaced while the cluster runs: writes fail naming it, nothing is recreated")
+    func truncatedWhileOpen() async throws {
+        for damage in ["truncated to 0 bytes", "replaced by another file"] {
+            let state = try TemporaryDirectory()
+            let path = state.path + "/cluster.sqlite"
+            let cluster = try EmbeddedCluster(stateDirectory: state.path, clock: ManualClock())
+            _ = try await cluster.apply(namespace("shop"), options: windlass)
+            if damage.hasPrefix("truncated") {
+                #expect(truncate(path, 0) == 0)
+            } else {
+                #expect(rename(path, path + ".moved") == 0)
+                #expect(FileManager.default.createFile(atPath: path, contents: Data("not this one".utf8)))
+            }
+            var info = stat()
+            let sizeBefore = stat(path, &info) == 0 ? info.st_size : -1
+            do {
+                _ = try await cluster.apply(namespace("other"), options: windlass)
+                Issue.record("expected the write to fail (\(damage))")
+            } catch {
+                #expect("\(error)" == "the state database \(path) was \(damage) while in use; nothing was written (restore it, then restart, which reads it again)")
+            }
+            // Nothing was written into the damaged file, and no fresh cluster was made in it.
+            #expect(stat(path, &info) == 0 && info.st_size == sizeBefore, "\(damage)")
+        }
+    }
+
     @Test("a reconcile with a spent budget stops between rounds and says the rest is due now")
     func reconcileBudget() async throws {
         let state = try TemporaryDirectory()

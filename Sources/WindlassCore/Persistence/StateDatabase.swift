@@ -9,9 +9,13 @@ public final class StateDatabase: Sendable {
     public let path: String
     private let queue: DatabaseQueue
 
+    /// The file opened: a write checks it is still that file, whole.
+    private let identity: DurableDatabase.FileIdentity?
+
     public init(path: String) throws(ClusterError) {
         self.path = path
         queue = try DurableDatabase.open(path: path, migrator: Self.migrator)
+        identity = DurableDatabase.FileIdentity(path: path)
     }
 
     private static var migrator: DatabaseMigrator {
@@ -44,6 +48,7 @@ public final class StateDatabase: Sendable {
     /// Writes the changed objects (nil = deleted), events and settings in one transaction.
     public func save(_ changes: [ResourceID: StoredObject?], events: [ClusterEvent] = [], settings: [String: String] = [:]) throws(ClusterError) {
         guard !changes.isEmpty || !settings.isEmpty || !events.isEmpty else { return }
+        try identity?.check(path)
         do {
             try queue.write { db in
                 for event in events {
