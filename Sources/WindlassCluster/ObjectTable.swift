@@ -2,13 +2,15 @@ public import WindlassManifest
 
 /// kubectl-style tables of objects: the columns `kubectl get` prints for each kind.
 public enum ObjectTable {
-    public static func render(_ objects: [Value], kind: GroupKind, allNamespaces: Bool, wide: Bool, now: Double) -> String {
+    /// The table of `objects` of one kind. With `namePrefix` (`deployment.apps/`), names are
+    /// written as kubectl writes them when it lists several kinds at once.
+    public static func render(_ objects: [Value], kind: GroupKind, allNamespaces: Bool, wide: Bool, now: Double, namePrefix: String = "") -> String {
         var header: [String] = ["NAME"]
         var rows: [[String]] = []
         for object in objects {
             let (columns, cells) = row(object, kind: kind, wide: wide, now: now)
             header = ["NAME"] + columns
-            rows.append([object[path: ["metadata", "name"]]?.stringValue ?? ""] + cells)
+            rows.append([namePrefix + (object[path: ["metadata", "name"]]?.stringValue ?? "")] + cells)
         }
         if objects.isEmpty { header = ["NAME"] + row(Value.null, kind: kind, wide: wide, now: now).0 }
         if allNamespaces {

@@ -62,6 +62,28 @@ enum Kinds {
         return resource
     }
 
+    /// The resources of `deploy,svc` or `all` (the `all` category, in kubectl's order: the core
+    /// group first, then apps, autoscaling, batch and the rest, each by name), each once.
+    static func resolveList(_ text: String, in cluster: some ClusterBackend) async throws -> [APIResource] {
+        var out: [APIResource] = []
+        for token in text.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingWhitespace() }) {
+            guard !token.isEmpty else { throw CommandFailure(message: "\"\(text)\" names an empty resource type") }
+            let found: [APIResource]
+            if token == "all" {
+                let groupOrder = ["", "apps", "autoscaling", "batch"]
+                let members = ((try? await cluster.discovery()) ?? RESTMapping.builtIn).resources(inCategory: "all")
+                found = members.sorted { a, b in
+                    let (ra, rb) = (groupOrder.firstIndex(of: a.group) ?? groupOrder.count, groupOrder.firstIndex(of: b.group) ?? groupOrder.count)
+                    return ra != rb ? ra < rb : (a.group, a.name) < (b.group, b.name)
+                }
+            } else {
+                found = [try await resolve(token, in: cluster)]
+            }
+            for resource in found where !out.contains(where: { $0.groupKind == resource.groupKind }) { out.append(resource) }
+        }
+        return out
+    }
+
     /// `KIND/NAME` as an object's id, in `namespace` unless the kind is cluster-scoped.
     static func object(_ text: String, namespace: String, in cluster: some ClusterBackend) async throws -> ResourceID {
         let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
@@ -178,7 +200,7 @@ extension ClusterCommand {
         static let configuration = CommandConfiguration(abstract: "List objects of a kind, or show one.")
 
         @OptionGroup var state: StateOptions
-        @Argument(help: "The kind: deployments, pods, svc, vm, …") var kind: String
+        @Argument(help: "The kind: deployments, pods, svc, vm, …; several separated by commas (deploy,svc), or all.") var kind: String
         @Argument(help: "The object's name.") var name: String?
         @Option(name: .shortAndLong, help: "Namespace.") var namespace: String = "default"
         @Flag(name: [.customShort("A"), .long], help: "All namespaces.") var allNamespaces = false
@@ -196,7 +218,11 @@ extension ClusterCommand {
 
         func run() async throws {
             let cluster = try await state.open()
-            let resource = try await Kinds.resolve(kind, in: cluster)
+            let resources = try await Kinds.resolveList(kind, in: cluster)
+            if resources.count > 1 || kind.split(separator: ",").contains(where: { $0 == "all" }) {
+                return try await several(resources, in: cluster)
+            }
+            let resource = resources[0]
             let clusterScoped = !resource.namespaced
             let scope = allNamespaces || clusterScoped ? nil : namespace
             var items: [Value]
@@ -222,6 +248,51 @@ extension ClusterCommand {
                     return
                 }
                 printOut(ObjectTable.render(items, kind: resource.groupKind, allNamespaces: allNamespaces && !clusterScoped, wide: output == "wide", now: cluster.clock.now()), terminator: "")
+            }
+        }
+
+        /// Several kinds at once (`deploy,svc`, `all`), as kubectl shows them: a table per kind
+        /// that has objects, names written `kind.group/name`, a blank line between tables; one
+        /// List in YAML or JSON.
+        func several(_ resources: [APIResource], in cluster: EmbeddedCluster) async throws {
+            let labels = selector.flatMap { try? LabelSelector(parsing: $0) } ?? .everything
+            var tables: [String] = []
+            var everything: [Value] = []
+            for resource in resources {
+                let scope = allNamespaces || !resource.namespaced ? nil : namespace
+                var items: [Value]
+                do {
+                    if let name {
+                        guard let found = try? await cluster.get(RESTMapping.id(resource, name: name, namespace: namespace)) else {
+                            printError("Error from server (NotFound): \(resource.name) \"\(name)\" not found")
+                            continue
+                        }
+                        items = [found]
+                    } else {
+                        items = try await cluster.list(resource.groupKind, namespace: scope, selector: labels).items
+                    }
+                } catch {
+                    throw CommandFailure(message: error.description)
+                }
+                guard !items.isEmpty else { continue }
+                everything += items
+                let prefix = resource.singularName + (resource.group.isEmpty ? "" : ".\(resource.group)") + "/"
+                tables.append(
+                    ObjectTable.render(
+                        items, kind: resource.groupKind, allNamespaces: allNamespaces && resource.namespaced, wide: output == "wide", now: cluster.clock.now(),
+                        namePrefix: prefix))
+            }
+            switch output {
+            case "yaml":
+                printOut(YAMLWriter(sortKeys: true).write(documents: [["apiVersion": "v1", "kind": "List", "items": .sequence(everything)]]), terminator: "")
+            case "json":
+                printOut(JSONWriter(pretty: true, sortKeys: true).write(["apiVersion": "v1", "kind": "List", "items": .sequence(everything)]))
+            default:
+                if tables.isEmpty {
+                    if name == nil { printOut(allNamespaces ? "No resources found" : "No resources found in \(namespace) namespace.") }
+                    return
+                }
+                printOut(tables.joined(separator: "\n"), terminator: "")
             }
         }
     }

@@ -248,6 +248,77 @@ struct ClusterCommandTests {
         #expect(described.contains("Normal   ScalingReplicaSet"))
     }
 
+    @Test("every kind a sync applies reads back by kind, plural, short name and kind.group; get all and deploy,svc as kubectl shows them")
+    func everyKindReadsBack() throws {
+        let dir = try TemporaryDirectory()
+        let state = ["--state-dir", dir.path + "/state"]
+        _ = try dir.write("manifests/app.yaml", app + """
+
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: web, namespace: shop}
+            spec: {selector: {app: web}, ports: [{port: 80}]}
+            ---
+            apiVersion: networking.k8s.io/v1
+            kind: Ingress
+            metadata: {name: web, namespace: shop}
+            spec:
+              rules: [{host: shop.example, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]
+            ---
+            apiVersion: storage.k8s.io/v1
+            kind: StorageClass
+            metadata: {name: fast}
+            provisioner: example.com/fast
+            ---
+            apiVersion: windlass.dev/v1
+            kind: RolloutStrategy
+            metadata: {name: web, namespace: shop}
+            spec: {targetRef: {kind: Deployment, name: web}, canary: {steps: [{setWeight: 50}]}}
+            ---
+            apiVersion: windlass.dev/v1
+            kind: AnalysisTemplate
+            metadata: {name: ready, namespace: shop}
+            spec: {metrics: [{name: ready, successCondition: "result[0] == 1", provider: {health: {}}}]}
+            ---
+            apiVersion: windlass.dev/v1
+            kind: PolicyException
+            metadata: {name: web, namespace: shop}
+            spec:
+              exceptions: [{policyName: disallow-privileged-containers}]
+              match: {any: [{resources: {kinds: [Deployment], names: [web]}}]}
+            """)
+        #expect(try CLI.run(["cluster", "init", "--nodes", "2"] + state).status == 0)
+        let synced = try CLI.run(["sync", "--source", dir.path, "--no-policies"] + state, in: dir.path)
+        #expect(synced.status == 0, "\(synced.stderr)")
+        let names: [(String, [String])] = [
+            ("web", ["ingress", "ingresses", "ing", "Ingress", "ingresses.networking.k8s.io", "ing.networking.k8s.io"]),
+            ("fast", ["storageclass", "storageclasses", "sc", "storageclasses.storage.k8s.io"]),
+            ("web", ["rolloutstrategy", "rolloutstrategies", "RolloutStrategy", "rolloutstrategies.windlass.dev"]),
+            ("ready", ["analysistemplate", "analysistemplates", "analysistemplates.windlass.dev"]),
+            ("web", ["policyexception", "policyexceptions", "policyexceptions.windlass.dev"]),
+        ]
+        for (name, spellings) in names {
+            for spelling in spellings {
+                let got = try CLI.run(["cluster", "get", spelling, "-n", "shop"] + state)
+                #expect(got.status == 0 && got.stdout.split(separator: "\n").dropFirst().first?.hasPrefix(name + " ") == true, "\(spelling): \(got.stdout)\(got.stderr)")
+            }
+            let described = try CLI.run(["cluster", "describe", spellings[0], name, "-n", "shop"] + state)
+            #expect(described.status == 0 && described.stdout.hasPrefix("Name:          \(name)\n"), "\(spellings[0]): \(described.stderr)")
+        }
+
+        let all = try CLI.run(["cluster", "get", "all", "-n", "shop"] + state)
+        #expect(all.status == 0, "\(all.stderr)")
+        let headers = all.stdout.split(separator: "\n\n").map { $0.split(separator: "\n")[1].prefix { $0 != "/" } }
+        #expect(headers == ["pod", "service", "deployment.apps", "replicaset.apps"], "\(all.stdout)")
+        #expect(!all.stdout.contains("ingress"), "Ingress is not in the all category")
+        let two = try CLI.run(["cluster", "get", "deploy,svc", "web", "-n", "shop"] + state)
+        #expect(two.stdout.contains("deployment.apps/web ") && two.stdout.contains("service/web "), "\(two.stdout)")
+        #expect(try CLI.run(["cluster", "get", "all", "-n", "empty"] + state).stdout == "No resources found in empty namespace.\n")
+        let wrong = try CLI.run(["cluster", "get", "deploy,nothing"] + state)
+        #expect(wrong.status != 0 && wrong.stderr.contains("the server doesn't have a resource type \"nothing\""))
+    }
+
     @Test("the bundled OpenStack manifests apply and converge to Healthy, VMs and compute nodes included")
     func bundledConverges() throws {
         let dir = try TemporaryDirectory()
