@@ -10,6 +10,17 @@ public struct LiveSnapshot: Sendable {
     public var unreadableKinds: [GroupKind: String]
     /// The namespaces whose every object was read (for reports of unmanaged objects).
     public var fullyListedNamespaces: Set<String>
+    /// Whether every Namespace was read, so one missing from ``objects`` does not exist.
+    public var listsAllNamespaces = false
+
+    /// The namespace kind.
+    public static let namespaceKind = GroupKind(group: "", kind: "Namespace")
+
+    /// Whether the namespace `name` exists; nil when the Namespaces were not all read.
+    public func namespaceExists(_ name: String) -> Bool? {
+        guard listsAllNamespaces else { return nil }
+        return objects[ResourceID(group: "", version: "v1", kind: "Namespace", namespace: nil, name: name)] != nil
+    }
 
     public init(objects: [ResourceID: Value] = [:], unreadableKinds: [GroupKind: String] = [:], fullyListedNamespaces: Set<String> = []) {
         self.objects = objects
@@ -59,6 +70,7 @@ extension ClusterBackend {
                 for object in try await list(kind, namespace: nil, selector: selector).items {
                     if let id = ResourceID(object: object) { snapshot.objects[id] = object }
                 }
+                if kind == LiveSnapshot.namespaceKind, desiredKinds.contains(kind) { snapshot.listsAllNamespaces = true }
             } catch {
                 snapshot.unreadableKinds[kind] = error.message
             }

@@ -1,4 +1,5 @@
 public import WindlassPlan
+import WindlassManifest
 
 /// An application: a source of manifests kept in step with a destination, as an Argo CD
 /// `Application` names one. The CLI builds one from its flags, the daemon from each entry of
@@ -68,14 +69,33 @@ public struct Application: Sendable, Hashable {
         public var waveTimeout: Double
         /// Whether objects another application tracks are taken over (else refused).
         public var takeOwnership: Bool
+        /// `CreateNamespace=true`: missing namespaces of the objects are created (else a plan
+        /// warns and a sync refuses).
+        public var createNamespace: Bool
 
-        public init(prune: Bool = true, allowEmpty: Bool = false, atomic: Bool = false, waveTimeout: Double = 300, takeOwnership: Bool = false) {
+        public init(prune: Bool = true, allowEmpty: Bool = false, atomic: Bool = false, waveTimeout: Double = 300, takeOwnership: Bool = false,
+            createNamespace: Bool = false
+        ) {
             self.prune = prune
             self.allowEmpty = allowEmpty
             self.atomic = atomic
             self.waveTimeout = waveTimeout
             self.takeOwnership = takeOwnership
+            self.createNamespace = createNamespace
         }
+    }
+
+    /// The sync options written as Argo CD writes them (`CreateNamespace=true`), applied to
+    /// `options`; the problem with the first one that is not known, or nil.
+    public static func apply(syncOptions: [String], to options: inout SyncOptions) -> String? {
+        for option in syncOptions {
+            switch option.trimmingWhitespace() {
+            case "CreateNamespace=true": options.createNamespace = true
+            case "CreateNamespace=false": options.createNamespace = false
+            default: return "unknown sync option \"\(option)\" (known: CreateNamespace=true, CreateNamespace=false)"
+            }
+        }
+        return nil
     }
 
     /// Which policies judge the manifests (besides the manifests' own Policy documents, which
@@ -95,6 +115,7 @@ public struct Application: Sendable, Hashable {
     public var planOptions: PlanOptions {
         var options = PlanOptions(application: name, prune: syncOptions.prune, allowEmpty: syncOptions.allowEmpty, ignoreDifferences: ignoreDifferences)
         options.takeOwnership = syncOptions.takeOwnership
+        options.createNamespace = syncOptions.createNamespace
         return options
     }
 }

@@ -28,7 +28,7 @@ extension ApplicationPipeline {
     /// the revision (`manual`, `auto-sync`, `self-heal`, `retry`).
     ///
     /// Throws ``PipelineError`` for bad manifests or policies or an unreadable cluster, and the
-    /// deployer's errors (`PolicyDenied`, `OwnershipConflict`, `Busy`, `RollbackError`) as they are.
+    /// deployer's errors (`PolicyDenied`, `PlanRefused`, `Busy`, `RollbackError`) as they are.
     public func sync(
         _ rendered: Rendered, trigger: String, onPolicyWarnings: ([Diagnostic]) -> Void = { _ in },
         onEvent: @escaping @Sendable (SyncEvent) -> Void = { _ in }
@@ -62,7 +62,7 @@ extension ApplicationPipeline {
         } catch let error as Deployer.PolicyDenied {
             record(commit, failed: true)
             throw error
-        } catch let error as Deployer.OwnershipConflict {
+        } catch let error as Deployer.PlanRefused {
             record(commit, failed: true)
             throw error
         }

@@ -131,8 +131,9 @@ public struct ApplicationPipeline: Sendable {
         let resources = sets.flatMap(\.resources)
         do {
             return try await cluster.backend.snapshot(
-                desiredKinds: Set(resources.map(\.id.groupKind)), trackingSelector: Tracking(application: application.name).selector,
-                namespaces: Set(resources.compactMap(\.id.namespace)))
+                // Every Namespace too: a plan says which of its objects' namespaces are missing.
+                desiredKinds: Set(resources.map(\.id.groupKind)).union([LiveSnapshot.namespaceKind]),
+                trackingSelector: Tracking(application: application.name).selector, namespaces: Set(resources.compactMap(\.id.namespace)))
         } catch {
             throw PipelineError(.cluster, "reading \(cluster.displayName): \(error.message)")
         }

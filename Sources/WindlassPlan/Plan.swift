@@ -96,6 +96,10 @@ public struct Plan: Sendable {
         public var trackedBy: String? = nil
     }
 
+    /// Namespaces that objects of the plan live in, that do not exist and are not in the
+    /// manifests (a sync would fail on them; `CreateNamespace=true` creates them instead).
+    public var missingNamespaces: [String] = []
+
     /// Changes to objects another application tracks.
     public var ownershipConflicts: [Change] { changes.filter { $0.trackedBy != nil } }
 

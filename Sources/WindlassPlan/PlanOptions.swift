@@ -17,6 +17,9 @@ public struct PlanOptions: Sendable {
     /// Whether objects another application tracks are taken over (`--take-ownership`); else a
     /// plan shows them as conflicts and a sync refuses them.
     public var takeOwnership = false
+    /// `CreateNamespace=true`: a namespace the objects need that does not exist is created
+    /// (before them, untracked, as Argo CD creates it); else the plan warns and a sync refuses.
+    public var createNamespace = false
 
     public init(
         application: String = "default",

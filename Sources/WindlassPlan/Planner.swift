@@ -77,6 +77,7 @@ public struct Planner: Sendable {
         }
 
         prune(desired, live: live, desiredIsEmpty: desiredIsEmpty ?? desired.resources.isEmpty, into: &plan)
+        namespaces(entries, live: live, into: &plan)
         let conflicts = plan.ownershipConflicts
         if !conflicts.isEmpty, !options.takeOwnership {
             let owners = Set(conflicts.compactMap(\.trackedBy)).sorted().map { "\"\($0)\"" }.joined(separator: ", ")
@@ -140,6 +141,37 @@ public struct Planner: Sendable {
             change.reason = "live differs from the manifest"
         }
         return change
+    }
+
+    /// Namespaces the objects need that neither exist nor are in the manifests: created first
+    /// (in the earliest stage of their objects, untracked) with `CreateNamespace=true`, else
+    /// listed as missing with a warning. Unknown when the snapshot did not read every Namespace.
+    private func namespaces(_ entries: [Entry], live: LiveSnapshot, into plan: inout Plan) {
+        let declared = Set(entries.filter { $0.resource.id.group == "" && $0.resource.id.kind == "Namespace" }.map(\.resource.id.name))
+        var needed: [String: (stage: Plan.Stage, objects: Int, create: Bool)] = [:]
+        for change in plan.changes where change.action != .delete && change.action != .noop || change.hook != nil {
+            guard let namespace = change.id.namespace, !declared.contains(namespace), live.namespaceExists(namespace) == false else { continue }
+            let settings = entries.first { $0.resource.id == change.id }?.settings
+            var entry = needed[namespace] ?? (change.stage, 0, false)
+            entry.stage = min(entry.stage, change.stage)
+            entry.objects += 1
+            entry.create = entry.create || options.createNamespace || settings?.createNamespace == true
+            needed[namespace] = entry
+        }
+        for (namespace, need) in needed.sorted(by: { $0.key < $1.key }) {
+            guard need.create else {
+                plan.missingNamespaces.append(namespace)
+                plan.warnings.append(
+                    "namespace \"\(namespace)\" does not exist and is not in the manifests: \(need.objects) object\(need.objects == 1 ? "" : "s") would fail to apply (sync with CreateNamespace=true, or add the Namespace)")
+                continue
+            }
+            let object: Value = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace)]]
+            let id = ResourceID(group: "", version: "v1", kind: "Namespace", namespace: nil, name: namespace)
+            plan.changes.append(
+                Plan.Change(
+                    id: id, action: .create, reason: "CreateNamespace=true", stage: need.stage, hook: nil, before: nil,
+                    after: Self.normalized(Self.created(object), ignoring: [], mask: options.secretMask), fields: [], location: nil, origin: nil, object: object))
+        }
     }
 
     /// Tracked objects that are no longer in git: deleted, or retained with the reason.

@@ -62,6 +62,8 @@ public struct SyncSettings: Sendable, Hashable {
     public var ignoredPointers: [JSONPointer] = []
     /// `IgnoreExtraneous`: a live object that is not in git is not reported.
     public var ignoreExtraneous = false
+    /// `CreateNamespace=true` on one object: its namespace is created when missing.
+    public var createNamespace = false
 
     public init() {}
 
@@ -138,6 +140,7 @@ public struct SyncSettings: Sendable, Hashable {
                 case "PruneLast=true": settings.pruneLast = true
                 case "Prune=false": settings.pruneDisabled = true
                 case "Replace=true": settings.replace = true
+                case "CreateNamespace=true": settings.createNamespace = true
                 default: break  // Other Argo CD sync options do not change a plan.
                 }
             }

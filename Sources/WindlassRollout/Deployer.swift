@@ -69,19 +69,33 @@ public struct Deployer: Sendable {
         }
     }
 
-    /// Objects another application tracks would change hands: nothing is applied and no
-    /// revision is written, unless the planner's options say to take ownership.
-    public struct OwnershipConflict: Error, Sendable, CustomStringConvertible {
+    /// The plan cannot be applied whole (objects another application tracks, namespaces that
+    /// do not exist): nothing is applied and no revision is written.
+    public struct PlanRefused: Error, Sendable, CustomStringConvertible {
         public var plan: Plan
-        public var description: String {
-            let conflicts = plan.ownershipConflicts
-            let count = conflicts.count
-            let lines = conflicts.map { "\($0.id) is tracked by application \"\($0.trackedBy ?? "")\"" }
-            let them = count == 1 ? "it" : "them"
-            return (lines + [
-                "sync refused: \(count) object\(count == 1 ? "" : "s") tracked by another application; nothing was applied "
-                    + "(take \(them) over with --take-ownership, or syncPolicy.takeOwnership in windlass.yaml)"
-            ]).joined(separator: "\n")
+        /// One line per problem, then the verdict.
+        public var lines: [String]
+        public var description: String { lines.joined(separator: "\n") }
+
+        /// Why `plan` cannot be applied whole (nil: it can). Ownership conflicts count unless
+        /// `takeOwnership`.
+        public static func check(_ plan: Plan, takeOwnership: Bool) -> PlanRefused? {
+            var lines: [String] = []
+            var verdicts: [String] = []
+            let conflicts = takeOwnership ? [] : plan.ownershipConflicts
+            if !conflicts.isEmpty {
+                lines += conflicts.map { "\($0.id) is tracked by application \"\($0.trackedBy ?? "")\"" }
+                let count = conflicts.count
+                verdicts.append(
+                    "\(count) object\(count == 1 ? "" : "s") tracked by another application (take \(count == 1 ? "it" : "them") over with --take-ownership, or syncPolicy.takeOwnership in windlass.yaml)")
+            }
+            if !plan.missingNamespaces.isEmpty {
+                lines += plan.missingNamespaces.map { "namespace \"\($0)\" does not exist and is not in the manifests" }
+                let count = plan.missingNamespaces.count
+                verdicts.append("\(count) namespace\(count == 1 ? "" : "s") missing (add \(count == 1 ? "it" : "them") to the manifests, or sync with CreateNamespace=true)")
+            }
+            guard !verdicts.isEmpty else { return nil }
+            return PlanRefused(plan: plan, lines: lines + ["sync refused: " + verdicts.joined(separator: "; ") + "; nothing was applied"])
         }
     }
 
@@ -117,7 +131,7 @@ public struct Deployer: Sendable {
         let denied = verdicts.map { $0.summary.failures > 0 } ?? false
         // Refused before anything is touched: no lease, no revision, a pending one left as it is.
         if let verdicts, denied && plan.summary.hasChanges { throw PolicyDenied(plan: plan, verdicts: verdicts) }
-        if !planner.options.takeOwnership, !plan.ownershipConflicts.isEmpty { throw OwnershipConflict(plan: plan) }
+        if let refused = PlanRefused.check(plan, takeOwnership: planner.options.takeOwnership) { throw refused }
         // A sync that stopped (paused, or its process died) with the same manifests resumes.
         let digest = ManifestArchive.digest(desired.resources)
         var resumed: Revision?

@@ -28,6 +28,9 @@ struct PlanFlags: ParsableArguments {
     @Flag(help: "Take over objects another application tracks (else they are conflicts, and a sync refuses them).")
     var takeOwnership = false
 
+    @Option(name: .customLong("sync-option"), help: "A sync option, as Argo CD writes it: CreateNamespace=true (repeatable).")
+    var syncOptions: [String] = []
+
     func validate() throws {
         if let problem = NameRules.dns1123Label(namespace) {
             throw ValidationError("--namespace \"\(namespace)\" \(problem)")
@@ -36,6 +39,8 @@ struct PlanFlags: ParsableArguments {
             throw ValidationError("--app \"\(application)\" \(problem)")
         }
         if application.isEmpty { throw ValidationError("--app must not be empty") }
+        var probe = Application.SyncOptions()
+        if let problem = Application.apply(syncOptions: syncOptions, to: &probe) { throw ValidationError("--sync-option: \(problem)") }
     }
 
 }

@@ -81,7 +81,7 @@ enum Syncing {
             await endpoint?.stop()
             printError(error.description)
             throw ExitCode(1)
-        } catch let error as Deployer.OwnershipConflict {
+        } catch let error as Deployer.PlanRefused {
             await endpoint?.stop()
             printError(error.description)
             throw ExitCode(1)

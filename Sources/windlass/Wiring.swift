@@ -36,6 +36,7 @@ enum Wiring {
     /// The application the flags describe.
     static func application(source: SourceFlags, flags: PlanFlags, policies: PolicyFlags? = nil, sync: SyncFlags? = nil) -> Application {
         var options = Application.SyncOptions(prune: !flags.noPrune, allowEmpty: flags.allowEmpty, takeOwnership: flags.takeOwnership)
+        _ = Application.apply(syncOptions: flags.syncOptions, to: &options)  // checked when the flags were read
         if let sync {
             options.atomic = sync.atomic
             options.waveTimeout = sync.waveTimeout

@@ -278,4 +278,42 @@ struct HistoryCommandTests {
         // The first application's next sync is refused in turn.
         #expect(try repo.windlass(["sync", "--ref", "main", "--app", "first"]).status == 1)
     }
+
+    @Test("a namespace that does not exist: a warning in the plan and a refused sync, or created first with CreateNamespace=true")
+    func createNamespace() throws {
+        let dir = try TemporaryDirectory()
+        let state = ["--state-dir", dir.path + "/state"]
+        _ = try dir.write("manifests/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: team-a}\ndata: {a: b}\n")
+        _ = try dir.write(
+            "manifests/other.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other, namespace: team-b, annotations: {argocd.argoproj.io/sync-options: CreateNamespace=true}}\n")
+        #expect(try CLI.run(["cluster", "init"] + state).status == 0)
+        func windlass(_ arguments: [String]) throws -> CommandResult { try CLI.run(arguments + ["--source", dir.path] + state, in: dir.path) }
+
+        let plan = try windlass(["plan", "--no-policies"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stdout.contains(
+            "namespace \"team-a\" does not exist and is not in the manifests: 1 object would fail to apply (sync with CreateNamespace=true, or add the Namespace)"),
+            "\(plan.stdout)")
+        // The object that asks for its namespace gets it.
+        #expect(plan.stdout.contains("Namespace/team-b will be created (CreateNamespace=true)"), "\(plan.stdout)")
+        let refused = try windlass(["sync", "--no-policies"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.hasSuffix(
+            "namespace \"team-a\" does not exist and is not in the manifests\nsync refused: 1 namespace missing (add it to the manifests, or sync with CreateNamespace=true); nothing was applied\n"),
+            "\(refused.stderr)")
+        #expect(try CLI.run(["cluster", "get", "configmap", "other", "-n", "team-b"] + state).status != 0, "nothing applied, not even the objects that could be")
+
+        let synced = try windlass(["sync", "--no-policies", "--sync-option", "CreateNamespace=true"])
+        #expect(synced.status == 0, "\(synced.stderr)")
+        let namespace = try CLI.run(["cluster", "get", "namespace", "team-a", "-o", "yaml"] + state)
+        #expect(namespace.status == 0 && !namespace.stdout.contains("windlass.dev/tracking-id"), "created untracked, as Argo CD does: \(namespace.stdout)")
+        #expect(try CLI.run(["cluster", "get", "configmap", "settings", "-n", "team-a"] + state).status == 0)
+        // Once there, the namespace is no change; dropping the option prunes nothing.
+        let again = try windlass(["plan", "--no-policies"])
+        #expect(again.stdout.contains("No changes"), "\(again.stdout)")
+
+        let unknown = try windlass(["plan", "--sync-option", "ServerSideApply=true"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("unknown sync option \"ServerSideApply=true\""), "\(unknown.stderr)")
+    }
 }

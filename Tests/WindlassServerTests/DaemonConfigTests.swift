@@ -1,5 +1,7 @@
 import Testing
 import WindlassManifest
+import WindlassPipeline
+import WindlassPlan
 import WindlassRollout
 import WindlassTesting
 
@@ -59,6 +61,7 @@ struct DaemonConfigTests {
         ("applications:\n  - name: a\n", "4:5: application a needs a source"),
         ("applications:\n  - name: a\n    source: {repo: x}\n    syncPolicy: {automated: yes please}\n", "6:29: application a: syncPolicy.automated must be true or false"),
         ("applications:\n  - name: a\n    source: {repo: x}\n    analysis: {allowedHosts: [prom:9090, \"http://grafana\"]}\n", "6:42: application a: analysis.allowedHosts: \"http://grafana\" is a URL"),
+        ("applications:\n  - name: a\n    source: {repo: x}\n    syncPolicy: {syncOptions: [CreateNamespace=true, Validate=false]}\n", "6:54: application a: syncPolicy.syncOptions: unknown sync option \"Validate=false\""),
         ("applications:\n  - name: a\n    source: {repo: x}\n    analysis: {allowedHosts: prom}\n", "6:30: application a: analysis.allowedHosts must be a list"),
         ("applications:\n  - name: a\n    source: {repo: x}\n    analysis: {prometheus: prom:9090}\n", "6:28: application a: analysis.prometheus must be an http:// or https:// URL"),
     ])
@@ -87,6 +90,16 @@ struct DaemonConfigTests {
         #expect(apps[0].analysisHosts.entries == ["loopback", "prom.internal:9090"])
         #expect(apps[1].analysisHosts.entries == ["*.metrics.internal", "grafana:3000", "prom.internal:9090"])
         #expect(apps[1].analysisHosts.refusal(of: "http://127.0.0.1:8080/") != nil, "a list replaces the loopback default")
+    }
+
+    @Test("syncPolicy.syncOptions: CreateNamespace=true reaches the pipeline's plan options")
+    func syncOptions() throws {
+        let body = "apiVersion: windlass.dev/v1\nkind: Config\napplications:\n  - name: a\n    source: {repo: x}\n    syncPolicy: {syncOptions: [CreateNamespace=true]}\n"
+        let (config, diagnostics) = DaemonConfig.read(body, path: "w.yaml")
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        let app = try #require(config?.applications.first)
+        #expect(app.pipelineApplication.planOptions.createNamespace)
+        #expect(DaemonConfig.Application(name: "b", repository: "x").pipelineApplication.planOptions.createNamespace == false)
     }
 
     @Test("API reads need a token once tokens are configured; open on loopback without any, or when configured so")

@@ -409,7 +409,7 @@ public actor ApplicationReconciler {
             finish(commit: commit, outcome: .invalid, message: error.diagnostics.map(\.description).joined(separator: "\n"), startedAt: startedAt, record: nil)
         } catch let error as Deployer.PolicyDenied {
             finish(commit: commit, outcome: .refused, message: error.description, startedAt: startedAt, record: nil)
-        } catch let error as Deployer.OwnershipConflict {
+        } catch let error as Deployer.PlanRefused {
             finish(commit: commit, outcome: .refused, message: error.description, startedAt: startedAt, record: nil)
         } catch {
             finish(commit: commit, outcome: .error, message: "\(error)", startedAt: startedAt, record: nil)

@@ -92,6 +92,8 @@ public struct DaemonConfig: Sendable {
         public var allowEmpty = false
         /// Whether objects another application tracks are taken over (else a sync refuses them).
         public var takeOwnership = false
+        /// Sync options as Argo CD writes them (`CreateNamespace=true`).
+        public var syncOptions: [String] = []
         /// How often the repository is polled, in seconds (at least ``DaemonConfig/minimumInterval``).
         public var interval: Double = 180
         public var drift: DriftSchedule? = nil
@@ -376,12 +378,27 @@ public struct DaemonConfig: Sendable {
                 }
             }
             if let policy = mapping(item["syncPolicy"], "\(what): syncPolicy") {
-                keys(policy, ["automated", "prune", "selfHeal", "allowEmpty", "takeOwnership"], in: "\(what): syncPolicy")
+                keys(policy, ["automated", "prune", "selfHeal", "allowEmpty", "takeOwnership", "syncOptions"], in: "\(what): syncPolicy")
                 app.automated = bool(policy["automated"], "\(what): syncPolicy.automated") ?? app.automated
                 app.prune = bool(policy["prune"], "\(what): syncPolicy.prune") ?? app.prune
                 app.selfHeal = bool(policy["selfHeal"], "\(what): syncPolicy.selfHeal") ?? app.selfHeal
                 app.allowEmpty = bool(policy["allowEmpty"], "\(what): syncPolicy.allowEmpty") ?? app.allowEmpty
                 app.takeOwnership = bool(policy["takeOwnership"], "\(what): syncPolicy.takeOwnership") ?? app.takeOwnership
+                if let list = policy["syncOptions"], !list.isNull {
+                    if let items = list.sequenceValue {
+                        for item in items {
+                            guard let option = string(item, "\(what): syncPolicy.syncOptions entry") else { continue }
+                            var probe = WindlassPipeline.Application.SyncOptions()
+                            if let problem = WindlassPipeline.Application.apply(syncOptions: [option], to: &probe) {
+                                error(item, "\(what): syncPolicy.syncOptions: \(problem)")
+                            } else {
+                                app.syncOptions.append(option)
+                            }
+                        }
+                    } else {
+                        error(list, "\(what): syncPolicy.syncOptions must be a list")
+                    }
+                }
             }
             app.interval = seconds(item["interval"], "\(what): interval", minimum: DaemonConfig.minimumInterval) ?? app.interval
             if let drift = mapping(item["drift"], "\(what): drift") {
@@ -463,7 +480,11 @@ extension DaemonConfig.Application {
             name: name,
             source: Application.Source(repository: repository, revision: ref, path: path),
             destination: Application.Destination(cluster: cluster, namespace: namespace),
-            syncOptions: Application.SyncOptions(prune: prune, allowEmpty: allowEmpty, takeOwnership: takeOwnership),
+            syncOptions: {
+                var options = Application.SyncOptions(prune: prune, allowEmpty: allowEmpty, takeOwnership: takeOwnership)
+                _ = Application.apply(syncOptions: syncOptions, to: &options)  // checked when the config was read
+                return options
+            }(),
             policies: policies.map { .directory($0) } ?? .none,
             ignoreDifferences: ignoreDifferences)
     }
