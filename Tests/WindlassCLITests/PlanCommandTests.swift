@@ -263,7 +263,7 @@ struct HistoryCommandTests {
         #expect(lines.contains("apps/Deployment/shop/web is tracked by application \"first\""), "\(refused.stderr)")
         #expect(
             lines.last
-                == "sync refused: 5 objects tracked by another application; nothing was applied (take them over with --take-ownership, or syncPolicy.takeOwnership in windlass.yaml)")
+                == "sync refused: 5 objects tracked by another application (take them over with --take-ownership, or syncPolicy.takeOwnership in windlass.yaml); nothing was applied")
         let history = try CLI.run(["history", "--app", "second", "--state-dir", repo.state.path], in: repo.repository.path)
         #expect(!history.stdout.contains("deployed"), "no revision: \(history.stdout)")
         let get = try CLI.run(["cluster", "get", "configmap", "old", "-n", "shop", "-o", "yaml", "--state-dir", repo.state.path], in: repo.repository.path)

@@ -166,7 +166,9 @@ struct PipelineTests {
     @Test("an Enforce policy refuses the sync before anything is applied; the plan carries the verdicts")
     func policyRefusal() async throws {
         let bed = try PipelineBed()
-        let refused = try bed.commit(["manifests/web.yaml": deployment("web", image: "web:1", privileged: true), "policies/no-privileged.yaml": privilegedPolicy])
+        let refused = try bed.commit([
+            "manifests/ns.yaml": namespace, "manifests/web.yaml": deployment("web", image: "web:1", privileged: true), "policies/no-privileged.yaml": privilegedPolicy,
+        ])
         let pipeline = bed.pipeline(policies: .directory(bed.repository.path + "/policies"))
         let plan = try await pipeline.plan()
         #expect(plan.deniedByPolicy)
@@ -222,7 +224,7 @@ struct PipelineTests {
     @Test("a rollback applies the earlier revision as a new one and pins auto-sync at the given commit")
     func rollbackPins() async throws {
         let bed = try PipelineBed()
-        try bed.commit(["manifests/web.yaml": deployment("web", image: "web:1")])
+        try bed.commit(["manifests/ns.yaml": namespace, "manifests/web.yaml": deployment("web", image: "web:1")])
         let pipeline = bed.pipeline()
         _ = try await pipeline.sync(try await pipeline.render(), trigger: "manual")
         let head = try bed.commit(["manifests/web.yaml": deployment("web", image: "web:2")])
@@ -239,7 +241,7 @@ struct PipelineTests {
     @Test("a canary request with no rollout in progress is refused and recorded nowhere; a retry needs none")
     func rolloutRequest() async throws {
         let bed = try PipelineBed()
-        try bed.commit(["manifests/web.yaml": deployment("web", image: "web:1")])
+        try bed.commit(["manifests/ns.yaml": namespace, "manifests/web.yaml": deployment("web", image: "web:1")])
         let pipeline = bed.pipeline()
         _ = try await pipeline.sync(try await pipeline.render(), trigger: "manual")
         #expect(throws: NoRolloutInProgress.self) { try pipeline.request(.abort, for: webID) }
