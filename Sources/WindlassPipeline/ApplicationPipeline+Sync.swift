@@ -43,9 +43,11 @@ extension ApplicationPipeline {
             let live: @Sendable (ManifestSet) async throws -> LiveSnapshot = { [self] manifests in try await snapshot(for: [manifests]) }
             let outcome: Deployer.Outcome
             do {
+                // A person's sync runs the hooks even when nothing changes; automatic ones only
+                // sync what changed.
                 outcome = try await deployer.sync(
                     rendered.manifests, source: rendered.planSource, live: live, trigger: trigger, atomic: application.syncOptions.atomic,
-                    onEvent: onEvent)
+                    hooksWhenInSync: trigger == "manual", onEvent: onEvent)
             } catch let error as Deployer.InvalidManifests {
                 // Found while planning (hooks, waves, strategies): as located as a load's errors.
                 throw PipelineError.stopping(.manifests, on: error.diagnostics) ?? PipelineError(.manifests, error.description)

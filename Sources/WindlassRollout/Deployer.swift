@@ -121,6 +121,7 @@ public struct Deployer: Sendable {
         trigger: String,
         atomic: Bool = false,
         description: String? = nil,
+        hooksWhenInSync: Bool = false,
         onEvent: @Sendable (SyncEvent) -> Void = { _ in }
     ) async throws -> Outcome {
         let snapshot = try await live(desired)
@@ -159,7 +160,10 @@ public struct Deployer: Sendable {
                 try store.finish(interrupted)
             }
         }
-        guard plan.summary.hasChanges || resumed != nil else { return .inSync(plan) }
+        guard plan.summary.hasChanges || resumed != nil else {
+            if hooksWhenInSync, plan.changes.contains(where: { $0.hook != nil }) { try await runHooks(plan, onEvent: onEvent) }
+            return .inSync(plan)
+        }
         if let verdicts, denied { throw PolicyDenied(plan: plan, verdicts: verdicts) }
         let previous = try store.deployed(application)
         var revision: Revision
@@ -184,6 +188,26 @@ public struct Deployer: Sendable {
         try store.markRolledBack(application, revision.number)
         revision.status = .rolledBack
         return .failed(revision, result, rollback: restored)
+    }
+
+    /// A hook of a sync with nothing to change failed: the sync fails, and no revision is
+    /// written (the manifests did not change).
+    public struct HooksFailed: Error, Sendable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    /// Runs the plan's hooks alone, under the application's lease: a sync operation runs its
+    /// hooks even when nothing changes, as Argo CD's does. No revision is written.
+    private func runHooks(_ plan: Plan, onEvent: @Sendable (SyncEvent) -> Void) async throws {
+        try lease(revision: 0)
+        defer { try? store.release(application, holder: holder) }
+        let result = await executor.run(plan, hooksOnly: true, onEvent: onEvent)
+        switch result.outcome {
+        case .succeeded: return
+        case .failed(let reason): throw HooksFailed(message: "hooks failed (nothing to change, no revision written): \(reason)")
+        case .paused(let reason): throw HooksFailed(message: "hooks stopped (nothing to change, no revision written): \(reason)")
+        }
     }
 
     /// The canaries recorded in an operation's state.

@@ -135,13 +135,19 @@ public struct SyncExecutor: Sendable {
     /// Runs the plan. `resuming`: a sync of the same manifests was interrupted, so objects with
     /// nothing left to apply are still waited on in their stage (they may have been applied just
     /// before the interruption and not yet be healthy).
+    /// With `hooksOnly`, only the plan's hooks run (a sync operation with nothing to change runs
+    /// its hooks, as Argo CD's does).
     public func run(
-        _ plan: Plan, canaries: CanaryControl = CanaryControl(), resuming: Bool = false, onEvent: @Sendable (SyncEvent) -> Void = { _ in }
+        _ plan: Plan, canaries: CanaryControl = CanaryControl(), resuming: Bool = false, hooksOnly: Bool = false,
+        onEvent: @Sendable (SyncEvent) -> Void = { _ in }
     ) async -> SyncResult {
         let started = driver.now()
         var results: [SyncResult.ResourceResult] = []
         let hooks = plan.summary.hasChanges
-        let work = resuming ? plan.changes.filter { $0.hook == nil || hooks } : plan.effectiveChanges
+        let work =
+            hooksOnly
+            ? plan.changes.filter { $0.hook != nil }.map(Self.named)
+            : (resuming ? plan.changes.filter { $0.hook == nil || hooks } : plan.effectiveChanges).map(Self.named)
         let stages = Set(work.map(\.stage).filter { $0.phase != .syncFail }).sorted()
         do {
             for stage in stages {
@@ -187,6 +193,25 @@ public struct SyncExecutor: Sendable {
             return SyncResult(outcome: .failed(message), resources: results, startedAt: started, finishedAt: driver.now())
         }
         return SyncResult(outcome: .succeeded, resources: results, startedAt: started, finishedAt: driver.now())
+    }
+
+    /// A hook written with `generateName` and no name gets its name now, as the API server
+    /// would make it: a new object on every sync (its tracking id names it too).
+    static func named(_ change: Plan.Change) -> Plan.Change {
+        guard change.hook != nil, var object = change.object, object[path: ["metadata", "name"]] == nil,
+            let prefix = object[path: ["metadata", "generateName"]]?.stringValue
+        else { return change }
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        let name = prefix + String((0..<5).map { _ in alphabet.randomElement()! })
+        object.set(.string(name), at: ["metadata", "name"])
+        let trackingPath = ["metadata", "annotations", SyncAnnotations.trackingID]
+        if let tracking = object[path: trackingPath]?.stringValue, tracking.hasSuffix("/" + prefix) {
+            object.set(.string(String(tracking.dropLast(prefix.count)) + name), at: trackingPath)
+        }
+        var named = change
+        named.object = object
+        named.id = ResourceID(group: change.id.group, version: change.id.version, kind: change.id.kind, namespace: change.id.namespace, name: name)
+        return named
     }
 
     /// A canary in place of a plain update: promoted, aborted (the sync fails), or paused (the

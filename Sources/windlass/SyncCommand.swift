@@ -198,7 +198,7 @@ final class ProgressLog: @unchecked Sendable {
         case .stageFinished(let stage):
             emit("  \(stage) healthy")
         case .hookFinished(let id, let succeeded, let message):
-            emit("  hook \(RESTMapping.reference(id)) \(succeeded ? "succeeded" : "failed"): \(message)")
+            emit("  hook \(RESTMapping.reference(id)) \(succeeded ? "succeeded" : "failed")\(message.isEmpty ? "" : ": \(message)")")
         case .retrying(let id, let attempt, let error):
             emit("  retrying \(RESTMapping.reference(id)) (attempt \(attempt + 1)): \(error)")
         case .canary(let progress):

@@ -316,4 +316,45 @@ struct HistoryCommandTests {
         let unknown = try windlass(["plan", "--sync-option", "ServerSideApply=true"])
         #expect(unknown.status == 2 && unknown.stderr.contains("unknown sync option \"ServerSideApply=true\""), "\(unknown.stderr)")
     }
+
+    @Test("hooks as Argo CD runs them: generateName makes a new hook each sync; a sync with nothing to change still runs them; a failed one fails it")
+    func hooksEverySync() throws {
+        let dir = try TemporaryDirectory()
+        let state = ["--state-dir", dir.path + "/state"]
+        func hook(fail: Bool) -> String {
+            """
+            apiVersion: batch/v1
+            kind: Job
+            metadata:
+              generateName: migrate-
+              annotations: {argocd.argoproj.io/hook: PreSync}
+            spec:
+              template:
+                metadata: {annotations: {sim.windlass.dev/run-seconds: "0"\(fail ? ", sim.windlass.dev/fail: \"true\"" : "")}}
+                spec: {restartPolicy: Never, containers: [{name: m, image: "migrate:1"}]}
+            """
+        }
+        _ = try dir.write("manifests/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: b}\n")
+        _ = try dir.write("manifests/hook.yaml", hook(fail: false))
+        #expect(try CLI.run(["cluster", "init"] + state).status == 0)
+        func windlass(_ arguments: [String]) throws -> CommandResult { try CLI.run(arguments + ["--source", dir.path, "--no-policies"] + state, in: dir.path) }
+
+        #expect(try CLI.run(["validate", dir.path + "/manifests"]).status == 0)
+        let first = try windlass(["sync"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try windlass(["sync"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("No changes"), "\(second.stdout)")
+        #expect(second.stdout.contains("hook job.batch/migrate-") && second.stdout.contains(" succeeded"), "\(second.stdout)")
+        let jobs = try CLI.run(["cluster", "get", "jobs"] + state).stdout.split(separator: "\n").dropFirst()
+        #expect(jobs.count == 2 && jobs.allSatisfy { $0.hasPrefix("migrate-") }, "a new Job each sync: \(jobs)")
+        #expect(Set(jobs.map { $0.prefix { $0 != " " } }).count == 2)
+
+        _ = try dir.write("manifests/hook.yaml", hook(fail: true))
+        let failed = try windlass(["sync"])
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("hooks failed (nothing to change, no revision written)"), "\(failed.stderr)")
+        let history = try CLI.run(["history"] + state, in: dir.path)
+        #expect(history.stdout.split(separator: "\n").count == 2, "one revision only: \(history.stdout)")
+    }
 }

@@ -73,27 +73,41 @@ struct ResourceExtractor {
             )
             return
         }
-        guard let nameEntry = metadata.entry(forKey: "name"), !nameEntry.value.isNull else {
+        let gvk = GroupVersionKind(apiVersion: apiVersion, kind: kind)
+        let name: String
+        if let nameEntry = metadata.entry(forKey: "name"), !nameEntry.value.isNull {
+            guard let text = nameEntry.value.stringValue else {
+                error(
+                    nameEntry.value.span.start,
+                    "metadata.name must be a string, found \(article(nameEntry.value.typeName)) (quote it)"
+                )
+                return
+            }
+            name = text
+            if name.isEmpty {
+                error(nameEntry.value.span.start, "metadata.name of \(kind) must not be empty")
+                return
+            }
+            if let problem = NameRules.objectName(name, kind: gvk.groupKind) {
+                error(nameEntry.value.span.start, "metadata.name \(quoted(name)) is not a valid \(kind) name: it \(problem)")
+            }
+        } else if let generate = metadata.entry(forKey: "generateName"), let prefix = generate.value.stringValue, Self.isHook(metadata) {
+            // A hook is created anew on every sync, as Argo CD creates it: its name is made
+            // then; until then the prefix stands for it.
+            guard !prefix.isEmpty else {
+                error(generate.value.span.start, "metadata.generateName of \(kind) must not be empty")
+                return
+            }
+            if let problem = NameRules.objectName(prefix + "x2b7q", kind: gvk.groupKind) {
+                error(generate.value.span.start, "metadata.generateName \(quoted(prefix)) does not make a valid \(kind) name: it \(problem)")
+            }
+            name = prefix
+        } else {
             let hint =
                 metadata["generateName"] != nil
-                ? "; generateName is not supported, because Windlass applies objects by name" : ""
+                ? "; generateName is supported only for hooks (created anew on each sync), because Windlass applies other objects by name" : ""
             error(metadataEntry.value.span.start, "\(kind) has no metadata.name\(hint)")
             return
-        }
-        guard let name = nameEntry.value.stringValue else {
-            error(
-                nameEntry.value.span.start,
-                "metadata.name must be a string, found \(article(nameEntry.value.typeName)) (quote it)"
-            )
-            return
-        }
-        let gvk = GroupVersionKind(apiVersion: apiVersion, kind: kind)
-        if name.isEmpty {
-            error(nameEntry.value.span.start, "metadata.name of \(kind) must not be empty")
-            return
-        }
-        if let problem = NameRules.objectName(name, kind: gvk.groupKind) {
-            error(nameEntry.value.span.start, "metadata.name \(quoted(name)) is not a valid \(kind) name: it \(problem)")
         }
         var namespace: String? = nil
         if let namespaceEntry = metadata.entry(forKey: "namespace"), !namespaceEntry.value.isNull {
@@ -152,5 +166,15 @@ struct ResourceExtractor {
             return "has an invalid version: it must be a lower-case name such as v1 or v1beta1"
         }
         return nil
+    }
+
+    /// Whether the object's annotations make it a hook (of a phase; `Skip` is not one).
+    static func isHook(_ metadata: Mapping) -> Bool {
+        for key in ["windlass.dev/hook", "argocd.argoproj.io/hook"] {
+            guard let value = metadata["annotations"]?[key]?.stringValue else { continue }
+            let phases = value.split(separator: ",").map { $0.trimmingWhitespace() }
+            if phases.contains(where: { ["PreSync", "Sync", "PostSync", "SyncFail"].contains($0) }) { return true }
+        }
+        return false
     }
 }
