@@ -195,9 +195,10 @@ public enum PolicyEngine {
                 result.status = .skip
             } else {
                 result.status = failed
-                let reasons = outcomes.compactMap { outcome -> String? in
-                    if case .fail(let path, let reason) = outcome { return "\(path) \(reason)" }
-                    return nil
+                // Each reason once: patterns often fail on the same missing path.
+                var reasons: [String] = []
+                for case .fail(let path, let reason) in outcomes where !reasons.contains("\(path) \(reason)") {
+                    reasons.append("\(path) \(reason)")
                 }
                 result.message = expand(rule.message, context()) + " (no pattern matched: " + reasons.joined(separator: "; ") + ")"
             }

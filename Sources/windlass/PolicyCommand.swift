@@ -100,24 +100,32 @@ struct PolicyCheck: ParsableCommand {
     @Flag(help: "Exit 1 on warnings (Audit rules that fail) too.")
     var failOnWarn = false
 
+    @Flag(name: .shortAndLong, help: "Also name the policies that matched no resource.")
+    var verbose = false
+
     func validate() throws {
         try source.validate(paths: paths, namespace: namespace)
     }
 
     func run() throws {
         let options = LoadOptions(defaultNamespace: namespace)
-        let manifests = try source.load(paths: paths, options: options)
+        var manifests = try source.load(paths: paths, options: options)
+        // A file that cannot be read stops nothing else, as checkov and conftest go on: its
+        // errors are listed, the other files are judged, and the exit status is 2.
         let errors = manifests.diagnostics.filter { $0.severity == .error }
-        if !errors.isEmpty {
-            for error in errors { printError(error.description) }
-            printError("stopped: \(errors.count) error\(errors.count == 1 ? "" : "s") in the manifests; nothing was judged")
-            throw ExitCode(2)
+        for error in errors { printError(error.description) }
+        let broken = Set(errors.map(\.location.path))
+        if !broken.isEmpty {
+            let readable = manifests.resources.filter { !broken.contains(manifests.location(of: $0).path) }
+            manifests.resources = readable
+            printError("\(broken.count) file\(broken.count == 1 ? "" : "s") with errors not judged; the other files are")
         }
         let set = try Policies.load(policies, with: manifests) ?? PolicySet()
         let results = PolicyEngine.evaluate(set, on: manifests)
         let judged = Set(results.map(\.policy))
-        for policy in set.policies where !judged.contains(policy.name) {
-            printError("warning: policy \(policy.name) matched none of the \(manifests.resources.count) resources")
+        let idle = set.policies.filter { !judged.contains($0.name) }.map(\.name)
+        if verbose {
+            for name in idle { printError("note: policy \(name) matched none of the \(manifests.resources.count) resources") }
         }
         let report = PolicyReport(results: results, resources: manifests.resources.count)
         switch output {
@@ -127,6 +135,7 @@ struct PolicyCheck: ParsableCommand {
         case .github: printOut(report.github(), terminator: "")
         }
         let summary = report.summary
+        if !broken.isEmpty { throw ExitCode(2) }
         if summary.failures > 0 || (failOnWarn && summary.warnings > 0) { throw ExitCode(1) }
     }
 }

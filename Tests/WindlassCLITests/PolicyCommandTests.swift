@@ -55,6 +55,28 @@ struct PolicyCommandTests {
         #expect(lines.last?.wholeMatch(of: /30 resources, \d+ passed, \d+ warnings, 0 failures, 5 exceptions/) != nil, "\(lines.last ?? "")")
     }
 
+    @Test("one unreadable file stops nothing else: its error is listed, the others are judged, exit 2; no noise about idle policies")
+    func everyFileReported() throws {
+        let dir = try TemporaryDirectory()
+        _ = try dir.write("m/broken.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: 1, x: 2}\n")
+        _ = try dir.write("m/template.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: {{ .Values.name }}}\n")
+        _ = try dir.write("m/web.yaml", PolicyRepository.deployment(privileged: true))
+        let result = try CLI.run(["policy", "check", dir.path + "/m", "--policies", repositoryRoot + "/policies"], in: dir.path)
+        #expect(result.status == 2, "errors say so in the exit status")
+        #expect(result.stderr.contains("broken.yaml:4:14: error: duplicate key \"x\""), "\(result.stderr)")
+        #expect(result.stderr.contains("template.yaml:3:19: error:"), "\(result.stderr)")
+        #expect(result.stderr.contains("2 files with errors not judged; the other files are"))
+        #expect(result.stdout.contains("FAIL - \(dir.path)/m/web.yaml:1:1 - disallow-privileged-containers/privileged-containers"), "\(result.stdout)")
+        #expect(!result.stderr.contains("matched none"), "idle policies are named only with --verbose")
+        // A failure's detail names each path once.
+        let runAsRoot = result.stdout.split(separator: "\n").first { $0.contains("run-as-non-root") } ?? ""
+        #expect(runAsRoot.contains("no pattern matched: spec.securityContext is missing; spec.containers[0].securityContext"), "\(runAsRoot)")
+        #expect(runAsRoot.ranges(of: "spec.securityContext is missing").count == 1, "\(runAsRoot)")
+
+        let verbose = try CLI.run(["policy", "check", dir.path + "/m/web.yaml", "--policies", repositoryRoot + "/policies", "--verbose"], in: dir.path)
+        #expect(verbose.stderr.contains("note: policy production-rollouts matched none of the 1 resources"), "\(verbose.stderr)")
+    }
+
     @Test("an Enforce failure: exit 1 and a located FAIL line; json, junit and github say the same; --fail-on-warn")
     func failures() throws {
         let repo = try PolicyRepository()
