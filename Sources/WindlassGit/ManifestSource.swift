@@ -160,6 +160,28 @@ public enum SourceResolver {
         return pair
     }
 
+    /// The paths under any of `directories` (repository-relative; `.` or empty: all) that differ
+    /// between two commits of a git source, read from what is already there (the local
+    /// repository, or the mirror as the last fetch left it; nothing is fetched). Nil for a plain
+    /// directory, which has no commits.
+    public static func changedPaths(_ options: SourceOptions, from old: String, to new: String, under directories: [String]) throws(GitError) -> [String]? {
+        let url = try RemoteURL(options.source)
+        let repository: GitRepository
+        if url.isRemote {
+            repository = try GitMirror(url: url, stateDirectory: options.stateDirectory).repository
+        } else if GitRepository.isRepository(options.source) {
+            repository = try GitRepository(path: options.source)
+        } else {
+            return nil
+        }
+        var paths = Set<String>()
+        for directory in directories {
+            let trimmed = directory.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+            paths.formUnion(try repository.changedPaths(from: old, to: new, under: trimmed.isEmpty ? nil : trimmed + "/"))
+        }
+        return paths.sorted()
+    }
+
     private static func atCommit(
         _ repository: GitRepository,
         kind: ResolvedSource.Kind,

@@ -99,6 +99,25 @@ public struct ApplicationPipeline: Sendable {
             stateDirectory: stateDirectory, environment: environment)
     }
 
+    /// The directories whose files make the application's manifests (its path; later, its
+    /// kustomize inputs), repository-relative: a commit that changes none of them changes
+    /// nothing to sync (Argo CD's `manifest-generate-paths`).
+    public var inputDirectories: [String] { [application.source.path] }
+
+    /// Whether the commit `new` changes any input of the application since `old`: false when
+    /// it changes none (nothing to sync), true when it does, nil when that cannot be told (a
+    /// plain directory, or a commit not in the repository or mirror).
+    public func changesInputs(from old: String, to new: String) async -> Bool? {
+        guard old != new else { return false }
+        let options = sourceOptions(nil)
+        let directories = inputDirectories
+        let changed = try? await GitRepository.offloaded { () throws(GitError) in
+            try SourceResolver.changedPaths(options, from: old, to: new, under: directories)
+        }
+        guard let paths = changed else { return nil }
+        return !paths.isEmpty
+    }
+
     /// Loads and validates a resolved source: the seam where renderers of other source kinds
     /// (kustomize) plug in. Errors stop it: a plan is never made from part of a set. Loading
     /// runs off the cooperative pool, bounded by ``TreeLimits``, and stops when the task is

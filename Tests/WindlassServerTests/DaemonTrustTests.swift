@@ -309,4 +309,41 @@ struct DaemonTrustTests {
         #expect(history.last?.trigger == "canary aborted", "\(history.map { "\($0.number) \($0.status) \($0.trigger)" })")
         await bed.stop()
     }
+
+    @Test("a commit that changes nothing under the path is not synced (no revision, drift left alone); one under it is; a manual sync always runs")
+    func pathScopedSyncs() async throws {
+        let bed = try await InProcessDaemon(files: ["manifests/cm.yaml": configMapYAML("settings"), "docs/README.md": "one\n"]) { $0.interval = 0.3 }
+        defer { Task { await bed.stop() } }
+        let first = try await bed.wait("the first sync") { $0.lastSync?.outcome == .synced }
+        #expect(first.lastSync?.number == 1)
+        let backend = bed.daemon.cluster.connection.backend
+        let id = ResourceID(group: "", version: "v1", kind: "ConfigMap", namespace: "default", name: "settings")
+        // Someone edits the live object: drift, which only self-heal (off here) or a sync would undo.
+        var edited = try await backend.get(id)
+        edited.set("by hand", at: ["data", "key"])
+        _ = try await backend.update(edited, options: WriteOptions(fieldManager: "kubectl-edit"))
+
+        let docs = try bed.commit(["docs/README.md": "two\n"], message: "docs only")
+        bed.reconciler.trigger()  // as a webhook does
+        let skipped = try await bed.wait("the docs commit") { $0.headRevision == docs && $0.syncedRevision == docs }
+        #expect(skipped.lastSync?.number == 1, "no sync for a commit outside the path")
+        #expect(try await bed.reconciler.pipeline.revisions().history("app").count == 1)
+        #expect(try await backend.get(id)[path: ["data", "key"]]?.stringValue == "by hand", "the drift was left alone")
+
+        let changed = try bed.commit(["manifests/cm.yaml": configMapYAML("settings", data: "v2")], message: "settings v2")
+        let synced = try await bed.wait("the manifest commit") { $0.syncedRevision == changed && $0.lastSync?.number == 2 }
+        #expect(synced.lastSync?.outcome == .synced)
+        #expect(try await backend.get(id)[path: ["data", "key"]]?.stringValue == "v2")
+
+        // A manual sync runs whatever changed: the drift is healed.
+        _ = try bed.commit(["docs/README.md": "three\n"], message: "docs again")
+        edited = try await backend.get(id)
+        edited.set("by hand again", at: ["data", "key"])
+        _ = try await backend.update(edited, options: WriteOptions(fieldManager: "kubectl-edit"))
+        bed.reconciler.syncNow()
+        let forced = try await bed.wait("the manual sync") { $0.lastSync?.number == 3 }
+        #expect(forced.lastSync?.outcome == .synced)
+        #expect(try await backend.get(id)[path: ["data", "key"]]?.stringValue == "v2")
+        await bed.stop()
+    }
 }

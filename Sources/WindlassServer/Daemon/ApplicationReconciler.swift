@@ -330,6 +330,18 @@ public actor ApplicationReconciler {
             if application.selfHeal { await checkDrift() }
             return
         }
+        // A commit that changes nothing under the application's path is not synced and records
+        // no revision (Argo CD's manifest-generate-paths): the application is synced at it.
+        if let commit, let synced = status.syncedRevision, status.lastSync?.outcome != .paused,
+            await pipeline.changesInputs(from: synced, to: commit) == false
+        {
+            status.syncedRevision = commit
+            log.event(
+                "commit outside the application's path",
+                ["application": application.name, "revision": String(commit.prefix(12)), "path": application.path])
+            if application.selfHeal { await checkDrift() }
+            return
+        }
         let resolved: ResolvedSource
         do {
             // The polled commit is in the mirror: read it without fetching again.
