@@ -160,6 +160,30 @@ public enum SourceResolver {
         return pair
     }
 
+    /// The directory `directory` (relative to the source's root) as it is at `commit` (a git
+    /// source, read from what is already there) or on disk (a plain directory); nil when it is
+    /// not there.
+    public static func tree(_ options: SourceOptions, at commit: GitCommit?, directory: String) throws(GitError) -> (any FileTree)? {
+        let trimmed = directory.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+        let url = try RemoteURL(options.source)
+        let repository: GitRepository
+        if url.isRemote {
+            repository = try GitMirror(url: url, stateDirectory: options.stateDirectory).repository
+        } else if GitRepository.isRepository(options.source) {
+            repository = try GitRepository(path: options.source)
+        } else {
+            let root = trimmed.isEmpty ? options.source : options.source + "/" + trimmed
+            guard case .directory = DirectoryTree.kind(ofPath: root) else { return nil }
+            return DirectoryTree(root: root)
+        }
+        guard let commit else { return nil }
+        do {
+            return try repository.tree(at: commit, path: trimmed)
+        } catch where error.code == .notFound || error.code == .invalidArgument {
+            return nil
+        }
+    }
+
     /// The paths under any of `directories` (repository-relative; `.` or empty: all) that differ
     /// between two commits of a git source, read from what is already there (the local
     /// repository, or the mirror as the last fetch left it; nothing is fetched). Nil for a plain

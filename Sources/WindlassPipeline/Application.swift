@@ -103,12 +103,30 @@ public struct Application: Sendable, Hashable {
     public enum PolicySource: Sendable, Hashable {
         /// Only the manifests' own.
         case none
-        /// This directory's, always (`--policies DIR`, the config's `policies`).
+        /// A directory on disk, read as it is (a platform team's shared policies; `--policies
+        /// DIR`).
         case directory(String)
-        /// The repository's convention: a pull request is judged by its base commit's
-        /// `policies/` (the rules it is merged into), falling back to `local`; every other plan
-        /// and sync by `local` (`./policies` when it exists; nil: none).
-        case repository(local: String?)
+        /// A directory of the application's repository (relative to its root), read at the
+        /// commit being planned or synced: a pull request is judged by its base commit's (the
+        /// rules it is merged into). Missing: an error when `required`, else none.
+        case repository(path: String, required: Bool)
+        /// The built-in pack, compiled into the binary (`--policies builtin`).
+        case builtin
+
+        /// What a `policies` setting names: `builtin`, an absolute directory on disk, or a
+        /// directory of the repository (relative to its root, required).
+        public init(setting: String) {
+            if setting == "builtin" {
+                self = .builtin
+            } else if setting.hasPrefix("/") {
+                self = .directory(setting)
+            } else {
+                self = .repository(path: setting, required: true)
+            }
+        }
+
+        /// The repository's convention when nothing is said: its `policies/`, if it has one.
+        public static let convention = PolicySource.repository(path: "policies", required: false)
     }
 
     /// The planner's options for this application.

@@ -16,7 +16,7 @@ extension ApplicationPipeline {
     /// swapped for their base versions.
     public func pullRequestPlan(base: String, head: String, live: Bool = true) async throws(PipelineError) -> PlanReport {
         let fromBase: String?
-        if case .repository = application.policies { fromBase = Self.repositoryPoliciesDirectory } else { fromBase = nil }
+        if case .repository(let path, _) = application.policies { fromBase = path } else { fromBase = nil }
         let options = sourceOptions(nil)
         let pair: RevisionPair
         do {
@@ -68,13 +68,15 @@ extension ApplicationPipeline {
     /// one (a pull request cannot loosen the rules it is judged by; its change to them takes
     /// effect once merged, and the plan says so); otherwise as any plan is judged.
     private func judge(_ report: inout PlanReport, pair: RevisionPair, base: String) throws(PipelineError) {
-        guard case .repository = application.policies, let tree = pair.basePolicies else {
-            if let set = try policies(for: report.manifests, warnings: &report.policyWarnings) {
+        guard case .repository(let directory, _) = application.policies, let tree = pair.basePolicies else {
+            if case .repository(let directory, true) = application.policies {
+                throw PipelineError(.policies, "the policies directory \(directory) is not in the base (\(base))")
+            }
+            if let set = try policies(for: report.manifests, source: nil, warnings: &report.policyWarnings) {
                 report.policies = PolicyEngine.judge(report.manifests, by: set)
             }
             return
         }
-        let directory = Self.repositoryPoliciesDirectory
         guard let set = try checked(PolicySet.load(tree: tree, directory: directory).adding(from: report.manifests), warnings: &report.policyWarnings)
         else { return }
         let changed = pair.changedPolicyFiles

@@ -36,7 +36,7 @@ extension ApplicationPipeline {
         let commit = rendered.source.commit?.sha
         do {
             var warnings: [Diagnostic] = []
-            let set = try policies(for: rendered.manifests, warnings: &warnings)
+            let set = try policies(for: rendered.manifests, source: rendered.source, warnings: &warnings)
             // Said before anything else happens, whatever the sync's outcome.
             onPolicyWarnings(warnings)
             let deployer = try deployer(policies: set)

@@ -180,8 +180,14 @@ public struct ApplicationPipeline: Sendable {
         let plan = planner.plan(rendered.manifests, source: rendered.planSource, live: live)
         if let stop = PipelineError.stopping(.manifests, on: plan.diagnostics) { throw stop }
         var report = PlanReport(plan: plan, manifests: rendered.manifests, live: live)
-        if judging, let policies = try policies(for: rendered.manifests, warnings: &report.policyWarnings) {
+        if judging, let policies = try policies(for: rendered.manifests, source: rendered.source, warnings: &report.policyWarnings) {
             report.policies = PolicyEngine.judge(rendered.manifests, by: policies, liveNamespaces: live.namespaces)
+            // Where they came from, when not a directory the user named: the source at the
+            // commit (`policies/ at 3f2c1ab`) or the pack compiled in.
+            switch application.policies {
+            case .repository, .builtin: report.policies?.source = policies.directory.isEmpty ? nil : policies.directory
+            case .none, .directory: break
+            }
         }
         return report
     }
@@ -207,20 +213,42 @@ public struct ApplicationPipeline: Sendable {
 
     /// The policies that judge `manifests` with the manifests' own (nil: none at all). Errors
     /// stop the operation; warnings are added to `warnings`.
-    func policies(for manifests: ManifestSet, warnings: inout [Diagnostic]) throws(PipelineError) -> PolicySet? {
-        let directory: String?
-        switch application.policies {
-        case .none: directory = nil
-        case .directory(let path): directory = path
-        case .repository(let local): directory = local
-        }
+    /// The policies that judge `manifests` read from `source` (nil: a pull request's head,
+    /// judged by other means), with the manifests' own.
+    func policies(for manifests: ManifestSet, source: ResolvedSource?, warnings: inout [Diagnostic]) throws(PipelineError) -> PolicySet? {
         let set: PolicySet?
-        do {
-            set = try PolicySet.judging(manifests, directory: directory)
-        } catch {
-            throw PipelineError(.policies, error.description)
+        switch application.policies {
+        case .none:
+            set = PolicySet().adding(from: manifests).nilIfEmpty
+        case .builtin:
+            set = PolicySet.builtin.adding(from: manifests)
+        case .directory(let path):
+            do {
+                set = try PolicySet.judging(manifests, directory: path)
+            } catch {
+                throw PipelineError(.policies, error.description)
+            }
+        case .repository(let path, let required):
+            if let source, let tree = try policyTree(path, of: source) {
+                let name = source.commit.map { "\(path)/ at \($0.shortSHA)" } ?? path
+                set = PolicySet.load(tree: tree, directory: name).adding(from: manifests)
+            } else if required {
+                let at = source?.commit.map { " at \($0.shortSHA)" } ?? ""
+                throw PipelineError(.policies, "the policies directory \(path) is not in \(source?.location ?? application.source.repository)\(at)")
+            } else {
+                set = PolicySet().adding(from: manifests).nilIfEmpty
+            }
         }
         return try checked(set, warnings: &warnings)
+    }
+
+    /// A directory of the source (relative to its root) at the source's commit; nil when absent.
+    func policyTree(_ path: String, of source: ResolvedSource) throws(PipelineError) -> (any FileTree)? {
+        do {
+            return try SourceResolver.tree(sourceOptions(source.commit?.sha), at: source.commit, directory: path)
+        } catch {
+            throw PipelineError(.policies, "reading the policies directory \(path): \(error.description)")
+        }
     }
 
     func checked(_ set: PolicySet?, warnings: inout [Diagnostic]) throws(PipelineError) -> PolicySet? {

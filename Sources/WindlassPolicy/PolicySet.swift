@@ -96,5 +96,19 @@ public struct PolicySet: Sendable {
         return own.policies.isEmpty && own.exceptions.isEmpty && own.diagnostics.isEmpty ? nil : own
     }
 
+    /// The built-in pack (`policies/` of the Windlass repository), compiled into the binary:
+    /// `--policies builtin`, `policies: builtin` in windlass.yaml.
+    public static let builtin: PolicySet = load(tree: builtinTree, directory: "builtin")
+
+    /// The tree of the built-in pack, its tests included.
+    public static var builtinTree: MemoryTree {
+        MemoryTree(name: "builtin", files: Dictionary(uniqueKeysWithValues: BuiltinPack.files.map { ($0.name, Array($0.text.utf8) + [10]) }))
+    }
+
+    /// Nil when the set holds nothing at all (no policy, exception or diagnostic).
+    public var nilIfEmpty: PolicySet? {
+        policies.isEmpty && exceptions.isEmpty && diagnostics.isEmpty ? nil : self
+    }
+
     static func isTestFile(_ path: String) -> Bool { path.hasSuffix(".test.yaml") || path.hasSuffix(".test.yml") }
 }

@@ -16,7 +16,8 @@ public import WindlassManifest
 /// ```
 ///
 /// A resource is named `Kind/name` or `Kind/namespace/name`. `result` is pass, fail, warn or
-/// skip; `skip` also holds when the rule does not apply to the resource at all.
+/// skip; `fail` and `warn` both mean the rule is violated (Enforce or Audit alike), and `skip`
+/// also holds when the rule does not apply to the resource at all.
 public struct PolicyTest: Sendable {
     public struct Expectation: Sendable {
         public var policy: String
@@ -31,7 +32,14 @@ public struct PolicyTest: Sendable {
         public var expectation: Expectation
         public var actual: PolicyResult.Status?
         public var message: String
-        public var passed: Bool { actual == expectation.result || (actual == nil && expectation.result == .skip) }
+        /// `fail` and `warn` both say the rule is violated, whatever its failure action: a test
+        /// does not break when a rule moves between Enforce and Audit (as Kyverno's tests).
+        public var passed: Bool {
+            if actual == nil { return expectation.result == .skip }
+            return Self.violated(actual) == Self.violated(expectation.result) && (Self.violated(actual) || actual == expectation.result)
+        }
+
+        static func violated(_ status: PolicyResult.Status?) -> Bool { status == .fail || status == .warn }
     }
 
     public var name: String

@@ -18,7 +18,7 @@ protocol StateCommand {
     /// Whether the command takes --source (a local source must be made absolute, and the
     /// default `.` becomes the CLI's working directory).
     var takesSource: Bool { get }
-    /// Whether the command takes --policies/--no-policies (the default ./policies is the CLI's).
+    /// Whether the command takes --policies/--no-policies (a directory given is made absolute).
     var takesPolicies: Bool { get }
 }
 
@@ -114,7 +114,7 @@ enum Forwarding {
     }
 
     /// The arguments as the daemon must see them: paths made absolute, and the CLI's defaults
-    /// (`--source .`, `./policies`, the state directory) spelled out.
+    /// (`--source .`, the state directory) spelled out.
     static func arguments(_ arguments: [String], for command: any StateCommand) -> [String] {
         let cwd = workingDirectory()
         func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : cwd + "/" + path }
@@ -140,16 +140,21 @@ enum Forwarding {
         }
         if !seen.contains("--state-dir") { out += ["--state-dir", absolute(command.stateDirectoryPath)] }
         if command.takesSource && !seen.contains("--source") { out += ["--source", cwd] }
-        if command.takesPolicies && !seen.contains("--policies") && !seen.contains("--no-policies") {
-            if let directory = Policies.defaultDirectory { out += ["--policies", cwd + "/" + directory] } else { out.append("--no-policies") }
-        }
+        // Without --policies, plan and sync read the source's own policies/ wherever they run:
+        // nothing to spell out.
         return out
     }
 
     private static func rewrite(_ option: String, _ value: String, _ absolute: (String) -> String) -> String {
         // A --source that is a URL stays as it is; a local path is made absolute.
         if option == "--source", value.contains("://") || (value.contains("@") && value.contains(":")) { return value }
+        if option == "--policies", value == "builtin" { return value }
         return absolute(value)
+    }
+
+    /// A path as given, made absolute against the working directory.
+    static func absolutePath(_ path: String) -> String {
+        path.hasPrefix("/") ? path : workingDirectory() + "/" + path
     }
 
     static func workingDirectory() -> String {

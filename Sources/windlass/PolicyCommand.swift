@@ -15,7 +15,7 @@ struct PolicyCommand: ParsableCommand {
 /// Where plan and sync read policies: `--policies DIR`, else `policies/` in the working
 /// directory when there is one; `--no-policies` turns them off.
 struct PolicyFlags: ParsableArguments {
-    @Option(name: .customLong("policies"), help: "The directory of policies (default: ./policies when it exists).")
+    @Option(name: .customLong("policies"), help: "The policies: builtin (the pack compiled in), or a directory (default: plan and sync read the source's policies/, policy check ./policies, when there is one).")
     var directory: String?
 
     @Flag(name: .customLong("no-policies"), help: "Judge nothing: plan and sync without policies.")
@@ -41,12 +41,12 @@ enum Policies {
         return "policies"
     }
 
-    /// The policies of a directory (if any) with the manifests' own (nil: none at all); errors
-    /// stop the command with exit 2, warnings are printed.
+    /// The policies of a directory (if any; `builtin`: the pack compiled in) with the manifests'
+    /// own (nil: none at all); errors stop the command with exit 2, warnings are printed.
     static func load(_ directory: String?, with manifests: ManifestSet) throws -> PolicySet? {
         let set: PolicySet?
         do {
-            set = try PolicySet.judging(manifests, directory: directory)
+            set = directory == "builtin" ? PolicySet.builtin.adding(from: manifests) : try PolicySet.judging(manifests, directory: directory)
         } catch {
             throw CommandFailure(message: error.description)
         }
@@ -152,7 +152,7 @@ struct PolicyTestCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The directory of policies and their *.test.yaml files.")
+    @Argument(help: "The directory of policies and their *.test.yaml files, or builtin (the pack compiled in).")
     var directory: String = "policies"
 
     @Flag(name: .shortAndLong, help: "Also print the expectations that hold.")
@@ -161,7 +161,7 @@ struct PolicyTestCommand: ParsableCommand {
     func run() throws {
         let set: PolicySet
         do {
-            set = try PolicySet.load(directory)
+            set = directory == "builtin" ? PolicySet.builtin : try PolicySet.load(directory)
         } catch {
             throw CommandFailure(message: error.description)
         }
@@ -173,7 +173,11 @@ struct PolicyTestCommand: ParsableCommand {
             let path = directory.hasSuffix("/") ? directory + file : directory + "/" + file
             let loaded: ManifestSet
             do {
-                loaded = try ManifestLoader.load(paths: [path])
+                if directory == "builtin" {
+                    loaded = ManifestLoader.load([.files([file], in: PolicySet.builtinTree)])
+                } else {
+                    loaded = try ManifestLoader.load(paths: [path])
+                }
             } catch {
                 throw CommandFailure(message: error.description)
             }

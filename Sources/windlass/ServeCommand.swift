@@ -2,6 +2,7 @@ import ArgumentParser
 import WindlassCluster
 import WindlassCore
 import WindlassManifest
+import WindlassPipeline
 import WindlassPlan
 import WindlassServer
 
@@ -29,7 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Where to listen, HOST:PORT (without --config; default 127.0.0.1:8080).") var listen: ListenAddress?
     @Option(help: "How often to poll the source without --config, as 30s, 3m.") var interval: String = "3m"
     @Option(name: .shortAndLong, help: "Namespace for namespaced objects that name none (without --config).") var namespace: String = "default"
-    @Option(help: "The policies directory (without --config; default ./policies when it exists).") var policies: String?
+    @Option(help: "The policies (without --config): builtin, or a directory on disk (default: the source's own policies/ when it has one).") var policies: String?
     @Option(help: "Log format: text or json.") var logFormat: LogFormat = .text
     @Option(help: "Nodes to create when the embedded cluster has none.") var nodes: Int = 3
     @Option(name: .customLong("label"), help: "A label for nodes created at start, KEY=VALUE (repeatable).") var labels: [String] = []
@@ -96,7 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
         application.path = source.path
         application.namespace = namespace
         application.interval = seconds
-        application.policies = policies ?? Policies.defaultDirectory
+        application.policies = policies.map { $0 == "builtin" ? .builtin : .directory(Forwarding.absolutePath($0)) } ?? .convention
         var server = DaemonConfig.Server()
         if let listen {
             server.host = listen.host

@@ -51,12 +51,14 @@ enum Wiring {
 }
 
 extension PolicyFlags {
-    /// `--no-policies`: none; `--policies DIR`: that directory; else the repository's
-    /// convention with `./policies` (when it exists) as the local fallback.
+    /// `--no-policies`: none; `--policies builtin`: the pack compiled in; `--policies DIR`:
+    /// that directory on disk; else the source's own `policies/` at the revision (when it has
+    /// one), as the daemon reads an application's.
     var source: Application.PolicySource {
         if disabled { return .none }
+        if directory == "builtin" { return .builtin }
         if let directory { return .directory(directory) }
-        return .repository(local: Policies.defaultDirectory)
+        return .convention
     }
 }
 

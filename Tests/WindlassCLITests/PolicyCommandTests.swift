@@ -172,12 +172,42 @@ struct PolicyCommandTests {
         #expect(wrong.stdout.hasSuffix("1 tests, 0 passed, 1 failed\n"))
     }
 
+    @Test("policies come from the source at the commit, not the working directory; builtin needs no copy")
+    func policiesFromTheSource() throws {
+        let repo = try PolicyRepository()
+        // Elsewhere, a working directory whose policies/ allows everything: it does not count.
+        let elsewhere = try TemporaryDirectory()
+        _ = try elsewhere.write("policies/README.md", "nothing here\n")
+        let fromElsewhere = try CLI.run(["plan", "--source", repo.repository.path, "--state-dir", repo.state.path], in: elsewhere.path)
+        #expect(fromElsewhere.status == 1, "the source's policies/ judged it: \(fromElsewhere.stdout)")
+        #expect(fromElsewhere.stdout.contains("FAIL - manifests/web.yaml@"), "\(fromElsewhere.stdout)")
+        #expect(fromElsewhere.stdout.contains("policies/ at "), "the plan says where the policies came from: \(fromElsewhere.stdout)")
+
+        // At an older commit without the privileged container, the same policies pass it.
+        try repo.repository.write("manifests/web.yaml", PolicyRepository.deployment(privileged: false))
+        let fixed = try repo.repository.commit("web, unprivileged")
+        #expect(try CLI.run(["plan", "--source", repo.repository.path, "--ref", fixed, "--state-dir", repo.state.path], in: elsewhere.path).status == 0)
+        // A commit that removes the policies: the head is judged by its own (none).
+        try repo.repository.git(["rm", "-rq", "policies"])
+        try repo.repository.write("manifests/web.yaml", PolicyRepository.deployment(privileged: true))
+        _ = try repo.repository.commit("no policies")
+        #expect(try CLI.run(["plan", "--source", repo.repository.path, "--state-dir", repo.state.path], in: elsewhere.path).status == 0)
+
+        // The built-in pack, from a directory without any policies.
+        let builtin = try CLI.run(["plan", "--source", repo.repository.path, "--state-dir", repo.state.path, "--policies", "builtin"], in: elsewhere.path)
+        #expect(builtin.status == 1 && builtin.stdout.contains("disallow-privileged-containers"), "\(builtin.stdout)")
+        let checked = try CLI.run(["policy", "check", repo.repository.path + "/manifests", "--policies", "builtin"], in: elsewhere.path)
+        #expect(checked.status == 1 && checked.stdout.contains("FAIL - "), "\(checked.stdout)\(checked.stderr)")
+        let tested = try CLI.run(["policy", "test", "builtin"], in: elsewhere.path)
+        #expect(tested.status == 0 && tested.stdout.wholeMatch(of: /(\d+) tests, \1 passed, 0 failed\n/) != nil, "\(tested.stdout)\(tested.stderr)")
+    }
+
     @Test("plan shows the verdicts (text, Markdown, JSON) and exits 1 on an Enforce failure; sync refuses and applies nothing")
     func planAndSync() throws {
         let repo = try PolicyRepository()
         let plan = try repo.windlass(["plan"])
         #expect(plan.status == 1)
-        #expect(plan.stdout.contains("Policies:\n"))
+        #expect(plan.stdout.contains("Policies: (policies/ at "), "\(plan.stdout)")
         #expect(plan.stdout.contains("FAIL - manifests/web.yaml@"), "\(plan.stdout)")
         #expect(plan.stdout.contains("A sync of this plan is refused: an Enforce rule fails."))
         let markdown = try repo.windlass(["plan", "--format", "markdown"])

@@ -188,6 +188,30 @@ struct PipelineTests {
         #expect(pipeline.failedCommit() == nil)
     }
 
+    @Test("an application's policies are read from its repository at the commit synced: each commit by its own; required ones must be there")
+    func policiesAtTheCommit() async throws {
+        let bed = try PipelineBed()
+        let pipeline = bed.pipeline(policies: .repository(path: "policies", required: true))
+        // The first commit has no policies/ yet: a required directory that is missing stops it.
+        try bed.commit(["manifests/ns.yaml": namespace, "manifests/web.yaml": deployment("web", image: "web:1", privileged: true)])
+        do {
+            _ = try await pipeline.plan()
+            Issue.record("a missing required policies directory must stop the plan")
+        } catch {
+            #expect(error.code == .policies && error.description.contains("the policies directory policies is not in"), "\(error)")
+        }
+        // The commit that adds the rule is judged by it; the plan says where it came from.
+        let ruled = try bed.commit(["policies/no-privileged.yaml": privilegedPolicy])
+        let plan = try await pipeline.plan()
+        #expect(plan.deniedByPolicy)
+        #expect(plan.policies?.source == "policies/ at \(ruled.prefix(7))", "\(plan.policies?.source ?? "none")")
+        // A later commit that loosens it is judged by the loosened rule, at that commit.
+        try bed.commit(["policies/no-privileged.yaml": privilegedPolicy.replacingOccurrences(of: "Enforce", with: "Audit")])
+        #expect(try await pipeline.plan().deniedByPolicy == false)
+        // An older commit is still judged by its own.
+        #expect(try await pipeline.plan(ruled).deniedByPolicy)
+    }
+
     @Test("a policy file with an error stops the plan with its location, before the cluster is read")
     func invalidPolicy() async throws {
         let bed = try PipelineBed()
@@ -212,7 +236,7 @@ struct PipelineTests {
                 "manifests/web.yaml": deployment("web", image: "web:2", privileged: true),
                 "policies/no-privileged.yaml": privilegedPolicy.replacingOccurrences(of: "Enforce", with: "Audit"),
             ], message: "head")
-        let pipeline = bed.pipeline(policies: .repository(local: nil))
+        let pipeline = bed.pipeline(policies: .convention)
         let report = try await pipeline.pullRequestPlan(base: "base", head: "HEAD")
         #expect(report.deniedByPolicy)
         #expect(report.policies?.source?.hasPrefix("policies/ at ") == true)

@@ -26,6 +26,36 @@ struct PackTests {
         #expect(Self.pack.policies.count >= 25)
     }
 
+    @Test("the pack compiled into the binary is policies/ as it is (run scripts/embed-policies.py after editing it)")
+    func builtinIsThePack() throws {
+        let onDisk = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/policies").filter { $0.hasSuffix(".yaml") }.sorted()
+        let tree = PolicySet.builtinTree
+        #expect(tree.files.keys.sorted() == onDisk)
+        for name in onDisk {
+            let text = try String(contentsOfFile: repositoryRoot + "/policies/" + name, encoding: .utf8)
+            #expect(tree.files[name] == Array(text.utf8), "\(name) differs from its compiled copy")
+        }
+        #expect(PolicySet.builtin.diagnostics.isEmpty, "\(PolicySet.builtin.diagnostics)")
+        #expect(PolicySet.builtin.policies.map(\.name).sorted() == Self.pack.policies.map(\.name).sorted())
+    }
+
+    @Test("a test's fail and warn both say the rule is violated: moving a rule between Enforce and Audit keeps its tests")
+    func testsSurviveActionChanges() throws {
+        let dir = try TemporaryDirectory()
+        let policy = try String(contentsOfFile: repositoryRoot + "/policies/disallow-host-pid.yaml", encoding: .utf8)
+        #expect(policy.contains("Enforce"))
+        let audit = try dir.write("disallow-host-pid.yaml", policy.replacingOccurrences(of: "Enforce", with: "Audit"))
+        let set = try PolicySet.load(audit)
+        let loaded = try ManifestLoader.load(paths: [repositoryRoot + "/policies/disallow-host-pid.test.yaml"])
+        let tests = PolicyTest.read(loaded).tests
+        let outcomes = tests.flatMap { $0.run(set) }
+        #expect(outcomes.contains { $0.expectation.result == .fail && $0.actual == .warn })
+        let broken = outcomes.filter { !$0.passed }.map(\.expectation.resource)
+        #expect(broken.isEmpty, "\(broken)")
+        // A violation is still not a pass: the Audit rule on a Pod expected to pass does pass.
+        #expect(outcomes.contains { $0.expectation.result == .pass && $0.actual == .pass })
+    }
+
     @Test("host, privilege, hostPath and SYS_ADMIN checks are Enforce; the rest Audit")
     func actions() throws {
         let enforced = Set(Self.pack.policies.filter { $0.rules.allSatisfy { $0.failureAction == .enforce } }.map(\.name))

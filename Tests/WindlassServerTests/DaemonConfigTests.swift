@@ -92,6 +92,25 @@ struct DaemonConfigTests {
         #expect(apps[1].analysisHosts.refusal(of: "http://127.0.0.1:8080/") != nil, "a list replaces the loopback default")
     }
 
+    @Test("policies: a directory of the repository (read at the commit), an absolute directory on disk, or builtin")
+    func policies() throws {
+        let body = """
+            apiVersion: windlass.dev/v1
+            kind: Config
+            applications:
+              - {name: a, source: {repo: x}, policies: policies}
+              - {name: b, source: {repo: x}, policies: /etc/windlass/policies}
+              - {name: c, source: {repo: x}, policies: builtin}
+              - {name: d, source: {repo: x}}
+            """
+        let (config, diagnostics) = DaemonConfig.read(body, path: "w.yaml")
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        let apps = try #require(config?.applications)
+        #expect(apps.map(\.pipelineApplication.policies) == [
+            .repository(path: "policies", required: true), .directory("/etc/windlass/policies"), .builtin, .none,
+        ])
+    }
+
     @Test("syncPolicy.syncOptions: CreateNamespace=true reaches the pipeline's plan options")
     func syncOptions() throws {
         let body = "apiVersion: windlass.dev/v1\nkind: Config\napplications:\n  - name: a\n    source: {repo: x}\n    syncPolicy: {syncOptions: [CreateNamespace=true]}\n"

@@ -99,8 +99,10 @@ public struct DaemonConfig: Sendable {
         public var drift: DriftSchedule? = nil
         public var driftSelfHeal = false
         public var ignoreDifferences: [IgnoreRule] = []
-        /// A policies directory (nil: none; the manifests' own Policy documents always count).
-        public var policies: String? = nil
+        /// Which policies judge the application: none (the manifests' own Policy documents always
+        /// count), `builtin`, an absolute directory on disk, or a directory of the repository
+        /// read at the commit being synced.
+        public var policies: WindlassPipeline.Application.PolicySource = .none
         /// The application's Prometheus: analysis may query it beside the allowed hosts.
         public var prometheus: String? = nil
         /// The hosts analysis may query (`analysis.allowedHosts`; nil: loopback only).
@@ -444,7 +446,7 @@ public struct DaemonConfig: Sendable {
                 }
                 if rules.sequenceValue == nil { error(rules, "\(what): ignoreDifferences must be a list") }
             }
-            app.policies = string(item["policies"], "\(what): policies")
+            if let setting = string(item["policies"], "\(what): policies") { app.policies = .init(setting: setting) }
             if let analysis = mapping(item["analysis"], "\(what): analysis") {
                 keys(analysis, ["prometheus", "allowedHosts"], in: "\(what): analysis")
                 app.prometheus = string(analysis["prometheus"], "\(what): analysis.prometheus")
@@ -485,7 +487,7 @@ extension DaemonConfig.Application {
                 _ = Application.apply(syncOptions: syncOptions, to: &options)  // checked when the config was read
                 return options
             }(),
-            policies: policies.map { .directory($0) } ?? .none,
+            policies: policies,
             ignoreDifferences: ignoreDifferences)
     }
 }
