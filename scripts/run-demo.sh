@@ -137,7 +137,7 @@ applications:
     syncPolicy: {automated: true, prune: true, selfHeal: false}
     interval: 3m
     drift: {schedule: "*/10 * * * *"}
-    policies: policies
+    policies: builtin
 YAML
 cat "$state/windlass.yaml"
 "$windlass" serve --config "$state/windlass.yaml" --state-dir "$state" --label openstack.org/compute-node=true &
