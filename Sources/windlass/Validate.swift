@@ -33,15 +33,22 @@ struct Validate: ParsableCommand {
     @Option(help: "The largest manifest file read, in bytes or with a Ki or Mi suffix.")
     var maxFileSize: ByteSize = ByteSize(bytes: LoadOptions().maxFileBytes)
 
+    @Option(help: "The Kubernetes version to check against (1.27 to the newest known): a kind it does not serve is an error. Default: any.")
+    var kubernetesVersion: KubernetesVersion?
+
     func validate() throws {
         try source.validate(paths: paths, namespace: namespace)
+        if let kubernetesVersion, !ManifestValidator.coveredVersions.contains(kubernetesVersion.minor) {
+            let covered = ManifestValidator.coveredVersions
+            throw ValidationError("--kubernetes-version 1.\(kubernetesVersion.minor): the schemas cover 1.\(covered.lowerBound) to 1.\(covered.upperBound)")
+        }
     }
 
     func run() throws {
         let options = LoadOptions(defaultNamespace: namespace, maxFileBytes: maxFileSize.bytes)
         let set = try source.load(paths: paths, options: options)
         var diagnostics = set.diagnostics
-        diagnostics += ManifestValidator().validate(set)
+        diagnostics += ManifestValidator(kubernetesVersion: kubernetesVersion?.minor).validate(set)
         // Canary strategies and analysis templates are checked as a plan checks them.
         diagnostics += CanaryStrategies.read(set).diagnostics
         let report = ValidationReport(set: set, diagnostics: diagnostics)
@@ -52,6 +59,20 @@ struct Validate: ParsableCommand {
             printOut(report.json())
         }
         if report.errors > 0 { throw ExitCode(1) }
+    }
+}
+
+/// A Kubernetes version on the command line: `1.29`, `v1.29`, `1.29.3`.
+struct KubernetesVersion: ExpressibleByArgument {
+    var minor: Int
+
+    init?(argument: String) {
+        let text = argument.hasPrefix("v") ? String(argument.dropFirst()) : argument
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2 || parts.count == 3, parts[0] == "1", let minor = Int(parts[1]), parts.dropFirst(2).allSatisfy({ Int($0) != nil }) else {
+            return nil
+        }
+        self.minor = minor
     }
 }
 

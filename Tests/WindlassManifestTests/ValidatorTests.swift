@@ -52,6 +52,105 @@ struct ValidatorTests {
         #expect(try check(list).isEmpty)
     }
 
+    @Test("every built-in group has its schema: networking, storage, rbac, policy, scheduling, admission, flowcontrol, …")
+    func everyBuiltInGroup() throws {
+        let clean = try check(
+            """
+            apiVersion: networking.k8s.io/v1
+            kind: Ingress
+            metadata: {name: web}
+            spec:
+              ingressClassName: nginx
+              rules: [{host: shop.example, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]
+            ---
+            apiVersion: storage.k8s.io/v1
+            kind: StorageClass
+            metadata: {name: fast}
+            provisioner: example.com/fast
+            allowVolumeExpansion: true
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: Role
+            metadata: {name: reader}
+            rules: [{apiGroups: [""], resources: [pods], verbs: [get, list]}]
+            ---
+            apiVersion: policy/v1
+            kind: PodDisruptionBudget
+            metadata: {name: web}
+            spec: {minAvailable: 1, selector: {matchLabels: {app: web}}}
+            ---
+            apiVersion: scheduling.k8s.io/v1
+            kind: PriorityClass
+            metadata: {name: high}
+            value: 1000
+            ---
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata: {name: deny}
+            spec: {podSelector: {}, policyTypes: [Ingress]}
+            ---
+            apiVersion: admissionregistration.k8s.io/v1
+            kind: ValidatingWebhookConfiguration
+            metadata: {name: hooks}
+            webhooks: []
+            ---
+            apiVersion: coordination.k8s.io/v1
+            kind: Lease
+            metadata: {name: leader}
+            spec: {holderIdentity: a}
+            """)
+        #expect(clean.isEmpty, "\(clean.map(\.description))")
+        let broken = try check(
+            """
+            apiVersion: networking.k8s.io/v1
+            kind: Ingress
+            metadata: {name: web}
+            spec:
+              rule: []
+            ---
+            apiVersion: storage.k8s.io/v1
+            kind: StorageClass
+            metadata: {name: fast}
+            provisioner: example.com/fast
+            allowVolumeExpansion: "yes"
+            ---
+            apiVersion: networking.k8s.io/v1
+            kind: Ingres
+            metadata: {name: typo}
+            """)
+        #expect(
+            broken.map(\.description) == [
+                #"m.yaml:5:3: error: Ingress web: unknown field "spec.rule" (did you mean "rules"?)"#,
+                #"m.yaml:11:23: error: StorageClass fast: allowVolumeExpansion: expected a boolean, found string "yes""#,
+                #"m.yaml:14:7: error: Ingres typo: no kind "Ingres" is registered for version "networking.k8s.io/v1" (did you mean "Ingress"?)"#,
+            ])
+    }
+
+    @Test("--kubernetes-version: a kind the version does not serve is an error saying when it was added or removed")
+    func kubernetesVersions() throws {
+        let dir = try TemporaryDirectory()
+        let path = try dir.write(
+            "m.yaml",
+            """
+            apiVersion: flowcontrol.apiserver.k8s.io/v1beta2
+            kind: FlowSchema
+            metadata: {name: f}
+            spec: {priorityLevelConfiguration: {name: global-default}}
+            ---
+            apiVersion: flowcontrol.apiserver.k8s.io/v1
+            kind: FlowSchema
+            metadata: {name: g}
+            spec: {priorityLevelConfiguration: {name: global-default}}
+            """)
+        let set = try ManifestLoader.load(paths: [path])
+        #expect(ManifestValidator().validate(set).filter { $0.severity == .error }.isEmpty, "any version: both are known")
+        let old = ManifestValidator(kubernetesVersion: 27).validate(set).filter { $0.severity == .error }.map(\.message)
+        #expect(old == [#"FlowSchema g: "flowcontrol.apiserver.k8s.io/v1" FlowSchema is not served by Kubernetes 1.27: it is served from 1.29"#])
+        let new = ManifestValidator(kubernetesVersion: 33).validate(set).filter { $0.severity == .error }.map(\.message)
+        #expect(new == [#"FlowSchema f: "flowcontrol.apiserver.k8s.io/v1beta2" FlowSchema is not served by Kubernetes 1.33: it was removed in 1.29"#])
+        #expect(ManifestValidator.coveredVersions.lowerBound == 27 && ManifestValidator.coveredVersions.upperBound >= 33)
+    }
+
     @Test("a well-formed Deployment has no findings")
     func clean() throws {
         let diagnostics = try check(

@@ -7,9 +7,16 @@ public struct ManifestValidator: Sendable {
     static let windlassKinds: Set<String> = ["RolloutStrategy", "AnalysisTemplate", "Policy", "PolicyException"]
 
     public var concurrency: Int
+    /// The Kubernetes minor version to check against (`--kubernetes-version 1.29`): a kind it does
+    /// not serve is an error. Nil: any version the schemas cover.
+    public var kubernetesVersion: Int?
 
-    public init(concurrency: Int = ManifestLoader.processorCount) {
+    /// The versions `kubernetesVersion` may name: those the built-in schemas cover.
+    public static var coveredVersions: ClosedRange<Int> { kubernetesSchemaVersions }
+
+    public init(concurrency: Int = ManifestLoader.processorCount, kubernetesVersion: Int? = nil) {
         self.concurrency = concurrency
+        self.kubernetesVersion = kubernetesVersion
     }
 
     /// The diagnostics for a set, in resource order (notes about kinds without a schema last).
@@ -24,6 +31,7 @@ public struct ManifestValidator: Sendable {
         let perResource = parallelMap(count: resources.count, concurrency: concurrency) { index in
             let file = Int(resources[index].span.file.rawValue)
             var checker = ObjectChecker(table: schemaTable, path: file < files.count ? files[file] : "<input>")
+            checker.kubernetesVersion = kubernetesVersion
             checker.check(resources[index])
             return checker.diagnostics
         }
@@ -101,6 +109,7 @@ private struct ObjectChecker {
 
     let table: SchemaTable
     let path: String
+    var kubernetesVersion: Int?
     var diagnostics: [Diagnostic] = []
     var fieldPath: [PathComponent] = []
     var subject = ""
@@ -113,6 +122,11 @@ private struct ObjectChecker {
     mutating func check(_ resource: Resource) {
         let gvk = resource.id.groupVersionKind
         subject = "\(gvk.kind) \(resource.id.name)"
+        if let minor = kubernetesVersion, let served = SchemaTable.servingVersions(of: gvk), !served.contains(minor) {
+            let at = resource.object.mappingValue?.entry(forKey: "apiVersion")?.value.span.start ?? resource.span.start
+            let when = minor < served.lowerBound ? "it is served from 1.\(served.lowerBound)" : "it was removed in 1.\(served.upperBound + 1)"
+            report(at, "\(quoted(gvk.apiVersion)) \(gvk.kind) is not served by Kubernetes 1.\(minor): \(when)")
+        }
         if let root = table.kinds[gvk] {
             check(resource.object, against: root)
         } else {

@@ -39,13 +39,29 @@ public struct SchemaTable: Sendable {
     /// The node of `ObjectMeta`, used for the metadata of every kind, custom ones included.
     var objectMeta: Int?
 
-    /// The group-versions whose kinds are all in the table: an unknown kind there is an error,
-    /// not just a kind without a schema.
-    static let completeGroupVersions: Set<String> = [
-        "v1", "apps/v1", "batch/v1", "autoscaling/v1", "autoscaling/v2", "discovery.k8s.io/v1",
-    ]
+    /// `apiVersion/Kind` of every built-in kind → the minor versions of Kubernetes that serve it.
+    static let servedKinds: [String: ClosedRange<Int>] = {
+        guard let root = try? JSONReader.read(kubernetesServedKindsJSON), let entries = root.mappingValue?.entries else {
+            fatalError("embedded Kubernetes kinds are unreadable")
+        }
+        var out: [String: ClosedRange<Int>] = [:]
+        for entry in entries {
+            guard let span = entry.value.sequenceValue, span.count == 2, let low = span[0].intValue, let high = span[1].intValue else { continue }
+            out[entry.key] = low...high
+        }
+        return out
+    }()
 
-    /// The schemas of Kubernetes' built-in kinds (v1.27), compiled at first use.
+    /// The group-versions whose kinds are all in the table (every built-in one): an unknown
+    /// kind there is an error, not just a kind without a schema.
+    static let completeGroupVersions: Set<String> = Set(servedKinds.keys.map { key in String(key[..<key.lastIndex(of: "/")!]) })
+
+    /// The minor versions of Kubernetes that serve `gvk` (nil: not a built-in kind).
+    static func servingVersions(of gvk: GroupVersionKind) -> ClosedRange<Int>? {
+        servedKinds[gvk.apiVersion + "/" + gvk.kind]
+    }
+
+    /// The schemas of Kubernetes' built-in kinds (every version covered), compiled at first use.
     public static let kubernetes: SchemaTable = {
         do {
             let documents = try YAMLReader.read(kubernetesSchemasJSON)
