@@ -2,10 +2,10 @@
 
 SWIFT ?= swift
 # System packages the build and the tests need (Debian names).
-APT_PACKAGES := libgit2-dev libyaml-dev libsqlite3-dev pkg-config git openssh-server python3 prometheus
+APT_PACKAGES := libgit2-dev libyaml-dev libsqlite3-dev pkg-config git openssh-server python3 python3-venv prometheus
 BENCH_ARGS ?=
 
-.PHONY: deps build run test bench format clean
+.PHONY: deps pydeps build run test bench format clean
 
 ## deps: install the missing system packages with apt-get (as root, or through sudo)
 deps:
@@ -19,6 +19,11 @@ deps:
 	  $$sudo apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+## pydeps: the Python peers the tests and the bench compare against, in .venv/ (from PyPI)
+PEER_VALIDATOR := .venv/bin/kubernetes-validate
+pydeps: deps
+	@test -x $(PEER_VALIDATOR) || { python3 -m venv .venv && .venv/bin/pip install -q kubernetes-validate==1.37.0; }
 
 build: deps
 	$(SWIFT) build --product windlass
@@ -34,7 +39,7 @@ run: build
 ## after the rest: their latency bounds (a webhook synced within 2 s, an abort within a poll)
 ## measure the daemon, not a machine whose two cores every other suite is busy with.
 DAEMON_SUITES = ServeTests|DaemonTrustTests|PollingTests|DaemonSoakTests|DaemonLifetimeTests
-test: deps
+test: deps pydeps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip "$(DAEMON_SUITES)"
 	$(SWIFT) test --skip-build --filter "$(DAEMON_SUITES)"
