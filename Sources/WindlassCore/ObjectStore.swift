@@ -50,6 +50,10 @@ public struct ObjectStore: Sendable {
     private(set) var objects: [GroupKind: [String: [String: StoredObject]]] = [:]
     /// Owner uid → the objects that name it in their ownerReferences.
     private var dependents: [String: Set<ResourceID>] = [:]
+    /// Kind → namespace → `key=value` of a label → the names of the objects that carry it: a
+    /// selector of equalities (a Service's, a ReplicaSet's) reads the objects it names, not the
+    /// whole namespace.
+    private var byLabel: [GroupKind: [String: [String: Set<String>]]] = [:]
     /// The built-in resources and those the stored CustomResourceDefinitions declare: names
     /// for messages, and which kinds are cluster-scoped.
     public private(set) var mapping = RESTMapping.builtIn
@@ -107,7 +111,22 @@ public struct ObjectStore: Sendable {
     public func list(_ kind: GroupKind, namespace: String?, selector: LabelSelector = .everything) -> [Value] {
         guard let byNamespace = objects[kind] else { return [] }
         var out: [(Key, Value)] = []
+        // The equalities of the selector, each naming a set of objects: the smallest set is
+        // where the matches are (every requirement is still checked on each).
+        let equalities = selector.requirements.compactMap { requirement in
+            requirement.op == .equals && requirement.values.count == 1 ? requirement.key + "=" + requirement.values[0] : nil
+        }
         func add(_ namespace: String, _ byName: [String: StoredObject]) {
+            if !equalities.isEmpty, let postings = byLabel[kind]?[namespace] {
+                let narrowest = equalities.map { postings[$0] ?? [] }.min { $0.count < $1.count } ?? []
+                for name in narrowest {
+                    guard let stored = byName[name] else { continue }
+                    let labels = stored.object[path: ["metadata", "labels"]]?.mappingValue
+                    if !selector.matches(label: { labels?[$0]?.stringValue }) { continue }
+                    out.append((Key(namespace: namespace, name: name), stored.object))
+                }
+                return
+            }
             for (name, stored) in byName {
                 if !selector.isEmpty {
                     let labels = stored.object[path: ["metadata", "labels"]]?.mappingValue
@@ -440,15 +459,32 @@ public struct ObjectStore: Sendable {
         }
     }
 
+    /// Indexes an object's owners and labels. Every write that can change either goes through
+    /// here (`write`, `restore`, delete); `commit` writes only status, binding and owners of
+    /// orphans, never labels.
     private mutating func index(_ object: Value, id: ResourceID) {
         for reference in object[path: ["metadata", "ownerReferences"]]?.sequenceValue ?? [] {
             if let uid = reference["uid"]?.stringValue { dependents[uid, default: []].insert(id) }
         }
+        let storedKey = key(for: id)
+        for entry in object[path: ["metadata", "labels"]]?.mappingValue?.entries ?? [] {
+            guard let value = entry.value.stringValue else { continue }
+            byLabel[id.groupKind, default: [:]][storedKey.namespace, default: [:]][entry.key + "=" + value, default: []].insert(storedKey.name)
+        }
+        // A namespace whose objects carry no labels at all is listed through the index too.
+        if byLabel[id.groupKind]?[storedKey.namespace] == nil { byLabel[id.groupKind, default: [:]][storedKey.namespace] = [:] }
     }
 
     private mutating func unindex(_ object: Value, id: ResourceID) {
         for reference in object[path: ["metadata", "ownerReferences"]]?.sequenceValue ?? [] {
             if let uid = reference["uid"]?.stringValue { dependents[uid]?.remove(id) }
+        }
+        let storedKey = key(for: id)
+        for entry in object[path: ["metadata", "labels"]]?.mappingValue?.entries ?? [] {
+            guard let value = entry.value.stringValue else { continue }
+            let label = entry.key + "=" + value
+            byLabel[id.groupKind]?[storedKey.namespace]?[label]?.remove(storedKey.name)
+            if byLabel[id.groupKind]?[storedKey.namespace]?[label]?.isEmpty == true { byLabel[id.groupKind]?[storedKey.namespace]?[label] = nil }
         }
     }
 

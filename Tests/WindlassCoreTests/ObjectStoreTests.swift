@@ -55,6 +55,38 @@ struct ObjectStoreTests {
         #expect(web[path: ["spec", "selector"]] != api[path: ["spec", "selector"]])
     }
 
+    @Test("a selector lists exactly the objects whose labels match, through label changes, deletes and a restore")
+    func selectorsThroughTheLabelIndex() throws {
+        var store = try store()
+        let kind = GroupKind(group: "apps", kind: "Deployment")
+        func names(_ selector: String, namespace: String? = "shop", in store: ObjectStore) throws -> [String] {
+            store.list(kind, namespace: namespace, selector: try LabelSelector(parsing: selector)).compactMap { $0[path: ["metadata", "name"]]?.stringValue }
+        }
+        _ = try store.apply(deployment("web", extraLabels: ", tier: front"), options: windlass, now: 1_800_000_000)
+        _ = try store.apply(deployment("api", extraLabels: ", tier: back"), options: windlass, now: 1_800_000_000)
+        _ = try store.apply(deployment("db", extraLabels: ", tier: back"), options: windlass, now: 1_800_000_000)
+        #expect(try names("tier=back", in: store) == ["api", "db"])
+        #expect(try names("tier=back,app=db", in: store) == ["db"])
+        #expect(try names("tier=back,app!=db", in: store) == ["api"])
+        #expect(try names("tier in (front,back)", in: store) == ["api", "db", "web"])
+        #expect(try names("tier=back", namespace: nil, in: store) == ["api", "db"])
+        #expect(try names("tier=nowhere", in: store).isEmpty)
+        // A label changed: the old value no longer selects it, the new one does.
+        _ = try store.apply(deployment("api", extraLabels: ", tier: front"), options: windlass, now: 1_800_000_001)
+        #expect(try names("tier=back", in: store) == ["db"])
+        #expect(try names("tier=front", in: store) == ["api", "web"])
+        // Deleted: gone from every label.
+        _ = try store.delete(id("Deployment", "db"), propagation: .background)
+        #expect(try names("tier=back", in: store).isEmpty)
+        #expect(try names("app=db", in: store).isEmpty)
+        // Restored from what was stored (as a start reads the database): the same answers.
+        var restored = ObjectStore(now: 1_800_000_000)
+        for listed in store.list(GroupKind(group: "", kind: "Namespace"), namespace: nil) + store.list(kind, namespace: nil) {
+            restored.restore(StoredObject(object: listed))
+        }
+        #expect(try names("tier=front", in: restored) == ["api", "web"])
+    }
+
     @Test("writes get a uid, a creation time, a rising resourceVersion and defaults")
     func metadata() throws {
         var store = try store()
