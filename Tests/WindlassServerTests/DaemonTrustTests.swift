@@ -346,4 +346,37 @@ struct DaemonTrustTests {
         #expect(try await backend.get(id)[path: ["data", "key"]]?.stringValue == "v2")
         await bed.stop()
     }
+
+    @Test("a refused commit, then its revert: the revert changes nothing against what is deployed, so nothing syncs, and the application is Synced again")
+    func revertOfARefusedCommit() async throws {
+        let policy = """
+            apiVersion: windlass.dev/v1
+            kind: Policy
+            metadata: {name: no-privileged}
+            spec:
+              failureAction: Enforce
+              rules:
+                - name: privileged
+                  match: {any: [{resources: {kinds: [Pod]}}]}
+                  validate:
+                    message: "privileged containers are not allowed"
+                    pattern: {spec: {containers: [{=(securityContext): {=(privileged): false}}]}}
+            """
+        let plain = TrustFixtures.web("web:1")
+        let bed = try await InProcessDaemon(files: ["manifests/ns.yaml": TrustFixtures.namespace, "manifests/web.yaml": plain, "policies/p.yaml": policy]) {
+            $0.interval = 0.3
+            $0.policies = .repository(path: "policies", required: true)
+        }
+        defer { Task { await bed.stop() } }
+        try await bed.wait("the first sync") { $0.lastSync?.outcome == .synced && $0.syncStatus == .synced }
+        let privileged = plain.replacingOccurrences(of: "containers: [{name: web, image: \"web:1\"}]", with: "containers: [{name: web, image: \"web:1\", securityContext: {privileged: true}}]")
+        #expect(privileged != plain)
+        _ = try bed.commit(["manifests/web.yaml": privileged], message: "a mistake")
+        try await bed.wait("the refusal") { $0.lastSync?.outcome == .refused && $0.syncStatus == .outOfSync }
+        let revert = try bed.commit(["manifests/web.yaml": plain], message: "revert")
+        let after = try await bed.wait("Synced at the revert", timeout: 30) { $0.syncedRevision == revert && $0.syncStatus == .synced }
+        #expect(after.lastSync?.outcome == .refused, "nothing synced for the revert")
+        #expect(try await bed.reconciler.pipeline.revisions().history("app").count == 1)
+        await bed.stop()
+    }
 }

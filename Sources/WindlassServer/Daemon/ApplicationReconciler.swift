@@ -336,6 +336,9 @@ public actor ApplicationReconciler {
             await pipeline.changesInputs(from: synced, to: commit) == false
         {
             status.syncedRevision = commit
+            // Out of sync before (a refused commit, now reverted; drift): whether it still is,
+            // is what the plan of this commit says. In sync, it stays so without a render.
+            if status.syncStatus != .synced { status.syncStatus = await planStatus(commit) }
             log.event(
                 "commit outside the application's path",
                 ["application": application.name, "revision": String(commit.prefix(12)), "path": application.path])
