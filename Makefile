@@ -45,7 +45,8 @@ test: deps pydeps
 	$(SWIFT) test --skip-build --filter "$(DAEMON_SUITES)"
 
 ## bench: release-build benchmarks, peers measured in the same run; rewrites BENCHMARKS.md
-bench: deps
+bench: deps pydeps
+	$(SWIFT) build -c release --product windlass
 	$(SWIFT) build -c release --product windlass-bench
 	.build/release/windlass-bench --output BENCHMARKS.md $(BENCH_ARGS)
 

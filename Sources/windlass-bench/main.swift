@@ -40,6 +40,9 @@ struct Options {
     var clusterDeployments = 1_000
     /// Only write a tree (for profiling a case by hand with `--child`).
     var generate: (root: String, size: Int)? = nil
+    /// Only run the whole-process cases (the `windlass` binary as users run it).
+    var processOnly = false
+    var processApps = 1_000
 
     init(_ arguments: [String]) {
         var i = 1
@@ -65,6 +68,7 @@ struct Options {
                 pushes = 5
                 idleResources = 300
                 idleSeconds = 3
+                processApps = 20
             case "--cluster-only": clusterOnly = Int(value())
             case "--plan-only": planOnly = Int(value())
             case "--sync-only": syncOnly = true
@@ -74,6 +78,8 @@ struct Options {
             case "--root": idleRoot = value()
             case "--serve-restart": serveRestart = value()
             case "--cluster-deployments": clusterDeployments = Int(value()) ?? 1_000
+            case "--process-only": processOnly = true
+            case "--process-apps": processApps = Int(value()) ?? 1_000
             case "--generate":
                 let root = value()
                 generate = (root, Int(value()) ?? 1_000)
@@ -99,6 +105,13 @@ func now() -> Double {
 }
 
 let options = Options(CommandLine.arguments)
+
+if options.processOnly {
+    for result in ProcessBench.run(apps: options.processApps, runs: options.runs) {
+        print("PROCESS \(result.median) \(result.peakRSSKiB) \(result.name)")
+    }
+    exit(0)
+}
 
 if let n = options.clusterOnly {
     let result = try await ClusterBench(deployments: n).run()
@@ -295,9 +308,23 @@ do {
     print("  serve: push → synced p50 \(format(f[1] * 1000, 1)) ms, p99 \(format(f[2] * 1000, 1)) ms; idle with \(Int(g[0])) resources: \(Int(g[1]) / 1024) MiB, \(format(g[2] * 100, 2)) % CPU; restarted: \(Int(g[4]) / 1024) MiB")
 }
 
+settleDisk()
+var processResults: [ProcessMeasurement] = []
+do {
+    let (output, status, _) = Peers.spawn(
+        [CommandLine.arguments[0], "--process-only", "--process-apps", String(options.processApps), "--runs", String(min(options.runs, 3))])
+    guard status == 0 else { fail("whole-process cases failed: \(output)") }
+    for line in output.split(separator: "\n") where line.hasPrefix("PROCESS ") {
+        let fields = line.split(separator: " ", maxSplits: 3)
+        guard fields.count == 4, let seconds = Double(fields[1]), let rss = Int(fields[2]) else { continue }
+        processResults.append(ProcessMeasurement(name: String(fields[3]), median: seconds, peakRSSKiB: rss))
+        print("  process: \(fields[3]): \(format(seconds, 2)) s, peak RSS \(rss / 1024) MiB")
+    }
+}
+
 let report = Report(
     results: results, gitResults: gitResults, clusterResults: clusterResults, planResults: planResults, syncResult: syncResult,
-    policyResult: policyResult, serveResult: serveResult, runs: options.runs, python: python)
+    policyResult: policyResult, serveResult: serveResult, processResults: processResults, runs: options.runs, python: python)
 print()
 print(report.table())
 print(report.targets())

@@ -123,6 +123,9 @@ struct BenchHarnessTests {
         for name in ["libyaml-scan", "load", "load-1-thread", "load+validate"] {
             #expect(text.contains("| 200 | 0.3 | \(name) |"), "\(name) missing from \(text)")
         }
+        // The CLI as users run it: the windlass binary as a child, apply converged among them.
+        #expect(text.contains("process: cluster apply -f (20 Deployments × 10 + 20 Services, converged): "), "\(text)")
+        #expect(text.contains("process: policy check DIR --policies builtin: "), "\(text)")
     }
 }
 
