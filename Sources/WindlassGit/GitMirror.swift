@@ -1,4 +1,5 @@
 internal import CGit2
+import WindlassManifest
 import Synchronization
 
 #if canImport(Glibc)
@@ -53,13 +54,7 @@ public struct GitMirror: Sendable {
     }
 
     private static func makeDirectories(_ path: String, display: String) throws(GitError) {
-        var current = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            current += "/" + component
-            if mkdir(current, 0o700) != 0 && errno != EEXIST {
-                throw GitError(.other, operation: "create mirror", repository: display, message: "cannot create \(current): \(String(cString: strerror(errno)))")
-            }
-        }
+        if let problem = makePrivateDirectories(path) { throw GitError(.other, operation: "create mirror", repository: display, message: problem) }
     }
 
     /// Fetches every branch and tag, prunes refs the remote no longer has, and points the

@@ -1,4 +1,5 @@
 public import WindlassPlan
+import WindlassManifest
 import Synchronization
 
 #if canImport(Glibc)
@@ -45,11 +46,8 @@ public enum SecretMaskKey {
     /// Writes a new key under a temporary name and links it into place; nil when another
     /// process made one first (read it) or the directory cannot be written.
     private static func create(_ directory: String) -> [UInt8]? {
-        var current = directory.hasPrefix("/") ? "" : "."
-        for component in directory.split(separator: "/") {
-            current += "/" + component
-            mkdir(current, 0o700)
-        }
+        // A directory that cannot be made shows as the key file failing to open below.
+        _ = makePrivateDirectories(directory)
         let key = random()
         let temporary = "\(directory)/\(fileName).new-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)

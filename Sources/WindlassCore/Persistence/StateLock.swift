@@ -1,4 +1,5 @@
 public import WindlassCluster
+import WindlassManifest
 
 #if canImport(Glibc)
 import Glibc
@@ -41,12 +42,6 @@ public final class StateLock: Sendable {
     }
 
     static func makeDirectories(_ path: String) throws(ClusterError) {
-        var current = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            current += "/" + component
-            if mkdir(current, 0o700) != 0 && errno != EEXIST {
-                throw ClusterError(.internalError, "cannot create \(current): \(String(cString: strerror(errno)))")
-            }
-        }
+        if let problem = makePrivateDirectories(path) { throw ClusterError(.internalError, problem) }
     }
 }

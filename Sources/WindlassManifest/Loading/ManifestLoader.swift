@@ -234,7 +234,7 @@ public enum ManifestLoader {
     /// Loads on a thread outside Swift's cooperative pool (a large tree or a slow disk never
     /// holds one of its threads), and stops early when the calling task is cancelled.
     public static func loadInBackground(_ roots: [ManifestRoot], options: LoadOptions = LoadOptions()) async -> ManifestSet {
-        let flag = CancelFlag()
+        let flag = OnceFlag()
         var options = options
         let outer = options.isCancelled
         options.isCancelled = { [flag] in flag.isSet || outer() }
@@ -271,13 +271,6 @@ extension Value {
 
 /// Where ``ManifestLoader/loadInBackground(_:options:)`` runs loads.
 private let loadingQueue = DispatchQueue(label: "windlass.manifests.load", attributes: .concurrent)
-
-/// A flag set once, read from any thread.
-final class CancelFlag: Sendable {
-    private let value = Atomic<Bool>(false)
-    var isSet: Bool { value.load(ordering: .acquiring) }
-    func set() { value.store(true, ordering: .releasing) }
-}
 
 /// The bytes a load may still read, shared by its reading threads.
 final class ByteBudget: Sendable {

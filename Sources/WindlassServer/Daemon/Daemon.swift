@@ -45,7 +45,8 @@ public final class Daemon: Sendable {
     let webhookSecrets: [String: String]
     let deliveries = DeliveryLogBox()
     /// Set when SIGTERM or SIGINT arrives: canaries then take no further step.
-    let stopping = StopFlag()
+    /// Whether the daemon is stopping.
+    let stopping = OnceFlag()
 
     /// Resolves the secrets (a missing one is an error naming its reference) and makes each
     /// application's pipeline over `cluster`.
@@ -204,17 +205,10 @@ struct GatedService: Service {
     }
 }
 
-/// Whether the daemon is stopping.
-final class StopFlag: Sendable {
-    private let value = Atomic(false)
-    var isSet: Bool { value.load(ordering: .acquiring) }
-    func set() { value.store(true, ordering: .releasing) }
-}
-
 /// Logs the start of a graceful shutdown (SIGTERM or SIGINT) and raises the stop flag.
 struct ShutdownNotice: Service {
     let log: DaemonLog
-    let flag: StopFlag
+    let flag: OnceFlag
 
     func run() async throws {
         do {
