@@ -149,7 +149,7 @@ public enum SourceResolver {
             return String(path.dropFirst(prefix.count))
         })
         if let policies, let baseCommit = baseSource.commit, let headCommit = headSource.commit {
-            let directory = policies.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+            let directory = repositoryPath(policies)
             do {
                 pair.basePolicies = try repository.tree(at: baseCommit, path: directory)
             } catch where error.code == .notFound || error.code == .invalidArgument {
@@ -164,14 +164,8 @@ public enum SourceResolver {
     /// source, read from what is already there) or on disk (a plain directory); nil when it is
     /// not there.
     public static func tree(_ options: SourceOptions, at commit: GitCommit?, directory: String) throws(GitError) -> (any FileTree)? {
-        let trimmed = directory.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
-        let url = try RemoteURL(options.source)
-        let repository: GitRepository
-        if url.isRemote {
-            repository = try GitMirror(url: url, stateDirectory: options.stateDirectory).repository
-        } else if GitRepository.isRepository(options.source) {
-            repository = try GitRepository(path: options.source)
-        } else {
+        let trimmed = repositoryPath(directory)
+        guard let repository = try existingRepository(options) else {
             let root = trimmed.isEmpty ? options.source : options.source + "/" + trimmed
             guard case .directory = DirectoryTree.kind(ofPath: root) else { return nil }
             return DirectoryTree(root: root)
@@ -189,21 +183,26 @@ public enum SourceResolver {
     /// repository, or the mirror as the last fetch left it; nothing is fetched). Nil for a plain
     /// directory, which has no commits.
     public static func changedPaths(_ options: SourceOptions, from old: String, to new: String, under directories: [String]) throws(GitError) -> [String]? {
-        let url = try RemoteURL(options.source)
-        let repository: GitRepository
-        if url.isRemote {
-            repository = try GitMirror(url: url, stateDirectory: options.stateDirectory).repository
-        } else if GitRepository.isRepository(options.source) {
-            repository = try GitRepository(path: options.source)
-        } else {
-            return nil
-        }
+        guard let repository = try existingRepository(options) else { return nil }
         var paths = Set<String>()
         for directory in directories {
-            let trimmed = directory.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+            let trimmed = repositoryPath(directory)
             paths.formUnion(try repository.changedPaths(from: old, to: new, under: trimmed.isEmpty ? nil : trimmed + "/"))
         }
         return paths.sorted()
+    }
+
+    /// The repository of a git source as it is here (the local one, or the mirror as the last
+    /// fetch left it); nil for a plain directory.
+    private static func existingRepository(_ options: SourceOptions) throws(GitError) -> GitRepository? {
+        let url = try RemoteURL(options.source)
+        if url.isRemote { return try GitMirror(url: url, stateDirectory: options.stateDirectory).repository }
+        return GitRepository.isRepository(options.source) ? try GitRepository(path: options.source) : nil
+    }
+
+    /// `./policies/` as the repository names it: `policies` (`.` or empty: the root, "").
+    private static func repositoryPath(_ directory: String) -> String {
+        directory.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
     }
 
     private static func atCommit(

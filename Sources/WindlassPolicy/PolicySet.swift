@@ -101,9 +101,9 @@ public struct PolicySet: Sendable {
     public static let builtin: PolicySet = load(tree: builtinTree, directory: "builtin")
 
     /// The tree of the built-in pack, its tests included.
-    public static var builtinTree: MemoryTree {
+    public static let builtinTree: MemoryTree = {
         MemoryTree(name: "builtin", files: Dictionary(uniqueKeysWithValues: BuiltinPack.files.map { ($0.name, Array($0.text.utf8) + [10]) }))
-    }
+    }()
 
     /// Nil when the set holds nothing at all (no policy, exception or diagnostic).
     public var nilIfEmpty: PolicySet? {

@@ -44,6 +44,25 @@ public final class GitFixture: @unchecked Sendable {
 }
 
 /// A ConfigMap manifest, for filling repositories.
+/// An Enforce policy that refuses privileged containers (Pods and workloads' pod templates).
+public let privilegedPolicyYAML = """
+    apiVersion: windlass.dev/v1
+    kind: Policy
+    metadata: {name: no-privileged}
+    spec:
+      failureAction: Enforce
+      rules:
+        - name: privileged
+          match: {any: [{resources: {kinds: [Pod]}}]}
+          validate:
+            message: "privileged containers are not allowed"
+            pattern:
+              spec:
+                containers:
+                  - =(securityContext):
+                      =(privileged): false
+    """
+
 public func configMapYAML(_ name: String, data: String = "value") -> String {
     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \(name)\ndata:\n  key: \(data)\n"
 }

@@ -66,23 +66,6 @@ func deployment(_ name: String, image: String, replicas: Int = 2, privileged: Bo
 
 let namespace = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"
 
-let privilegedPolicy = """
-    apiVersion: windlass.dev/v1
-    kind: Policy
-    metadata: {name: no-privileged}
-    spec:
-      failureAction: Enforce
-      rules:
-        - name: privileged
-          match: {any: [{resources: {kinds: [Pod]}}]}
-          validate:
-            message: "privileged containers are not allowed"
-            pattern:
-              spec:
-                containers:
-                  - =(securityContext):
-                      =(privileged): false
-    """
 
 let webID = ResourceID(group: "apps", version: "v1", kind: "Deployment", namespace: "shop", name: "web")
 
@@ -167,7 +150,7 @@ struct PipelineTests {
     func policyRefusal() async throws {
         let bed = try PipelineBed()
         let refused = try bed.commit([
-            "manifests/ns.yaml": namespace, "manifests/web.yaml": deployment("web", image: "web:1", privileged: true), "policies/no-privileged.yaml": privilegedPolicy,
+            "manifests/ns.yaml": namespace, "manifests/web.yaml": deployment("web", image: "web:1", privileged: true), "policies/no-privileged.yaml": privilegedPolicyYAML,
         ])
         let pipeline = bed.pipeline(policies: .directory(bed.repository.path + "/policies"))
         let plan = try await pipeline.plan()
@@ -201,12 +184,12 @@ struct PipelineTests {
             #expect(error.code == .policies && error.description.contains("the policies directory policies is not in"), "\(error)")
         }
         // The commit that adds the rule is judged by it; the plan says where it came from.
-        let ruled = try bed.commit(["policies/no-privileged.yaml": privilegedPolicy])
+        let ruled = try bed.commit(["policies/no-privileged.yaml": privilegedPolicyYAML])
         let plan = try await pipeline.plan()
         #expect(plan.deniedByPolicy)
         #expect(plan.policies?.source == "policies/ at \(ruled.prefix(7))", "\(plan.policies?.source ?? "none")")
         // A later commit that loosens it is judged by the loosened rule, at that commit.
-        try bed.commit(["policies/no-privileged.yaml": privilegedPolicy.replacingOccurrences(of: "Enforce", with: "Audit")])
+        try bed.commit(["policies/no-privileged.yaml": privilegedPolicyYAML.replacingOccurrences(of: "Enforce", with: "Audit")])
         #expect(try await pipeline.plan().deniedByPolicy == false)
         // An older commit is still judged by its own.
         #expect(try await pipeline.plan(ruled).deniedByPolicy)
@@ -229,12 +212,12 @@ struct PipelineTests {
     @Test("a pull request is judged by its base's policies: loosening them in the same pull request does not pass")
     func pullRequestJudgedByBase() async throws {
         let bed = try PipelineBed()
-        try bed.commit(["manifests/web.yaml": deployment("web", image: "web:1"), "policies/no-privileged.yaml": privilegedPolicy], message: "base")
+        try bed.commit(["manifests/web.yaml": deployment("web", image: "web:1"), "policies/no-privileged.yaml": privilegedPolicyYAML], message: "base")
         _ = try bed.repository.git(["branch", "base"])
         try bed.commit(
             [
                 "manifests/web.yaml": deployment("web", image: "web:2", privileged: true),
-                "policies/no-privileged.yaml": privilegedPolicy.replacingOccurrences(of: "Enforce", with: "Audit"),
+                "policies/no-privileged.yaml": privilegedPolicyYAML.replacingOccurrences(of: "Enforce", with: "Audit"),
             ], message: "head")
         let pipeline = bed.pipeline(policies: .convention)
         let report = try await pipeline.pullRequestPlan(base: "base", head: "HEAD")

@@ -349,19 +349,7 @@ struct DaemonTrustTests {
 
     @Test("a refused commit, then its revert: the revert changes nothing against what is deployed, so nothing syncs, and the application is Synced again")
     func revertOfARefusedCommit() async throws {
-        let policy = """
-            apiVersion: windlass.dev/v1
-            kind: Policy
-            metadata: {name: no-privileged}
-            spec:
-              failureAction: Enforce
-              rules:
-                - name: privileged
-                  match: {any: [{resources: {kinds: [Pod]}}]}
-                  validate:
-                    message: "privileged containers are not allowed"
-                    pattern: {spec: {containers: [{=(securityContext): {=(privileged): false}}]}}
-            """
+        let policy = privilegedPolicyYAML
         let plain = TrustFixtures.web("web:1")
         let bed = try await InProcessDaemon(files: ["manifests/ns.yaml": TrustFixtures.namespace, "manifests/web.yaml": plain, "policies/p.yaml": policy]) {
             $0.interval = 0.3
