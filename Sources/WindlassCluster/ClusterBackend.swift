@@ -44,9 +44,17 @@ public protocol ClusterBackend: Sendable {
 
     /// Kubernetes-style events, for one object or all.
     func events(for id: ResourceID?) async throws(ClusterError) -> [ClusterEvent]
+
+    /// The log lines of a pod's container (its first when `container` is nil), oldest first.
+    func logs(of pod: ResourceID, container: String?) async throws(ClusterError) -> [String]
 }
 
 extension ClusterBackend {
+    /// A cluster that keeps no logs says so.
+    public func logs(of pod: ResourceID, container: String?) async throws(ClusterError) -> [String] {
+        throw ClusterError(.badRequest, "this cluster keeps no container logs")
+    }
+
     /// The kinds the cluster lets a client list.
     public func kinds() async throws(ClusterError) -> [GroupKind] {
         try await discovery().resources.filter { $0.verbs.contains("list") }.map(\.groupKind)
@@ -109,6 +117,21 @@ public enum Patch: Sendable, Hashable {
     case apply(Value)
     /// `application/merge-patch+json` (RFC 7386): maps merge, `null` removes, lists replace.
     case merge(Value)
+    /// `application/strategic-merge-patch+json`: a merge patch whose keyed lists merge item by item.
+    case strategic(Value)
+    /// `application/json-patch+json` (RFC 6902): a list of operations.
+    case json(Value)
+
+    /// The object a merge, strategic merge or JSON patch makes of `live` (nil for an apply,
+    /// which only the cluster can compute).
+    public func patched(_ live: Value) throws(ClusterError) -> Value? {
+        switch self {
+        case .apply: return nil
+        case .merge(let changes): return MergePatch.apply(changes, to: live)
+        case .strategic(let changes): return try StrategicMergePatch.apply(changes, to: live)
+        case .json(let operations): return try JSONPatch.apply(operations, to: live)
+        }
+    }
 }
 
 /// How a patch is made.

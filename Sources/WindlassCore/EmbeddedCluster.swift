@@ -130,9 +130,24 @@ public actor EmbeddedCluster: ClusterBackend {
             let result = try store.apply(object, options: options, now: clock.now())
             if !options.dryRun { try persist() }
             return result
-        case .merge(let changes):
-            let merged = MergePatch.apply(changes, to: try store.get(id))
+        case .merge, .strategic, .json:
+            let live = try store.get(id)
+            guard var merged = try patch.patched(live) else { return live }
+            // A patch that names no resourceVersion applies to the object as it is now.
+            if merged[path: ["metadata", "resourceVersion"]] == nil, let version = live[path: ["metadata", "resourceVersion"]] {
+                merged.set(version, at: ["metadata", "resourceVersion"])
+            }
+            try Self.checkIdentity(merged, against: id)
             return try await update(merged, options: WriteOptions(fieldManager: options.fieldManager, dryRun: options.dryRun))
+        }
+    }
+
+    /// A patch may not rename, move or change the kind of what it patches.
+    static func checkIdentity(_ patched: Value, against id: ResourceID) throws(ClusterError) {
+        guard let after = ResourceID(object: patched), after.groupKind == id.groupKind, after.name == id.name,
+            id.namespace == nil || after.namespace == nil || after.namespace == id.namespace
+        else {
+            throw ClusterError(.badRequest, "the patch changes the object's apiVersion, kind, name or namespace (\(id))")
         }
     }
 
@@ -175,6 +190,34 @@ public actor EmbeddedCluster: ClusterBackend {
     public func events(for id: ResourceID?) async throws(ClusterError) -> [ClusterEvent] {
         guard let id else { return recordedEvents }
         return recordedEvents.filter { $0.object == id }
+    }
+
+    /// The simulated kubelet's lines for a pod's container: its scheduling, its image, its
+    /// start and readiness, its restarts, from the pod's status and events.
+    public func logs(of pod: ResourceID, container: String?) async throws(ClusterError) -> [String] {
+        let object = try store.get(pod)
+        let containers = object[path: ["spec", "containers"]]?.sequenceValue ?? []
+        let names = containers.compactMap { $0["name"]?.stringValue }
+        let name = container ?? names.first ?? ""
+        guard let spec = containers.first(where: { $0["name"]?.stringValue == name }) else {
+            throw ClusterError(.badRequest, "container \(name) is not valid for pod \(pod.name)")
+        }
+        let status = (object[path: ["status", "containerStatuses"]]?.sequenceValue ?? []).first { $0["name"]?.stringValue == name }
+        let created = object[path: ["metadata", "creationTimestamp"]]?.stringValue ?? Timestamp.rfc3339(clock.now())
+        var lines = ["\(created) windlass-kubelet: container \(name) of pod \(pod.namespace ?? "default")/\(pod.name), image \(spec["image"]?.stringValue ?? "<none>")"]
+        if let node = object[path: ["spec", "nodeName"]]?.stringValue { lines.append("\(created) windlass-kubelet: scheduled on node \(node)") }
+        for event in recordedEvents where event.object.name == pod.name && event.object.namespace == pod.namespace && event.object.kind == "Pod" {
+            lines.append("\(Timestamp.rfc3339(event.lastTime)) windlass-kubelet: \(event.reason): \(event.message)")
+        }
+        if let started = status?[path: ["state", "running", "startedAt"]]?.stringValue {
+            lines.append("\(started) \(name): started")
+            for port in spec["ports"]?.sequenceValue ?? [] {
+                if let number = port["containerPort"]?.intValue { lines.append("\(started) \(name): listening on :\(number)") }
+            }
+        }
+        if status?["ready"]?.boolValue == true { lines.append("\(Timestamp.rfc3339(clock.now())) \(name): ready") }
+        if let restarts = status?["restartCount"]?.intValue, restarts > 0 { lines.append("\(Timestamp.rfc3339(clock.now())) \(name): restarted \(restarts) times") }
+        return lines
     }
 
     // MARK: - Writes for controllers and the CLI

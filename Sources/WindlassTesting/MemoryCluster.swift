@@ -76,7 +76,9 @@ public actor MemoryCluster: ClusterBackend {
     public func patch(_ id: ResourceID, _ patch: Patch, options: PatchOptions) async throws(ClusterError) -> Value {
         switch patch {
         case .apply(let object): return write(object, id: id, dryRun: options.dryRun)
-        case .merge(let changes): return write(MergePatch.apply(changes, to: try await get(id)), id: id, dryRun: options.dryRun)
+        case .merge, .strategic, .json:
+            let live = try await get(id)
+            return write(try patch.patched(live) ?? live, id: id, dryRun: options.dryRun)
         }
     }
 

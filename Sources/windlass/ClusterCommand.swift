@@ -15,7 +15,7 @@ struct ClusterCommand: AsyncParsableCommand {
         abstract: "Drive the embedded cluster (containers and VMs with Kubernetes semantics, kept in the state directory).",
         subcommands: [
             Init.self, Apply.self, Get.self, Describe.self, Wait.self, Scale.self, Delete.self, Events.self, Nodes.self, FailNode.self,
-            RecoverNode.self, Drain.self, Uncordon.self, Metrics.self,
+            RecoverNode.self, Drain.self, Uncordon.self, Metrics.self, Serve.self, Kubeconfig.self,
         ]
     )
 }

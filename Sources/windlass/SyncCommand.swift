@@ -131,6 +131,7 @@ struct ListenAddress: ExpressibleByArgument {
             return nil
         }
         host = String(argument[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         self.port = port
         if host.isEmpty { return nil }
     }

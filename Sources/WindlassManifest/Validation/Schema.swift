@@ -217,3 +217,50 @@ enum SchemaCompiler {
         }
     }
 }
+
+extension SchemaTable {
+    /// The fields of `object` its kind's schema does not declare (`spec.replicaz`,
+    /// `spec.template.spec.containers[0].imagePullPolicyy`), as an API server's strict field
+    /// validation names them; nil when the kind has no schema. `customSchema` is a custom
+    /// resource's `openAPIV3Schema`, used instead of the built-in table.
+    public static func unknownFields(in object: Value, kind: GroupVersionKind, customSchema: Value? = nil) -> [String]? {
+        var table = SchemaTable.kubernetes
+        let root: Int
+        if let customSchema {
+            guard let appended = try? SchemaCompiler.append(customSchema, to: &table) else { return nil }
+            root = appended
+        } else {
+            guard let known = table.kinds[kind] else { return nil }
+            root = known
+        }
+        var found: [String] = []
+        table.collectUnknown(object, node: root, path: "", into: &found)
+        return found
+    }
+
+    private func collectUnknown(_ value: Value, node index: Int, path: String, into found: inout [String]) {
+        let node = nodes[index]
+        switch value.content {
+        case .mapping(let mapping):
+            for entry in mapping.entries {
+                let childPath = path.isEmpty ? entry.key : path + "." + entry.key
+                if let child = node.properties[entry.key] {
+                    collectUnknown(entry.value, node: child, path: childPath, into: &found)
+                    continue
+                }
+                switch node.additional {
+                case .forbidden: found.append(childPath)
+                case .schema(let child): collectUnknown(entry.value, node: child, path: childPath, into: &found)
+                case .any: break
+                }
+            }
+        case .sequence(let items):
+            guard let child = node.items else { return }
+            for (offset, item) in items.enumerated() {
+                collectUnknown(item, node: child, path: "\(path)[\(offset)]", into: &found)
+            }
+        default:
+            break
+        }
+    }
+}

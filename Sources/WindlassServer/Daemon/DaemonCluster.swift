@@ -35,14 +35,18 @@ extension DaemonCluster {
 }
 
 /// The embedded cluster's controllers: reconciled whenever something is due, at least each second.
-struct ClusterService: Service {
+public struct ClusterService: Service {
     let cluster: EmbeddedCluster
+
+    public init(cluster: EmbeddedCluster) {
+        self.cluster = cluster
+    }
 
     /// Reconciles when an object changed (through the API, a forwarded command, a sync) or when
     /// timed work is due, at most once a second (a sync drives the controllers itself while it
     /// waits); otherwise it only looks at the store's version, so an idle cluster of any size
     /// costs next to nothing.
-    func run() async throws {
+    public func run() async throws {
         await cancelWhenGracefulShutdown {
             var seen = -1
             var due: Double? = 0

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import WindlassCluster
+import WindlassCore
+import WindlassKubeAPI
+import WindlassServer
+
+extension ClusterCommand {
+    /// `windlass cluster serve`: the embedded cluster's controllers and its Kubernetes API over
+    /// HTTPS, until SIGTERM or SIGINT.
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve the embedded cluster's Kubernetes API over HTTPS (for kubectl and client libraries) and run its controllers.",
+            discussion: """
+                On first start, makes a certificate authority, a serving certificate and two tokens (admin and read-only) \
+                under <state>/api/, and writes <state>/kubeconfig for the admin user. Runs until SIGTERM or SIGINT.
+                """
+        )
+
+        @OptionGroup var state: StateOptions
+        @Option(help: "HOST:PORT to listen on (port 0: any free port).") var listen = ListenAddress(argument: "127.0.0.1:6443")!
+
+        func run() async throws {
+            let address = listen
+            let cluster = try await state.open()
+            let stateDirectory = state.path
+            let identity: ServingIdentity
+            do {
+                identity = try ServingIdentity.loadOrCreate(in: stateDirectory, host: address.host)
+            } catch {
+                throw CommandFailure(message: "\(error)")
+            }
+            var logger = Logger(label: "windlass.kube-api")
+            logger.logLevel = .warning
+            let clock = cluster.clock
+            let server = KubeAPIServer(backend: cluster, identity: identity, host: address.host, port: address.port, now: { clock.now() })
+            let service: any Service
+            do {
+                service = try server.service(logger: logger) { port in
+                    let url = ServingIdentity.serverURL(host: address.host, port: port)
+                    do {
+                        try identity.writeKubeconfig(in: stateDirectory, server: url)
+                    } catch {
+                        printError("windlass: \(error)")
+                    }
+                    printOut("serving the Kubernetes API on \(url) (KUBECONFIG=\(stateDirectory)/kubeconfig)")
+                }
+            } catch {
+                throw CommandFailure(message: "\(error)")
+            }
+            let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+                services: [.init(service: service), .init(service: ClusterService(cluster: cluster))],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            do {
+                try await group.run()
+            } catch {
+                throw CommandFailure(message: "the API server stopped: \(error)")
+            }
+        }
+    }
+
+    /// `windlass cluster kubeconfig`: the kubeconfig of the API `cluster serve` serves.
+    struct Kubeconfig: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a kubeconfig for the API `windlass cluster serve` serves.")
+
+        @OptionGroup var state: StateOptions
+        @Option(help: "HOST:PORT the API listens on.") var listen = ListenAddress(argument: "127.0.0.1:6443")!
+        @Flag(help: "For the read-only user (get, list and watch only).") var readOnly = false
+
+        func run() async throws {
+            let address = listen
+            do {
+                let identity = try ServingIdentity.loadOrCreate(in: state.path, host: address.host)
+                printOut(identity.kubeconfig(server: ServingIdentity.serverURL(host: address.host, port: address.port), readOnly: readOnly), terminator: "")
+            } catch {
+                throw CommandFailure(message: "\(error)")
+            }
+        }
+    }
+}
+
