@@ -12,6 +12,10 @@ enum ObjectValidation {
         if id.group == "apps", ["Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"].contains(id.kind) {
             workload(object, causes: &causes)
         }
+        if id.group == "kubevirt.io", id.kind == "VirtualMachine", object[path: ["spec", "running"]] != nil, object[path: ["spec", "runStrategy"]] != nil {
+            // KubeVirt's admission refuses both: one decides whether the VM runs.
+            causes.append(.init(field: "spec.running", message: "Invalid value: running and runStrategy are mutually exclusive"))
+        }
         if let previous {
             for path in ImmutableFields.paths(for: id.groupKind) where previous[path: path] != nil && previous[path: path] != object[path: path] {
                 causes.append(.init(field: path.joined(separator: "."), message: "field is immutable"))

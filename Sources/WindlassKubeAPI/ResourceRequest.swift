@@ -225,6 +225,11 @@ struct ResourceRequest {
 
     /// The request's body (at most the server's limit), decoded as JSON or YAML.
     func body(allowYAML: Bool = true) async throws -> Value {
+        let type = contentType
+        let isProtobuf = type == "application/vnd.kubernetes.protobuf"
+        guard isProtobuf || type.hasPrefix("application/") && (type.hasSuffix("json") || type.hasSuffix("yaml")) else {
+            throw APIStatus.unsupportedMediaType(type)
+        }
         var collected = ByteBuffer()
         let body = request.body
         for try await chunk in body {
@@ -236,6 +241,13 @@ struct ResourceRequest {
         }
         let bytes = collected.readableBytesView
         guard !bytes.isEmpty else { throw APIStatus.badRequest("the request has no body") }
+        if isProtobuf {
+            do {
+                return try ProtobufBody.decode(Array(bytes))
+            } catch {
+                throw APIStatus(code: 415, reason: "UnsupportedMediaType", message: "the protobuf body cannot be read: \(error)")
+            }
+        }
         let documents: [YAMLDocument]
         switch Result(catching: { () throws(YAMLError) -> [YAMLDocument] in try YAMLReader.read(Array(bytes)) }) {
         case .success(let read): documents = read

@@ -8,6 +8,13 @@ public enum Timestamp {
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))Z"
     }
 
+    /// With microseconds (`2026-11-27T17:15:50.123456Z`), as Kubernetes writes a MicroTime.
+    public static func rfc3339Micro(_ seconds: Double) -> String {
+        let base = rfc3339(seconds)
+        let micros = Int(((seconds - seconds.rounded(.down)) * 1_000_000).rounded()) % 1_000_000
+        return String(base.dropLast()) + "." + pad(micros, 6) + "Z"
+    }
+
     /// Parses `YYYY-MM-DDTHH:MM:SSZ` (fractions and offsets are not used by Windlass's own stamps).
     public static func parse(_ text: String) -> Double? {
         let parts = text.split(whereSeparator: { "-T:Z".contains($0) }).compactMap { Int($0) }
@@ -16,7 +23,7 @@ public enum Timestamp {
         return Double(days * 86_400 + parts[3] * 3600 + parts[4] * 60 + parts[5])
     }
 
-    private static func pad(_ value: Int, _ width: Int) -> String {
+    static func pad(_ value: Int, _ width: Int) -> String {
         let text = String(value)
         return String(repeating: "0", count: max(0, width - text.count)) + text
     }
