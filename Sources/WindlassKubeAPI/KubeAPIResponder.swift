@@ -78,7 +78,14 @@ struct KubeAPIResponder: HTTPResponder {
             }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: document.json)))
         case .openAPIv2:
-            throw APIStatus.notFound("the server serves OpenAPI v3 only (/openapi/v3)")
+            let document = OpenAPIV2.document(try await discovery(), crds: try await definitions())
+            var buffer = ByteBuffer()
+            if (request.headers[.accept] ?? "").contains("protobuf") {
+                buffer.writeBytes(OpenAPIV2.protobuf(document))
+                return Response(status: .ok, headers: [.contentType: "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"], body: ResponseBody(byteBuffer: buffer))
+            }
+            buffer.writeString(JSONWriter().write(document))
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: buffer))
         case .resource(let target):
             return try await ResourceRequest(responder: self, request: request, target: target, user: user).respond()
         case .version, .health, .notFound:

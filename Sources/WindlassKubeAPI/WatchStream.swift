@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 import WindlassCluster
 import WindlassManifest
 
@@ -84,6 +85,7 @@ struct WatchStream {
         let start = since
         let initialObjects = initial
         let watchTimeout = timeout
+        let requestBody = request.request.body
         let encoder = WatchLines(
             resource: resource, presentation: presentation, printerColumns: printerColumns, includeObject: includeObject, now: now, lastVersion: start)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody { writer in
@@ -118,18 +120,28 @@ struct WatchStream {
                 ticker?.cancel()
                 continuation.finish()
             }
-            for await item in items {
-                switch item {
-                case .event(let change):
-                    lines.lastVersion = change.resourceVersion
-                    if change.kind == .bookmark {
-                        if bookmarks { try await writer.write(lines.bookmark(initialEnd: false)) }
-                    } else {
-                        try await writer.write(lines.line(change.kind.rawValue, convert(change.object)))
+            // The watch ends when the client hangs up (noticed without waiting for a write) or
+            // the server stops, as well as on its timeout.
+            try await requestBody.consumeWithInboundCloseHandler { _ in
+                try await withGracefulShutdownHandler {
+                    for await item in items {
+                        switch item {
+                        case .event(let change):
+                            lines.lastVersion = change.resourceVersion
+                            if change.kind == .bookmark {
+                                if bookmarks { try await writer.write(lines.bookmark(initialEnd: false)) }
+                            } else {
+                                try await writer.write(lines.line(change.kind.rawValue, convert(change.object)))
+                            }
+                        case .bookmark:
+                            try await writer.write(lines.bookmark(initialEnd: false))
+                        }
                     }
-                case .bookmark:
-                    try await writer.write(lines.bookmark(initialEnd: false))
+                } onGracefulShutdown: {
+                    continuation.finish()
                 }
+            } onInboundClosed: {
+                continuation.finish()
             }
             try await writer.finish(nil)
         })
