@@ -204,6 +204,22 @@ struct ResourceRequest {
             .map { resource.group.isEmpty ? $0 : EventObjects.converted($0) }
         if let namespace { items = items.filter { $0[path: ["metadata", "namespace"]]?.stringValue == namespace } }
         let options = try listOptions()
+        // `kubectl describe` selects an object's events by its uid too: recorded events name
+        // objects by kind and name, so their uids are looked up (once per object).
+        if options.fieldSelector.requirements.contains(where: { $0.field.hasSuffix(".uid") }) {
+            var uids: [String: Value] = [:]
+            for index in items.indices {
+                let involved = items[index]["involvedObject"] ?? items[index]["regarding"] ?? .null
+                guard involved["uid"] == nil, let kind = involved["kind"]?.stringValue, let name = involved["name"]?.stringValue else { continue }
+                let apiVersion = involved["apiVersion"]?.stringValue ?? "v1"
+                let key = "\(apiVersion)/\(kind)/\(involved["namespace"]?.stringValue ?? "")/\(name)"
+                if uids[key] == nil {
+                    let id = ResourceID(GroupVersionKind(apiVersion: apiVersion, kind: kind), namespace: involved["namespace"]?.stringValue, name: name)
+                    uids[key] = (try? await backend.get(id))?[path: ["metadata", "uid"]] ?? .string("")
+                }
+                items[index].set(uids[key]!, at: [resource.group.isEmpty ? "involvedObject" : "regarding", "uid"])
+            }
+        }
         items = items.filter { object in
             options.fieldSelector.matches(object) && options.labelSelector.matches(label: { object[path: ["metadata", "labels", $0]]?.stringValue })
         }
