@@ -173,7 +173,7 @@ public actor EmbeddedCluster: ClusterBackend {
             throw ClusterError(.badRequest, "invalid resourceVersion \"\(resourceVersion)\"")
         }
         let backlog = try store.events(since: since)
-        let (stream, continuation) = AsyncStream.makeStream(of: ClusterWatchEvent.self)
+        let (stream, continuation) = AsyncStream.makeStream(of: ClusterWatchEvent.self, bufferingPolicy: .bufferingOldest(watchBufferLimit))
         let watcher = Watcher(kind: kind, namespace: namespace, continuation: continuation)
         for change in backlog where Self.matches(change.object, watcher) {
             continuation.yield(change.event)
@@ -464,11 +464,18 @@ public actor EmbeddedCluster: ClusterBackend {
             return
         }
         let fresh = (try? store.events(since: notifiedVersion)) ?? []
+        var overflowed: [Int] = []
         for change in fresh {
             let event = change.event
-            for watcher in watchers.values where Self.matches(change.object, watcher) {
-                watcher.continuation.yield(event)
+            for (id, watcher) in watchers where Self.matches(change.object, watcher) {
+                if case .dropped = watcher.continuation.yield(event) { overflowed.append(id) }
             }
+        }
+        // A watcher that stopped reading is dropped (its stream ends after what it holds; it
+        // resumes from its last version, or lists again), never buffered without bound.
+        for id in Set(overflowed) {
+            watchers[id]?.continuation.finish()
+            watchers[id] = nil
         }
         notifiedVersion = store.resourceVersion
     }
@@ -480,6 +487,18 @@ public actor EmbeddedCluster: ClusterBackend {
         }
         return index
     }
+
+    /// Changes that may wait for a watcher before it is dropped: by default more than the log
+    /// keeps, so a watch resumed from the oldest kept version fits.
+    public private(set) var watchBufferLimit = 32_768
+
+    /// Sets how many changes may wait for one watcher (for new watches).
+    public func limitWatchBuffers(to count: Int) {
+        watchBufferLimit = max(1, count)
+    }
+
+    /// How many watchers are open (for tests and metrics).
+    public var watcherCount: Int { watchers.count }
 
     private func removeWatcher(_ id: Int) {
         watchers[id] = nil

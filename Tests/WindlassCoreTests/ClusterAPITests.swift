@@ -118,4 +118,37 @@ struct ClusterAPITests {
         _ = _state
         await #expect(throws: ClusterError.self) { try await cluster.watch(nil, namespace: nil, since: "yesterday") }
     }
+
+    @Test("a watcher that stops reading is dropped once its buffer is full; one that reads sees every change in order")
+    func slowWatcherDropped() async throws {
+        let (cluster, _state) = try cluster()
+        _ = _state
+        await cluster.limitWatchBuffers(to: 16)
+        let namespace = try object("apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}")
+        _ = try await cluster.create(namespace, options: WriteOptions(fieldManager: "test"))
+        let start = try await cluster.list(GroupKind(group: "", kind: "ConfigMap"), namespace: nil, options: ListOptions()).resourceVersion
+        let stalled = try await cluster.watch(GroupKind(group: "", kind: "ConfigMap"), namespace: nil, since: start)
+        let reader = try await cluster.watch(GroupKind(group: "", kind: "ConfigMap"), namespace: nil, since: start)
+        let reading = Task {
+            var versions: [Int] = []
+            for await event in reader {
+                versions.append(Int(event.resourceVersion) ?? 0)
+                if versions.count == 40 { break }
+            }
+            return versions
+        }
+        for index in 0..<40 {
+            _ = try await cluster.create(try configMap("c\(index)"), options: WriteOptions(fieldManager: "test"))
+            await Task.yield()
+            if index % 8 == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        let versions = await reading.value
+        #expect(versions.count == 40 && versions == versions.sorted() && Set(versions).count == 40, "\(versions)")
+        // The stalled stream holds what fitted, then ends: the cluster keeps no more for it.
+        var held = 0
+        for await _ in stalled { held += 1 }
+        #expect(held == 16)
+        #expect(await cluster.watcherCount <= 1)
+    }
 }
+
