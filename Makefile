@@ -20,10 +20,13 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-## pydeps: the Python peers the tests and the bench compare against, in .venv/ (from PyPI)
-PEER_VALIDATOR := .venv/bin/kubernetes-validate
+## pydeps: the Python peers and clients the tests and the bench use, in .venv/ (from PyPI):
+## kubernetes-validate (a validation peer), the official Kubernetes client and client-go
+## (kubernetes-lite), both as clients of `windlass cluster serve`
+PYTHON_PACKAGES := kubernetes-validate==1.37.0 kubernetes==37.0.2 kubernetes-lite==0.1.0
+PYDEPS_STAMP := .venv/.pydeps-$(shell echo '$(PYTHON_PACKAGES)' | cksum | cut -d' ' -f1)
 pydeps: deps
-	@test -x $(PEER_VALIDATOR) || { python3 -m venv .venv && .venv/bin/pip install -q kubernetes-validate==1.37.0; }
+	@test -f $(PYDEPS_STAMP) || { test -x .venv/bin/pip || python3 -m venv .venv; .venv/bin/pip install -q $(PYTHON_PACKAGES) && touch $(PYDEPS_STAMP); }
 
 build: deps
 	$(SWIFT) build --product windlass

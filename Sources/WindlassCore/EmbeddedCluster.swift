@@ -492,6 +492,12 @@ public actor EmbeddedCluster: ClusterBackend {
     /// keeps, so a watch resumed from the oldest kept version fits.
     public private(set) var watchBufferLimit = 32_768
 
+    /// Sets how many changes the cluster keeps for watches to resume from (20,000 by default):
+    /// a watch from an older version is `expired` and lists again.
+    public func limitChangeLog(to count: Int) {
+        store.logLimit = max(1, count)
+    }
+
     /// Sets how many changes may wait for one watcher (for new watches).
     public func limitWatchBuffers(to count: Int) {
         watchBufferLimit = max(1, count)

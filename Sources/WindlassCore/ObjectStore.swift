@@ -298,10 +298,12 @@ public struct ObjectStore: Sendable {
     /// Changes after `resourceVersion`, in order; `expired` when they are no longer kept.
     public func events(since resourceVersion: Int) throws(ClusterError) -> ArraySlice<Change> {
         if resourceVersion >= self.resourceVersion { return [] }
-        if let first = log.first, first.resourceVersion > resourceVersion + 1 {
-            throw ClusterError(.expired, "too old resource version: \(resourceVersion) (\(first.resourceVersion - 1))")
+        // The log must hold the change right after the version asked for; after a restart it
+        // starts empty, and anything older than now is gone.
+        guard let first = log.first, first.resourceVersion <= resourceVersion + 1 else {
+            let oldest = log.first.map { $0.resourceVersion - 1 } ?? self.resourceVersion
+            throw ClusterError(.expired, "too old resource version: \(resourceVersion) (\(oldest))")
         }
-        if log.isEmpty { return [] }
         let start = log.partitioningIndex { $0.resourceVersion > resourceVersion }
         return log[start...]
     }

@@ -58,6 +58,10 @@ struct ResourceRequest {
         }
         let allowed = target.subresource == nil ? resource.verbs.contains(verb) : true
         guard allowed else { throw APIStatus.methodNotAllowed("the server does not allow this method on the requested resource") }
+        // Anyone may ask what they may do (`kubectl auth can-i`, `auth whoami`).
+        if Discovery.reviews.contains(where: { $0.groupKind == resource.groupKind && $0.group != "events.k8s.io" }) {
+            return try await review(resource)
+        }
         guard user.may(verb) else {
             let scope = target.namespace.map { " in the namespace \"\($0)\"" } ?? " at the cluster scope"
             let name = target.subresource.map { target.resource + "/" + $0 } ?? target.resource
@@ -65,9 +69,6 @@ struct ResourceRequest {
                 code: 403, reason: "Forbidden",
                 message: "\(resource.qualifiedName)\(target.name.map { " \"\($0)\"" } ?? "") is forbidden: User \"\(user.name)\" cannot \(verb) resource \"\(name)\" in API group \"\(target.group)\"\(scope)",
                 details: detailsValue(resource))
-        }
-        if Discovery.reviews.contains(where: { $0.groupKind == resource.groupKind && $0.group != "events.k8s.io" }) {
-            return try await review(resource)
         }
         do {
             return try await serve(resource, verb: verb)
@@ -362,7 +363,12 @@ struct ResourceRequest {
             }
             object.set(.string(prefix + Self.randomSuffix()), at: ["metadata", "name"])
         }
-        let created = try await backend.create(object, options: try writeOptions())
+        let created: Value
+        do {
+            created = try await backend.create(object, options: try writeOptions())
+        } catch let error as ClusterError {
+            throw APIStatus(error, group: resource.group, resource: resource.name, name: object[path: ["metadata", "name"]]?.stringValue)
+        }
         return KubeAPIResponder.json(created, status: .created, headers: Self.warningHeaders(warnings))
     }
 

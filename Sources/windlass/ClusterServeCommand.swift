@@ -21,10 +21,17 @@ extension ClusterCommand {
 
         @OptionGroup var state: StateOptions
         @Option(help: "HOST:PORT to listen on (port 0: any free port).") var listen = ListenAddress(argument: "127.0.0.1:6443")!
+        @Option(help: "How many changes the server keeps for watches to resume from; an older resourceVersion is 410 Expired.")
+        var changeLogSize: Int = 20_000
+
+        func validate() throws {
+            guard changeLogSize >= 1 else { throw ValidationError("--change-log-size must be at least 1") }
+        }
 
         func run() async throws {
             let address = listen
             let cluster = try await state.open()
+            await cluster.limitChangeLog(to: changeLogSize)
             let stateDirectory = state.path
             let identity: ServingIdentity
             do {

@@ -10,15 +10,15 @@ final class KubeAPIProcess: @unchecked Sendable {
     let log: String
     private(set) var url = ""
 
-    init(state: TemporaryDirectory? = nil, initialise: Bool = true) throws {
+    init(state: TemporaryDirectory? = nil, initialise: Bool = true, extraArguments: [String] = []) throws {
         self.state = try state ?? TemporaryDirectory()
-        log = self.state.path + "/serve.log"
+        log = self.state.path + "/serve-\(UUID().uuidString.prefix(8)).log"
         if initialise {
             try WindlassTesting.run(CLI.executable, ["cluster", "init", "--state-dir", self.state.path + "/state"])
         }
         FileManager.default.createFile(atPath: log, contents: nil)
         process.executableURL = URL(fileURLWithPath: CLI.executable)
-        process.arguments = ["cluster", "serve", "--state-dir", self.state.path + "/state", "--listen", "127.0.0.1:0"]
+        process.arguments = ["cluster", "serve", "--state-dir", self.state.path + "/state", "--listen", "127.0.0.1:0"] + extraArguments
         let handle = FileHandle(forWritingAtPath: log)
         process.standardOutput = handle
         process.standardError = handle
@@ -227,5 +227,158 @@ struct KubectlScenarioTests {
 
         let stopped = try await server.terminate()
         #expect(stopped.status == 0 && stopped.seconds < 10, "SIGTERM: exit \(String(describing: stopped.status)) after \(stopped.seconds) s\n\(server.text)")
+    }
+}
+
+/// The Python clients, installed into .venv by `make pydeps`.
+enum PythonClients {
+    static let python = repositoryRoot + "/.venv/bin/python"
+
+    /// Runs a client script against `kubeconfig`; its findings, one JSON object per step.
+    static func run(_ script: String, kubeconfig: String) throws -> [String: [String: Any]] {
+        let result = try WindlassTesting.run(python, [repositoryRoot + "/Tests/Fixtures/kube-clients/" + script, kubeconfig], check: false)
+        var findings: [String: [String: Any]] = [:]
+        for line in result.stdout.split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let step = object["step"] as? String else { continue }
+            findings[step] = object
+        }
+        if result.status != 0 { findings["failure"] = ["stderr": result.stderr, "stdout": result.stdout] }
+        return findings
+    }
+}
+
+@Suite("The Kubernetes API of the embedded cluster, to client libraries and raw requests", .serialized)
+struct KubeAPIClientTests {
+    static func start(changeLog: Int? = nil) async throws -> KubeAPIProcess {
+        let server = try KubeAPIProcess(extraArguments: changeLog.map { ["--change-log-size", String($0)] } ?? [])
+        try await server.waitForServing()
+        return server
+    }
+
+    @Test("the official Python client: list, create, patch, delete, and an informer that relists after 410")
+    func pythonClient() async throws {
+        let server = try await Self.start(changeLog: 10)
+        let findings = try PythonClients.run("python_client.py", kubeconfig: server.kubeconfig)
+        #expect(findings["failure"] == nil, "\(findings["failure"] ?? [:])")
+        #expect((findings["list"]?["namespaces"] as? [String])?.contains("kube-system") == true)
+        #expect((findings["patch"]?["data"] as? [String: String]) == ["a": "1", "b": "2"])
+        #expect(findings["create"]?["generation"] as? Int == 1)
+        #expect(findings["duplicate"]?["status"] as? Int == 409 && findings["duplicate"]?["reason"] as? String == "AlreadyExists")
+        #expect(findings["informer"]?["relisted"] as? Bool == true, "30 changes outran a change log of 10: the watch was 410 Expired")
+        #expect(findings["informer"]?["seen"] as? Int == 30)
+        let events = try #require(findings["watch"]?["events"] as? [[Any]])
+        #expect(events.map { $0[0] as? String } == ["MODIFIED", "DELETED"], "\(events)")
+        let versions = events.compactMap { $0[2] as? Int }
+        #expect(versions.count == 2 && versions[0] < versions[1])
+        #expect(findings["delete"]?["status"] as? String == "Success")
+        #expect(findings["gone"]?["status"] as? Int == 404)
+    }
+
+    @Test("client-go (kubernetes-lite): discovery, dynamic list and create, and a reflector that relists after 410")
+    func clientGo() async throws {
+        let server = try await Self.start(changeLog: 10)
+        let findings = try PythonClients.run("client_go.py", kubeconfig: server.kubeconfig)
+        #expect(findings["failure"] == nil, "\(findings["failure"] ?? [:])")
+        #expect(findings["list"]?["kind"] as? String == "DeploymentList")
+        #expect((findings["get"]?["data"] as? [String: String]) == ["a": "1"])
+        #expect(findings["reflector"]?["relisted"] as? Bool == true)
+        #expect(findings["reflector"]?["seen"] as? Int == 30)
+        #expect((findings["delete"]?["remaining"] as? [String]) == [])
+    }
+
+    @Test("bad requests get the Status a Kubernetes API server gives, and change nothing")
+    func badInput() async throws {
+        let server = try await Self.start()
+        func status(_ result: CommandResult) -> (code: Int, reason: String, body: [String: Any]) {
+            let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            let code = Int(lines.last ?? "") ?? 0
+            let body = (try? JSONSerialization.jsonObject(with: Data(lines.dropLast().joined(separator: "\n").utf8))) as? [String: Any] ?? [:]
+            return (code, body["reason"] as? String ?? "", body)
+        }
+        let configMaps = server.url + "/api/v1/namespaces/default/configmaps"
+        func post(_ body: String, type: String = "application/json", to url: String? = nil, method: String = "POST", token: String? = "admin") throws -> (code: Int, reason: String, body: [String: Any]) {
+            status(try server.curl(["-X", method, "-H", "Content-Type: \(type)", "--data-binary", body, "-w", "\n%{http_code}", url ?? configMaps], token: token))
+        }
+
+        #expect(status(try server.curl(["-w", "\n%{http_code}", configMaps], token: nil)).code == 401)
+        #expect(status(try server.curl(["-w", "\n%{http_code}", configMaps], token: "wrong")).code == 401)
+        #expect(try post(#"{"apiVersion": "v1", "kind": "#).reason == "BadRequest")
+        #expect(try post("kind: [unclosed", type: "application/yaml").code == 400)
+        #expect(try post("hello", type: "text/plain").code == 415)
+        #expect(status(try server.curl(["-w", "\n%{http_code}", server.url + "/api/v1/namespaces/default/gizmos"])).code == 404)
+        #expect(status(try server.curl(["-w", "\n%{http_code}", server.url + "/apis/nothing.example/v9"])).code == 404)
+
+        let invalid = try post(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"Not_Valid"}}"#)
+        #expect(invalid.code == 422 && invalid.reason == "Invalid")
+        let causes = (invalid.body["details"] as? [String: Any])?["causes"] as? [[String: Any]] ?? []
+        #expect(causes.first?["field"] as? String == "metadata.name", "\(invalid.body)")
+
+        #expect(try post(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"kept"},"data":{"v":"1"}}"#).code == 201)
+        let duplicate = try post(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"kept"}}"#)
+        #expect(duplicate.code == 409 && duplicate.reason == "AlreadyExists")
+        let stale = try post(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"kept","resourceVersion":"1"},"data":{"v":"2"}}"#,
+                             to: configMaps + "/kept", method: "PUT")
+        #expect(stale.code == 409 && stale.reason == "Conflict")
+        let strict = try post(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"strict"},"dataa":{}}"#, to: configMaps + "?fieldValidation=Strict")
+        #expect(strict.code == 400 && (strict.body["message"] as? String ?? "").contains("unknown field \"dataa\""), "\(strict.body)")
+        let wrongKind = try post(#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x"}}"#)
+        #expect(wrongKind.code == 400)
+        let otherNamespace = try post(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","namespace":"kube-system"}}"#)
+        #expect(otherNamespace.code == 400)
+        let badPatch = try post(#"[{"op":"test","path":"/data/v","value":"9"}]"#, type: "application/json-patch+json", to: configMaps + "/kept", method: "PATCH")
+        #expect(badPatch.code == 422)
+        let applyWithoutManager = try post(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"kept"}}"#, type: "application/apply-patch+yaml", to: configMaps + "/kept", method: "PATCH")
+        #expect(applyWithoutManager.code == 400)
+        let oversized = String(repeating: "a", count: 3 * 1024 * 1024 + 10)
+        try server.state.write("big.json", oversized)
+        #expect(status(try server.curl(["-X", "POST", "-H", "Content-Type: application/json", "--data-binary", "@" + server.state.path + "/big.json", "-w", "\n%{http_code}", configMaps])).code == 413)
+
+        // The read-only token reads, and may not write.
+        #expect(status(try server.curl(["-w", "\n%{http_code}", configMaps], token: "read-only")).code == 200)
+        let forbidden = try post(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"ro"}}"#, token: "read-only")
+        #expect(forbidden.code == 403 && forbidden.reason == "Forbidden")
+
+        // Nothing was half-written: the one object made is as it was made.
+        let kept = try server.kubectl("1.33", ["get", "cm", "-o", "jsonpath={range .items[*]}{.metadata.name}={.data.v};{end}"])
+        #expect(kept.stdout.contains("kept=1;") && !kept.stdout.contains("Not_Valid") && !kept.stdout.contains("strict") && !kept.stdout.contains("ro="))
+
+        // A watch from a version the server no longer keeps: one ERROR event, 410 Expired.
+        let expired = try server.curl(["--max-time", "5", server.url + "/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=1"])
+        let event = try JSONSerialization.jsonObject(with: Data(expired.stdout.split(separator: "\n").first.map(String.init)?.utf8 ?? "".utf8)) as? [String: Any]
+        #expect(event?["type"] as? String == "ERROR")
+        #expect((event?["object"] as? [String: Any])?["code"] as? Int == 410, "\(expired.stdout)")
+    }
+
+    @Test("kubeconfigs: the admin's is 0600; the read-only user may get but not create, and can-i says so")
+    func kubeconfigs() async throws {
+        let server = try await Self.start()
+        let mode = try FileManager.default.attributesOfItem(atPath: server.kubeconfig)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let printed = try CLI.run(["cluster", "kubeconfig", "--read-only", "--state-dir", server.stateDirectory, "--listen", String(server.url.dropFirst(8))])
+        #expect(printed.status == 0 && printed.stdout.contains("windlass-read-only"))
+        let readOnly = try server.state.write("read-only.kubeconfig", printed.stdout)
+        #expect(try server.kubectl("1.33", ["get", "ns"], kubeconfig: readOnly).status == 0)
+        let denied = try server.kubectl("1.33", ["create", "namespace", "nope"], kubeconfig: readOnly)
+        #expect(denied.status != 0 && denied.stderr.contains("Forbidden"), "\(denied.stderr)")
+        let canI = try server.kubectl("1.33", ["auth", "can-i", "delete", "pods"], kubeconfig: readOnly)
+        #expect(canI.status == 1 && canI.stdout.hasPrefix("no"), "\(canI.stdout)")
+        #expect(try server.kubectl("1.33", ["auth", "can-i", "list", "pods"], kubeconfig: readOnly).stdout.hasPrefix("yes"))
+    }
+
+    @Test("durability: an object answered 201 survives kill -9; resourceVersions keep increasing after the restart")
+    func durability() async throws {
+        let server = try await Self.start()
+        try server.state.write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: durable}\ndata: {k: v}\n")
+        let created = try server.kubectl("1.33", ["create", "-f", "cm.yaml", "-o", "jsonpath={.metadata.resourceVersion}"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let before = Int(created.stdout) ?? 0
+        kill(server.process.processIdentifier, SIGKILL)
+        server.process.waitUntilExit()
+
+        let restarted = try KubeAPIProcess(state: server.state, initialise: false)
+        try await restarted.waitForServing()
+        #expect(try restarted.kubectl("1.33", ["get", "cm", "durable", "-o", "jsonpath={.data.k}"]).stdout == "v")
+        let patched = try restarted.kubectl("1.33", ["patch", "cm", "durable", "-p", #"{"data":{"k":"w"}}"#, "-o", "jsonpath={.metadata.resourceVersion}"])
+        #expect((Int(patched.stdout) ?? 0) > before, "\(patched.stdout) after \(before)")
     }
 }
