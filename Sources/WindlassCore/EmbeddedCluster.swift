@@ -157,7 +157,7 @@ public actor EmbeddedCluster: ClusterBackend {
                 .conflict,
                 "Operation cannot be fulfilled on \(store.mapping.qualifiedName(of: id.groupKind)) \"\(id.name)\": the precondition resourceVersion \(expected) does not hold")
         }
-        try store.delete(id, propagation: options.propagation, dryRun: options.dryRun)
+        try store.delete(id, propagation: options.propagation, dryRun: options.dryRun, now: clock.now())
         if !options.dryRun { try persist() }
     }
 

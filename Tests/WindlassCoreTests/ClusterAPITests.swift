@@ -150,5 +150,29 @@ struct ClusterAPITests {
         #expect(held == 16)
         #expect(await cluster.watcherCount <= 1)
     }
+
+    @Test("finalizers: a delete only marks the object; it goes when the last finalizer is removed")
+    func finalizers() async throws {
+        let (cluster, _state) = try cluster()
+        _ = _state
+        let writer = WriteOptions(fieldManager: "test")
+        _ = try await cluster.create(try object("apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}"), options: writer)
+        _ = try await cluster.create(try object("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: held, namespace: shop, finalizers: [example.dev/cleanup]}"), options: writer)
+        let id = ResourceID(group: "", version: "v1", kind: "ConfigMap", namespace: "shop", name: "held")
+        try await cluster.delete(id, options: DeleteOptions())
+        var marked = try await cluster.get(id)
+        #expect(marked[path: ["metadata", "deletionTimestamp"]]?.stringValue != nil)
+        // A client can neither clear the mark nor stamp one of its own on a new object.
+        marked.remove(at: ["metadata", "deletionTimestamp"])
+        marked.set(["k": "v"], at: ["data"])
+        let updated = try await cluster.update(marked, options: writer)
+        #expect(updated[path: ["metadata", "deletionTimestamp"]] != nil)
+        let stamped = try await cluster.create(
+            try object("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fresh, namespace: shop, deletionTimestamp: '2020-01-01T00:00:00Z'}"), options: writer)
+        #expect(stamped[path: ["metadata", "deletionTimestamp"]] == nil)
+
+        _ = try await cluster.patch(id, .json(try object("[{op: remove, path: /metadata/finalizers}]")), options: PatchOptions(fieldManager: "test"))
+        await #expect(throws: ClusterError.self) { try await cluster.get(id) }
+    }
 }
 
