@@ -33,30 +33,9 @@ extension ClusterCommand {
             let cluster = try await state.open()
             await cluster.limitChangeLog(to: changeLogSize)
             let stateDirectory = state.path
-            let identity: ServingIdentity
-            do {
-                identity = try ServingIdentity.loadOrCreate(in: stateDirectory, host: address.host)
-            } catch {
-                throw CommandFailure(message: "\(error)")
-            }
+            let service = try KubeAPIWiring.service(cluster: cluster, stateDirectory: stateDirectory, host: address.host, port: address.port)
             var logger = Logger(label: "windlass.kube-api")
             logger.logLevel = .warning
-            let clock = cluster.clock
-            let server = KubeAPIServer(backend: cluster, identity: identity, host: address.host, port: address.port, now: { clock.now() })
-            let service: any Service
-            do {
-                service = try server.service(logger: logger) { port in
-                    let url = ServingIdentity.serverURL(host: address.host, port: port)
-                    do {
-                        try identity.writeKubeconfig(in: stateDirectory, server: url)
-                    } catch {
-                        printError("windlass: \(error)")
-                    }
-                    printOut("serving the Kubernetes API on \(url) (KUBECONFIG=\(stateDirectory)/kubeconfig)")
-                }
-            } catch {
-                throw CommandFailure(message: "\(error)")
-            }
             let group = ServiceGroup(configuration: ServiceGroupConfiguration(
                 services: [.init(service: service), .init(service: ClusterService(cluster: cluster))],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -88,3 +67,29 @@ extension ClusterCommand {
     }
 }
 
+/// Where the CLI wires the Kubernetes API to the embedded cluster (`cluster serve`, and
+/// `serve` when its config asks for it).
+enum KubeAPIWiring {
+    /// The API server over `cluster` as a service: the identity under the state directory
+    /// (made on first use), `<state>/kubeconfig` written once it listens, a line saying where.
+    static func service(cluster: EmbeddedCluster, stateDirectory: String, host: String, port: Int) throws -> any Service {
+        do {
+            let identity = try ServingIdentity.loadOrCreate(in: stateDirectory, host: host)
+            var logger = Logger(label: "windlass.kube-api")
+            logger.logLevel = .warning
+            let clock = cluster.clock
+            let server = KubeAPIServer(backend: cluster, identity: identity, host: host, port: port, now: { clock.now() })
+            return try server.service(logger: logger) { port in
+                let url = ServingIdentity.serverURL(host: host, port: port)
+                do {
+                    try identity.writeKubeconfig(in: stateDirectory, server: url)
+                } catch {
+                    printError("windlass: \(error)")
+                }
+                printOut("serving the Kubernetes API on \(url) (KUBECONFIG=\(stateDirectory)/kubeconfig)")
+            }
+        } catch {
+            throw CommandFailure(message: "\(error)")
+        }
+    }
+}

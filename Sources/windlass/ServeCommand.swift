@@ -61,9 +61,14 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure(message: error.description)
         }
+        var wired = DaemonCluster.embedded(cluster)
+        if let api = settings.embeddedAPI {
+            // The same process owns the state directory: the API serves the daemon's cluster.
+            wired.services.append(try KubeAPIWiring.service(cluster: cluster, stateDirectory: source.stateDirectory, host: api.host, port: api.port))
+        }
         let daemon: Daemon
         do {
-            daemon = try Daemon(options: Daemon.Options(config: settings, stateDirectory: source.stateDirectory, log: log), cluster: .embedded(cluster))
+            daemon = try Daemon(options: Daemon.Options(config: settings, stateDirectory: source.stateDirectory, log: log), cluster: wired)
         } catch {
             throw CommandFailure(message: "\(settings.path.isEmpty ? "serve" : settings.path): \(error)")
         }

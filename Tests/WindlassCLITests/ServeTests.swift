@@ -176,6 +176,24 @@ struct ServeTests {
         return serve
     }
 
+    @Test("the config's clusters.embedded.api serves the daemon's cluster to kubectl, in the same process")
+    func kubeAPIBesideDaemon() async throws {
+        let repo = try ServedRepository()
+        defer { repo.daemon.stop() }
+        let state = try TemporaryDirectory()
+        let serve = try await start(repo, state: state, extra: "clusters:\n  embedded:\n    api: {listen: 127.0.0.1:0}\n")
+        _ = try await serve.waitFor("cloud", timeout: 90) { $0["syncedRevision"] as? String == repo.initial }
+        let line = try #require(serve.text.firstMatch(of: /serving the Kubernetes API on (https:\/\/127\.0\.0\.1:\d+)/), "\(serve.text)")
+        _ = line
+        let kubeconfig = state.path + "/state/kubeconfig"
+        let got = try WindlassTesting.run(
+            "/usr/lib/google-cloud-sdk/bin/kubectl.1.33", ["--kubeconfig", kubeconfig, "--cache-dir", state.path + "/cache", "get", "cm", "settings", "-n", "shop", "-o", "jsonpath={.data.version}"],
+            check: false)
+        #expect(got.stdout == "v1", "\(got.stderr)")
+        let stopped = try await serve.terminate()
+        #expect(stopped.status == 0)
+    }
+
     @Test("a signed push webhook syncs the new commit within 2 s; a bad signature is 401 and fetches nothing; a replay fetches nothing; SIGTERM exits 0")
     func webhook() async throws {
         let repo = try ServedRepository()

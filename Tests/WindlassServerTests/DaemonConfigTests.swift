@@ -64,6 +64,9 @@ struct DaemonConfigTests {
         ("applications:\n  - name: a\n    source: {repo: x}\n    syncPolicy: {syncOptions: [CreateNamespace=true, Validate=false]}\n", "6:54: application a: syncPolicy.syncOptions: unknown sync option \"Validate=false\""),
         ("applications:\n  - name: a\n    source: {repo: x}\n    analysis: {allowedHosts: prom}\n", "6:30: application a: analysis.allowedHosts must be a list"),
         ("applications:\n  - name: a\n    source: {repo: x}\n    analysis: {prometheus: prom:9090}\n", "6:28: application a: analysis.prometheus must be an http:// or https:// URL"),
+        ("clusters:\n  embedded:\n    api: {listen: 6443}\n", "5:19: clusters.embedded.api.listen \"6443\" is not HOST:PORT"),
+        ("clusters:\n  embedded:\n    api: {}\n", "5:10: clusters.embedded.api needs listen: HOST:PORT"),
+        ("clusters:\n  prod: {}\n", "4:9: clusters: unknown field \"prod\""),
     ])
     func mistakes(body: String, expected: String) {
         let (config, diagnostics) = DaemonConfig.read("apiVersion: windlass.dev/v1\nkind: Config\n" + body, path: "w.yaml")

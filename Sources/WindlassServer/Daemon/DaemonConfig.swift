@@ -124,6 +124,9 @@ public struct DaemonConfig: Sendable {
 
     public var server = Server()
     public var applications: [Application] = []
+    /// Where the embedded cluster's Kubernetes API is served beside the daemon
+    /// (`clusters: {embedded: {api: {listen: HOST:PORT}}}`); nil: it is not.
+    public var embeddedAPI: (host: String, port: Int)? = nil
     /// The config file, as given.
     public var path: String
 
@@ -269,7 +272,7 @@ public struct DaemonConfig: Sendable {
 
         mutating func config(_ root: Value) -> DaemonConfig {
             var config = DaemonConfig(path: path)
-            keys(root, ["apiVersion", "kind", "server", "applications"], in: "config")
+            keys(root, ["apiVersion", "kind", "server", "clusters", "applications"], in: "config")
             if root["apiVersion"]?.stringValue != "windlass.dev/v1" {
                 error(root["apiVersion"] ?? root, "apiVersion must be windlass.dev/v1")
             }
@@ -278,6 +281,25 @@ public struct DaemonConfig: Sendable {
             }
             if let server = mapping(root["server"], "server") {
                 config.server = self.server(server)
+            }
+            if let clusters = mapping(root["clusters"], "clusters") {
+                keys(clusters, ["embedded"], in: "clusters")
+                if let embedded = mapping(clusters["embedded"], "clusters.embedded") {
+                    keys(embedded, ["api"], in: "clusters.embedded")
+                    if let api = mapping(embedded["api"], "clusters.embedded.api") {
+                        keys(api, ["listen"], in: "clusters.embedded.api")
+                        if let listen = api["listen"] {
+                            let text = Self.written(listen)
+                            if let address = Self.hostPort(text) {
+                                config.embeddedAPI = address
+                            } else {
+                                error(listen, "clusters.embedded.api.listen \"\(text)\" is not HOST:PORT")
+                            }
+                        } else {
+                            error(api, "clusters.embedded.api needs listen: HOST:PORT")
+                        }
+                    }
+                }
             }
             if let list = root["applications"] {
                 guard let items = list.sequenceValue else {
@@ -297,14 +319,23 @@ public struct DaemonConfig: Sendable {
             return config
         }
 
+        /// `HOST:PORT` or `[V6]:PORT`.
+        static func hostPort(_ text: String) -> (host: String, port: Int)? {
+            guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port), colon != text.startIndex
+            else { return nil }
+            var host = String(text[..<colon])
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            return host.isEmpty ? nil : (host, port)
+        }
+
         mutating func server(_ value: Value) -> Server {
             var server = Server()
             keys(value, ["listen", "apiTokens", "webhooks", "maxBodyBytes", "bodyTimeout", "anonymousReads"], in: "server")
             if let listen = value["listen"] {
                 let text = Self.written(listen)
-                if let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port), colon != text.startIndex {
-                    server.host = String(text[..<colon])
-                    server.port = port
+                if let address = Self.hostPort(text) {
+                    server.host = address.host
+                    server.port = address.port
                 } else {
                     error(listen, "server.listen \"\(text)\" is not HOST:PORT")
                 }
