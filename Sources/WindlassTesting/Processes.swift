@@ -106,10 +106,18 @@ public func waitForPort(_ port: Int, timeout: Double = 10) throws {
 public final class BackgroundProcess: @unchecked Sendable {
     public let process: Process
 
-    public init(_ executable: String, _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws {
+    /// Starts the process; its output goes to `log` when given, else nowhere.
+    public init(_ executable: String, _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:], logTo log: String? = nil) throws {
         process = makeProcess(executable, arguments, in: directory, environment: environment)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let log {
+            FileManager.default.createFile(atPath: log, contents: nil)
+            let handle = FileHandle(forWritingAtPath: log)
+            process.standardOutput = handle
+            process.standardError = handle
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
     }
 

@@ -43,6 +43,10 @@ struct Options {
     /// Only run the whole-process cases (the `windlass` binary as users run it).
     var processOnly = false
     var processApps = 1_000
+    /// Only run the Kubernetes API cases.
+    var kubeAPIOnly = false
+    var kubeAPIWatchers = 100
+    var kubeAPIIdleWatches = 1_000
 
     init(_ arguments: [String]) {
         var i = 1
@@ -69,6 +73,8 @@ struct Options {
                 idleResources = 300
                 idleSeconds = 3
                 processApps = 20
+                kubeAPIWatchers = 10
+                kubeAPIIdleWatches = 50
             case "--cluster-only": clusterOnly = Int(value())
             case "--plan-only": planOnly = Int(value())
             case "--sync-only": syncOnly = true
@@ -79,6 +85,7 @@ struct Options {
             case "--serve-restart": serveRestart = value()
             case "--cluster-deployments": clusterDeployments = Int(value()) ?? 1_000
             case "--process-only": processOnly = true
+            case "--kube-api-only": kubeAPIOnly = true
             case "--process-apps": processApps = Int(value()) ?? 1_000
             case "--generate":
                 let root = value()
@@ -110,6 +117,12 @@ if options.processOnly {
     for result in ProcessBench.run(apps: options.processApps, runs: options.runs) {
         print("PROCESS \(result.median) \(result.peakRSSKiB) \(result.name)")
     }
+    exit(0)
+}
+
+if options.kubeAPIOnly {
+    let r = try await KubeAPIBench.run(apps: options.processApps, watchers: options.kubeAPIWatchers, idleWatches: options.kubeAPIIdleWatches, runs: options.runs)
+    print("kube-api: LIST \(r.pods) pods \(format(r.listSeconds, 3)) s (\(r.listBytes / 1024) KiB; encoding in process \(format(r.encodeFloor, 3)) s); a write reaches \(r.watchers) watchers p50 \(format(r.fanOutP50 * 1000, 2)) ms, p99 \(format(r.fanOutP99 * 1000, 2)) ms; \(r.idleWatches) idle watches +\(r.idleRSSDeltaKiB / 1024) MiB; kubectl apply --server-side \(r.kubectlDeployments) Deployments \(format(r.kubectlSeconds, 2)) s, server CPU \(format(r.serverCPUSeconds, 2)) s")
     exit(0)
 }
 
