@@ -22,6 +22,7 @@ windlass=${WINDLASS:-.build/debug/windlass}
 state=${WINDLASS_STATE_DIR:-.windlass}
 demo="$state/demo-repo"
 port=${WINDLASS_DEMO_PORT:-8080}
+kube_port=${WINDLASS_DEMO_KUBE_PORT:-6443}
 api="http://127.0.0.1:$port/api/v1"
 prometheus_pid=""
 serve_pid=""
@@ -130,6 +131,9 @@ server:
   listen: 127.0.0.1:$port
   webhooks:
     generic: {secret: {env: WINDLASS_WEBHOOK_SECRET}}
+clusters:
+  embedded:
+    api: {listen: 127.0.0.1:$kube_port}
 applications:
   - name: openstack
     source: {repo: "$(pwd)/$demo", ref: main, path: manifests}
@@ -144,6 +148,13 @@ cat "$state/windlass.yaml"
 serve_pid=$!
 wait_for 'app["syncStatus"] == "Synced" and app["health"] == "Healthy"'
 summary
+
+step "kubectl: the embedded cluster's Kubernetes API, served beside the daemon (KUBECONFIG=$state/kubeconfig)"
+if command -v kubectl >/dev/null 2>&1; then
+    KUBECONFIG="$state/kubeconfig" kubectl --cache-dir "$state/kube-cache" get pods -A
+else
+    echo "(kubectl is not installed; any kubectl works with KUBECONFIG=$state/kubeconfig)"
+fi
 
 step "A guardrail: a commit that makes glance-api privileged is refused, and nothing is applied"
 sed -i 's|            allowPrivilegeEscalation: false|            allowPrivilegeEscalation: false\n            privileged: true|' "$demo/manifests/30-services/glance-api.yaml"
@@ -184,3 +195,6 @@ kill -TERM "$serve_pid"
 wait "$serve_pid"
 serve_pid=""
 echo "windlass serve exited 0"
+echo
+echo "To look around with kubectl: $windlass cluster serve --state-dir $state &"
+echo "                              KUBECONFIG=$state/kubeconfig kubectl get pods -A"
