@@ -202,6 +202,7 @@ let package = Package(
             name: "WindlassCLITests",
             dependencies: ["windlass", "WindlassManifest", "WindlassTesting", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),

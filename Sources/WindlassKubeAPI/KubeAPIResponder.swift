@@ -122,8 +122,6 @@ struct KubeAPIResponder: HTTPResponder {
     static func json(_ value: Value, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         headers.append(contentsOf: extra)
-        var buffer = ByteBuffer()
-        buffer.writeString(JSONWriter().write(value))
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: buffer))
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: JSONWriter().encode(value))))
     }
 }

@@ -132,17 +132,29 @@ enum ProtobufBody {
                 var key = Value.null
                 var value = Value.null
                 while let (entryNumber, entryWire) = try entry.tag() {
-                    if entryNumber == 1 { key = try scalar(&entry, type: field.type, wire: entryWire) } else if entryNumber == 2 { value = try element(&entry, type: field.valueType ?? "string", wire: entryWire) } else { try entry.skip(entryWire) }
+                    switch entryNumber {
+                    case 1: key = try scalar(&entry, type: field.type, wire: entryWire)
+                    case 2: value = try element(&entry, type: field.valueType ?? "string", wire: entryWire)
+                    default: try entry.skip(entryWire)
+                    }
                 }
-                let keyText = key.stringValue ?? key.intValue.map(String.init) ?? ""
-                maps[field.name, default: Mapping()][keyText] = value.isNull && (field.valueType == "string") ? .string("") : value
+                let keyText = Self.text(key)
+                var map = maps[field.name] ?? Mapping()
+                map[keyText] = value.isNull && (field.valueType == "string") ? .string("") : value
+                maps[field.name] = map
             case .repeated:
+                var items = lists[field.name] ?? []
                 if wire == 2, Self.packable(field.type) {
                     var packed = try reader.nested()
-                    while !packed.atEnd { lists[field.name, default: []].append(try scalar(&packed, type: field.type, wire: Self.wireType(field.type))) }
+                    while !packed.atEnd {
+                        let item = try scalar(&packed, type: field.type, wire: Self.wireType(field.type))
+                        items.append(item)
+                    }
                 } else {
-                    lists[field.name, default: []].append(try element(&reader, type: field.type, wire: wire))
+                    let item = try element(&reader, type: field.type, wire: wire)
+                    items.append(item)
                 }
+                lists[field.name] = items
             case .optional:
                 let value = try element(&reader, type: field.type, wire: wire)
                 entries.removeAll { $0.1 == field.name }
@@ -150,8 +162,8 @@ enum ProtobufBody {
             }
         }
         // An object's generation is the server's to set; a client's zero means unset.
-        if message == "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", entries.first(where: { $0.1 == "generation" })?.2.intValue == 0 {
-            entries.removeAll { $0.1 == "generation" }
+        if message == "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta" {
+            entries.removeAll { entry in entry.1 == "generation" && Self.isZero(entry.2) }
         }
         var out = Mapping()
         for name in order {
@@ -192,6 +204,21 @@ enum ProtobufBody {
         default:
             try reader.skip(wire)
             return .null
+        }
+    }
+
+    static func isZero(_ value: Value) -> Bool {
+        if case .int(let number) = value.content { return number == 0 }
+        return false
+    }
+
+    /// A map key as JSON names it.
+    static func text(_ key: Value) -> String {
+        switch key.content {
+        case .string(let string): return string
+        case .int(let number): return String(number)
+        case .bool(let flag): return flag ? "true" : "false"
+        default: return ""
         }
     }
 

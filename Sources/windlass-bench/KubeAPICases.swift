@@ -120,7 +120,7 @@ enum KubeAPIBench {
         var floors: [Double] = []
         for _ in 0..<max(3, runs) {
             let start = now()
-            let encoded = JSONWriter().write(list)
+            let encoded = JSONWriter().encode(list)
             floors.append(now() - start)
             if encoded.isEmpty { fail("empty encoding") }
         }

@@ -1,4 +1,8 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
 import Testing
 import WindlassTesting
 
@@ -381,4 +385,54 @@ struct KubeAPIClientTests {
         let patched = try restarted.kubectl("1.33", ["patch", "cm", "durable", "-p", #"{"data":{"k":"w"}}"#, "-o", "jsonpath={.metadata.resourceVersion}"])
         #expect((Int(patched.stdout) ?? 0) > before, "\(patched.stdout) after \(before)")
     }
+
+    @Test("1,000 concurrent watches each see a write; the server keeps answering and stops on SIGTERM")
+    func manyWatches() async throws {
+        let server = try await Self.start()
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(server.stateDirectory + "/api/ca.crt"))
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1_100)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let tokens = try String(contentsOfFile: server.stateDirectory + "/api/tokens", encoding: .utf8)
+        let token = String(tokens.split(separator: "\n").first { $0.hasPrefix("admin ") }?.dropFirst(6) ?? "")
+        let url = server.url
+        let listed = try server.kubectl("1.33", ["get", "cm", "-o", "jsonpath={.metadata.resourceVersion}"])
+        let version = listed.stdout
+        let opened = WatchCount()
+        let seen = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<1_000 {
+                group.addTask {
+                    var request = HTTPClientRequest(url: url + "/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=60&resourceVersion=\(version)")
+                    request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                    let response = try await client.execute(request, timeout: .seconds(90))
+                    await opened.add()
+                    var text = ""
+                    for try await chunk in response.body {
+                        text += String(buffer: chunk)
+                        if text.contains("\"name\":\"signal\"") { return true }
+                    }
+                    return false
+                }
+            }
+            while await opened.value < 1_000 { try await Task.sleep(for: .milliseconds(50)) }
+            // Meanwhile the server answers other requests.
+            #expect(try server.kubectl("1.33", ["get", "ns"]).status == 0)
+            #expect(try server.kubectl("1.33", ["create", "configmap", "signal"]).status == 0)
+            var count = 0
+            for try await saw in group where saw { count += 1 }
+            return count
+        }
+        #expect(seen == 1_000)
+        try await client.shutdown()
+        let stopped = try await server.terminate()
+        #expect(stopped.status == 0)
+    }
 }
+
+/// How many watches are open.
+actor WatchCount {
+    private(set) var value = 0
+    func add() { value += 1 }
+}
+
