@@ -77,6 +77,7 @@ struct Report {
     var policyResult: PolicyMeasurement?
     var serveResult: ServeMeasurement?
     var processResults: [ProcessMeasurement] = []
+    var kubeAPIResult: KubeAPIBench.Result? = nil
     var runs: Int
     var python: String?
 
@@ -133,6 +134,16 @@ struct Report {
         if let plan = planResults.first(where: { $0.resources >= 10_000 && $0.resources < 100_000 }) {
             check(plan.total <= 1.0, "plan of \(plan.resources) resources against as many live (1 % changed) ≤ 1.0 s end to end: \(format(plan.total, 3)) s")
             check(plan.peakRSSKiB <= 600 * 1000, "… within 600 MB RSS: \(plan.peakRSSKiB / 1024) MiB")
+        }
+        if let api = kubeAPIResult {
+            check(api.listSeconds <= 0.3, "LIST of \(api.pods) pods as JSON ≤ 0.3 s: \(format(api.listSeconds, 3)) s")
+            check(api.listSeconds <= 1.5 * api.encodeFloor, "… ≤ 1.5× encoding the same objects in process: \(format(api.listSeconds / api.encodeFloor, 2))×")
+            check(api.fanOutP50 <= 0.005, "a write reaches \(api.watchers) watchers, p50 ≤ 5 ms: \(format(api.fanOutP50 * 1000, 2)) ms")
+            check(api.fanOutP99 <= 0.050, "… p99 ≤ 50 ms: \(format(api.fanOutP99 * 1000, 2)) ms")
+            check(api.idleRSSDeltaKiB <= 50 * 1000, "\(api.idleWatches) idle watches ≤ 50 MB more RSS: \(api.idleRSSDeltaKiB / 1024) MiB")
+            if api.kubectlDeployments > 0 {
+                check(api.serverCPUSeconds < api.kubectlSeconds / 2, "kubectl apply --server-side of \(api.kubectlDeployments) Deployments: \(format(api.kubectlSeconds, 2)) s, the server's CPU \(format(api.serverCPUSeconds, 2)) s (not what makes it slow)")
+            }
         }
         if let apply = processResults.first(where: { $0.name.hasPrefix("cluster apply -f") }) {
             check(apply.median <= 5, "\(apply.name) ≤ 5 s, as users run it: \(format(apply.median, 2)) s")
@@ -264,6 +275,19 @@ struct Report {
             `.venv`; `make pydeps`) on them for comparison.
 
             \(processTable())
+            ## Kubernetes API
+
+            `windlass cluster serve` (release build) as a child process on the state a `cluster apply -f` of
+            the N applications above left (N × 10 pods), driven over HTTPS from the bench's process
+            (AsyncHTTPClient). **LIST**: `GET /api/v1/pods` as JSON, median of 5, against the floor of encoding
+            the same list in process (`JSONWriter.encode`). **Fan-out**: \(kubeAPIResult.map { String($0.watchers) } ?? "N") watches
+            of one namespace's ConfigMaps, then 100 merge patches 10 ms apart; the clock runs from sending a
+            patch (its durable write included) to each watcher reading the event. **Idle watches**: the
+            server's RSS before and after opening that many watches that see nothing. **kubectl**:
+            `kubectl.1.33 apply --server-side -f` of N Deployments into a new namespace (the server's
+            controllers starting their pods meanwhile), and the server's CPU seconds over the same time.
+
+            \(kubeAPIResult.map { "| case | result |\n|---|---:|\n| LIST \($0.pods) pods (\($0.listBytes / 1024) KiB) | \(format($0.listSeconds, 3)) s |\n| encoding the same in process (floor) | \(format($0.encodeFloor, 3)) s |\n| a write reaches \($0.watchers) watchers, p50 | \(format($0.fanOutP50 * 1000, 2)) ms |\n| … p99 | \(format($0.fanOutP99 * 1000, 2)) ms |\n| \($0.idleWatches) idle watches, RSS added | \($0.idleRSSDeltaKiB / 1024) MiB |\n| kubectl apply --server-side, \($0.kubectlDeployments) Deployments | \(format($0.kubectlSeconds, 2)) s |\n| … the server's CPU meanwhile | \(format($0.serverCPUSeconds, 2)) s |\n" } ?? "")
             ## Plans
 
             `windlass plan` end to end without the cluster read: load and validate the generated set, diff it
