@@ -423,7 +423,7 @@ public struct ObjectStore: Sendable {
         } else {
             object.remove(at: ["metadata", "namespace"])
         }
-        try ObjectValidation.validate(object, id: id, previous: existing?.object)
+        try ObjectValidation.validate(object, id: id, previous: existing?.object, customSchema: customSchema(of: id))
 
         if let previous = existing?.object {
             for field in ["uid", "creationTimestamp"] {
@@ -470,6 +470,17 @@ public struct ObjectStore: Sendable {
             try delete(id, propagation: .background, now: now)
         }
         return object
+    }
+
+    /// A custom resource's schema: the `openAPIV3Schema` its stored definition gives the
+    /// object's version (nil for a built-in kind, or a kind without one).
+    private func customSchema(of id: ResourceID) -> Value? {
+        guard !id.group.isEmpty, RESTMapping.builtIn.resource(for: id.groupKind) == nil, let resource = mapping.resource(for: id.groupKind),
+            let definition = stored(ResourceID(group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", namespace: nil, name: "\(resource.name).\(id.group)"))
+        else { return nil }
+        let versions = definition.object[path: ["spec", "versions"]]?.sequenceValue ?? []
+        let version = versions.first { $0["name"]?.stringValue == id.version } ?? versions.first { $0["storage"]?.boolValue == true }
+        return version?[path: ["schema", "openAPIV3Schema"]]
     }
 
     private mutating func commit(_ stored: StoredObject, id: ResourceID, event: ClusterWatchEvent.Kind) {

@@ -4,8 +4,14 @@ import WindlassManifest
 /// The checks the API server makes on write: names, workload selectors, and fields that may not
 /// change once set.
 enum ObjectValidation {
-    static func validate(_ object: Value, id: ResourceID, previous: Value?) throws(ClusterError) {
+    static func validate(_ object: Value, id: ResourceID, previous: Value?, customSchema: Value? = nil) throws(ClusterError) {
         var causes: [ClusterError.Cause] = []
+        // A custom resource is checked against its definition's schema, as the API server does.
+        if let customSchema {
+            for problem in ManifestValidator.problems(in: object, kind: id.groupVersionKind, customSchema: customSchema) {
+                causes.append(.init(field: problem.field, message: "Invalid value: " + problem.message))
+            }
+        }
         if let problem = NameRules.objectName(id.name, kind: id.groupKind) {
             causes.append(.init(field: "metadata.name", message: "Invalid value: \"\(id.name)\": \(problem)"))
         }

@@ -88,7 +88,9 @@ struct WatchStream {
         let requestBody = request.request.body
         let encoder = WatchLines(
             resource: resource, presentation: presentation, printerColumns: printerColumns, includeObject: includeObject, now: now, lastVersion: start)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody { writer in
+        // The connection closes with the watch (Hummingbird closes it once the client's side is
+        // watched for hang-ups): saying so keeps clients from sending their next request on it.
+        return Response(status: .ok, headers: [.contentType: "application/json", .connection: "close"], body: ResponseBody { writer in
             var lines = encoder
             for object in initialObjects {
                 try await writer.write(lines.line("ADDED", convert(object)))

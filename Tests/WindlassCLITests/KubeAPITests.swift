@@ -177,11 +177,23 @@ struct KubectlScenarioTests {
 
         _ = try ok("wait", "--for=condition=Available", "deployment/keystone", "-n", ns, "--timeout=60s")
 
-        // A bounded watch sees a change made while it runs.
-        let watcher = Task.detached { try server.kubectl(version, ["get", "deploy", "glance-api", "-n", ns, "-w", "--request-timeout=4s"]) }
-        try await Task.sleep(for: .seconds(1.5))
+        // A watch sees a change made while it runs (started once its first line is out).
+        let watchLog = server.state.path + "/watch-\(version).txt"
+        FileManager.default.createFile(atPath: watchLog, contents: nil)
+        let watcher = Process()
+        watcher.executableURL = URL(fileURLWithPath: "/usr/lib/google-cloud-sdk/bin/kubectl.\(version)")
+        watcher.arguments = ["--kubeconfig", server.kubeconfig, "--cache-dir", server.state.path + "/cache-\(version)", "get", "deploy", "glance-api", "-n", ns, "-w"]
+        watcher.standardOutput = FileHandle(forWritingAtPath: watchLog)
+        watcher.standardError = FileHandle.nullDevice
+        try watcher.run()
+        defer { if watcher.isRunning { watcher.terminate() } }
+        func watchedText() -> String { (try? String(contentsOfFile: watchLog, encoding: .utf8)) ?? "" }
+        let deadline = Date().addingTimeInterval(60)
+        while !watchedText().contains("glance-api"), Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
         _ = try ok("scale", "deployment", "glance-api", "-n", ns, "--replicas=3")
-        let watched = try await watcher.value.stdout
+        while !watchedText().contains(/glance-api +\d\/3/), Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        watcher.terminate()
+        let watched = watchedText()
         #expect(watched.split(separator: "\n").filter { $0.hasPrefix("glance-api") }.count >= 2, "\(watched)")
         #expect(watched.contains(/glance-api +\d\/3/), "\(watched)")
 
@@ -224,6 +236,10 @@ struct KubectlScenarioTests {
         try server.state.write("widget.yaml", "apiVersion: example.dev/v1\nkind: Widget\nmetadata: {name: w2}\nspec: {size: 3, colour: red}\n")
         let unknown = try k("apply", "-f", "widget.yaml")
         #expect(unknown.status != 0 && unknown.stderr.contains("colour"), "strict validation names the unknown field: \(unknown.stderr)")
+        try server.state.write("widget.yaml", "apiVersion: example.dev/v1\nkind: Widget\nmetadata: {name: w3}\nspec: {size: big}\n")
+        let mistyped = try k("apply", "-f", "widget.yaml")
+        #expect(mistyped.status != 0 && mistyped.stderr.contains("Invalid") && mistyped.stderr.contains("spec.size"), "the definition's schema is enforced: \(mistyped.stderr)")
+        #expect(try k("get", "wd", "w3").status != 0)
 
         // Stopping a virtual machine.
         _ = try ok("patch", "vm", "demo-db", "-n", "tenant-demo", "--type", "merge", "-p", #"{"spec":{"runStrategy":"Halted"}}"#)

@@ -119,6 +119,12 @@ private struct ObjectChecker {
         self.path = path
     }
 
+    /// Only the object against its kind's schema (no served-version, label or size checks).
+    mutating func checkSchemaOnly(_ resource: Resource) {
+        subject = "\(resource.id.kind) \(resource.id.name)"
+        if let root = table.kinds[resource.id.groupVersionKind] { check(resource.object, against: root) }
+    }
+
     mutating func check(_ resource: Resource) {
         let gvk = resource.id.groupVersionKind
         subject = "\(gvk.kind) \(resource.id.name)"
@@ -390,5 +396,34 @@ private struct ObjectChecker {
             swap(&previous, &current)
         }
         return previous[b.count]
+    }
+}
+
+extension ManifestValidator {
+    /// The schema problems of one object, as an API server's validation reports them
+    /// (`spec.size: expected integer, found string`, a missing required field, an unsupported
+    /// enum value), each with the field path it is about; unknown fields are left to the
+    /// caller's field validation. `customSchema` is a custom resource's `openAPIV3Schema`;
+    /// without it the built-in schema of `kind` is used. Empty when there is no schema.
+    public static func problems(in object: Value, kind: GroupVersionKind, customSchema: Value? = nil) -> [(field: String, message: String)] {
+        var table = SchemaTable.kubernetes
+        if let customSchema {
+            guard let root = try? SchemaCompiler.append(customSchema, to: &table) else { return [] }
+            table.kinds[kind] = root
+        } else if table.kinds[kind] == nil {
+            return []
+        }
+        let id = ResourceID(kind, namespace: object[path: ["metadata", "namespace"]]?.stringValue, name: object[path: ["metadata", "name"]]?.stringValue ?? "")
+        var checker = ObjectChecker(table: table, path: "<request>")
+        checker.checkSchemaOnly(Resource(id: id, object: object, span: object.span))
+        return checker.diagnostics.compactMap { diagnostic in
+            // "Kind name: field.path: message"
+            let text = diagnostic.message
+            guard let colon = text.firstRange(of: ": ") else { return nil }
+            let rest = String(text[colon.upperBound...])
+            if rest.hasPrefix("unknown field") { return nil }
+            guard let split = rest.firstRange(of: ": ") else { return (field: "", message: rest) }
+            return (field: String(rest[..<split.lowerBound]), message: String(rest[split.upperBound...]))
+        }
     }
 }
