@@ -38,10 +38,11 @@ build: deps
 run: build
 	./scripts/run-demo.sh
 
-## test: the whole test suite. The daemon's suites (end to end, and in process) run on their own
+## test: the whole test suite. The daemon's suites (end to end, and in process) and the
+## Kubernetes API's (a server process driven by kubectl and client libraries) run on their own
 ## after the rest: their latency bounds (a webhook synced within 2 s, an abort within a poll)
 ## measure the daemon, not a machine whose two cores every other suite is busy with.
-DAEMON_SUITES = ServeTests|DaemonTrustTests|PollingTests|DaemonSoakTests|DaemonLifetimeTests
+DAEMON_SUITES = ServeTests|DaemonTrustTests|PollingTests|DaemonSoakTests|DaemonLifetimeTests|KubectlScenarioTests|KubeAPIClientTests
 test: deps pydeps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip "$(DAEMON_SUITES)"

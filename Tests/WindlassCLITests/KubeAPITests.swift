@@ -34,7 +34,7 @@ final class KubeAPIProcess: @unchecked Sendable {
     var text: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
 
     /// Waits for the "serving" line.
-    func waitForServing(timeout: Double = 60) async throws {
+    func waitForServing(timeout: Double = 180) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let match = text.firstMatch(of: /serving the Kubernetes API on (https:\/\/127\.0\.0\.1:\d+)/) {
@@ -123,7 +123,9 @@ struct KubectlScenarioTests {
         #expect(applied.contains("virtualmachine.kubevirt.io/demo-db serverside-applied"))
 
         // Tables: the columns come from the server.
-        let all = try await eventually({ try k("get", "all", "-A") }) { $0.contains("Running") && $0.contains("deployment.apps/keystone") }
+        let all = try await eventually(timeout: 120, { try k("get", "all", "-A") }) {
+            $0.contains(/pod\/keystone-[a-z0-9]+-[a-z0-9]+ +1\/1 +Running +0/) && $0.contains("deployment.apps/keystone")
+        }
         #expect(all.contains("NAMESPACE"))
         #expect(all.contains(/pod\/keystone-[a-z0-9]+-[a-z0-9]+ +1\/1 +Running +0/))
         #expect(all.contains(/service\/keystone +ClusterIP +10\.96\./))
@@ -367,6 +369,81 @@ struct KubeAPIClientTests {
         let event = try JSONSerialization.jsonObject(with: Data(expired.stdout.split(separator: "\n").first.map(String.init)?.utf8 ?? "".utf8)) as? [String: Any]
         #expect(event?["type"] as? String == "ERROR")
         #expect((event?["object"] as? [String: Any])?["code"] as? Int == 410, "\(expired.stdout)")
+    }
+
+    @Test("options and subresources: dryRun, generateName, pages, bookmarks, eviction against a disruption budget, orphaning, TLS 1.2 or newer")
+    func optionsAndSubresources() async throws {
+        let server = try await Self.start()
+        func call(_ method: String, _ path: String, _ body: String? = nil, type: String = "application/json") throws -> (code: Int, body: [String: Any], text: String) {
+            var arguments = ["-X", method, "-w", "\n%{http_code}"]
+            if let body { arguments += ["-H", "Content-Type: \(type)", "--data-binary", body] }
+            let result = try server.curl(arguments + [server.url + path])
+            let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            let text = lines.dropLast().joined(separator: "\n")
+            return (Int(lines.last ?? "") ?? 0, (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:], text)
+        }
+        let cms = "/api/v1/namespaces/default/configmaps"
+        // dryRun=All answers the object and stores nothing.
+        let dry = try call("POST", cms + "?dryRun=All", #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dry"}}"#)
+        #expect(dry.code == 201 && (dry.body["metadata"] as? [String: Any])?["uid"] != nil)
+        #expect(try call("GET", cms + "/dry").code == 404)
+        #expect(try call("POST", cms + "?dryRun=Some", #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dry"}}"#).code == 400)
+        // generateName.
+        let generated = try call("POST", cms, #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"generateName":"gen-"}}"#)
+        let name = (generated.body["metadata"] as? [String: Any])?["name"] as? String ?? ""
+        #expect(generated.code == 201 && name.hasPrefix("gen-") && name.count == 9, "\(generated.text)")
+        #expect(try call("POST", cms, #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{}}"#).code == 422)
+        // Pages of two.
+        for index in 0..<4 { _ = try call("POST", cms, #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"page-\#(index)"}}"#) }
+        var names: [String] = []
+        var token = ""
+        for _ in 0..<10 {
+            let page = try call("GET", cms + "?labelSelector=&limit=2" + (token.isEmpty ? "" : "&continue=" + token))
+            names += ((page.body["items"] as? [[String: Any]]) ?? []).compactMap { ($0["metadata"] as? [String: Any])?["name"] as? String }
+            token = ((page.body["metadata"] as? [String: Any])?["continue"] as? String ?? "").addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            if token.isEmpty { break }
+        }
+        #expect(names.filter { $0.hasPrefix("page-") } == ["page-0", "page-1", "page-2", "page-3"] && Set(names).count == names.count, "\(names)")
+        // A watch that allows bookmarks gets one when nothing happens.
+        let watched = try server.curl(["--max-time", "18", server.url + cms + "?watch=1&allowWatchBookmarks=true&timeoutSeconds=17&resourceVersion=0"])
+        #expect(watched.stdout.contains(#""type":"BOOKMARK""#), "\(watched.stdout.suffix(300))")
+        // Eviction: allowed, then refused (429) while the budget allows no disruption.
+        try server.state.write("web.yaml", """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web}
+            spec:
+              replicas: 2
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec: {containers: [{name: web, image: "nginx:1.25"}]}
+            ---
+            apiVersion: policy/v1
+            kind: PodDisruptionBudget
+            metadata: {name: web}
+            spec:
+              minAvailable: 2
+              selector: {matchLabels: {app: web}}
+
+            """)
+        #expect(try server.kubectl("1.33", ["apply", "-f", "web.yaml"]).status == 0)
+        _ = try await eventually({ try server.kubectl("1.33", ["get", "deploy", "web"]) }) { $0.contains("2/2") }
+        let pod = try server.kubectl("1.33", ["get", "pods", "-l", "app=web", "-o", "jsonpath={.items[0].metadata.name}"]).stdout
+        let refused = try call("POST", "/api/v1/namespaces/default/pods/\(pod)/eviction", #"{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"\#(pod)"}}"#)
+        #expect(refused.code == 429 && refused.body["reason"] as? String == "TooManyRequests", "\(refused.text)")
+        #expect(try server.kubectl("1.33", ["patch", "pdb", "web", "--type", "merge", "-p", #"{"spec":{"minAvailable":1}}"#]).status == 0)
+        try await Task.sleep(for: .seconds(2))
+        let evicted = try call("POST", "/api/v1/namespaces/default/pods/\(pod)/eviction", #"{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"\#(pod)"}}"#)
+        #expect(evicted.code == 201, "\(evicted.text)")
+        // Orphaning: the ReplicaSet stays when its Deployment goes.
+        #expect(try call("DELETE", "/apis/apps/v1/namespaces/default/deployments/web?propagationPolicy=Orphan").code == 200)
+        let left = try server.kubectl("1.33", ["get", "rs", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.ownerReferences}"])
+        #expect(left.status == 0 && left.stdout.isEmpty, "orphans keep no owner reference: \(left.stdout)")
+        #expect(try server.kubectl("1.33", ["get", "rs", "-l", "app=web", "-o", "name"]).stdout.contains("replicaset.apps/web-"))
+        // TLS 1.1 is refused.
+        let old = try server.curl(["--tlsv1.1", "--tls-max", "1.1", server.url + "/version"])
+        #expect(old.status != 0)
     }
 
     @Test("kubeconfigs: the admin's is 0600; the read-only user may get but not create, and can-i says so")
