@@ -1,4 +1,4 @@
-public import WindlassCluster
+import WindlassCluster
 public import WindlassManifest
 
 /// A request the API refuses or fails, as a `Status` object (kind `Status`, `status:

@@ -105,18 +105,8 @@ struct KubeAPIResponder: HTTPResponder {
     private func authenticate(_ request: Request) throws -> APIUser {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { throw APIStatus.unauthorized }
         let presented = String(header.dropFirst(7)).trimmingWhitespace()
-        for (token, user) in tokens where Self.constantTimeEqual(token, presented) { return user }
+        for (token, user) in tokens where BearerToken.matches(token, presented) { return user }
         throw APIStatus.unauthorized
-    }
-
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8)
-        let y = Array(b.utf8)
-        var difference = UInt8(x.count == y.count ? 0 : 1)
-        for i in 0..<max(x.count, y.count) {
-            difference |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
-        }
-        return difference == 0
     }
 
     static func json(_ value: Value, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {

@@ -201,8 +201,8 @@ struct ResourceRequest {
     private func events(_ resource: APIResource, verb: String) async throws -> Response {
         let recorded = try await backend.events(for: nil)
         var items = recorded.enumerated().map { index, event in EventObjects.object(event, index: index, group: resource.group) }
-        items += try await backend.list(GroupKind(group: "", kind: "Event"), namespace: nil, options: ListOptions()).items
-            .map { resource.group.isEmpty ? $0 : EventObjects.converted($0) }
+        let stored = try await backend.list(GroupKind(group: "", kind: "Event"), namespace: nil, options: ListOptions())
+        items += stored.items.map { resource.group.isEmpty ? $0 : EventObjects.converted($0) }
         if let namespace { items = items.filter { $0[path: ["metadata", "namespace"]]?.stringValue == namespace } }
         let options = try listOptions()
         // `kubectl describe` selects an object's events by its uid too: recorded events name
@@ -224,7 +224,6 @@ struct ResourceRequest {
         items = items.filter { object in
             options.fieldSelector.matches(object) && options.labelSelector.matches(label: { object[path: ["metadata", "labels", $0]]?.stringValue })
         }
-        let version = try await backend.list(GroupKind(group: "", kind: "Namespace"), namespace: nil, options: ListOptions(limit: 1)).resourceVersion
         switch verb {
         case "get":
             guard let found = items.first(where: { $0[path: ["metadata", "name"]]?.stringValue == target.name }) else {
@@ -234,14 +233,14 @@ struct ResourceRequest {
         case "watch":
             return try await WatchStream(request: self, resource: resource).response()
         default:
-            return try await answerList(items, resourceVersion: version, continueToken: nil, resource: resource)
+            return try await answerList(items, resourceVersion: stored.resourceVersion, continueToken: nil, resource: resource)
         }
     }
 
     // MARK: - Writing
 
     /// The request's body (at most the server's limit), decoded as JSON or YAML.
-    func body(allowYAML: Bool = true) async throws -> Value {
+    func body() async throws -> Value {
         let type = contentType
         let isProtobuf = type == "application/vnd.kubernetes.protobuf"
         guard isProtobuf || type.hasPrefix("application/") && (type.hasSuffix("json") || type.hasSuffix("yaml")) else {
@@ -335,7 +334,9 @@ struct ResourceRequest {
         } else {
             object.remove(at: ["metadata", "namespace"])
         }
-        let problems = FieldCheck.unknownFields(object, resource: resource, crds: try await responder.definitions())
+        // Only a custom resource's schema needs the stored definitions read.
+        let builtIn = KubernetesOpenAPI.schemaNames[resource.groupVersionKind] != nil
+        let problems = FieldCheck.unknownFields(object, resource: resource, crds: builtIn ? [] : try await responder.definitions())
         switch try fieldValidation() {
         case .strict:
             if !problems.isEmpty {

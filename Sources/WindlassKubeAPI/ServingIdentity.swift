@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import NIOSSL
 public import WindlassCluster
+import WindlassManifest
 import SwiftASN1
 import X509
 
@@ -64,7 +65,7 @@ public struct ServingIdentity: Sendable {
             let tokensPath = directory + "/tokens"
             var tokens = (read(tokensPath) ?? "").split(separator: "\n").map { $0.split(separator: " ", maxSplits: 1).map(String.init) }
             if tokens.count < 2 || tokens.contains(where: { $0.count != 2 }) {
-                tokens = [["admin", makeToken()], ["read-only", makeToken()]]
+                tokens = [["admin", BearerToken.make()], ["read-only", BearerToken.make()]]
                 try write(tokens.map { $0.joined(separator: " ") }.joined(separator: "\n") + "\n", to: tokensPath)
             }
             func token(_ user: String) -> String { tokens.first { $0[0] == user }?[1] ?? "" }
@@ -178,11 +179,6 @@ public struct ServingIdentity: Sendable {
                 SubjectAlternativeNames(generalNames)
             },
             issuerPrivateKey: .init(authorityKey))
-    }
-
-    static func makeToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(UInt8.random(in: 0...255, using: &generator), radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined()
     }
 
     private static func read(_ path: String) -> String? {

@@ -102,6 +102,17 @@ public func waitForPort(_ port: Int, timeout: Double = 10) throws {
     throw CommandError(command: "wait for port \(port)", result: CommandResult(status: 1, stdout: "", stderr: "nothing listens"))
 }
 
+/// SIGTERM to `process`, then its exit status once it stops (nil: still running after
+/// `timeout` seconds) and how long that took.
+public func terminate(_ process: Process, timeout: Double = 10) async throws -> (status: Int32?, seconds: Double) {
+    let start = Date()
+    process.terminate()
+    while process.isRunning && Date().timeIntervalSince(start) < timeout {
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return (process.isRunning ? nil : process.terminationStatus, Date().timeIntervalSince(start))
+}
+
 /// A background process a test started; stopped (and waited for) when released.
 public final class BackgroundProcess: @unchecked Sendable {
     public let process: Process

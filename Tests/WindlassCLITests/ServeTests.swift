@@ -79,12 +79,7 @@ final class ServeProcess: @unchecked Sendable {
 
     /// SIGTERM, and the exit status once it stops (nil: still running after `timeout`).
     func terminate(timeout: Double = 10) async throws -> (status: Int32?, seconds: Double) {
-        let start = Date()
-        process.terminate()
-        while process.isRunning && Date().timeIntervalSince(start) < timeout {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return (process.isRunning ? nil : process.terminationStatus, Date().timeIntervalSince(start))
+        try await WindlassTesting.terminate(process, timeout: timeout)
     }
 
     deinit {

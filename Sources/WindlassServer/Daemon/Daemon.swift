@@ -41,7 +41,7 @@ public final class Daemon: Sendable {
     let metrics = DaemonMetrics()
     let apiTokens: [String]
     /// The token of this run, for the CLI on this machine (written to `<state>/daemon.json`).
-    let localToken = DaemonRegistration.makeToken()
+    let localToken = BearerToken.make()
     let webhookSecrets: [String: String]
     let deliveries = DeliveryLogBox()
     /// Set when SIGTERM or SIGINT arrives: canaries then take no further step.

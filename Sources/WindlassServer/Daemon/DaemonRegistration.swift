@@ -43,17 +43,4 @@ public struct DaemonRegistration: Sendable, Hashable {
         unlink(path(stateDirectory))
     }
 
-    /// 32 random bytes as hex, from the kernel.
-    static func makeToken() -> String {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        let fd = open("/dev/urandom", O_RDONLY)
-        if fd >= 0 {
-            _ = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            close(fd)
-        } else {
-            for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
-        }
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
-    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import WindlassManifest
 
 extension Daemon {
     /// `POST /api/v1/cli`: a command of the CLI on this machine, run on the daemon's cluster
@@ -10,7 +11,7 @@ extension Daemon {
         let bodyTimeout = options.config.server.bodyTimeout
         group.post("cli") { request, context -> Response in
             guard let token = TokenAuthentication<BasicRequestContext>.bearer(request),
-                TokenAuthentication<BasicRequestContext>.constantTimeEqual(token, self.localToken)
+                BearerToken.matches(token, self.localToken)
             else {
                 return API.error(.unauthorized, "CLI commands take the token in the state directory's daemon.json")
             }

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import WindlassManifest
 
 /// Bearer tokens for the API, as middleware: writes need a configured token or this run's (in
 /// `<state>/daemon.json`, for the CLI on this machine); reads are open on a loopback listener
@@ -14,7 +15,7 @@ struct TokenAuthentication<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if access == .read && loopback { return try await next(request, context) }
-        guard let token = Self.bearer(request), tokens.contains(where: { Self.constantTimeEqual($0, token) }) else {
+        guard let token = Self.bearer(request), tokens.contains(where: { BearerToken.matches($0, token) }) else {
             return API.error(.unauthorized, "a valid bearer token is required")
         }
         return try await next(request, context)
@@ -24,15 +25,5 @@ struct TokenAuthentication<Context: RequestContext>: RouterMiddleware {
     static func bearer(_ request: Request) -> String? {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return nil }
         return String(header.dropFirst(7))
-    }
-
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8)
-        let y = Array(b.utf8)
-        var difference = UInt8(x.count == y.count ? 0 : 1)
-        for i in 0..<max(x.count, y.count) {
-            difference |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
-        }
-        return difference == 0
     }
 }

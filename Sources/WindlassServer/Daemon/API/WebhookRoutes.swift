@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import WindlassCore
+import WindlassManifest
 
 extension Daemon {
     /// `POST /api/v1/webhooks/{github|gitlab|generic}`: push events, checked by their signature
@@ -40,7 +41,7 @@ extension Daemon {
             delivery = request.headers[HTTPField.Name("X-GitHub-Delivery")!]
             event = request.headers[HTTPField.Name("X-GitHub-Event")!]
         case "gitlab":
-            verified = TokenAuthentication<BasicRequestContext>.constantTimeEqual(request.headers[HTTPField.Name("X-Gitlab-Token")!] ?? "", secret)
+            verified = BearerToken.matches(request.headers[HTTPField.Name("X-Gitlab-Token")!] ?? "", secret)
             delivery = request.headers[HTTPField.Name("X-Gitlab-Event-UUID")!]
             event = (request.headers[HTTPField.Name("X-Gitlab-Event")!]).map { $0 == "Push Hook" || $0 == "Tag Push Hook" ? "push" : $0 }
         default:
