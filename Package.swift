@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "WindlassRollout", targets: ["WindlassRollout"]),
         .library(name: "WindlassPipeline", targets: ["WindlassPipeline"]),
         .library(name: "WindlassKubeAPI", targets: ["WindlassKubeAPI"]),
+        .library(name: "WindlassKube", targets: ["WindlassKube"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -65,6 +66,7 @@ let package = Package(
                 "WindlassPipeline",
                 "WindlassServer",
                 "WindlassKubeAPI",
+                "WindlassKube",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -135,6 +137,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WindlassKube",
+            dependencies: [
+                "WindlassCluster", "WindlassManifest",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -199,6 +199,9 @@ public struct ClusterWatchEvent: Sendable {
         case deleted = "DELETED"
         /// No change, only a newer resourceVersion to resume from.
         case bookmark = "BOOKMARK"
+        /// The watch failed and ends; `object` is a `Status` (code 410: the version is too old,
+        /// list again). An API server says so inside the stream, after the watch began.
+        case error = "ERROR"
     }
 
     public var kind: Kind

@@ -45,15 +45,31 @@ public struct Application: Sendable, Hashable {
         }
     }
 
-    /// Where the objects go: the cluster (`embedded`, the default) and the namespace of
-    /// namespaced objects that name none.
+    /// Where the objects go: the cluster (`embedded`, the default, or a Kubernetes cluster a
+    /// kubeconfig's context names) and the namespace of namespaced objects that name none.
     public struct Destination: Sendable, Hashable {
         public var cluster: String
+        /// The kubeconfig of a Kubernetes destination (nil with a `context`: the one kubectl
+        /// would read, `$KUBECONFIG` or `~/.kube/config`).
+        public var kubeconfig: String?
+        /// The kubeconfig's context (nil with a `kubeconfig`: its current context).
+        public var context: String?
         public var namespace: String
 
-        public init(cluster: String = "embedded", namespace: String = "default") {
+        public init(cluster: String = "embedded", kubeconfig: String? = nil, context: String? = nil, namespace: String = "default") {
             self.cluster = cluster
+            self.kubeconfig = kubeconfig
+            self.context = context
             self.namespace = namespace
+        }
+
+        /// Whether the destination is a Kubernetes cluster reached through a kubeconfig.
+        public var isKubernetes: Bool { kubeconfig != nil || context != nil }
+
+        /// `kubeconfig ./prod.yaml, context prod`, or the cluster's name.
+        public var description: String {
+            guard isKubernetes else { return cluster }
+            return [kubeconfig.map { "kubeconfig \($0)" }, context.map { "context \($0)" }].compactMap { $0 }.joined(separator: ", ")
         }
     }
 

@@ -4,6 +4,7 @@ public import WindlassManifest
 public import WindlassPlan
 public import WindlassPolicy
 public import WindlassRollout
+import Foundation
 import Synchronization
 
 /// The one place an application's pipeline is assembled: source → file tree → manifests
@@ -42,7 +43,7 @@ public struct ApplicationPipeline: Sendable {
         self.environment = environment
         holderIsGone = { LocalProcess.isGone($0) }
         providers = ["prometheus": PrometheusProvider(), "web": WebProvider(), "health": HealthProvider(backend: cluster.backend)]
-        history = RevisionHistory(stateDirectory: stateDirectory)
+        history = RevisionHistory(stateDirectory: cluster.historyKey.map { stateDirectory + "/destinations/" + $0 } ?? stateDirectory)
     }
 
     /// Lets analysis query only `hosts` (the daemon's rule: a template committed to git must
@@ -273,6 +274,7 @@ final class RevisionHistory: Sendable {
         return try opened.withLock { (store) throws(PipelineError) -> RevisionStore in
             if let store { return store }
             do {
+                try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 let made = try RevisionStore(stateDirectory: directory)
                 store = made
                 return made

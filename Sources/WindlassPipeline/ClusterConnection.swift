@@ -1,3 +1,4 @@
+import Foundation
 public import WindlassCluster
 public import WindlassRollout
 
@@ -12,10 +13,25 @@ public struct ClusterConnection: Sendable {
     public var driver: SyncDriver
     /// How errors name the cluster: `the cluster in .windlass`.
     public var displayName: String
+    /// Where under the state directory this cluster's revision history, leases and canary
+    /// progress are kept (`destinations/KEY/`); nil: the state directory itself, the embedded
+    /// cluster's. One state directory serves applications on several clusters.
+    public var historyKey: String?
 
-    public init(backend: any ClusterBackend, driver: SyncDriver, displayName: String) {
+    public init(backend: any ClusterBackend, driver: SyncDriver, displayName: String, historyKey: String? = nil) {
         self.backend = backend
         self.driver = driver
         self.displayName = displayName
+        self.historyKey = historyKey
+    }
+
+    /// The history key of a cluster at `server` (`https://10.0.0.1:6443` →
+    /// `10.0.0.1_6443`): the same cluster has the same history whichever kubeconfig names it.
+    public static func historyKey(server: String) -> String {
+        var text = server
+        if let scheme = text.range(of: "://") { text = String(text[scheme.upperBound...]) }
+        if let at = text.firstIndex(of: "@") { text = String(text[text.index(after: at)...]) }
+        let key = String(text.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" })
+        return key.trimmingCharacters(in: CharacterSet(charactersIn: "_"))
     }
 }

@@ -20,62 +20,76 @@ protocol StateCommand {
     var takesSource: Bool { get }
     /// Whether the command takes --policies/--no-policies (a directory given is made absolute).
     var takesPolicies: Bool { get }
+    /// Whether the command works on a Kubernetes cluster (`--kubeconfig`, `--context`): it
+    /// needs no embedded cluster, so it runs here even beside a daemon.
+    var namesKubernetesCluster: Bool { get }
 }
 
 extension StateCommand {
     var takesSource: Bool { false }
     var takesPolicies: Bool { false }
+    var namesKubernetesCluster: Bool { false }
 }
 
 extension PlanCommand: StateCommand {
     var stateDirectoryPath: String { source.stateDirectory }
+    var namesKubernetesCluster: Bool { flags.cluster.isKubernetes }
     var takesSource: Bool { true }
     var takesPolicies: Bool { true }
 }
 
 extension SyncCommand: StateCommand {
     var stateDirectoryPath: String { source.stateDirectory }
+    var namesKubernetesCluster: Bool { flags.cluster.isKubernetes }
     var takesSource: Bool { true }
     var takesPolicies: Bool { true }
 }
 
 extension DiffCommand: StateCommand {
     var stateDirectoryPath: String { source.stateDirectory }
+    var namesKubernetesCluster: Bool { flags.cluster.isKubernetes }
     var takesSource: Bool { true }
 }
 
 extension DriftCommand: StateCommand {
     var stateDirectoryPath: String { source.stateDirectory }
+    var namesKubernetesCluster: Bool { flags.cluster.isKubernetes }
     var takesSource: Bool { true }
 }
 
 extension HistoryCommand: StateCommand {
     var stateDirectoryPath: String { stateOption ?? ProcessEnvironment.value("WINDLASS_STATE_DIR") ?? ".windlass" }
+    var namesKubernetesCluster: Bool { cluster.isKubernetes }
 }
 
 extension RollbackCommand: StateCommand {
     var stateDirectoryPath: String { source.stateDirectory }
+    var namesKubernetesCluster: Bool { cluster.isKubernetes }
     var takesSource: Bool { true }
 }
 
 extension RolloutCommand.Status: StateCommand {
     var stateDirectoryPath: String { stateOption ?? ProcessEnvironment.value("WINDLASS_STATE_DIR") ?? ".windlass" }
+    var namesKubernetesCluster: Bool { cluster.isKubernetes }
 }
 
 extension RolloutCommand.Promote: StateCommand {
     var stateDirectoryPath: String { source.stateDirectory }
+    var namesKubernetesCluster: Bool { flags.cluster.isKubernetes }
     var takesSource: Bool { true }
     var takesPolicies: Bool { true }
 }
 
 extension RolloutCommand.Abort: StateCommand {
     var stateDirectoryPath: String { source.stateDirectory }
+    var namesKubernetesCluster: Bool { flags.cluster.isKubernetes }
     var takesSource: Bool { true }
     var takesPolicies: Bool { true }
 }
 
 extension RolloutCommand.Retry: StateCommand {
     var stateDirectoryPath: String { source.stateDirectory }
+    var namesKubernetesCluster: Bool { flags.cluster.isKubernetes }
     var takesSource: Bool { true }
     var takesPolicies: Bool { true }
 }

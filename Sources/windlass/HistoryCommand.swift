@@ -40,10 +40,11 @@ struct HistoryCommand: AsyncParsableCommand {
     @Option(name: .customLong("app"), help: "The application.") var application: String = "default"
     @Option(name: .customLong("state-dir"), help: "The state directory (default: $WINDLASS_STATE_DIR or .windlass).") var stateOption: String?
     @Option(name: .shortAndLong, help: "Output format: text or json.") var output: OutputFormat = .text
+    @OptionGroup(title: "Cluster") var cluster: ClusterFlags
 
     func run() async throws {
         let state = stateOption ?? ProcessEnvironment.value("WINDLASS_STATE_DIR") ?? ".windlass"
-        let store = try Planning.revisions(state)
+        let store = try Planning.revisions(try cluster.historyDirectory(stateDirectory: state))
         let history: [Revision]
         let pinned: String?
         do {
@@ -94,12 +95,14 @@ struct RollbackCommand: AsyncParsableCommand {
     @OptionGroup(title: "Source") var source: SourceFlags
     @Option(name: .customLong("app"), help: "The application.") var application: String = "default"
     @Option(help: "How long each wave may take to become healthy, in seconds.") var waveTimeout: Double = 300
+    @OptionGroup(title: "Cluster") var cluster: ClusterFlags
 
     func run() async throws {
         var application = Application(
-            name: self.application, source: Application.Source(repository: source.source, revision: source.ref, path: source.path))
+            name: self.application, source: Application.Source(repository: source.source, revision: source.ref, path: source.path),
+            destination: cluster.destination(namespace: "default"))
         application.syncOptions.waveTimeout = waveTimeout
-        let pipeline = Wiring.pipeline(application, stateDirectory: source.stateDirectory)
+        let pipeline = try Wiring.pipeline(application, stateDirectory: source.stateDirectory)
         let progress = ProgressLog()
         // Pinned at the commit the source is at now, so only a newer one resumes auto-sync. A
         // source that does not resolve cannot be pinned: refused (a pin on "any commit" would

@@ -31,6 +31,8 @@ struct PlanFlags: ParsableArguments {
     @Option(name: .customLong("sync-option"), help: "A sync option, as Argo CD writes it: CreateNamespace=true (repeatable).")
     var syncOptions: [String] = []
 
+    @OptionGroup(title: "Cluster") var cluster: ClusterFlags
+
     func validate() throws {
         if let problem = NameRules.dns1123Label(namespace) {
             throw ValidationError("--namespace \"\(namespace)\" \(problem)")
@@ -114,7 +116,7 @@ struct PlanCommand: AsyncParsableCommand {
 
     func run() async throws {
         let application = Wiring.application(source: source, flags: flags, policies: policies)
-        let pipeline = Wiring.pipeline(application, stateDirectory: source.stateDirectory)
+        let pipeline = try Wiring.pipeline(application, stateDirectory: source.stateDirectory)
         let report = try await stopping(manifestsCode: 1) {
             if let base {
                 return try await pipeline.pullRequestPlan(base: base, head: head ?? source.ref ?? "HEAD", live: !noLive)
@@ -162,7 +164,7 @@ struct DiffCommand: AsyncParsableCommand {
     @OptionGroup(title: "Plan") var flags: PlanFlags
 
     func run() async throws {
-        let pipeline = Wiring.pipeline(Wiring.application(source: source, flags: flags), stateDirectory: source.stateDirectory)
+        let pipeline = try Wiring.pipeline(Wiring.application(source: source, flags: flags), stateDirectory: source.stateDirectory)
         let plan = try await stopping(manifestsCode: 2) { try await pipeline.plan(judging: false).plan }
         for warning in plan.warnings { printError("warning: \(warning)") }
         printOut(DiffRenderer().render(plan), terminator: "")
@@ -188,7 +190,7 @@ struct DriftCommand: AsyncParsableCommand {
     var unmanaged = false
 
     func run() async throws {
-        let pipeline = Wiring.pipeline(Wiring.application(source: source, flags: flags), stateDirectory: source.stateDirectory)
+        let pipeline = try Wiring.pipeline(Wiring.application(source: source, flags: flags), stateDirectory: source.stateDirectory)
         let report = try await stopping(manifestsCode: 2) { try await pipeline.drift(includeUnmanaged: unmanaged) }
         switch format {
         case .text: printOut(DriftRenderer().text(report), terminator: "")

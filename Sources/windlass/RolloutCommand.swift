@@ -36,10 +36,11 @@ struct RolloutCommand: AsyncParsableCommand {
         @Option(name: .shortAndLong, help: "Namespace.") var namespace: String = "default"
         @Option(name: .customLong("app"), help: "The application (default: the one whose sync runs the workload's canary).") var applicationOption: String?
         @Option(name: .customLong("state-dir"), help: "The state directory (default: $WINDLASS_STATE_DIR or .windlass).") var stateOption: String?
+        @OptionGroup(title: "Cluster") var cluster: ClusterFlags
 
         func run() async throws {
             let state = stateOption ?? ProcessEnvironment.value("WINDLASS_STATE_DIR") ?? ".windlass"
-            let store = try Planning.revisions(state)
+            let store = try Planning.revisions(try cluster.historyDirectory(stateDirectory: state))
             let id = target.id(namespace: namespace)
             let application = try RolloutCommand.owner(of: id, store: store, named: applicationOption)
             guard let operation = try? store.operation(application), let progress = Deployer.canaries(in: operation.state)[id] else {
@@ -129,12 +130,12 @@ struct RolloutCommand: AsyncParsableCommand {
     /// source at its commit (the manifests it was started with).
     static func request(_ request: RolloutRequest, target: ResourceID, source: SourceFlags, flags: PlanFlags, sync: SyncFlags) async throws {
         var flags = flags
-        flags.application = try owner(of: target, store: try Planning.revisions(source.stateDirectory), named: flags.application)
+        flags.application = try owner(of: target, store: try Planning.revisions(try flags.cluster.historyDirectory(stateDirectory: source.stateDirectory)), named: flags.application)
         var application = Wiring.application(source: source, flags: flags, policies: sync.policies, sync: sync)
-        var pipeline = Wiring.pipeline(application, stateDirectory: source.stateDirectory)
+        var pipeline = try Wiring.pipeline(application, stateDirectory: source.stateDirectory)
         if request != .retry, let pending = pipeline.pendingRevision(), let commit = pending.commit {
             application.source = Application.Source(repository: pending.source, revision: commit, path: pending.path)
-            pipeline = Wiring.pipeline(application, stateDirectory: source.stateDirectory)
+            pipeline = try Wiring.pipeline(application, stateDirectory: source.stateDirectory)
         }
         do {
             if let operation = try pipeline.request(request, for: target) {

@@ -57,7 +57,11 @@ enum Syncing {
     static func run(application given: Application? = nil, source: SourceFlags, flags: PlanFlags, sync: SyncFlags, trigger: String) async throws {
         let application = given ?? Wiring.application(source: source, flags: flags, policies: sync.policies, sync: sync)
         let cluster = DeferredCluster(stateDirectory: source.stateDirectory)
-        let pipeline = Wiring.pipeline(application, over: cluster)
+        if application.destination.isKubernetes, sync.metricsListen != nil {
+            throw CommandFailure(message: "--metrics-listen serves the embedded cluster's simulated metrics; a Kubernetes cluster's come from its own workloads")
+        }
+        let pipeline = application.destination.isKubernetes
+            ? try Wiring.pipeline(application, stateDirectory: source.stateDirectory) : Wiring.pipeline(application, over: cluster)
         let rendered = try await stopping(manifestsCode: 2) { try await pipeline.render() }
         let revision = rendered.source.commit.map { " at \($0.shortSHA)" } ?? ""
         let progress = ProgressLog()

@@ -31,7 +31,7 @@ struct Windlass: AsyncParsableCommand {
     static func execute(_ arguments: [String], forwarding: Bool) async -> Int32 {
         do {
             var command = try parseAsRoot(arguments)
-            if forwarding, let stateCommand = command as? any StateCommand, let daemon = Forwarding.owner(of: stateCommand.stateDirectoryPath) {
+            if forwarding, let stateCommand = command as? any StateCommand, !stateCommand.namesKubernetesCluster, let daemon = Forwarding.owner(of: stateCommand.stateDirectoryPath) {
                 return await Forwarding.forward(Forwarding.arguments(arguments, for: stateCommand), to: daemon)
             }
             if var asyncCommand = command as? any AsyncParsableCommand {

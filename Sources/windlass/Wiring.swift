@@ -1,6 +1,7 @@
 import ArgumentParser
 import WindlassCluster
 import WindlassCore
+import WindlassKube
 import WindlassManifest
 import WindlassPipeline
 import WindlassRollout
@@ -10,10 +11,44 @@ import WindlassRollout
 /// plans or syncs gets an ``ApplicationPipeline`` from here and knows nothing of what is
 /// under it.
 enum Wiring {
-    /// The pipeline of `application` over the embedded cluster in `stateDirectory`, opened
-    /// when the pipeline first reads it (a pull-request plan without a cluster never does).
-    static func pipeline(_ application: Application, stateDirectory: String) -> ApplicationPipeline {
-        pipeline(application, over: DeferredCluster(stateDirectory: stateDirectory))
+    /// The pipeline of `application` over its destination: the embedded cluster in
+    /// `stateDirectory`, opened when the pipeline first reads it (a pull-request plan without
+    /// a cluster never does), or the Kubernetes cluster its kubeconfig and context name.
+    static func pipeline(_ application: Application, stateDirectory: String) throws -> ApplicationPipeline {
+        if application.destination.isKubernetes {
+            let cluster = try kubernetes(application.destination)
+            return pipeline(application, over: cluster, stateDirectory: stateDirectory)
+        }
+        return pipeline(application, over: DeferredCluster(stateDirectory: stateDirectory))
+    }
+
+    /// The pipeline of `application` over a Kubernetes cluster: its controllers run on their
+    /// own, so waiting only sleeps; its history is kept apart, keyed by its server.
+    static func pipeline(_ application: Application, over cluster: KubeCluster, stateDirectory: String) -> ApplicationPipeline {
+        let clock = SystemClock()
+        let connection = ClusterConnection(
+            backend: cluster, driver: .realTime(now: { clock.now() }, reconcile: {}), displayName: cluster.displayName,
+            historyKey: ClusterConnection.historyKey(server: cluster.server))
+        return ApplicationPipeline(application: application, cluster: connection, stateDirectory: stateDirectory, holder: Planning.holder)
+    }
+
+    /// The kubeconfig context a destination names, read as kubectl reads it.
+    static func kubeconfigSelection(_ destination: Application.Destination) throws -> KubeconfigSelection {
+        do {
+            return try Kubeconfig.load(explicitPath: destination.kubeconfig).select(context: destination.context)
+        } catch {
+            throw CommandFailure(message: error.message)
+        }
+    }
+
+    /// A client of the Kubernetes cluster a destination names.
+    static func kubernetes(_ destination: Application.Destination) throws -> KubeCluster {
+        let selection = try kubeconfigSelection(destination)
+        do {
+            return try KubeCluster(selection)
+        } catch {
+            throw CommandFailure(message: error.message)
+        }
     }
 
     /// The pipeline of `application` over `cluster`.
@@ -44,7 +79,7 @@ enum Wiring {
         return Application(
             name: flags.application,
             source: Application.Source(repository: source.source, revision: source.ref, path: source.path),
-            destination: Application.Destination(namespace: flags.namespace),
+            destination: flags.cluster.destination(namespace: flags.namespace),
             syncOptions: options,
             policies: policies?.source ?? .none)
     }

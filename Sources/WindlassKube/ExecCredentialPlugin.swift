@@ -1,0 +1,195 @@
+import Foundation
+import WindlassManifest
+
+/// A credential an exec plugin printed: a bearer token, a client certificate, or both, and
+/// when it stops being good.
+public struct ExecCredential: Sendable, Hashable {
+    public var token: String?
+    public var clientCertificate: [UInt8]?
+    public var clientKey: [UInt8]?
+    /// Seconds since 1970; nil: good until the server refuses it.
+    public var expiry: Double?
+
+    /// Whether the credential should be asked for again (it expires within `margin` seconds).
+    public func expired(at now: Double, margin: Double = 10) -> Bool {
+        expiry.map { now + margin >= $0 } ?? false
+    }
+}
+
+/// Runs a kubeconfig's `exec` credential plugin as client-go does: the command with its
+/// arguments and environment, `KUBERNETES_EXEC_INFO` describing the request (non-interactive,
+/// and the cluster when `provideClusterInfo`), stdout read as an `ExecCredential`. A plugin
+/// that runs longer than `timeout` is killed.
+public struct ExecCredentialPlugin: Sendable {
+    public static let supportedVersions = ["client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"]
+
+    public var config: Kubeconfig.ExecConfig
+    public var cluster: Kubeconfig.Cluster
+    public var timeout: Double
+
+    public init(config: Kubeconfig.ExecConfig, cluster: Kubeconfig.Cluster, timeout: Double = 30) {
+        self.config = config
+        self.cluster = cluster
+        self.timeout = timeout
+    }
+
+    /// The `ExecCredential` request the plugin reads from `KUBERNETES_EXEC_INFO`.
+    var request: Value {
+        var spec: Value = ["interactive": false]
+        if config.provideClusterInfo {
+            var info: Value = ["server": .string(cluster.server), "insecure-skip-tls-verify": .bool(cluster.insecureSkipTLSVerify)]
+            if let ca = cluster.certificateAuthority { info.set(.string(Data(ca).base64EncodedString()), at: ["certificate-authority-data"]) }
+            if let name = cluster.tlsServerName { info.set(.string(name), at: ["tls-server-name"]) }
+            spec.set(info, at: ["cluster"])
+        }
+        return ["apiVersion": .string(config.apiVersion), "kind": "ExecCredential", "spec": spec]
+    }
+
+    /// Runs the plugin (off the cooperative pool) and reads its credential.
+    public func credential() async throws(KubeClientError) -> ExecCredential {
+        let result: (status: Int32, stdout: Data, stderr: Data, timedOut: Bool)
+        do {
+            result = try await run()
+        } catch {
+            var message = "exec plugin \(config.command): cannot run it (\(error.localizedDescription))"
+            if let hint = config.installHint { message += "; \(hint.split(separator: "\n").joined(separator: " "))" }
+            throw KubeClientError(.credentials, message)
+        }
+        if result.timedOut {
+            throw KubeClientError(.credentials, "exec plugin \(config.command): no credential after \(Self.seconds(timeout)) (killed)")
+        }
+        guard result.status == 0 else {
+            let stderr = String(decoding: result.stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let last = stderr.split(separator: "\n").last.map(String.init) ?? ""
+            throw KubeClientError(.credentials, "exec plugin \(config.command) exited \(result.status)" + (last.isEmpty ? "" : ": \(last)"))
+        }
+        return try parse(result.stdout)
+    }
+
+    /// Reads a plugin's output.
+    func parse(_ output: Data) throws(KubeClientError) -> ExecCredential {
+        let value: Value?
+        do {
+            value = try JSONReader.read(String(decoding: output, as: UTF8.self))
+        } catch {
+            throw KubeClientError(.credentials, "exec plugin \(config.command): its output is not JSON (\(error.position): \(error.message))")
+        }
+        guard let value, value["kind"]?.stringValue == "ExecCredential" else {
+            throw KubeClientError(.credentials, "exec plugin \(config.command): its output is not an ExecCredential")
+        }
+        guard value["apiVersion"]?.stringValue == config.apiVersion else {
+            throw KubeClientError(
+                .credentials, "exec plugin \(config.command): it answered apiVersion \(value["apiVersion"]?.stringValue ?? "none"), not \(config.apiVersion)")
+        }
+        let status = value["status"]
+        var credential = ExecCredential()
+        credential.token = status?["token"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        credential.clientCertificate = status?["clientCertificateData"]?.stringValue.map { Array($0.utf8) }
+        credential.clientKey = status?["clientKeyData"]?.stringValue.map { Array($0.utf8) }
+        if let stamp = status?["expirationTimestamp"]?.stringValue {
+            guard let seconds = Timestamp.parse(stamp) else {
+                throw KubeClientError(.credentials, "exec plugin \(config.command): expirationTimestamp \(stamp) is not an RFC 3339 time")
+            }
+            credential.expiry = seconds
+        }
+        guard credential.token != nil || (credential.clientCertificate != nil && credential.clientKey != nil) else {
+            throw KubeClientError(.credentials, "exec plugin \(config.command): its ExecCredential has neither a token nor a client certificate and key")
+        }
+        return credential
+    }
+
+    private func run() async throws -> (status: Int32, stdout: Data, stderr: Data, timedOut: Bool) {
+        let process = Process()
+        if config.command.hasPrefix("/") {
+            process.executableURL = URL(fileURLWithPath: config.command)
+            process.arguments = config.arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [config.command] + config.arguments
+        }
+        var environment = ProcessInfo.processInfo.environment
+        for variable in config.environment { environment[variable.name] = variable.value }
+        environment["KUBERNETES_EXEC_INFO"] = JSONWriter().write(request)
+        process.environment = environment
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = FileHandle.nullDevice
+        let output = OutputCollector(stdout: stdout, stderr: stderr)
+        let timeout = self.timeout
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                do {
+                    try process.run()
+                } catch {
+                    continuation.resume(throwing: error)
+                    return
+                }
+                let killed = Flag()
+                let killer = DispatchWorkItem {
+                    guard process.isRunning else { return }
+                    killed.set()
+                    kill(process.processIdentifier, SIGKILL)
+                }
+                DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
+                process.waitUntilExit()
+                killer.cancel()
+                // A child the plugin left behind may hold the pipes open: take what came.
+                let (out, err) = output.finish(waiting: 0.5)
+                continuation.resume(returning: (process.terminationStatus, out, err, killed.isSet))
+            }
+        }
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
+    }
+}
+
+/// A flag set from one thread and read from another.
+private final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}
+
+/// Collects a process's stdout and stderr as they arrive, so a read never blocks past the
+/// process's end.
+private final class OutputCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stdout = Data()
+    private var stderr = Data()
+    private var open = 2
+    private let closed = DispatchSemaphore(value: 0)
+    private let handles: [FileHandle]
+
+    init(stdout: Pipe, stderr: Pipe) {
+        handles = [stdout.fileHandleForReading, stderr.fileHandleForReading]
+        for (index, handle) in handles.enumerated() {
+            handle.readabilityHandler = { [weak self] handle in
+                let data = handle.availableData
+                guard let self else { return }
+                if data.isEmpty {
+                    handle.readabilityHandler = nil
+                    self.lock.withLock { self.open -= 1 }
+                    self.closed.signal()
+                } else {
+                    self.lock.withLock { if index == 0 { self.stdout.append(data) } else { self.stderr.append(data) } }
+                }
+            }
+        }
+    }
+
+    /// What was read, once both pipes closed or `waiting` seconds passed.
+    func finish(waiting: Double) -> (Data, Data) {
+        let deadline = DispatchTime.now() + waiting
+        while lock.withLock({ open > 0 }) {
+            if closed.wait(timeout: deadline) == .timedOut { break }
+        }
+        for handle in handles { handle.readabilityHandler = nil }
+        return lock.withLock { (stdout, stderr) }
+    }
+}
