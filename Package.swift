@@ -206,6 +206,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "WindlassKubeTests",
+            dependencies: ["WindlassKube", "WindlassCluster", "WindlassManifest", "WindlassTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "WindlassGitTests",
             dependencies: ["WindlassGit", "WindlassManifest", "WindlassTesting"],
             swiftSettings: swiftSettings

@@ -99,45 +99,15 @@ public struct ExecCredentialPlugin: Sendable {
     }
 
     private func run() async throws -> (status: Int32, stdout: Data, stderr: Data, timedOut: Bool) {
-        let process = Process()
-        if config.command.hasPrefix("/") {
-            process.executableURL = URL(fileURLWithPath: config.command)
-            process.arguments = config.arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [config.command] + config.arguments
-        }
-        var environment = ProcessInfo.processInfo.environment
-        for variable in config.environment { environment[variable.name] = variable.value }
-        environment["KUBERNETES_EXEC_INFO"] = JSONWriter().write(request)
-        process.environment = environment
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
-        let output = OutputCollector(stdout: stdout, stderr: stderr)
+        var variables = ProcessInfo.processInfo.environment
+        for variable in config.environment { variables[variable.name] = variable.value }
+        variables["KUBERNETES_EXEC_INFO"] = JSONWriter().write(request)
+        let environment = variables
+        let command = config.command.hasPrefix("/") ? [config.command] + config.arguments : ["/usr/bin/env", config.command] + config.arguments
         let timeout = self.timeout
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                do {
-                    try process.run()
-                } catch {
-                    continuation.resume(throwing: error)
-                    return
-                }
-                let killed = Flag()
-                let killer = DispatchWorkItem {
-                    guard process.isRunning else { return }
-                    killed.set()
-                    kill(process.processIdentifier, SIGKILL)
-                }
-                DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
-                process.waitUntilExit()
-                killer.cancel()
-                // A child the plugin left behind may hold the pipes open: take what came.
-                let (out, err) = output.finish(waiting: 0.5)
-                continuation.resume(returning: (process.terminationStatus, out, err, killed.isSet))
+                continuation.resume(with: Result { try GroupProcess.run(command, environment: environment, timeout: timeout) })
             }
         }
     }
@@ -147,49 +117,85 @@ public struct ExecCredentialPlugin: Sendable {
     }
 }
 
-/// A flag set from one thread and read from another.
-private final class Flag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
+/// A child process in a process group of its own, so that a plugin that hangs is killed with
+/// everything it started (a shell script's children hold its pipes open otherwise).
+enum GroupProcess {
+    struct Failure: Error, LocalizedError {
+        var errorDescription: String?
+    }
 
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
-}
-
-/// Collects a process's stdout and stderr as they arrive, so a read never blocks past the
-/// process's end.
-private final class OutputCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stdout = Data()
-    private var stderr = Data()
-    private var open = 2
-    private let closed = DispatchSemaphore(value: 0)
-    private let handles: [FileHandle]
-
-    init(stdout: Pipe, stderr: Pipe) {
-        handles = [stdout.fileHandleForReading, stderr.fileHandleForReading]
-        for (index, handle) in handles.enumerated() {
-            handle.readabilityHandler = { [weak self] handle in
-                let data = handle.availableData
-                guard let self else { return }
-                if data.isEmpty {
-                    handle.readabilityHandler = nil
-                    self.lock.withLock { self.open -= 1 }
-                    self.closed.signal()
+    /// Runs `command` (`command[0]` a path) with `environment`, stdin from /dev/null; after
+    /// `timeout` seconds the whole group is killed.
+    static func run(_ command: [String], environment: [String: String], timeout: Double) throws -> (status: Int32, stdout: Data, stderr: Data, timedOut: Bool) {
+        var out: [Int32] = [0, 0]
+        var err: [Int32] = [0, 0]
+        guard pipe(&out) == 0 else { throw Failure(errorDescription: "pipe: \(String(cString: strerror(errno)))") }
+        guard pipe(&err) == 0 else {
+            close(out[0]); close(out[1])
+            throw Failure(errorDescription: "pipe: \(String(cString: strerror(errno)))")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, err[1], 2)
+        for fd in out + err { posix_spawn_file_actions_addclose(&actions, fd) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv + envp { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, command[0], &actions, &attributes, argv, envp)
+        close(out[1])
+        close(err[1])
+        guard spawned == 0 else {
+            close(out[0]); close(err[0])
+            throw Failure(errorDescription: String(cString: strerror(spawned)))
+        }
+        defer { close(out[0]); close(err[0]) }
+        let deadline = Date().addingTimeInterval(timeout)
+        var stdout = Data()
+        var stderr = Data()
+        var open: [Int32] = [out[0], err[0]]
+        var timedOut = false
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while !open.isEmpty {
+            let remaining = deadline.timeIntervalSinceNow
+            if remaining <= 0 {
+                timedOut = true
+                break
+            }
+            var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            let ready = poll(&fds, nfds_t(fds.count), Int32(min(remaining * 1000, 1000)) + 1)
+            if ready < 0 && errno != EINTR { break }
+            for entry in fds where entry.revents != 0 {
+                let count = read(entry.fd, &buffer, buffer.count)
+                if count > 0 {
+                    if entry.fd == out[0] { stdout.append(contentsOf: buffer[..<count]) } else { stderr.append(contentsOf: buffer[..<count]) }
                 } else {
-                    self.lock.withLock { if index == 0 { self.stdout.append(data) } else { self.stderr.append(data) } }
+                    open.removeAll { $0 == entry.fd }
                 }
             }
         }
-    }
-
-    /// What was read, once both pipes closed or `waiting` seconds passed.
-    func finish(waiting: Double) -> (Data, Data) {
-        let deadline = DispatchTime.now() + waiting
-        while lock.withLock({ open > 0 }) {
-            if closed.wait(timeout: deadline) == .timedOut { break }
+        if timedOut { kill(-pid, SIGKILL) }
+        var status: Int32 = 0
+        while true {
+            if waitpid(pid, &status, timedOut ? 0 : WNOHANG) == pid { break }
+            if Date() > deadline.addingTimeInterval(1) {
+                // The pipes closed but the plugin lingers: stop waiting for it.
+                kill(-pid, SIGKILL)
+                timedOut = true
+            }
+            usleep(2_000)
         }
-        for handle in handles { handle.readabilityHandler = nil }
-        return lock.withLock { (stdout, stderr) }
+        let exited = (status & 0x7f) == 0
+        return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), stdout, stderr, timedOut)
     }
 }

@@ -15,8 +15,17 @@ public struct Kubeconfig: Sendable {
         public var insecureSkipTLSVerify: Bool
         /// The name to verify the server's certificate against instead of the URL's host.
         public var tlsServerName: String?
-        /// An `http://` or `https://` proxy every request goes through.
+        /// An `http://` proxy every request goes through (HTTPS to the server is tunnelled
+        /// through it with CONNECT).
         public var proxyURL: String?
+
+        public init(server: String, certificateAuthority: [UInt8]? = nil, insecureSkipTLSVerify: Bool = false, tlsServerName: String? = nil, proxyURL: String? = nil) {
+            self.server = server
+            self.certificateAuthority = certificateAuthority
+            self.insecureSkipTLSVerify = insecureSkipTLSVerify
+            self.tlsServerName = tlsServerName
+            self.proxyURL = proxyURL
+        }
     }
 
     /// A `users[]` entry: how the client proves who it is.
@@ -29,6 +38,12 @@ public struct Kubeconfig: Sendable {
         public var username: String?
         public var password: String?
         public var exec: ExecConfig?
+
+        public init(token: String? = nil, tokenFile: String? = nil, exec: ExecConfig? = nil) {
+            self.token = token
+            self.tokenFile = tokenFile
+            self.exec = exec
+        }
     }
 
     /// A `users[].user.exec` entry: a credential plugin (`aws eks get-token`, `gke-gcloud-auth-plugin`, `kubelogin`).
@@ -41,6 +56,17 @@ public struct Kubeconfig: Sendable {
         public var installHint: String?
         /// Whether the plugin is told the cluster's server and CA (`KUBERNETES_EXEC_INFO`).
         public var provideClusterInfo: Bool
+
+        public init(apiVersion: String, command: String, arguments: [String] = [], environment: [(name: String, value: String)] = [], installHint: String? = nil,
+            provideClusterInfo: Bool = false
+        ) {
+            self.apiVersion = apiVersion
+            self.command = command
+            self.arguments = arguments
+            self.environment = environment
+            self.installHint = installHint
+            self.provideClusterInfo = provideClusterInfo
+        }
 
         public static func == (lhs: ExecConfig, rhs: ExecConfig) -> Bool {
             lhs.apiVersion == rhs.apiVersion && lhs.command == rhs.command && lhs.arguments == rhs.arguments
@@ -290,8 +316,8 @@ struct KubeconfigFile {
                     throw fail(body["server"]!, "cluster \"\(name)\": server \(KubeconfigSelection.redacted(server)) is not an http(s) URL")
                 }
                 let proxy = try string(body["proxy-url"], "proxy-url")
-                if let proxy, let url = URL(string: proxy), !["http", "https"].contains(url.scheme ?? "") {
-                    throw fail(body["proxy-url"]!, "cluster \"\(name)\": proxy-url \(KubeconfigSelection.redacted(proxy)) is not an http(s) proxy (socks5 is not supported)")
+                if let proxy, URL(string: proxy)?.scheme != "http" || URL(string: proxy)?.host == nil {
+                    throw fail(body["proxy-url"]!, "cluster \"\(name)\": proxy-url \(KubeconfigSelection.redacted(proxy)) is not an http:// proxy (https:// and socks5 proxies are not supported)")
                 }
                 file.clusters[name] = Kubeconfig.Cluster(
                     server: server,
