@@ -217,7 +217,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WindlassCLITests",
-            dependencies: ["windlass", "WindlassManifest", "WindlassTesting", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            dependencies: ["windlass", "WindlassManifest", "WindlassCluster", "WindlassKube", "WindlassTesting", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],

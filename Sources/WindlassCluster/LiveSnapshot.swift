@@ -12,6 +12,9 @@ public struct LiveSnapshot: Sendable {
     public var fullyListedNamespaces: Set<String>
     /// Whether every Namespace was read, so one missing from ``objects`` does not exist.
     public var listsAllNamespaces = false
+    /// The kinds the cluster serves (nil: not known), so a plan can say which custom kinds
+    /// lack their CustomResourceDefinition before anything is applied.
+    public var servedKinds: Set<GroupKind>?
 
     /// The namespace kind.
     public static let namespaceKind = GroupKind(group: "", kind: "Namespace")
@@ -63,6 +66,7 @@ extension ClusterBackend {
     ) async throws(ClusterError) -> LiveSnapshot {
         var snapshot = LiveSnapshot()
         let served = Set(try await kinds())
+        snapshot.servedKinds = served
         for kind in served.union(desiredKinds).sorted(by: { ($0.group, $0.kind) < ($1.group, $1.kind) }) {
             guard served.contains(kind) else { continue }
             let selector = desiredKinds.contains(kind) ? LabelSelector.everything : trackingSelector

@@ -27,6 +27,7 @@ public struct Planner: Sendable {
             application: options.application, source: source, changes: [], retained: [], rollouts: [], manifestChanges: nil, drift: [],
             warnings: [], diagnostics: [], comparedWithLive: comparedWithLive)
         let entries = readSettings(desired, diagnostics: &plan.diagnostics)
+        plan.diagnostics += Self.unservedKinds(entries, served: live.servedKinds, desired: desired)
         let stages = effectiveStages(entries)
         let (strategies, canaryProblems) = CanaryStrategies.read(desired)
         plan.diagnostics += canaryProblems
@@ -234,6 +235,29 @@ public struct Planner: Sendable {
             entries.append(Entry(resource: resource, settings: settings))
         }
         return entries
+    }
+
+    /// An error for each object whose kind the cluster does not serve and no
+    /// CustomResourceDefinition in the manifests declares: applying it would fail halfway.
+    static func unservedKinds(_ entries: [Entry], served: Set<GroupKind>?, desired: ManifestSet) -> [Diagnostic] {
+        guard let served else { return [] }
+        var declared: Set<GroupKind> = []
+        for entry in entries where entry.resource.id.kind == "CustomResourceDefinition" {
+            let spec = entry.resource.object["spec"]
+            if let group = spec?["group"]?.stringValue, let kind = spec?["names"]?["kind"]?.stringValue { declared.insert(GroupKind(group: group, kind: kind)) }
+        }
+        var reported: Set<GroupKind> = []
+        var diagnostics: [Diagnostic] = []
+        for entry in entries where !entry.settings.skip {
+            let kind = entry.resource.id.groupKind
+            guard !served.contains(kind), !declared.contains(kind), reported.insert(kind).inserted else { continue }
+            let name = kind.group.isEmpty ? kind.kind : "\(kind.kind).\(kind.group)"
+            diagnostics.append(
+                Diagnostic(
+                    .error, at: desired.location(of: entry.resource),
+                    "the cluster serves no kind \(name): install its CustomResourceDefinition first (or add it to the manifests)"))
+        }
+        return diagnostics
     }
 
     /// Each entry's stage: its phase and wave, except that a Namespace moves to the earliest
