@@ -295,3 +295,28 @@ public struct ClusterError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { message }
 }
+
+/// A cluster that cannot be used (its kubeconfig does not load, its credentials are gone):
+/// every request fails with the same error, so the applications on it report it while the
+/// others carry on.
+public struct UnavailableCluster: ClusterBackend {
+    public var error: ClusterError
+
+    public init(_ error: ClusterError) {
+        self.error = error
+    }
+
+    public func discovery() async throws(ClusterError) -> RESTMapping { throw error }
+    public func list(_ kind: GroupKind, namespace: String?, options: ListOptions) async throws(ClusterError) -> ObjectList { throw error }
+    public func get(_ id: ResourceID) async throws(ClusterError) -> Value { throw error }
+    public func create(_ object: Value, options: WriteOptions) async throws(ClusterError) -> Value { throw error }
+    public func update(_ object: Value, options: WriteOptions) async throws(ClusterError) -> Value { throw error }
+    public func updateStatus(_ object: Value, options: WriteOptions) async throws(ClusterError) -> Value { throw error }
+    public func patch(_ id: ResourceID, _ patch: Patch, options: PatchOptions) async throws(ClusterError) -> Value { throw error }
+    public func delete(_ id: ResourceID, options: DeleteOptions) async throws(ClusterError) { throw error }
+    public func evict(_ pod: ResourceID) async throws(ClusterError) { throw error }
+    public func watch(_ kind: GroupKind?, namespace: String?, since resourceVersion: String) async throws(ClusterError) -> AsyncStream<ClusterWatchEvent> {
+        throw error
+    }
+    public func events(for id: ResourceID?) async throws(ClusterError) -> [ClusterEvent] { throw error }
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import WindlassKube
 import WindlassPipeline
 
@@ -15,7 +16,7 @@ struct ClusterFlags: ParsableArguments {
     var isKubernetes: Bool { kubeconfig != nil || context != nil }
 
     /// The kubeconfig path made absolute (a forwarded or daemon-run command may run elsewhere).
-    var absoluteKubeconfig: String? { kubeconfig.map(Forwarding.absolutePath) }
+    var absoluteKubeconfig: String? { kubeconfig.map { (Forwarding.absolutePath($0) as NSString).standardizingPath } }
 
     /// The destination of an application on this cluster.
     func destination(namespace: String) -> Application.Destination {

@@ -68,7 +68,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let daemon: Daemon
         do {
-            daemon = try Daemon(options: Daemon.Options(config: settings, stateDirectory: source.stateDirectory, log: log), cluster: wired)
+            daemon = try Daemon(
+                options: Daemon.Options(config: settings, stateDirectory: source.stateDirectory, log: log), cluster: wired,
+                connect: { destination in Wiring.connection(try Wiring.kubernetes(destination)) })
         } catch {
             throw CommandFailure(message: "\(settings.path.isEmpty ? "serve" : settings.path): \(error)")
         }

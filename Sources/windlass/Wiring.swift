@@ -25,11 +25,15 @@ enum Wiring {
     /// The pipeline of `application` over a Kubernetes cluster: its controllers run on their
     /// own, so waiting only sleeps; its history is kept apart, keyed by its server.
     static func pipeline(_ application: Application, over cluster: KubeCluster, stateDirectory: String) -> ApplicationPipeline {
+        ApplicationPipeline(application: application, cluster: connection(cluster), stateDirectory: stateDirectory, holder: Planning.holder)
+    }
+
+    /// A Kubernetes cluster as the pipeline uses it.
+    static func connection(_ cluster: KubeCluster) -> ClusterConnection {
         let clock = SystemClock()
-        let connection = ClusterConnection(
+        return ClusterConnection(
             backend: cluster, driver: .realTime(now: { clock.now() }, reconcile: {}), displayName: cluster.displayName,
             historyKey: ClusterConnection.historyKey(server: cluster.server))
-        return ApplicationPipeline(application: application, cluster: connection, stateDirectory: stateDirectory, holder: Planning.holder)
     }
 
     /// The kubeconfig context a destination names, read as kubectl reads it.

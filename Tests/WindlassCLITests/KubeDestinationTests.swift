@@ -255,3 +255,48 @@ struct KubeClientCredentialTests {
         _ = try await server.terminate()
     }
 }
+
+@Suite("windlass serve with Kubernetes destinations", .serialized)
+struct ServeKubeDestinationTests {
+    @Test("one daemon syncs an application to a Kubernetes cluster; an application whose kubeconfig is gone reports it and the other runs on")
+    func twoDestinations() async throws {
+        let cluster = try await KubeAPIProcess.start()
+        let repo = try ServedRepository()
+        defer { repo.daemon.stop() }
+        let state = try TemporaryDirectory()
+        _ = try state.write(
+            "windlass.yaml",
+            """
+            apiVersion: windlass.dev/v1
+            kind: Config
+            server: {listen: 127.0.0.1:0}
+            applications:
+              - name: shop
+                source: {repo: "\(repo.url)", ref: main, path: manifests}
+                destination: {kubeconfig: "\(cluster.kubeconfig)", namespace: shop}
+                syncPolicy: {automated: true, prune: true}
+                interval: 1h
+              - name: lost
+                source: {repo: "\(repo.url)", ref: main, path: manifests}
+                destination: {kubeconfig: gone/kubeconfig, context: prod, namespace: shop}
+                syncPolicy: {automated: true}
+                interval: 1h
+            """)
+        let serve = try ServeProcess(["--config", "windlass.yaml", "--state-dir", state.path + "/state"], log: state.path + "/serve.log", in: state.path, environment: [:])
+        try await serve.waitForListening()
+        _ = try await serve.waitFor("shop", timeout: 90) { $0["syncedRevision"] as? String == repo.initial }
+        let version = try cluster.kubectl("1.33", ["get", "configmap", "settings", "-n", "shop", "-o", "jsonpath={.data.version}"])
+        #expect(version.stdout == "v1", "\(version.stderr)")
+
+        _ = try await serve.waitFor("lost", timeout: 30) { ($0["lastError"] as? String ?? "").contains("no such kubeconfig file") || ($0["lastSync"] as? [String: Any])?["outcome"] as? String == "failed" }
+        let lost = try await serve.application("lost")
+        let destination = lost["destination"] as? [String: Any]
+        #expect(destination?["kubeconfig"] as? String == state.path + "/gone/kubeconfig")
+        #expect(destination?["context"] as? String == "prod")
+        let message = (lost["lastError"] as? String) ?? ((lost["lastSync"] as? [String: Any])?["message"] as? String) ?? ""
+        #expect(message.contains("gone/kubeconfig: no such kubeconfig file"), "\(lost)")
+        #expect(serve.process.isRunning)
+        #expect(try await serve.terminate().status == 0)
+        _ = try await cluster.terminate()
+    }
+}

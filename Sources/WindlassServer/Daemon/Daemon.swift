@@ -6,9 +6,9 @@ import ServiceLifecycle
 import UnixSignals
 import Synchronization
 import WindlassCore
-import WindlassPipeline
+public import WindlassPipeline
 import WindlassGit
-import WindlassCluster
+public import WindlassCluster
 import WindlassManifest
 import WindlassPlan
 import WindlassRollout
@@ -50,7 +50,15 @@ public final class Daemon: Sendable {
 
     /// Resolves the secrets (a missing one is an error naming its reference) and makes each
     /// application's pipeline over `cluster`.
-    public init(options: Options, cluster: DaemonCluster) throws {
+    /// `connect` wires a Kubernetes destination (its kubeconfig and context) once per
+    /// destination; when it fails, the applications on that destination report why and the
+    /// others run.
+    public init(
+        options: Options, cluster: DaemonCluster,
+        connect: @Sendable (WindlassPipeline.Application.Destination) throws -> ClusterConnection = { destination in
+            throw ClusterError(.unavailable, "no Kubernetes client is wired for \(destination.description)")
+        }
+    ) throws {
         self.options = options
         self.cluster = cluster
         apiTokens = try options.config.server.apiTokens.map { try $0.resolve() }
@@ -58,10 +66,31 @@ public final class Daemon: Sendable {
         for (provider, reference) in options.config.server.webhooks { secrets[provider] = try reference.resolve() }
         webhookSecrets = secrets
         var reconcilers: [String: ApplicationReconciler] = [:]
+        var connections: [WindlassPipeline.Application.Destination: ClusterConnection] = [:]
         for entry in options.config.applications {
             var application = entry.pipelineApplication
             application.syncOptions.waveTimeout = options.waveTimeout
-            var pipeline = ApplicationPipeline(application: application, cluster: cluster.connection, stateDirectory: options.stateDirectory)
+            var connection = cluster.connection
+            if application.destination.isKubernetes {
+                var key = application.destination
+                key.namespace = ""
+                if let known = connections[key] {
+                    connection = known
+                } else {
+                    do {
+                        connection = try connect(application.destination)
+                    } catch {
+                        let message = "\(application.destination.description): \(error)"
+                        options.log.event("destination unavailable", ["app": entry.name, "error": message])
+                        let clock = connection.driver
+                        connection = ClusterConnection(
+                            backend: UnavailableCluster(ClusterError(.unavailable, message)), driver: clock, displayName: application.destination.description,
+                            historyKey: "unavailable")
+                    }
+                    connections[key] = connection
+                }
+            }
+            var pipeline = ApplicationPipeline(application: application, cluster: connection, stateDirectory: options.stateDirectory)
             pipeline.restrictAnalysis(to: entry.analysisHosts)
             let stopping = self.stopping
             pipeline.stopRequested = { stopping.isSet }

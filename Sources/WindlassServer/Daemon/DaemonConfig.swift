@@ -4,6 +4,7 @@ public import WindlassPlan
 public import WindlassRollout
 
 #if canImport(Glibc)
+import Foundation
 import Glibc
 #endif
 
@@ -83,8 +84,12 @@ public struct DaemonConfig: Sendable {
         public var repository: String
         public var ref: String = "HEAD"
         public var path: String = "manifests"
-        /// `embedded` (the only destination so far).
+        /// `embedded` (the default), or `kubernetes` when a kubeconfig or context names the cluster.
         public var cluster = "embedded"
+        /// A Kubernetes destination's kubeconfig (absolute: a relative one is relative to the
+        /// config file), and its context.
+        public var kubeconfig: String? = nil
+        public var context: String? = nil
         public var namespace = "default"
         public var automated = true
         public var prune = true
@@ -397,13 +402,29 @@ public struct DaemonConfig: Sendable {
             app.ref = string(source["ref"], "\(what): source.ref") ?? app.ref
             app.path = string(source["path"], "\(what): source.path") ?? app.path
             if let destination = mapping(item["destination"], "\(what): destination") {
-                keys(destination, ["cluster", "namespace"], in: "\(what): destination")
+                keys(destination, ["cluster", "kubeconfig", "context", "namespace"], in: "\(what): destination")
+                app.kubeconfig = string(destination["kubeconfig"], "\(what): destination.kubeconfig").map { file in
+                    guard !file.hasPrefix("/"), !file.hasPrefix("~") else { return file.hasPrefix("~/") ? NSHomeDirectory() + file.dropFirst() : file }
+                    // Relative to the config file, made absolute.
+                    let directory = (path as NSString).deletingLastPathComponent
+                    let cwd = FileManager.default.currentDirectoryPath
+                    let base = directory.hasPrefix("/") ? directory : directory.isEmpty ? cwd : cwd + "/" + directory
+                    return ((base + "/" + file) as NSString).standardizingPath
+                }
+                app.context = string(destination["context"], "\(what): destination.context")
                 if let cluster = destination["cluster"] {
                     if cluster.stringValue == "embedded" {
+                        if app.kubeconfig != nil || app.context != nil {
+                            error(cluster, "\(what): destination.cluster embedded takes no kubeconfig or context")
+                        }
                         app.cluster = "embedded"
                     } else {
-                        error(cluster, "\(what): destination.cluster \"\(cluster.stringValue ?? "")\" is not supported yet: the embedded cluster is the only destination")
+                        error(
+                            cluster,
+                            "\(what): destination.cluster \"\(cluster.stringValue ?? "")\" is not a cluster Windlass knows: use cluster: embedded, or kubeconfig: and context: for a Kubernetes cluster")
                     }
+                } else if app.kubeconfig != nil || app.context != nil {
+                    app.cluster = "kubernetes"
                 }
                 if let namespace = string(destination["namespace"], "\(what): destination.namespace") {
                     if let problem = NameRules.dns1123Label(namespace) { error(destination["namespace"]!, "\(what): destination.namespace \"\(namespace)\" \(problem)") }
@@ -512,7 +533,7 @@ extension DaemonConfig.Application {
         Application(
             name: name,
             source: Application.Source(repository: repository, revision: ref, path: path),
-            destination: Application.Destination(cluster: cluster, namespace: namespace),
+            destination: Application.Destination(cluster: cluster, kubeconfig: kubeconfig, context: context, namespace: namespace),
             syncOptions: {
                 var options = Application.SyncOptions(prune: prune, allowEmpty: allowEmpty, takeOwnership: takeOwnership)
                 _ = Application.apply(syncOptions: syncOptions, to: &options)  // checked when the config was read

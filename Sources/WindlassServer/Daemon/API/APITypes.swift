@@ -24,6 +24,9 @@ public enum API {
 
         public struct Destination: Encodable, Sendable {
             public var cluster: String
+            /// A Kubernetes destination's kubeconfig and context (absent for the embedded cluster).
+            public var kubeconfig: String?
+            public var context: String?
             public var namespace: String
         }
 

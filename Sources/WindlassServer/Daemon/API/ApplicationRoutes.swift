@@ -93,7 +93,7 @@ extension Daemon {
         return API.ApplicationView(
             name: app.name,
             source: .init(repo: (try? RemoteURL(app.repository))?.description ?? app.repository, ref: app.ref, path: app.path),
-            destination: .init(cluster: app.cluster, namespace: app.namespace),
+            destination: .init(cluster: app.cluster, kubeconfig: app.kubeconfig, context: app.context, namespace: app.namespace),
             syncedRevision: status.syncedRevision, headRevision: status.headRevision, syncStatus: status.syncStatus, health: status.health,
             lastSync: status.lastSync.map {
                 .init(
