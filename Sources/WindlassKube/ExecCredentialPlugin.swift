@@ -105,10 +105,13 @@ public struct ExecCredentialPlugin: Sendable {
         let environment = variables
         let command = config.command.hasPrefix("/") ? [config.command] + config.arguments : ["/usr/bin/env", config.command] + config.arguments
         let timeout = self.timeout
+        // A thread of its own: the plugin's wait must not queue behind other blocking work.
         return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
+            let thread = Thread {
                 continuation.resume(with: Result { try GroupProcess.run(command, environment: environment, timeout: timeout) })
             }
+            thread.name = "windlass.exec-plugin"
+            thread.start()
         }
     }
 
@@ -123,6 +126,13 @@ enum GroupProcess {
     struct Failure: Error, LocalizedError {
         var errorDescription: String?
     }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and newer), which Swift's
+    /// Glibc module does not export.
+    private static let closeFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
 
     /// Runs `command` (`command[0]` a path) with `environment`, stdin from /dev/null; after
     /// `timeout` seconds the whole group is killed.
@@ -141,6 +151,8 @@ enum GroupProcess {
         posix_spawn_file_actions_adddup2(&actions, out[1], 1)
         posix_spawn_file_actions_adddup2(&actions, err[1], 2)
         for fd in out + err { posix_spawn_file_actions_addclose(&actions, fd) }
+        // The plugin inherits nothing else: no sockets, no files other threads have open.
+        if let closeFrom = Self.closeFrom { _ = closeFrom(&actions, 3) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -152,7 +164,13 @@ enum GroupProcess {
             for pointer in argv + envp { free(pointer) }
         }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, command[0], &actions, &attributes, argv, envp)
+        var spawned = posix_spawn(&pid, command[0], &actions, &attributes, argv, envp)
+        // A plugin just written (by an installer, or a test) may still be open for writing in a
+        // child another thread forked meanwhile: try again shortly.
+        for _ in 0..<10 where spawned == ETXTBSY {
+            usleep(20_000)
+            spawned = posix_spawn(&pid, command[0], &actions, &attributes, argv, envp)
+        }
         close(out[1])
         close(err[1])
         guard spawned == 0 else {

@@ -252,10 +252,11 @@ public struct Planner: Sendable {
             let kind = entry.resource.id.groupKind
             guard !served.contains(kind), !declared.contains(kind), reported.insert(kind).inserted else { continue }
             let name = kind.group.isEmpty ? kind.kind : "\(kind.kind).\(kind.group)"
-            diagnostics.append(
-                Diagnostic(
-                    .error, at: desired.location(of: entry.resource),
-                    "the cluster serves no kind \(name): install its CustomResourceDefinition first (or add it to the manifests)"))
+            let remedy =
+                WindlassCRDs.kinds.contains(kind)
+                ? "install Windlass's CustomResourceDefinitions first: windlass crds | kubectl apply --server-side -f -"
+                : "install its CustomResourceDefinition first (or add it to the manifests)"
+            diagnostics.append(Diagnostic(.error, at: desired.location(of: entry.resource), "the cluster serves no kind \(name): \(remedy)"))
         }
         return diagnostics
     }

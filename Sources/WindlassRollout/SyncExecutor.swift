@@ -154,19 +154,34 @@ public struct SyncExecutor: Sendable {
                 let changes = work.filter { $0.stage == stage }
                 onEvent(.stageStarted(stage, resources: changes.count))
                 var settled: [Plan.Change] = []
+                // Plain writes go out together; a hook, a canary, a Namespace or a
+                // CustomResourceDefinition waits for what precedes it, and what follows waits for it.
+                var batch: [Plan.Change] = []
                 for change in changes {
                     if change.action == .noop {
                         settled.append(change)
                         continue
                     }
                     if let strategy = change.canary, change.action == .update {
+                        try await write(batch, onEvent: onEvent)
+                        settled += batch
+                        batch = []
                         try await runCanary(change, strategy: strategy, control: canaries, results: &results, onEvent: onEvent)
                         continue
                     }
-                    try await execute(change, onEvent: onEvent)
-                    onEvent(.applied(change.id, change.action))
-                    settled.append(change)
+                    if change.hook != nil || Self.ordersOthers(change.id) {
+                        try await write(batch, onEvent: onEvent)
+                        settled += batch
+                        batch = []
+                        try await execute(change, onEvent: onEvent)
+                        onEvent(.applied(change.id, change.action))
+                        settled.append(change)
+                        continue
+                    }
+                    batch.append(change)
                 }
+                try await write(batch, onEvent: onEvent)
+                settled += batch
                 try await settle(stage, settled, results: &results, onEvent: onEvent)
                 onEvent(.stageFinished(stage))
             }
@@ -247,6 +262,57 @@ public struct SyncExecutor: Sendable {
         case .paused(let reason):
             results.append(.init(id: change.id, action: change.action, hook: false, status: "paused", message: reason))
             throw Paused(message: "canary of \(change.id) \(reason)")
+        }
+    }
+
+    /// Kinds whose objects others need to exist first: what is in a Namespace, the custom
+    /// resources of a CustomResourceDefinition.
+    static func ordersOthers(_ id: ResourceID) -> Bool {
+        (id.kind == "Namespace" && id.group.isEmpty) || (id.kind == "CustomResourceDefinition" && id.group == "apiextensions.k8s.io")
+    }
+
+    /// How many writes of one batch are in flight at once: enough to keep a remote API server
+    /// busy (each write is a round trip), few enough not to flood it.
+    static let concurrentWrites = 32
+
+    /// Writes `changes` at once (at most ``concurrentWrites`` in flight), then reports them in
+    /// plan order; the first failure in plan order is the batch's.
+    private func write(_ changes: [Plan.Change], onEvent: @Sendable (SyncEvent) -> Void) async throws {
+        if changes.count <= 1 {
+            for change in changes {
+                try await execute(change, onEvent: onEvent)
+                onEvent(.applied(change.id, change.action))
+            }
+            return
+        }
+        let failures: [Int: any Error] = try await withoutActuallyEscaping(onEvent) { onEvent in
+            try await withThrowingTaskGroup(of: (Int, (any Error)?).self) { group in
+                var failures: [Int: any Error] = [:]
+                var next = 0
+                func start() {
+                    let index = next
+                    let change = changes[index]
+                    next += 1
+                    group.addTask {
+                        do {
+                            try await execute(change, onEvent: onEvent)
+                            return (index, nil)
+                        } catch {
+                            return (index, error)
+                        }
+                    }
+                }
+                while next < min(changes.count, Self.concurrentWrites) { start() }
+                while let (index, error) = try await group.next() {
+                    if let error { failures[index] = error }
+                    if next < changes.count, failures.isEmpty { start() }
+                }
+                return failures
+            }
+        }
+        for (index, change) in changes.enumerated() {
+            if let failure = failures[index] { throw failure }
+            onEvent(.applied(change.id, change.action))
         }
     }
 

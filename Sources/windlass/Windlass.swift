@@ -13,7 +13,7 @@ struct Windlass: AsyncParsableCommand {
         commandName: "windlass",
         abstract: "Keep clusters of containers and virtual machines in step with a git repository of manifests.",
         version: version,
-        subcommands: [Validate.self, PlanCommand.self, PolicyCommand.self, ServeCommand.self, SyncCommand.self, DiffCommand.self, DriftCommand.self, HistoryCommand.self, RollbackCommand.self, RolloutCommand.self, SourceCommand.self, ClusterCommand.self]
+        subcommands: [Validate.self, PlanCommand.self, PolicyCommand.self, ServeCommand.self, SyncCommand.self, DiffCommand.self, DriftCommand.self, HistoryCommand.self, RollbackCommand.self, RolloutCommand.self, SourceCommand.self, ClusterCommand.self, CRDsCommand.self]
     )
 
     /// Runs the command, mapping failures to the documented exit codes: 1 for findings, 2 for
