@@ -21,12 +21,23 @@ public final class KubeCluster: ClusterBackend {
         var readAt: ContinuousClock.Instant
     }
 
-    /// A client of the cluster `selection` names.
-    public init(_ selection: KubeconfigSelection, options: KubeClientOptions = KubeClientOptions(), logger: Logger = Logger(label: "windlass.kube"))
-        throws(KubeClientError)
-    {
+    /// The live model kept by watches (nil: every read lists the cluster, as a one-shot CLI
+    /// command should).
+    public let cache: KubeCache?
+
+    /// A client of the cluster `selection` names; with `cache`, lists of whole kinds are
+    /// answered from watches kept per kind (a long-running daemon's way).
+    public init(
+        _ selection: KubeconfigSelection, options: KubeClientOptions = KubeClientOptions(), cache: KubeCache? = nil,
+        logger: Logger = Logger(label: "windlass.kube")
+    ) throws(KubeClientError) {
         transport = try KubeTransport(selection: selection, options: options, logger: logger)
         defaultNamespace = selection.namespace
+        self.cache = cache
+    }
+
+    deinit {
+        cache?.stop()
     }
 
     /// A client of `context` (nil: the current one) in the kubeconfig kubectl would read
@@ -95,6 +106,15 @@ public final class KubeCluster: ClusterBackend {
     // MARK: - Reads
 
     public func list(_ kind: GroupKind, namespace: String?, options: ListOptions) async throws(ClusterError) -> ObjectList {
+        if let cache, options.fieldSelector.isEmpty, options.limit == nil, options.continueToken == nil {
+            if let cached = cache.list(kind, namespace: namespace, selector: options.labelSelector) { return cached }
+            if (try? await resource(kind))?.verbs.contains("watch") == true { cache.start(kind, cluster: self) }
+        }
+        return try await directList(kind, namespace: namespace, options: options)
+    }
+
+    /// A list from the server itself, never the cache.
+    public func directList(_ kind: GroupKind, namespace: String?, options: ListOptions) async throws(ClusterError) -> ObjectList {
         let resource = try await resource(kind)
         var query: [(String, String)] = []
         if !options.labelSelector.requirements.isEmpty { query.append(("labelSelector", options.labelSelector.description)) }
@@ -133,6 +153,7 @@ public final class KubeCluster: ClusterBackend {
         let path = path(resource, version: id.version, namespace: id.namespace ?? defaultNamespace)
         let created = try await json(.POST, path, query: writeQuery(options.fieldManager, options.dryRun), body: JSONWriter().encode(object), idempotent: false)
         noteWrite(of: id)
+        if !options.dryRun { cache?.wrote(created) }
         return created
     }
 
@@ -140,6 +161,7 @@ public final class KubeCluster: ClusterBackend {
         let id = try identity(object)
         let updated = try await json(.PUT, try await path(id), query: writeQuery(options.fieldManager, options.dryRun), body: JSONWriter().encode(object), idempotent: true)
         noteWrite(of: id)
+        if !options.dryRun { cache?.wrote(updated) }
         return updated
     }
 
@@ -171,6 +193,7 @@ public final class KubeCluster: ClusterBackend {
         }
         let patched = try await json(.PATCH, try await path(id), query: query, body: JSONWriter().encode(body), contentType: contentType, idempotent: true)
         noteWrite(of: id)
+        if !options.dryRun { cache?.wrote(patched) }
         return patched
     }
 
@@ -180,6 +203,7 @@ public final class KubeCluster: ClusterBackend {
         if let version = options.resourceVersion { body.set(["resourceVersion": .string(version)], at: ["preconditions"]) }
         _ = try await json(.DELETE, try await path(id), body: JSONWriter().encode(body), idempotent: true)
         noteWrite(of: id)
+        if !options.dryRun, options.propagation != .foreground { cache?.deleted(id) }
     }
 
     public func evict(_ pod: ResourceID) async throws(ClusterError) {

@@ -410,7 +410,7 @@ final class CredentialSource: Sendable {
             tlsConfiguration: try tls(clientCertificate: clientCertificate, clientKey: clientKey),
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(10)),
-            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64))
+            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256))
         if let name = selection.cluster.tlsServerName, selection.cluster.server.hasPrefix("https") {
             configuration.dnsOverride = [name: realHost]
         }

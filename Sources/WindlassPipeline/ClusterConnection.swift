@@ -17,6 +17,10 @@ public struct ClusterConnection: Sendable {
     /// progress are kept (`destinations/KEY/`); nil: the state directory itself, the embedded
     /// cluster's. One state directory serves applications on several clusters.
     public var historyKey: String?
+    /// Changes to the cluster's objects as they happen (a Kubernetes cluster's watches), so a
+    /// daemon checks drift when someone changes an object instead of at its next poll; nil
+    /// for a cluster that does not offer them.
+    public var changes: (@Sendable () -> AsyncStream<ClusterWatchEvent>)?
 
     public init(backend: any ClusterBackend, driver: SyncDriver, displayName: String, historyKey: String? = nil) {
         self.backend = backend

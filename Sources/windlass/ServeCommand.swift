@@ -70,7 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             daemon = try Daemon(
                 options: Daemon.Options(config: settings, stateDirectory: source.stateDirectory, log: log), cluster: wired,
-                connect: { destination in Wiring.connection(try Wiring.kubernetes(destination)) })
+                connect: { destination in Wiring.connection(try Wiring.kubernetes(destination, caching: true)) })
         } catch {
             throw CommandFailure(message: "\(settings.path.isEmpty ? "serve" : settings.path): \(error)")
         }

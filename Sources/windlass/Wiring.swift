@@ -31,9 +31,11 @@ enum Wiring {
     /// A Kubernetes cluster as the pipeline uses it.
     static func connection(_ cluster: KubeCluster) -> ClusterConnection {
         let clock = SystemClock()
-        return ClusterConnection(
+        var connection = ClusterConnection(
             backend: cluster, driver: .realTime(now: { clock.now() }, reconcile: {}), displayName: cluster.displayName,
             historyKey: ClusterConnection.historyKey(server: cluster.server))
+        if let cache = cluster.cache { connection.changes = { cache.changes() } }
+        return connection
     }
 
     /// The kubeconfig context a destination names, read as kubectl reads it.
@@ -45,11 +47,12 @@ enum Wiring {
         }
     }
 
-    /// A client of the Kubernetes cluster a destination names.
-    static func kubernetes(_ destination: Application.Destination) throws -> KubeCluster {
+    /// A client of the Kubernetes cluster a destination names; `caching` keeps a live model
+    /// by watches (the daemon's way; a one-shot command lists instead).
+    static func kubernetes(_ destination: Application.Destination, caching: Bool = false) throws -> KubeCluster {
         let selection = try kubeconfigSelection(destination)
         do {
-            return try KubeCluster(selection)
+            return try KubeCluster(selection, cache: caching ? KubeCache() : nil)
         } catch {
             throw CommandFailure(message: error.message)
         }

@@ -299,4 +299,58 @@ struct ServeKubeDestinationTests {
         #expect(try await serve.terminate().status == 0)
         _ = try await cluster.terminate()
     }
+
+    @Test("a change made with kubectl is seen through the watch within 5 s: reported as drift, and healed where selfHeal is on")
+    func watchDrivenDrift() async throws {
+        let cluster = try await KubeAPIProcess.start()
+        let repo = try ServedRepository()
+        defer { repo.daemon.stop() }
+        let state = try TemporaryDirectory()
+        // Both applications poll git hourly and check drift on no schedule: only the watch can tell them.
+        _ = try state.write(
+            "windlass.yaml",
+            """
+            apiVersion: windlass.dev/v1
+            kind: Config
+            server: {listen: 127.0.0.1:0}
+            applications:
+              - name: healed
+                source: {repo: "\(repo.url)", ref: main, path: manifests}
+                destination: {kubeconfig: "\(cluster.kubeconfig)", namespace: shop}
+                syncPolicy: {automated: true, selfHeal: true}
+                interval: 1h
+              - name: watched
+                source: {repo: "\(repo.url)", ref: main, path: manifests-b}
+                destination: {kubeconfig: "\(cluster.kubeconfig)", namespace: other}
+                syncPolicy: {automated: true}
+                interval: 1h
+            """)
+        // The second application's own ConfigMap, in the same repository.
+        _ = try repo.work.write("manifests-b/namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n")
+        _ = try repo.work.write("manifests-b/other.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other, namespace: other}\ndata: {version: b1}\n")
+        let second = try repo.work.commit("b")
+        _ = try repo.work.git(["push", "-q", "served", "main"])
+        let serve = try ServeProcess(["--config", "windlass.yaml", "--state-dir", state.path + "/state"], log: state.path + "/serve.log", in: state.path, environment: [:])
+        try await serve.waitForListening()
+        _ = try await serve.waitFor("healed", timeout: 90) { $0["syncedRevision"] as? String == second }
+        _ = try await serve.waitFor("watched", timeout: 90) { $0["syncedRevision"] as? String == second }
+        try await Task.sleep(for: .seconds(1))
+
+        // Someone edits the first application's ConfigMap: healed back within 5 s.
+        let edited = try cluster.kubectl("1.33", ["patch", "configmap", "settings", "-n", "shop", "--type=merge", "-p", #"{"data":{"version":"by-hand"}}"#])
+        #expect(edited.status == 0, "\(edited.stderr)")
+        let started = Date()
+        let healed = try await eventually(timeout: 5, { try cluster.kubectl("1.33", ["get", "configmap", "settings", "-n", "shop", "-o", "jsonpath={.data.version}"]) }) { $0 == "v1" }
+        #expect(healed == "v1", "\(serve.text)")
+        #expect(Date().timeIntervalSince(started) < 5)
+
+        // Someone edits the second's: reported as drift (OutOfSync) within 5 s, left as it is.
+        _ = try cluster.kubectl("1.33", ["patch", "configmap", "other", "-n", "other", "--type=merge", "-p", #"{"data":{"version":"by-hand"}}"#])
+        let seen = try await serve.waitFor("watched", timeout: 5) { $0["syncStatus"] as? String == "OutOfSync" }
+        #expect(seen < 5)
+        let left = try cluster.kubectl("1.33", ["get", "configmap", "other", "-n", "other", "-o", "jsonpath={.data.version}"])
+        #expect(left.stdout == "by-hand")
+        #expect(try await serve.terminate().status == 0)
+        _ = try await cluster.terminate()
+    }
 }

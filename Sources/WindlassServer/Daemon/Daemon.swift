@@ -130,6 +130,12 @@ public final class Daemon: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = cluster.services.map { .init(service: GatedService(gate: gate, service: $0)) }
         for reconciler in reconcilers.values.sorted(by: { $0.application.name < $1.application.name }) {
             services.append(.init(service: GatedService(gate: gate, service: ReconcilerService(reconciler: reconciler))))
+            if let changes = reconciler.pipeline.cluster.changes {
+                services.append(
+                    .init(
+                        service: GatedService(gate: gate, service: LiveChangeService(reconciler: reconciler, changes: changes)),
+                        successTerminationBehavior: .ignore))
+            }
             if let schedule = reconciler.application.drift {
                 services.append(
                     .init(service: GatedService(gate: gate, service: DriftScheduleService(reconciler: reconciler, schedule: schedule)), successTerminationBehavior: .ignore))
@@ -282,6 +288,50 @@ struct DriftScheduleService: Service {
                 }
                 guard (try? await Task.sleep(for: .seconds(max(0, next - now)))) != nil else { return }
                 reconciler.checkDriftSoon()
+            }
+        }
+    }
+}
+
+/// Drift checks when the cluster says one of the application's objects changed: its spec
+/// (a new generation), an object without one (a ConfigMap's data), or a deletion. Changes
+/// that arrive together make one check, a quarter second after the first.
+struct LiveChangeService: Service {
+    let reconciler: ApplicationReconciler
+    let changes: @Sendable () -> AsyncStream<ClusterWatchEvent>
+
+    func run() async throws {
+        let label = SyncAnnotations.applicationLabel
+        let name = reconciler.application.name
+        let stream = changes()
+        await cancelWhenGracefulShutdown {
+            var generations: [ResourceID: Int] = [:]
+            await withDiscardingTaskGroup { group in
+                let (ticks, tick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+                group.addTask {
+                    for await _ in ticks {
+                        try? await Task.sleep(for: .milliseconds(250))
+                        reconciler.checkDriftSoon()
+                    }
+                }
+                for await event in stream {
+                    guard event.object[path: ["metadata", "labels", label]]?.stringValue == name, let id = ResourceID(object: event.object) else { continue }
+                    let generation = event.object[path: ["metadata", "generation"]]?.intValue
+                    var relevant = true
+                    switch event.kind {
+                    case .deleted:
+                        generations.removeValue(forKey: id)
+                    case .added, .modified:
+                        if let generation {
+                            relevant = generations[id] != generation
+                            generations[id] = generation
+                        }
+                    case .bookmark, .error:
+                        relevant = false
+                    }
+                    if relevant { tick.yield() }
+                }
+                tick.finish()
             }
         }
     }
