@@ -67,16 +67,42 @@ extension ClusterBackend {
         var snapshot = LiveSnapshot()
         let served = Set(try await kinds())
         snapshot.servedKinds = served
-        for kind in served.union(desiredKinds).sorted(by: { ($0.group, $0.kind) < ($1.group, $1.kind) }) {
-            guard served.contains(kind) else { continue }
-            let selector = desiredKinds.contains(kind) ? LabelSelector.everything : trackingSelector
-            do {
-                for object in try await list(kind, namespace: nil, selector: selector).items {
+        let listed = served.union(desiredKinds).filter { served.contains($0) }.sorted(by: { ($0.group, $0.kind) < ($1.group, $1.kind) })
+        // Kinds are listed at once (a remote API server answers each in a round trip), at most
+        // 16 in flight.
+        let results = await withTaskGroup(of: (GroupKind, Result<ObjectList, ClusterError>).self) { group in
+            var results: [GroupKind: Result<ObjectList, ClusterError>] = [:]
+            var next = 0
+            func start() {
+                let kind = listed[next]
+                next += 1
+                let selector = desiredKinds.contains(kind) ? LabelSelector.everything : trackingSelector
+                group.addTask {
+                    do throws(ClusterError) {
+                        return (kind, .success(try await self.list(kind, namespace: nil, selector: selector)))
+                    } catch {
+                        return (kind, .failure(error))
+                    }
+                }
+            }
+            while next < min(listed.count, 16) { start() }
+            while let (kind, result) = await group.next() {
+                results[kind] = result
+                if next < listed.count { start() }
+            }
+            return results
+        }
+        for kind in listed {
+            switch results[kind] {
+            case .success(let list):
+                for object in list.items {
                     if let id = ResourceID(object: object) { snapshot.objects[id] = object }
                 }
                 if kind == LiveSnapshot.namespaceKind, desiredKinds.contains(kind) { snapshot.listsAllNamespaces = true }
-            } catch {
+            case .failure(let error):
                 snapshot.unreadableKinds[kind] = error.message
+            case nil:
+                break
             }
         }
         snapshot.fullyListedNamespaces = namespaces
