@@ -178,6 +178,61 @@ struct KubeDestinationTests {
         _ = try await server.terminate()
     }
 
+    @Test("a canary on the Kubernetes cluster whose Prometheus gate fails is aborted and the stable version stays")
+    func failingCanary() async throws {
+        let server = try await KubeAPIProcess.start()
+        let prometheus = try PrometheusServer(targets: [])
+        defer { prometheus.stop() }
+        let repository = try Self.repository()
+        // The gate asks Prometheus a question whose answer (0) fails it.
+        _ = try repository.write(
+            "manifests/rollout.yaml",
+            """
+            apiVersion: windlass.dev/v1
+            kind: AnalysisTemplate
+            metadata: {name: gate, namespace: shop}
+            spec:
+              metrics:
+                - name: always-zero
+                  interval: 1s
+                  count: 2
+                  successCondition: result[0] >= 1
+                  failureCondition: result[0] < 1
+                  provider:
+                    prometheus: {address: "\(prometheus.address)", query: vector(0)}
+            ---
+            apiVersion: windlass.dev/v1
+            kind: RolloutStrategy
+            metadata: {name: web, namespace: shop}
+            spec:
+              targetRef: {kind: Deployment, name: web}
+              canary:
+                steps:
+                  - setWeight: 50
+                  - analysis: {templates: [{templateName: gate}]}
+                  - setWeight: 100
+
+            """)
+        _ = try repository.commit("a canary for web")
+        let client = try TemporaryDirectory()
+        func sync() throws -> CommandResult {
+            try CLI.run(["sync", "--kubeconfig", server.kubeconfig, "--source", repository.path, "--state-dir", client.path, "--app", "shop"], in: client.path)
+        }
+        let first = try sync()
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+
+        _ = try repository.write("manifests/web.yaml", try String(contentsOfFile: repository.path + "/manifests/web.yaml", encoding: .utf8).replacing("nginx:1.27", with: "nginx:1.28"))
+        _ = try repository.commit("nginx 1.28")
+        let release = try sync()
+        #expect(release.status == 1, "\(release.stdout)\(release.stderr)")
+        #expect((release.stdout + release.stderr).contains("canary of apps/Deployment/shop/web aborted"), "\(release.stdout)\(release.stderr)")
+        let image = try server.kubectl("1.33", ["get", "deployment", "web", "-n", "shop", "-o", "jsonpath={.spec.template.spec.containers[0].image}"])
+        #expect(image.stdout == "nginx:1.27")
+        let canary = try await eventually(timeout: 30, { try server.kubectl("1.33", ["get", "deployments", "-n", "shop", "-o", "name"]) }) { !$0.contains("web-canary") }
+        #expect(canary.contains("deployment.apps/web"))
+        _ = try await server.terminate()
+    }
+
     /// A self-signed certificate no server here uses (openssl).
     static func selfSignedCertificate(in directory: TemporaryDirectory) throws -> String {
         try WindlassTesting.run(
