@@ -43,7 +43,7 @@ run: build
 ## each group after the other, after the rest: their latency bounds (a webhook synced within 2 s, an abort within a poll)
 ## measure the daemon, not a machine whose two cores every other suite is busy with.
 DAEMON_SUITES = ServeTests|DaemonTrustTests|PollingTests|DaemonSoakTests|DaemonLifetimeTests
-KUBE_API_SUITES = KubectlScenarioTests|KubeAPIClientTests|KubeDestinationTests|KubeClientCredentialTests|ServeKubeDestinationTests|KubeFaultTests
+KUBE_API_SUITES = KubectlScenarioTests|KubeAPIClientTests|KubeDestinationTests|KubeClientCredentialTests|ServeKubeDestinationTests|KubeFaultTests|LeaderElectionTests
 test: deps pydeps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip "$(DAEMON_SUITES)|$(KUBE_API_SUITES)"

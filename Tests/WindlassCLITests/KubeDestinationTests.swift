@@ -409,3 +409,72 @@ struct ServeKubeDestinationTests {
         _ = try await cluster.terminate()
     }
 }
+
+@Suite("windlass serve replicas elect a leader through a Lease", .serialized)
+struct LeaderElectionTests {
+    @Test("two daemons on one config: one syncs, the other takes over after the leader's kill -9, and nothing is applied twice")
+    func failover() async throws {
+        let cluster = try await KubeAPIProcess.start()
+        let repo = try ServedRepository()
+        defer { repo.daemon.stop() }
+        let directory = try TemporaryDirectory()
+        _ = try directory.write(
+            "windlass.yaml",
+            """
+            apiVersion: windlass.dev/v1
+            kind: Config
+            server:
+              listen: 127.0.0.1:0
+              leaderElection: {namespace: default, name: windlass-leader}
+            applications:
+              - name: shop
+                source: {repo: "\(repo.url)", ref: main, path: manifests}
+                destination: {kubeconfig: "\(cluster.kubeconfig)", namespace: shop}
+                syncPolicy: {automated: true, prune: true}
+                interval: 1s
+            """)
+        func start(_ name: String) async throws -> ServeProcess {
+            let serve = try ServeProcess(
+                ["--config", "windlass.yaml", "--state-dir", directory.path + "/state-" + name], log: directory.path + "/" + name + ".log", in: directory.path,
+                environment: [:])
+            try await serve.waitForListening()
+            return serve
+        }
+        let first = try await start("a")
+        _ = try await first.waitFor("shop", timeout: 90) { $0["syncedRevision"] as? String == repo.initial }
+        #expect(first.text.contains("leader elected"))
+        let second = try await start("b")
+        try await Task.sleep(for: .seconds(5))
+        #expect(!second.text.contains("leader elected"), "\(second.text)")
+        #expect((try await second.application("shop"))["syncedRevision"] as? String == nil)
+        let holder = try cluster.kubectl("1.33", ["get", "lease", "windlass-leader", "-n", "default", "-o", "jsonpath={.spec.holderIdentity}"])
+        #expect(holder.stdout.contains("_\(first.process.processIdentifier)_"), "\(holder.stdout)")
+        func settings() throws -> String {
+            try cluster.kubectl("1.33", ["get", "configmap", "settings", "-n", "shop", "-o", "jsonpath={.metadata.resourceVersion}"]).stdout
+        }
+        let before = try settings()
+
+        kill(first.process.processIdentifier, SIGKILL)
+        let killed = Date()
+        while !second.text.contains("leader elected") && Date().timeIntervalSince(killed) < 30 {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let takeover = Date().timeIntervalSince(killed)
+        #expect(second.text.contains("leader elected"), "\(second.text)")
+        // The lease lasts 15 s from the last renewal the follower saw (renewals every 2 s).
+        #expect(takeover < 20, "took over after \(takeover) s")
+        _ = try await second.waitFor("shop", timeout: 30) { $0["syncedRevision"] as? String == repo.initial }
+        // The new leader found nothing to change: the object was not written again.
+        #expect(try settings() == before)
+        let newHolder = try cluster.kubectl("1.33", ["get", "lease", "windlass-leader", "-n", "default", "-o", "jsonpath={.spec.holderIdentity} {.spec.leaseTransitions}"])
+        #expect(newHolder.stdout.contains("_\(second.process.processIdentifier)_"), "\(newHolder.stdout)")
+        #expect(newHolder.stdout.hasSuffix(" 1"), "\(newHolder.stdout)")
+
+        // A graceful stop releases the lease at once.
+        #expect(try await second.terminate().status == 0)
+        let released = try cluster.kubectl("1.33", ["get", "lease", "windlass-leader", "-n", "default", "-o", "jsonpath={.spec.holderIdentity}"])
+        #expect(released.stdout.isEmpty, "\(released.stdout)")
+        _ = try await cluster.terminate()
+        print("leader takeover after kill -9: \(takeover) s")
+    }
+}

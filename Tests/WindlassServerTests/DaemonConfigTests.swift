@@ -58,6 +58,8 @@ struct DaemonConfigTests {
         ("applications:\n  - name: a\n    source: {repo: x}\n    drift: {schedule: \"0 0 30 2 *\"}\n", "6:23: application a: drift.schedule \"0 0 30 2 *\" never fires"),
         ("applications:\n  - name: a\n    source: {repo: x}\n    destination: {cluster: prod-eu}\n", "6:28: application a: destination.cluster \"prod-eu\" is not a cluster Windlass knows: use cluster: embedded, or kubeconfig: and context: for a Kubernetes cluster"),
         ("applications:\n  - name: a\n    source: {repo: x}\n    destination: {cluster: embedded, context: prod}\n", "6:28: application a: destination.cluster embedded takes no kubeconfig or context"),
+        ("server:\n  leaderElection: {name: x}\napplications:\n  - name: a\n    source: {repo: x}\n", "4:19: server.leaderElection needs a Kubernetes cluster for its Lease"),
+        ("server:\n  leaderElection: {namespace: Bad_NS, kubeconfig: k}\n", "4:31: server.leaderElection.namespace \"Bad_NS\""),
         ("applications:\n  - name: a\n    source: {repo: x}\n  - name: a\n    source: {repo: other}\n", "6:11: application a is defined twice (first at line 4)"),
         ("applications:\n  - name: a\n", "4:5: application a needs a source"),
         ("applications:\n  - name: a\n    source: {repo: x}\n    syncPolicy: {automated: yes please}\n", "6:29: application a: syncPolicy.automated must be true or false"),

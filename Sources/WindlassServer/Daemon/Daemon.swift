@@ -37,6 +37,8 @@ public final class Daemon: Sendable {
 
     let options: Options
     let cluster: DaemonCluster
+    /// Where the leader's Lease is kept (nil: no election).
+    let leaseCluster: (any ClusterBackend)?
     let reconcilers: [String: ApplicationReconciler]
     let metrics = DaemonMetrics()
     let apiTokens: [String]
@@ -61,6 +63,12 @@ public final class Daemon: Sendable {
     ) throws {
         self.options = options
         self.cluster = cluster
+        if let election = options.config.server.leaderElection {
+            let destination = WindlassPipeline.Application.Destination(cluster: "kubernetes", kubeconfig: election.kubeconfig, context: election.context)
+            leaseCluster = try connect(destination).backend
+        } else {
+            leaseCluster = nil
+        }
         apiTokens = try options.config.server.apiTokens.map { try $0.resolve() }
         var secrets: [String: String] = [:]
         for (provider, reference) in options.config.server.webhooks { secrets[provider] = try reference.resolve() }
@@ -128,17 +136,28 @@ public final class Daemon: Sendable {
             },
             logger: quiet)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = cluster.services.map { .init(service: GatedService(gate: gate, service: $0)) }
+        // With leader election, the work waits for leadership too; the elector comes first so
+        // that a graceful shutdown releases the Lease after the work has stopped.
+        var work = gate
+        if let leaseCluster, let election = options.config.server.leaderElection {
+            let elected = StartGate()
+            let elector = LeaderElector(
+                backend: leaseCluster, namespace: election.namespace, name: election.name, identity: LeaderElector.makeIdentity(), log: options.log,
+                elected: elected)
+            services.insert(.init(service: GatedService(gate: gate, service: elector)), at: 0)
+            work = StartGate.both(gate, elected)
+        }
         for reconciler in reconcilers.values.sorted(by: { $0.application.name < $1.application.name }) {
-            services.append(.init(service: GatedService(gate: gate, service: ReconcilerService(reconciler: reconciler))))
+            services.append(.init(service: GatedService(gate: work, service: ReconcilerService(reconciler: reconciler))))
             if let changes = reconciler.pipeline.cluster.changes {
                 services.append(
                     .init(
-                        service: GatedService(gate: gate, service: LiveChangeService(reconciler: reconciler, changes: changes)),
+                        service: GatedService(gate: work, service: LiveChangeService(reconciler: reconciler, changes: changes)),
                         successTerminationBehavior: .ignore))
             }
             if let schedule = reconciler.application.drift {
                 services.append(
-                    .init(service: GatedService(gate: gate, service: DriftScheduleService(reconciler: reconciler, schedule: schedule)), successTerminationBehavior: .ignore))
+                    .init(service: GatedService(gate: work, service: DriftScheduleService(reconciler: reconciler, schedule: schedule)), successTerminationBehavior: .ignore))
             }
         }
         services.append(.init(service: application))
@@ -237,6 +256,17 @@ struct GatedService: Service {
     func run() async throws {
         guard await gate.wait() else { return }
         try await service.run()
+    }
+}
+
+extension StartGate {
+    /// A gate that opens once both have.
+    static func both(_ first: StartGate, _ second: StartGate) -> StartGate {
+        let combined = StartGate()
+        Task {
+            if await first.wait(), await second.wait() { combined.open() }
+        }
+        return combined
     }
 }
 

@@ -66,9 +66,23 @@ public struct DaemonConfig: Sendable {
         /// is no token to give). Work (plans, syncs, rollbacks, rollout verbs) always needs a
         /// token.
         public var anonymousLoopbackReads: Bool? = nil
+        /// Replicas of the daemon on one config elect a leader through a Lease; only the leader
+        /// works (nil: no election, this daemon works alone).
+        public var leaderElection: LeaderElection? = nil
 
         /// Whether reads need no token on a loopback listener, the default applied.
         public var readsOpenOnLoopback: Bool { anonymousLoopbackReads ?? apiTokens.isEmpty }
+
+        public init() {}
+    }
+
+    /// `server.leaderElection`: the Lease replicas hold (`coordination.k8s.io/v1`), in the
+    /// cluster a kubeconfig and context name (default: the first Kubernetes destination's).
+    public struct LeaderElection: Sendable, Hashable {
+        public var namespace = "default"
+        public var name = "windlass-leader"
+        public var kubeconfig: String? = nil
+        public var context: String? = nil
 
         public init() {}
     }
@@ -321,6 +335,16 @@ public struct DaemonConfig: Sendable {
                     config.applications.append(app)
                 }
             }
+            if var election = config.server.leaderElection, election.kubeconfig == nil, election.context == nil {
+                // The Lease lives in the first Kubernetes destination's cluster.
+                if let first = config.applications.first(where: { $0.kubeconfig != nil || $0.context != nil }) {
+                    election.kubeconfig = first.kubeconfig
+                    election.context = first.context
+                    config.server.leaderElection = election
+                } else if let node = root["server"]?["leaderElection"] {
+                    error(node, "server.leaderElection needs a Kubernetes cluster for its Lease: give kubeconfig (and context), or a Kubernetes destination")
+                }
+            }
             return config
         }
 
@@ -333,9 +357,34 @@ public struct DaemonConfig: Sendable {
             return host.isEmpty ? nil : (host, port)
         }
 
+        /// A path relative to the config file, made absolute (`~/` is the home directory).
+        func absolute(_ file: String) -> String {
+            if file.hasPrefix("/") { return file }
+            if file.hasPrefix("~/") { return NSHomeDirectory() + file.dropFirst() }
+            let directory = (path as NSString).deletingLastPathComponent
+            let cwd = FileManager.default.currentDirectoryPath
+            let base = directory.hasPrefix("/") ? directory : directory.isEmpty ? cwd : cwd + "/" + directory
+            return ((base + "/" + file) as NSString).standardizingPath
+        }
+
         mutating func server(_ value: Value) -> Server {
             var server = Server()
-            keys(value, ["listen", "apiTokens", "webhooks", "maxBodyBytes", "bodyTimeout", "anonymousReads"], in: "server")
+            keys(value, ["listen", "apiTokens", "webhooks", "maxBodyBytes", "bodyTimeout", "anonymousReads", "leaderElection"], in: "server")
+            if let election = mapping(value["leaderElection"], "server.leaderElection") {
+                keys(election, ["namespace", "name", "kubeconfig", "context"], in: "server.leaderElection")
+                var settings = LeaderElection()
+                if let namespace = string(election["namespace"], "server.leaderElection.namespace") {
+                    if let problem = NameRules.dns1123Label(namespace) { error(election["namespace"]!, "server.leaderElection.namespace \"\(namespace)\" \(problem)") }
+                    settings.namespace = namespace
+                }
+                if let name = string(election["name"], "server.leaderElection.name") {
+                    if let problem = NameRules.dns1123Subdomain(name) { error(election["name"]!, "server.leaderElection.name \"\(name)\" \(problem)") }
+                    settings.name = name
+                }
+                settings.kubeconfig = string(election["kubeconfig"], "server.leaderElection.kubeconfig").map(absolute)
+                settings.context = string(election["context"], "server.leaderElection.context")
+                server.leaderElection = settings
+            }
             if let listen = value["listen"] {
                 let text = Self.written(listen)
                 if let address = Self.hostPort(text) {
@@ -403,14 +452,7 @@ public struct DaemonConfig: Sendable {
             app.path = string(source["path"], "\(what): source.path") ?? app.path
             if let destination = mapping(item["destination"], "\(what): destination") {
                 keys(destination, ["cluster", "kubeconfig", "context", "namespace"], in: "\(what): destination")
-                app.kubeconfig = string(destination["kubeconfig"], "\(what): destination.kubeconfig").map { file in
-                    guard !file.hasPrefix("/"), !file.hasPrefix("~") else { return file.hasPrefix("~/") ? NSHomeDirectory() + file.dropFirst() : file }
-                    // Relative to the config file, made absolute.
-                    let directory = (path as NSString).deletingLastPathComponent
-                    let cwd = FileManager.default.currentDirectoryPath
-                    let base = directory.hasPrefix("/") ? directory : directory.isEmpty ? cwd : cwd + "/" + directory
-                    return ((base + "/" + file) as NSString).standardizingPath
-                }
+                app.kubeconfig = string(destination["kubeconfig"], "\(what): destination.kubeconfig").map(absolute)
                 app.context = string(destination["context"], "\(what): destination.context")
                 if let cluster = destination["cluster"] {
                     if cluster.stringValue == "embedded" {
