@@ -176,10 +176,13 @@ public struct ApplicationPipeline: Sendable {
     /// The plan of `rendered` against the live cluster, judged by the application's policies
     /// unless `judging` is false (`diff` shows changes only). Errors found while planning
     /// (hooks, waves, strategies) stop it.
-    public func plan(_ rendered: Rendered, judging: Bool = true) async throws(PipelineError) -> PlanReport {
+    public func plan(_ rendered: Rendered, judging: Bool = true, serverDryRun: Bool = false) async throws(PipelineError) -> PlanReport {
         let live = try await snapshot(for: [rendered.manifests])
-        let plan = planner.plan(rendered.manifests, source: rendered.planSource, live: live)
+        var plan = planner.plan(rendered.manifests, source: rendered.planSource, live: live)
         if let stop = PipelineError.stopping(.manifests, on: plan.diagnostics) { throw stop }
+        if serverDryRun {
+            plan = try await serverDryRunPlan(plan, rendered: rendered, live: live)
+        }
         var report = PlanReport(plan: plan, manifests: rendered.manifests, live: live)
         if judging, let policies = try policies(for: rendered.manifests, source: rendered.source, warnings: &report.policyWarnings) {
             report.policies = PolicyEngine.judge(rendered.manifests, by: policies, liveNamespaces: live.namespaces)
@@ -194,8 +197,48 @@ public struct ApplicationPipeline: Sendable {
     }
 
     /// The plan of `revision` (nil: the application's) against the live cluster.
-    public func plan(_ revision: String? = nil, judging: Bool = true) async throws(PipelineError) -> PlanReport {
-        try await plan(try await render(revision), judging: judging)
+    public func plan(_ revision: String? = nil, judging: Bool = true, serverDryRun: Bool = false) async throws(PipelineError) -> PlanReport {
+        try await plan(try await render(revision), judging: judging, serverDryRun: serverDryRun)
+    }
+
+    /// `plan --server-dry-run`: each object the plan creates or updates is applied with
+    /// `dryRun=All`, and the plan is made again from the server's answers, so the diff shows
+    /// the server's own defaulting, admission and mutating webhooks. An object the server
+    /// refuses stops the plan with its location and the server's message; one whose namespace
+    /// the sync would create first keeps the prediction.
+    func serverDryRunPlan(_ plan: Plan, rendered: Rendered, live: LiveSnapshot) async throws(PipelineError) -> Plan {
+        let changes = plan.changes.filter { ($0.action == .create || $0.action == .update) && $0.hook == nil && $0.object != nil }
+        let backend = cluster.backend
+        let manager = planner.options.fieldManager
+        let answers = await withTaskGroup(of: (Plan.Change, Result<Value, ClusterError>).self) { group in
+            for change in changes {
+                group.addTask {
+                    do throws(ClusterError) {
+                        return (change, .success(try await backend.apply(change.object!, options: ApplyOptions(fieldManager: manager, dryRun: true, force: true))))
+                    } catch {
+                        return (change, .failure(error))
+                    }
+                }
+            }
+            var answers: [(Plan.Change, Result<Value, ClusterError>)] = []
+            for await answer in group { answers.append(answer) }
+            return answers
+        }
+        var results: [ResourceID: Value] = [:]
+        var problems: [Diagnostic] = []
+        for (change, answer) in answers.sorted(by: { $0.0.id.description < $1.0.id.description }) {
+            switch answer {
+            case .success(let object): results[change.id] = object
+            case .failure(let error):
+                if error.code == .notFound, let namespace = change.id.namespace, live.namespaceExists(namespace) != true { continue }
+                let location = change.location ?? SourceLocation(path: change.id.description, position: nil)
+                problems.append(Diagnostic(.error, at: location, "server dry run: \(error.message)"))
+            }
+        }
+        if let stop = PipelineError.stopping(.manifests, on: problems) { throw stop }
+        var options = planner.options
+        options.serverResults = results
+        return Planner(options: options).plan(rendered.manifests, source: rendered.planSource, live: live)
     }
 
     /// Where the cluster differs from `rendered`: changed or missing managed objects, tracked

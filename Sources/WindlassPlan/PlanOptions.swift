@@ -20,6 +20,10 @@ public struct PlanOptions: Sendable {
     /// `CreateNamespace=true`: a namespace the objects need that does not exist is created
     /// (before them, untracked, as Argo CD creates it); else the plan warns and a sync refuses.
     public var createNamespace = false
+    /// `plan --server-dry-run`: what the API server answered a dry-run apply of each object
+    /// (its defaulting, admission and mutating webhooks applied), used instead of the
+    /// prediction.
+    public var serverResults: [ResourceID: Value] = [:]
 
     public init(
         application: String = "default",

@@ -100,13 +100,14 @@ public struct Planner: Sendable {
         var change = Plan.Change(
             id: id, action: .noop, reason: "in sync", stage: Plan.Stage(phase: .sync, wave: settings.wave), hook: nil, before: nil, after: nil,
             fields: [], location: nil, origin: nil, object: prepared)
+        let answered = options.serverResults[id]
         guard let live else {
             change.action = .create
             change.reason = "not in the cluster"
-            change.after = Self.normalized(Self.created(prepared), ignoring: ignored, mask: options.secretMask)
+            change.after = Self.normalized(answered ?? Self.created(prepared), ignoring: ignored, mask: options.secretMask)
             return change
         }
-        let predicted = Defaults.apply(to: ServerSideApply.predict(prepared, onto: live, manager: options.fieldManager))
+        let predicted = answered ?? Defaults.apply(to: ServerSideApply.predict(prepared, onto: live, manager: options.fieldManager))
         let before = Self.normalized(live, ignoring: ignored, mask: options.secretMask)
         let after = Self.normalized(predicted, ignoring: ignored, mask: options.secretMask)
         if before == after { return change }

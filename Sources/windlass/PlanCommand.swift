@@ -108,7 +108,11 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "With --format markdown: also write each comment to DIR/comment-N.md (a long plan is split at 65,536 characters).")
     var commentDir: String?
 
+    @Flag(help: "Apply each changed object with dryRun=All and diff the server's answer: its defaulting, admission and webhooks show in the plan.")
+    var serverDryRun = false
+
     func validate() throws {
+        if serverDryRun && base != nil { throw ValidationError("--server-dry-run plans the source against the cluster; it does not combine with --base") }
         if head != nil && base == nil { throw ValidationError("--head needs --base") }
         if noLive && base == nil { throw ValidationError("--no-live needs --base") }
         if commentDir != nil && format != .markdown { throw ValidationError("--comment-dir needs --format markdown") }
@@ -121,7 +125,7 @@ struct PlanCommand: AsyncParsableCommand {
             if let base {
                 return try await pipeline.pullRequestPlan(base: base, head: head ?? source.ref ?? "HEAD", live: !noLive)
             }
-            return try await pipeline.plan()
+            return try await pipeline.plan(serverDryRun: serverDryRun)
         }
         Planning.warn(report.policyWarnings)
         try output(report)

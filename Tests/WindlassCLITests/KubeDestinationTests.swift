@@ -233,6 +233,61 @@ struct KubeDestinationTests {
         _ = try await server.terminate()
     }
 
+    @Test("plan --server-dry-run shows the server's defaults, stores nothing, and a refusal is located")
+    func serverDryRun() async throws {
+        let server = try await KubeAPIProcess.start()
+        let repository = try Self.repository()
+        let client = try TemporaryDirectory()
+        func plan() throws -> CommandResult {
+            try CLI.run(
+                ["plan", "--server-dry-run", "--kubeconfig", server.kubeconfig, "--source", repository.path, "--state-dir", client.path, "--app", "shop"],
+                in: client.path)
+        }
+        // The Namespace does not exist yet: its objects keep the prediction, the Namespace itself is the server's.
+        let first = try plan()
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("Plan: 4 to add"), "\(first.stdout)")
+        let synced = try CLI.run(["sync", "--kubeconfig", server.kubeconfig, "--source", repository.path, "--state-dir", client.path, "--app", "shop"], in: client.path)
+        #expect(synced.status == 0, "\(synced.stderr)")
+        // A change: the diff carries what the server defaults in the new container.
+        _ = try repository.write("manifests/web.yaml", try String(contentsOfFile: repository.path + "/manifests/web.yaml", encoding: .utf8).replacing(
+            "        ports: [{containerPort: 80}]", with: "        ports: [{containerPort: 80}]\n      - name: sidecar\n        image: busybox:1.36"))
+        _ = try repository.commit("sidecar")
+        let changed = try plan()
+        #expect(changed.status == 0, "\(changed.stderr)")
+        #expect(changed.stdout.contains("+        terminationMessagePolicy: File"), "\(changed.stdout)")
+        let containers = try server.kubectl("1.33", ["get", "deployment", "web", "-n", "shop", "-o", "jsonpath={.spec.template.spec.containers[*].name}"])
+        #expect(containers.stdout == "web", "a dry run stored nothing: \(containers.stdout)")
+        // An object only the server can refuse (its CRD's schema lives in the cluster): located, with the server's message.
+        let crd = try client.write(
+            "crd.yaml",
+            """
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata: {name: widgets.example.com}
+            spec:
+              group: example.com
+              scope: Namespaced
+              names: {kind: Widget, plural: widgets, singular: widget}
+              versions:
+                - name: v1
+                  served: true
+                  storage: true
+                  schema:
+                    openAPIV3Schema:
+                      type: object
+                      properties:
+                        spec: {type: object, properties: {size: {type: integer}}}
+            """)
+        #expect(try server.kubectl("1.33", ["apply", "--server-side", "-f", crd]).status == 0)
+        _ = try repository.write("manifests/bad.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: bad, namespace: shop}\nspec: {size: big}\n")
+        _ = try repository.commit("bad service")
+        let refused = try plan()
+        #expect(refused.status == 1, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("manifests/bad.yaml@") && refused.stderr.contains(":1:1: error: server dry run: "), "\(refused.stderr)")
+        _ = try await server.terminate()
+    }
+
     /// A self-signed certificate no server here uses (openssl).
     static func selfSignedCertificate(in directory: TemporaryDirectory) throws -> String {
         try WindlassTesting.run(
