@@ -79,7 +79,7 @@ let package = Package(
             name: "windlass-bench",
             dependencies: [
                 "WindlassManifest", "WindlassGit", "WindlassCluster", "WindlassCore", "WindlassPlan", "WindlassPolicy", "WindlassRollout", "WindlassPipeline",
-                "WindlassServer", "WindlassTesting", "CYAML", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+                "WindlassServer", "WindlassTesting", "WindlassKube", "CYAML", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],

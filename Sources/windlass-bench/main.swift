@@ -45,6 +45,9 @@ struct Options {
     var processApps = 1_000
     /// Only run the Kubernetes API cases.
     var kubeAPIOnly = false
+    var kubeDestOnly = false
+    var kubeRSS: (String, String)? = nil
+    var kubeDestPlanApps = 3_333
     var kubeAPIWatchers = 100
     var kubeAPIIdleWatches = 1_000
 
@@ -75,6 +78,7 @@ struct Options {
                 processApps = 20
                 kubeAPIWatchers = 10
                 kubeAPIIdleWatches = 50
+                kubeDestPlanApps = 100
             case "--cluster-only": clusterOnly = Int(value())
             case "--plan-only": planOnly = Int(value())
             case "--sync-only": syncOnly = true
@@ -86,6 +90,10 @@ struct Options {
             case "--cluster-deployments": clusterDeployments = Int(value()) ?? 1_000
             case "--process-only": processOnly = true
             case "--kube-api-only": kubeAPIOnly = true
+            case "--kube-dest-only": kubeDestOnly = true
+            case "--kube-rss":
+                let mode = value()
+                kubeRSS = (mode, value())
             case "--process-apps": processApps = Int(value()) ?? 1_000
             case "--generate":
                 let root = value()
@@ -117,6 +125,18 @@ if options.processOnly {
     for result in ProcessBench.run(apps: options.processApps, runs: options.runs) {
         print("PROCESS \(result.median) \(result.peakRSSKiB) \(result.name)")
     }
+    exit(0)
+}
+
+if let (mode, argument) = options.kubeRSS {
+    try await KubeDestinationBench.rss(mode: mode, argument: argument)
+    exit(0)
+}
+
+if options.kubeDestOnly {
+    let r = try await KubeDestinationBench.run(syncApps: max(options.processApps / 3, 7), planApps: options.kubeDestPlanApps, runs: options.runs)
+    print("KUBEDEST \(r.syncObjects) \(r.syncSeconds) \(r.kubectlSeconds) \(r.planObjects) \(r.coldPlanSeconds) \(r.warmPlanSeconds) \(r.embeddedPlanSeconds) \(r.driftP50) \(r.driftP90) \(r.informerObjects) \(r.informerKiBPerObject) \(r.embeddedKiBPerObject)")
+    print("kube-dest: sync \(r.syncObjects) objects \(format(r.syncSeconds, 2)) s (kubectl apply --server-side \(format(r.kubectlSeconds, 2)) s); plan \(r.planObjects) cold \(format(r.coldPlanSeconds, 2)) s, warm \(format(r.warmPlanSeconds, 3)) s, embedded \(format(r.embeddedPlanSeconds, 3)) s; drift p50 \(format(r.driftP50 * 1000, 0)) ms p90 \(format(r.driftP90 * 1000, 0)) ms; cache \(format(r.informerKiBPerObject, 2)) KiB/object, embedded store \(format(r.embeddedKiBPerObject, 2)) KiB/object")
     exit(0)
 }
 
