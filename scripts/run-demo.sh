@@ -95,7 +95,7 @@ push() {
 }
 
 # Each run starts from an empty embedded cluster and history.
-rm -rf "$state"
+rm -rf "$state" "$state-client"
 mkdir -p "$state"
 "$windlass" validate manifests --list
 
@@ -155,6 +155,9 @@ if command -v kubectl >/dev/null 2>&1; then
 else
     echo "(kubectl is not installed; any kubectl works with KUBECONFIG=$state/kubeconfig)"
 fi
+
+step "The same cluster as a Kubernetes destination: a plan through the kubeconfig, from a state directory of its own"
+"$windlass" plan --kubeconfig "$state/kubeconfig" --source "$demo" --app openstack -n openstack --state-dir "$state-client" --no-policies | tail -n 1
 
 step "A guardrail: a commit that makes glance-api privileged is refused, and nothing is applied"
 sed -i 's|            allowPrivilegeEscalation: false|            allowPrivilegeEscalation: false\n            privileged: true|' "$demo/manifests/30-services/glance-api.yaml"
