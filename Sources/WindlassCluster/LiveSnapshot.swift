@@ -70,24 +70,18 @@ extension ClusterBackend {
         let listed = served.union(desiredKinds).filter { served.contains($0) }.sorted(by: { ($0.group, $0.kind) < ($1.group, $1.kind) })
         // Kinds are listed at once (a remote API server answers each in a round trip), at most
         // 16 in flight.
-        let results = await withTaskGroup(of: (GroupKind, Result<ObjectList, ClusterError>).self) { group in
+        let results = await withTaskGroup(of: TaskAnswer<GroupKind, Result<ObjectList, ClusterError>>.self) { group in
             var results: [GroupKind: Result<ObjectList, ClusterError>] = [:]
             var next = 0
             func start() {
                 let kind = listed[next]
                 next += 1
                 let selector = desiredKinds.contains(kind) ? LabelSelector.everything : trackingSelector
-                group.addTask {
-                    do throws(ClusterError) {
-                        return (kind, .success(try await self.list(kind, namespace: nil, selector: selector)))
-                    } catch {
-                        return (kind, .failure(error))
-                    }
-                }
+                group.addTask { TaskAnswer(kind, await self.listResult(kind, selector: selector)) }
             }
             while next < min(listed.count, 16) { start() }
-            while let (kind, result) = await group.next() {
-                results[kind] = result
+            while let done = await group.next() {
+                results[done.key] = done.answer
                 if next < listed.count { start() }
             }
             return results
@@ -107,5 +101,27 @@ extension ClusterBackend {
         }
         snapshot.fullyListedNamespaces = namespaces
         return snapshot
+    }
+
+    /// A list of every object of `kind` matching `selector`, or why not.
+    func listResult(_ kind: GroupKind, selector: LabelSelector) async -> Result<ObjectList, ClusterError> {
+        do {
+            return .success(try await list(kind, namespace: nil, selector: selector))
+        } catch {
+            return .failure(error)
+        }
+    }
+}
+
+/// A child task's answer in a task group, boxed. Swift 6.3's release builds crash copying some
+/// tuple results (`(GroupKind, Result<ObjectList, ClusterError>)`) out of a finished child
+/// task; a reference is copied by a retain.
+public final class TaskAnswer<Key: Sendable, Answer: Sendable>: Sendable {
+    public let key: Key
+    public let answer: Answer
+
+    public init(_ key: Key, _ answer: Answer) {
+        self.key = key
+        self.answer = answer
     }
 }

@@ -21,19 +21,15 @@ enum KubeDiscovery {
             }
         }
         // Every group version at once: a real cluster serves dozens.
-        let lists = await withTaskGroup(of: (String, Result<Value, ClusterError>).self) { tasks in
+        let lists = await withTaskGroup(of: TaskAnswer<String, Result<Value, ClusterError>>.self) { tasks in
             for groupVersion in groupVersions {
                 tasks.addTask {
                     let path = groupVersion == "v1" ? "/api/v1" : "/apis/\(groupVersion)"
-                    do throws(ClusterError) {
-                        return (groupVersion, .success(try await document(transport, path, expect: "resources")))
-                    } catch {
-                        return (groupVersion, .failure(error))
-                    }
+                    return TaskAnswer(groupVersion, await documentResult(transport, path))
                 }
             }
             var results: [String: Result<Value, ClusterError>] = [:]
-            for await (groupVersion, result) in tasks { results[groupVersion] = result }
+            for await done in tasks { results[done.key] = done.answer }
             return results
         }
         var resources: [APIResource] = []
@@ -79,6 +75,14 @@ enum KubeDiscovery {
     static func split(_ groupVersion: String) -> (group: String, version: String) {
         guard let slash = groupVersion.firstIndex(of: "/") else { return ("", groupVersion) }
         return (String(groupVersion[..<slash]), String(groupVersion[groupVersion.index(after: slash)...]))
+    }
+
+    static func documentResult(_ transport: KubeTransport, _ path: String) async -> Result<Value, ClusterError> {
+        do {
+            return .success(try await document(transport, path, expect: "resources"))
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// A discovery document, which must be a JSON object holding `expect`.

@@ -201,6 +201,14 @@ public struct ApplicationPipeline: Sendable {
         try await plan(try await render(revision), judging: judging, serverDryRun: serverDryRun)
     }
 
+    static func dryRun(_ object: Value, backend: any ClusterBackend, manager: String) async -> Result<Value, ClusterError> {
+        do {
+            return .success(try await backend.apply(object, options: ApplyOptions(fieldManager: manager, dryRun: true, force: true)))
+        } catch {
+            return .failure(error)
+        }
+    }
+
     /// `plan --server-dry-run`: each object the plan creates or updates is applied with
     /// `dryRun=All`, and the plan is made again from the server's answers, so the diff shows
     /// the server's own defaulting, admission and mutating webhooks. An object the server
@@ -210,18 +218,14 @@ public struct ApplicationPipeline: Sendable {
         let changes = plan.changes.filter { ($0.action == .create || $0.action == .update) && $0.hook == nil && $0.object != nil }
         let backend = cluster.backend
         let manager = planner.options.fieldManager
-        let answers = await withTaskGroup(of: (Plan.Change, Result<Value, ClusterError>).self) { group in
+        let answers = await withTaskGroup(of: TaskAnswer<Plan.Change, Result<Value, ClusterError>>.self) { group in
             for change in changes {
                 group.addTask {
-                    do throws(ClusterError) {
-                        return (change, .success(try await backend.apply(change.object!, options: ApplyOptions(fieldManager: manager, dryRun: true, force: true))))
-                    } catch {
-                        return (change, .failure(error))
-                    }
+                    TaskAnswer(change, await Self.dryRun(change.object!, backend: backend, manager: manager))
                 }
             }
             var answers: [(Plan.Change, Result<Value, ClusterError>)] = []
-            for await answer in group { answers.append(answer) }
+            for await done in group { answers.append((done.key, done.answer)) }
             return answers
         }
         var results: [ResourceID: Value] = [:]

@@ -286,7 +286,7 @@ public struct SyncExecutor: Sendable {
             return
         }
         let failures: [Int: any Error] = try await withoutActuallyEscaping(onEvent) { onEvent in
-            try await withThrowingTaskGroup(of: (Int, (any Error)?).self) { group in
+            try await withThrowingTaskGroup(of: TaskAnswer<Int, WriteFailure?>.self) { group in
                 var failures: [Int: any Error] = [:]
                 var next = 0
                 func start() {
@@ -296,15 +296,15 @@ public struct SyncExecutor: Sendable {
                     group.addTask {
                         do {
                             try await execute(change, onEvent: onEvent)
-                            return (index, nil)
+                            return TaskAnswer(index, nil)
                         } catch {
-                            return (index, error)
+                            return TaskAnswer(index, WriteFailure(error: error))
                         }
                     }
                 }
                 while next < min(changes.count, Self.concurrentWrites) { start() }
-                while let (index, error) = try await group.next() {
-                    if let error { failures[index] = error }
+                while let done = try await group.next() {
+                    if let failure = done.answer { failures[done.key] = failure.error }
                     if next < changes.count, failures.isEmpty { start() }
                 }
                 return failures
@@ -314,6 +314,11 @@ public struct SyncExecutor: Sendable {
             if let failure = failures[index] { throw failure }
             onEvent(.applied(change.id, change.action))
         }
+    }
+
+    /// Why one write of a batch failed.
+    struct WriteFailure: @unchecked Sendable {
+        var error: any Error
     }
 
     /// One write (or delete), retried with backoff when the cluster is briefly unavailable.
