@@ -28,6 +28,9 @@ public final class KubeCache: Sendable {
         var subscribers: [Int: AsyncStream<ClusterWatchEvent>.Continuation] = [:]
         var nextSubscriber = 0
         var stopped = false
+        /// Equal subtrees kept once (the pods of one template, a team's copied blocks), as the
+        /// embedded store keeps them.
+        var interner = ValueInterner()
     }
 
     /// One kind's objects.
@@ -189,12 +192,12 @@ public final class KubeCache: Sendable {
 
     /// A (re)list: the kind's objects replaced, subscribers told what differs.
     private func replace(_ kind: GroupKind, with list: ObjectList) {
-        var fresh: [ResourceID: Value] = [:]
-        fresh.reserveCapacity(list.items.count)
-        for object in list.items {
-            if let id = ResourceID(object: object) { fresh[id] = object }
-        }
         let (changes, subscribers) = state.withLock { state -> ([ClusterWatchEvent], [AsyncStream<ClusterWatchEvent>.Continuation]) in
+            var fresh: [ResourceID: Value] = [:]
+            fresh.reserveCapacity(list.items.count)
+            for object in list.items {
+                if let id = ResourceID(object: object) { fresh[id] = state.interner.intern(object) }
+            }
             let old = state.kinds[kind] ?? Store()
             var changes: [ClusterWatchEvent] = []
             if old.synced && !state.subscribers.isEmpty {
@@ -219,7 +222,7 @@ public final class KubeCache: Sendable {
             if event.kind == .deleted {
                 state.kinds[kind]?.objects.removeValue(forKey: id)
             } else {
-                state.kinds[kind]?.objects[id] = event.object
+                state.kinds[kind]?.objects[id] = state.interner.intern(event.object)
             }
             if !event.resourceVersion.isEmpty { state.kinds[kind]?.resourceVersion = event.resourceVersion }
             return Array(state.subscribers.values)

@@ -11,10 +11,14 @@ import WindlassManifest
 
 /// How a Kubernetes client paces and retries its requests.
 public struct KubeClientOptions: Sendable, Hashable {
-    /// Requests a second on average. client-go's 5 is too low for a GitOps sync of hundreds
-    /// of objects; 50 is what Argo CD and Flux's controllers default to.
+    /// Requests a second on average, once the burst is spent. client-go's 5 throttles a
+    /// GitOps sync of hundreds of objects; Argo CD and Flux's controllers default to 50. Windlass
+    /// takes 100: the API server's own Priority and Fairness protects it, and answers 429s,
+    /// which are honoured.
     public var qps: Double
-    /// Requests at once before the average applies (Argo CD's default).
+    /// Requests at once before the average applies: 1,000, so a sync of a thousand objects is
+    /// not slowed by the client; the average holds steady work (watch restarts, drift checks)
+    /// down.
     public var burst: Int
     /// How long one request may take (a watch: its own timeout plus this).
     public var requestTimeout: Double
@@ -25,7 +29,7 @@ public struct KubeClientOptions: Sendable, Hashable {
     public var execTimeout: Double
     public var userAgent: String
 
-    public init(qps: Double = 50, burst: Int = 100, requestTimeout: Double = 30, retryFor: Double = 30, execTimeout: Double = 30,
+    public init(qps: Double = 100, burst: Int = 1_000, requestTimeout: Double = 30, retryFor: Double = 30, execTimeout: Double = 30,
         userAgent: String = "windlass"
     ) {
         self.qps = qps

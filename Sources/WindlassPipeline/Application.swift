@@ -55,6 +55,10 @@ public struct Application: Sendable, Hashable {
         /// The kubeconfig's context (nil with a `kubeconfig`: its current context).
         public var context: String?
         public var namespace: String
+        /// The client's pace for a Kubernetes destination: requests a second and burst (nil:
+        /// the client's defaults, 100 and 1,000).
+        public var qps: Double?
+        public var burst: Int?
 
         public init(cluster: String = "embedded", kubeconfig: String? = nil, context: String? = nil, namespace: String = "default") {
             self.cluster = cluster

@@ -388,6 +388,29 @@ public struct SyncExecutor: Sendable {
 
     /// Waits until every object the stage wrote is healthy (hooks: finished), failing on the
     /// first Degraded object, a failed hook, or the wave timeout.
+    /// The objects of `ids`, read with one list per kind and namespace where many share one
+    /// (a remote API server answers each read in a round trip; a wave of a thousand objects
+    /// is then a handful of lists, not a thousand GETs). What is not listed is read alone.
+    private func prefetch(_ ids: [ResourceID]) async -> [ResourceID: Value?] {
+        var groups: [GroupKindNamespace: [ResourceID]] = [:]
+        for id in ids { groups[GroupKindNamespace(kind: id.groupKind, namespace: id.namespace), default: []].append(id) }
+        var found: [ResourceID: Value?] = [:]
+        for (group, members) in groups where members.count >= 8 {
+            guard let list = try? await backend.list(group.kind, namespace: group.namespace, options: ListOptions()) else { continue }
+            var byName: [String: Value] = [:]
+            for object in list.items {
+                if let name = object[path: ["metadata", "name"]]?.stringValue { byName[name] = object }
+            }
+            for id in members { found[id] = .some(byName[id.name]) }
+        }
+        return found
+    }
+
+    struct GroupKindNamespace: Hashable {
+        var kind: GroupKind
+        var namespace: String?
+    }
+
     private func settle(
         _ stage: Plan.Stage,
         _ changes: [Plan.Change],
@@ -400,12 +423,15 @@ public struct SyncExecutor: Sendable {
             try await driver.pass(0)
             var still: [Plan.Change] = []
             var waiting: [(ResourceID, Health)] = []
+            let listed = await prefetch(pending.filter { $0.action != .delete }.map(\.id))
             for change in pending {
                 if change.action == .delete {
                     results.append(.init(id: change.id, action: .delete, hook: false, status: "pruned", message: change.reason))
                     continue
                 }
-                guard let live = try await fetch(change.id) else {
+                let read: Value?
+                if let known = listed[change.id] { read = known } else { read = try await fetch(change.id) }
+                guard let live = read else {
                     still.append(change)
                     waiting.append((change.id, Health(.missing, "not found")))
                     continue

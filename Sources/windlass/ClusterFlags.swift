@@ -12,6 +12,17 @@ struct ClusterFlags: ParsableArguments {
     @Option(help: "The kubeconfig's context (default: its current-context); alone, it reads $KUBECONFIG or ~/.kube/config.")
     var context: String?
 
+    @Option(name: .customLong("kube-qps"), help: "Requests a second to the Kubernetes API once the burst is spent (default 100).")
+    var qps: Double?
+
+    @Option(name: .customLong("kube-burst"), help: "Requests to the Kubernetes API at once before --kube-qps applies (default 1000).")
+    var burst: Int?
+
+    func validate() throws {
+        if let qps, qps <= 0 { throw ValidationError("--kube-qps must be positive") }
+        if let burst, burst < 1 { throw ValidationError("--kube-burst must be at least 1") }
+    }
+
     /// Whether a Kubernetes cluster is named.
     var isKubernetes: Bool { kubeconfig != nil || context != nil }
 
@@ -20,7 +31,10 @@ struct ClusterFlags: ParsableArguments {
 
     /// The destination of an application on this cluster.
     func destination(namespace: String) -> Application.Destination {
-        Application.Destination(cluster: isKubernetes ? "kubernetes" : "embedded", kubeconfig: absoluteKubeconfig, context: context, namespace: namespace)
+        var destination = Application.Destination(cluster: isKubernetes ? "kubernetes" : "embedded", kubeconfig: absoluteKubeconfig, context: context, namespace: namespace)
+        destination.qps = qps
+        destination.burst = burst
+        return destination
     }
 
     /// Where the revision history of this cluster is kept in `stateDirectory`.

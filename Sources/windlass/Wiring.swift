@@ -52,7 +52,10 @@ enum Wiring {
     static func kubernetes(_ destination: Application.Destination, caching: Bool = false) throws -> KubeCluster {
         let selection = try kubeconfigSelection(destination)
         do {
-            return try KubeCluster(selection, cache: caching ? KubeCache() : nil)
+            var options = KubeClientOptions()
+            if let qps = destination.qps { options.qps = qps }
+            if let burst = destination.burst { options.burst = burst }
+            return try KubeCluster(selection, options: options, cache: caching ? KubeCache() : nil)
         } catch {
             throw CommandFailure(message: error.message)
         }

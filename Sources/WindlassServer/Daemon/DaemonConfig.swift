@@ -104,6 +104,9 @@ public struct DaemonConfig: Sendable {
         /// config file), and its context.
         public var kubeconfig: String? = nil
         public var context: String? = nil
+        /// A Kubernetes destination client's pace (nil: 100 requests a second, bursts of 1,000).
+        public var qps: Double? = nil
+        public var burst: Int? = nil
         public var namespace = "default"
         public var automated = true
         public var prune = true
@@ -357,6 +360,26 @@ public struct DaemonConfig: Sendable {
             return host.isEmpty ? nil : (host, port)
         }
 
+        /// `destination.qps` and `destination.burst`.
+        mutating func pace(_ destination: Value, of app: inout Application, what: String) {
+            if let qps = destination["qps"] {
+                let number = Self.positive(qps)
+                if number == nil { error(qps, "\(what): destination.qps must be a positive number") }
+                app.qps = number
+            }
+            if let burst = destination["burst"] {
+                let number = Self.positive(burst).map { Int($0) }
+                if number == nil || Double(number!) != Self.positive(burst) { error(burst, "\(what): destination.burst must be a whole number, at least 1") }
+                app.burst = number
+            }
+        }
+
+        static func positive(_ value: Value) -> Double? {
+            if let number = value.intValue { return number > 0 ? Double(number) : nil }
+            if let number = value.doubleValue { return number > 0 ? number : nil }
+            return nil
+        }
+
         /// A path relative to the config file, made absolute (`~/` is the home directory).
         func absolute(_ file: String) -> String {
             if file.hasPrefix("/") { return file }
@@ -451,7 +474,8 @@ public struct DaemonConfig: Sendable {
             app.ref = string(source["ref"], "\(what): source.ref") ?? app.ref
             app.path = string(source["path"], "\(what): source.path") ?? app.path
             if let destination = mapping(item["destination"], "\(what): destination") {
-                keys(destination, ["cluster", "kubeconfig", "context", "namespace"], in: "\(what): destination")
+                keys(destination, ["cluster", "kubeconfig", "context", "namespace", "qps", "burst"], in: "\(what): destination")
+                pace(destination, of: &app, what: what)
                 app.kubeconfig = string(destination["kubeconfig"], "\(what): destination.kubeconfig").map(absolute)
                 app.context = string(destination["context"], "\(what): destination.context")
                 if let cluster = destination["cluster"] {
@@ -575,7 +599,12 @@ extension DaemonConfig.Application {
         Application(
             name: name,
             source: Application.Source(repository: repository, revision: ref, path: path),
-            destination: Application.Destination(cluster: cluster, kubeconfig: kubeconfig, context: context, namespace: namespace),
+            destination: {
+                var destination = Application.Destination(cluster: cluster, kubeconfig: kubeconfig, context: context, namespace: namespace)
+                destination.qps = qps
+                destination.burst = burst
+                return destination
+            }(),
             syncOptions: {
                 var options = Application.SyncOptions(prune: prune, allowEmpty: allowEmpty, takeOwnership: takeOwnership)
                 _ = Application.apply(syncOptions: syncOptions, to: &options)  // checked when the config was read
