@@ -78,6 +78,7 @@ struct Report {
     var serveResult: ServeMeasurement?
     var processResults: [ProcessMeasurement] = []
     var kubeAPIResult: KubeAPIBench.Result? = nil
+    var kubeDestinationResult: KubeDestinationBench.Result? = nil
     var runs: Int
     var python: String?
 
@@ -144,6 +145,13 @@ struct Report {
             if api.kubectlDeployments > 0 {
                 check(api.serverCPUSeconds < api.kubectlSeconds / 2, "kubectl apply --server-side of \(api.kubectlDeployments) Deployments: \(format(api.kubectlSeconds, 2)) s, the server's CPU \(format(api.serverCPUSeconds, 2)) s (not what makes it slow)")
             }
+        }
+        if let dest = kubeDestinationResult {
+            check(dest.syncSeconds * 5 <= dest.kubectlSeconds, "sync of \(dest.syncObjects) objects to a Kubernetes API ≥ 5× faster than kubectl apply --server-side: \(format(dest.kubectlSeconds / dest.syncSeconds, 1))× (\(format(dest.syncSeconds, 2)) s vs \(format(dest.kubectlSeconds, 2)) s)")
+            check(dest.warmPlanSeconds <= 1.3 * dest.embeddedPlanSeconds, "plan of \(dest.planObjects) objects from the watch cache ≤ 1.3× the embedded plan: \(format(dest.warmPlanSeconds / dest.embeddedPlanSeconds, 2))× (\(format(dest.warmPlanSeconds, 3)) s vs \(format(dest.embeddedPlanSeconds, 3)) s)")
+            check(dest.coldPlanSeconds <= 3, "… cold, the windlass binary listing the cluster, ≤ 3 s: \(format(dest.coldPlanSeconds, 2)) s")
+            check(dest.driftP50 <= 1, "a change made with kubectl reported as drift through the watch, p50 ≤ 1 s: \(format(dest.driftP50 * 1000, 0)) ms")
+            check(dest.informerKiBPerObject <= 2 * dest.embeddedKiBPerObject, "the watch cache per object ≤ 2× the embedded store's: \(format(dest.informerKiBPerObject / dest.embeddedKiBPerObject, 2))× (\(format(dest.informerKiBPerObject, 2)) KiB vs \(format(dest.embeddedKiBPerObject, 2)) KiB)")
         }
         if let apply = processResults.first(where: { $0.name.hasPrefix("cluster apply -f") }) {
             check(apply.median <= 5, "\(apply.name) ≤ 5 s, as users run it: \(format(apply.median, 2)) s")
@@ -288,6 +296,23 @@ struct Report {
             controllers starting their pods meanwhile), and the server's CPU seconds over the same time.
 
             \(kubeAPIResult.map { "| case | result |\n|---|---:|\n| LIST \($0.pods) pods (\($0.listBytes / 1024) KiB) | \(format($0.listSeconds, 3)) s |\n| encoding the same in process (floor) | \(format($0.encodeFloor, 3)) s |\n| a write reaches \($0.watchers) watchers, p50 | \(format($0.fanOutP50 * 1000, 2)) ms |\n| … p99 | \(format($0.fanOutP99 * 1000, 2)) ms |\n| \($0.idleWatches) idle watches, RSS added | \($0.idleRSSDeltaKiB / 1024) MiB |\n| kubectl apply --server-side, \($0.kubectlDeployments) Deployments | \(format($0.kubectlSeconds, 2)) s |\n| … the server's CPU meanwhile | \(format($0.serverCPUSeconds, 2)) s |\n" } ?? "")
+            ## Kubernetes destinations
+
+            `windlass cluster serve` (release build) as the Kubernetes cluster, reached through its kubeconfig
+            (HTTPS, a bearer token), as Windlass reaches any cluster. **Sync**: the `windlass` binary syncs
+            \(kubeDestinationResult.map { String($0.syncObjects) } ?? "N") objects (a Deployment with no replicas, a Service and a ConfigMap per
+            application, and their Namespace), health waits included; then `kubectl.1.33 apply --server-side -f` of the same
+            directory into another namespace. **Plan**: \(kubeDestinationResult.map { String($0.planObjects) } ?? "N") objects synced
+            first; *cold* is `windlass plan` as a child process (discovery and every list included, median of 3);
+            *warm* is the pipeline in process reading the watch cache (median of the runs); *embedded* is the same
+            plan in process over the server's own state directory, opened as the embedded cluster once the server
+            stopped. **Drift**: `kubectl patch` of one ConfigMap of the 1,000-object application, timed from
+            starting kubectl to a drift report (in process, from the watch cache) that names it; 10 changes.
+            **Memory**: RSS added per object by a watch cache of the Deployments, Services and ConfigMaps (a child
+            process; the client's own start not counted), beside the RSS per object of opening the embedded store
+            that holds them (with every other object of the server: ReplicaSets, Endpoints, Events, nodes).
+
+            \(kubeDestinationResult.map { "| case | result |\n|---|---:|\n| windlass sync, \($0.syncObjects) objects | \(format($0.syncSeconds, 2)) s |\n| kubectl apply --server-side, the same | \(format($0.kubectlSeconds, 2)) s |\n| plan of \($0.planObjects), cold (windlass plan) | \(format($0.coldPlanSeconds, 2)) s |\n| … warm (watch cache) | \(format($0.warmPlanSeconds, 3)) s |\n| … the embedded cluster's plan | \(format($0.embeddedPlanSeconds, 3)) s |\n| kubectl change reported as drift, p50 | \(format($0.driftP50 * 1000, 0)) ms |\n| … p90 | \(format($0.driftP90 * 1000, 0)) ms |\n| watch cache, \($0.informerObjects) objects, per object | \(format($0.informerKiBPerObject, 2)) KiB |\n| embedded store, per object | \(format($0.embeddedKiBPerObject, 2)) KiB |\n" } ?? "")
             ## Plans
 
             `windlass plan` end to end without the cluster read: load and validate the generated set, diff it

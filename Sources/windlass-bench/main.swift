@@ -372,9 +372,25 @@ do {
     if let r = kubeAPIResult { print("  kube-api: LIST \(r.pods) pods \(format(r.listSeconds, 3)) s, fan-out p50 \(format(r.fanOutP50 * 1000, 2)) ms") }
 }
 
-let report = Report(
+settleDisk()
+var kubeDestinationResult: KubeDestinationBench.Result? = nil
+do {
+    let (output, status, _) = Peers.spawn([CommandLine.arguments[0], "--kube-dest-only", "--process-apps", String(options.processApps), "--runs", String(min(options.runs, 5))])
+    guard status == 0 else { fail("Kubernetes destination cases failed: \(output)") }
+    for line in output.split(separator: "\n") where line.hasPrefix("KUBEDEST ") {
+        let f = line.split(separator: " ").dropFirst().map { Double($0) ?? 0 }
+        guard f.count == 12 else { continue }
+        kubeDestinationResult = KubeDestinationBench.Result(
+            syncObjects: Int(f[0]), syncSeconds: f[1], kubectlSeconds: f[2], planObjects: Int(f[3]), coldPlanSeconds: f[4], warmPlanSeconds: f[5],
+            embeddedPlanSeconds: f[6], driftP50: f[7], driftP90: f[8], informerObjects: Int(f[9]), informerKiBPerObject: f[10], embeddedKiBPerObject: f[11])
+    }
+    if let r = kubeDestinationResult { print("  kube-dest: sync \(r.syncObjects) objects \(format(r.syncSeconds, 2)) s, kubectl \(format(r.kubectlSeconds, 2)) s") }
+}
+
+var report = Report(
     results: results, gitResults: gitResults, clusterResults: clusterResults, planResults: planResults, syncResult: syncResult,
     policyResult: policyResult, serveResult: serveResult, processResults: processResults, kubeAPIResult: kubeAPIResult, runs: options.runs, python: python)
+report.kubeDestinationResult = kubeDestinationResult
 print()
 print(report.table())
 print(report.targets())
