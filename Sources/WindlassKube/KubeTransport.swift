@@ -425,14 +425,10 @@ final class CredentialSource: Sendable {
             }
             configuration.proxy = .server(host: host, port: url.port ?? 3128, authorization: authorization)
         }
-        let made = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        // Made under the lock (no I/O happens until a request), so one key has one client.
         return ClientKey.clients.withLock { clients in
-            if let existing = clients[key] {
-                // Another request made one first: keep it (this one is never used, and lives
-                // on with the others; HTTPClients are kept for the process's life).
-                ClientKey.spares.withLock { $0.append(made) }
-                return existing
-            }
+            if let existing = clients[key] { return existing }
+            let made = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             clients[key] = made
             return made
         }
@@ -452,5 +448,4 @@ struct ClientKey: Hashable, Sendable {
     var key: [UInt8]?
 
     static let clients = Mutex<[ClientKey: HTTPClient]>([:])
-    static let spares = Mutex<[HTTPClient]>([])
 }
