@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "WindlassPipeline", targets: ["WindlassPipeline"]),
         .library(name: "WindlassKubeAPI", targets: ["WindlassKubeAPI"]),
         .library(name: "WindlassKube", targets: ["WindlassKube"]),
+        .library(name: "WindlassKustomize", targets: ["WindlassKustomize"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -67,6 +68,7 @@ let package = Package(
                 "WindlassServer",
                 "WindlassKubeAPI",
                 "WindlassKube",
+                "WindlassKustomize",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -112,7 +114,7 @@ let package = Package(
         ),
         .target(
             name: "WindlassPipeline",
-            dependencies: ["WindlassGit", "WindlassManifest", "WindlassCluster", "WindlassPlan", "WindlassPolicy", "WindlassRollout"],
+            dependencies: ["WindlassGit", "WindlassManifest", "WindlassKustomize", "WindlassCluster", "WindlassPlan", "WindlassPolicy", "WindlassRollout"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -141,9 +143,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WindlassProcess",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WindlassKustomize",
+            dependencies: ["WindlassManifest", "WindlassProcess", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WindlassKube",
             dependencies: [
-                "WindlassCluster", "WindlassManifest",
+                "WindlassCluster", "WindlassManifest", "WindlassProcess",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"),

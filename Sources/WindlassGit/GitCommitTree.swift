@@ -10,6 +10,8 @@ public struct GitCommitTree: FileTree {
     public let commit: GitCommit
     /// The subtree's path in the repository (`manifests`), empty for the whole tree.
     public let root: String
+    /// The id of the subtree's git tree object: equal trees have equal ids, whatever commit.
+    public let treeID: String
     let repository: GitRepository
     let directories: [String: [FileTreeEntry]]
     let blobs: [String: ObjectID]
@@ -22,6 +24,7 @@ public struct GitCommitTree: FileTree {
         let root = path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
         self.root = root
         var listing = Listing()
+        var treeID = ""
         try repository.pool.withHandle { (handle) throws(GitError) in
             let tree = try GitRepository.tree(of: commit.sha, in: handle, display: repository.displayName)
             var subtree = tree
@@ -54,9 +57,11 @@ public struct GitCommitTree: FileTree {
                 }
                 subtree = GitObject(object)
             }
+            if let id = git_tree_id(subtree.pointer) { treeID = ObjectID(id.pointee).description }
             try listing.walk(subtree.pointer, prefix: "", handle: handle, display: repository.displayName, ref: commit.shortSHA)
             listing.resolveSymlinks(handle: handle)
         }
+        self.treeID = treeID
         directories = listing.directories
         blobs = listing.blobs
         aliases = listing.aliases

@@ -1,3 +1,4 @@
+public import WindlassKustomize
 public import WindlassPlan
 import WindlassManifest
 
@@ -37,11 +38,14 @@ public struct Application: Sendable, Hashable {
         public var repository: String
         public var revision: String?
         public var path: String
+        /// How kustomizations under the path are rendered.
+        public var kustomize: KustomizeSettings
 
-        public init(repository: String, revision: String? = nil, path: String = "manifests") {
+        public init(repository: String, revision: String? = nil, path: String = "manifests", kustomize: KustomizeSettings = KustomizeSettings()) {
             self.repository = repository
             self.revision = revision
             self.path = path
+            self.kustomize = kustomize
         }
     }
 

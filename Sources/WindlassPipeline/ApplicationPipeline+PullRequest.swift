@@ -34,10 +34,15 @@ extension ApplicationPipeline {
 
     private func plan(_ pair: RevisionPair, live: Bool) async throws(PipelineError) -> PlanReport {
         let planSource = Plan.Source(location: pair.head.location, path: pair.head.path, revision: pair.head.commit?.sha, baseRevision: pair.base.commit?.sha)
-        let (headFiles, headWalk) = ManifestLoader.manifestFiles(in: pair.head.tree)
+        let headListing = ManifestLoader.listing(of: pair.head.tree)
         // A head whose walk failed (a limit, a loop) is not planned from part of its files.
-        if let stop = PipelineError.stopping(.manifests, on: headWalk) { throw stop }
-        let baseFiles = ManifestLoader.manifestFiles(in: pair.base.tree).files
+        if let stop = PipelineError.stopping(.manifests, on: headListing.diagnostics) { throw stop }
+        let baseListing = ManifestLoader.listing(of: pair.base.tree)
+        if !headListing.kustomizations.isEmpty || !baseListing.kustomizations.isEmpty {
+            return try await renderedPlan(pair, source: planSource, live: live)
+        }
+        let headFiles = headListing.files
+        let baseFiles = baseListing.files
         let changed = Set(pair.changedFiles)
         let ignoreRulesChanged = changed.contains { $0 == ".windlassignore" || $0.hasSuffix("/.windlassignore") }
         let headChanged = ignoreRulesChanged ? headFiles : headFiles.filter(changed.contains)
@@ -61,6 +66,22 @@ extension ApplicationPipeline {
         let baseSet = ManifestSet(files: headSet.files + baseDelta.files, resources: baseResources)
         let snapshot = try await snapshot(for: [headSet, baseSet])
         return PlanReport(plan: planner.pullRequestPlan(base: baseSet, head: headSet, source: planSource, live: snapshot), manifests: headSet, live: snapshot)
+    }
+
+    /// A pull request whose path holds kustomizations: both sides rendered in full (a change
+    /// to a base changes every overlay built on it, wherever the base lives, so the
+    /// changed-files shortcut does not apply); renders of an unchanged tree come from the cache.
+    private func renderedPlan(_ pair: RevisionPair, source planSource: Plan.Source, live: Bool) async throws(PipelineError) -> PlanReport {
+        let head = try await render(pair.head)
+        let base = try await render(pair.base)
+        guard live else {
+            let plan = planner.pullRequestPlan(
+                base: base.manifests, head: head.manifests, source: planSource, live: nil, headIsEmpty: head.manifests.resources.isEmpty)
+            return PlanReport(plan: plan, manifests: head.manifests, live: nil)
+        }
+        let snapshot = try await snapshot(for: [head.manifests, base.manifests])
+        let plan = planner.pullRequestPlan(base: base.manifests, head: head.manifests, source: planSource, live: snapshot)
+        return PlanReport(plan: plan, manifests: head.manifests, live: snapshot)
     }
 
     /// Judges a pull request's head by the policies already merged: the base commit's

@@ -1,5 +1,6 @@
 public import WindlassCluster
 public import WindlassGit
+public import WindlassKustomize
 public import WindlassManifest
 public import WindlassPlan
 public import WindlassPolicy
@@ -18,6 +19,8 @@ public struct ApplicationPipeline: Sendable {
     public var stateDirectory: String
     /// The revision history, leases, canary progress and settings, opened on first use.
     let history: RevisionHistory
+    /// The input directories of the commits rendered last.
+    let renders = RenderedInputs()
     /// Who holds the lease while syncing: `pid@host`.
     public var holder: String
     /// Whether a lease holder is known to be gone (its lease is then taken over at once).
@@ -72,6 +75,11 @@ public struct ApplicationPipeline: Sendable {
         public var source: ResolvedSource
         /// The manifests, validated: they hold no errors (warnings may remain).
         public var manifests: ManifestSet
+        /// The kustomize that rendered kustomizations of the source; nil when it holds none.
+        public var kustomize: KustomizeTool?
+        /// The repository directories the manifests were read from (the application's path,
+        /// and the bases and components its kustomizations name outside it).
+        public var inputDirectories: [String]
 
         /// The plan's record of where the manifests came from.
         public var planSource: Plan.Source {
@@ -100,18 +108,22 @@ public struct ApplicationPipeline: Sendable {
             stateDirectory: stateDirectory, environment: environment)
     }
 
-    /// The directories whose files make the application's manifests (its path; later, its
-    /// kustomize inputs), repository-relative: a commit that changes none of them changes
-    /// nothing to sync (Argo CD's `manifest-generate-paths`).
-    public var inputDirectories: [String] { [application.source.path] }
+    /// The directories whose files made the application's manifests at `commit`,
+    /// repository-relative: its path, and the bases and components its kustomizations name
+    /// outside it. A commit that changes none of them changes nothing to sync (Argo CD's
+    /// `manifest-generate-paths`). Known for the commits this process rendered; nil for others.
+    public func inputDirectories(at commit: String) -> [String]? {
+        renders.inputs(of: commit)
+    }
 
     /// Whether the commit `new` changes any input of the application since `old`: false when
     /// it changes none (nothing to sync), true when it does, nil when that cannot be told (a
-    /// plain directory, or a commit not in the repository or mirror).
+    /// plain directory, a commit not in the repository or mirror, or one whose inputs this
+    /// process has not rendered).
     public func changesInputs(from old: String, to new: String) async -> Bool? {
         guard old != new else { return false }
+        guard let directories = inputDirectories(at: old) else { return nil }
         let options = sourceOptions(nil)
-        let directories = inputDirectories
         let changed = try? await GitRepository.offloaded { () throws(GitError) in
             try SourceResolver.changedPaths(options, from: old, to: new, under: directories)
         }
@@ -124,11 +136,33 @@ public struct ApplicationPipeline: Sendable {
     /// runs off the cooperative pool, bounded by ``TreeLimits``, and stops when the task is
     /// cancelled.
     public func render(_ source: ResolvedSource) async throws(PipelineError) -> Rendered {
-        let manifests = await ManifestLoader.loadInBackground(
-            [.tree(source.tree)], options: LoadOptions(defaultNamespace: application.destination.namespace))
+        let load = await loadInBackground(source)
         if Task.isCancelled { throw PipelineError(.manifests, "cancelled while loading the manifests") }
+        let manifests = load.manifests
         if let stop = PipelineError.stopping(.manifests, on: manifests.diagnostics + ManifestValidator().validate(manifests)) { throw stop }
-        return Rendered(source: source, manifests: manifests)
+        if let commit = source.commit?.sha { renders.remember(load.inputDirectories, of: commit) }
+        return Rendered(source: source, manifests: manifests, kustomize: load.tool, inputDirectories: load.inputDirectories)
+    }
+
+    /// The renderer of the application's kustomizations, its cache in the state directory.
+    public var kustomizeRenderer: KustomizeRenderer {
+        KustomizeRenderer(settings: application.source.kustomize, cacheDirectory: stateDirectory + "/cache/kustomize")
+    }
+
+    /// Loads a resolved source (its plain manifests read, its kustomizations rendered) on a
+    /// thread outside the cooperative pool; a cancelled task stops it between files.
+    func loadInBackground(_ source: ResolvedSource) async -> KustomizeLoad {
+        let input = KustomizeInput(tree: source.tree, path: source.path, repository: SourceRendering.repository(sourceOptions(source.commit?.sha), at: source.commit))
+        let renderer = kustomizeRenderer
+        let cancelled = CancellationFlag()
+        let options = LoadOptions(defaultNamespace: application.destination.namespace, isCancelled: { cancelled.isSet })
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async { continuation.resume(returning: renderer.load(input, options: options)) }
+            }
+        } onCancel: {
+            cancelled.set()
+        }
     }
 
     /// Resolves and renders `revision` (nil: the application's).
@@ -305,6 +339,32 @@ public struct ApplicationPipeline: Sendable {
         if let stop = PipelineError.stopping(.policies, on: diagnostics) { throw stop }
         return set
     }
+}
+
+/// The input directories of the last commits rendered (a few: the synced one and its successors).
+final class RenderedInputs: Sendable {
+    private let inputs = Mutex<[(commit: String, directories: [String])]>([])
+
+    func remember(_ directories: [String], of commit: String) {
+        inputs.withLock { list in
+            list.removeAll { $0.commit == commit }
+            list.append((commit, directories))
+            if list.count > 16 { list.removeFirst(list.count - 16) }
+        }
+    }
+
+    func inputs(of commit: String) -> [String]? {
+        inputs.withLock { list in list.last { $0.commit == commit }?.directories }
+    }
+}
+
+/// Set once, from a cancellation handler; read by a load running on another thread.
+final class CancellationFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+
+    func set() { flag.store(true, ordering: .relaxed) }
 }
 
 /// The revision store of a state directory, opened once, when first asked for.

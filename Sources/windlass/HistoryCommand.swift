@@ -2,6 +2,7 @@ import ArgumentParser
 import WindlassCluster
 import WindlassCore
 import WindlassGit
+import WindlassKustomize
 import WindlassManifest
 import WindlassPlan
 import WindlassRollout
@@ -99,7 +100,7 @@ struct RollbackCommand: AsyncParsableCommand {
 
     func run() async throws {
         var application = Application(
-            name: self.application, source: Application.Source(repository: source.source, revision: source.ref, path: source.path),
+            name: self.application, source: Application.Source(repository: source.source, revision: source.ref, path: source.path, kustomize: source.kustomize),
             destination: cluster.destination(namespace: "default"))
         application.syncOptions.waveTimeout = waveTimeout
         let pipeline = try Wiring.pipeline(application, stateDirectory: source.stateDirectory)

@@ -1,6 +1,8 @@
 import ArgumentParser
 import WindlassGit
+import WindlassKustomize
 import WindlassManifest
+import WindlassPipeline
 
 /// The flags of every command that reads manifests.
 struct SourceFlags: ParsableArguments {
@@ -26,6 +28,16 @@ struct SourceFlags: ParsableArguments {
 
     @Option(name: .customLong("state-dir"), help: "Where Windlass keeps mirrors and state (default: $WINDLASS_STATE_DIR or .windlass).")
     var stateOption: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The kustomize that renders kustomizations: a path, or a name on PATH.",
+            discussion: "A directory holding kustomization.yaml is rendered by kustomize itself. Default: kustomize on PATH, else kubectl (its embedded kustomize).",
+            valueName: "binary"))
+    var kustomizeBinary: String?
+
+    /// How the command renders kustomizations.
+    var kustomize: KustomizeSettings { KustomizeSettings(binary: kustomizeBinary) }
 
     var stateDirectory: String {
         stateOption ?? ProcessEnvironment.value("WINDLASS_STATE_DIR") ?? ".windlass"
@@ -61,9 +73,12 @@ extension SourceFlags {
 
     /// The manifests of PATHs as they are on disk, or else of the source; unreadable paths exit 2.
     func load(paths: [String], options: LoadOptions) throws -> ManifestSet {
-        guard !paths.isEmpty else { return ManifestLoader.load(try resolve().tree, options: options) }
+        let renderer = KustomizeRenderer(settings: kustomize, cacheDirectory: nil)
+        guard !paths.isEmpty else {
+            return SourceRendering.load(try resolve(), options: self.options, renderer: renderer, loading: options).manifests
+        }
         do {
-            return try ManifestLoader.load(paths: paths, options: options)
+            return try SourceRendering.load(paths: paths, renderer: renderer, loading: options)
         } catch {
             throw CommandFailure(message: error.description)
         }

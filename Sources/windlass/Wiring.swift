@@ -2,6 +2,7 @@ import ArgumentParser
 import WindlassCluster
 import WindlassCore
 import WindlassKube
+import WindlassKustomize
 import WindlassManifest
 import WindlassPipeline
 import WindlassRollout
@@ -88,7 +89,7 @@ enum Wiring {
         }
         return Application(
             name: flags.application,
-            source: Application.Source(repository: source.source, revision: source.ref, path: source.path),
+            source: Application.Source(repository: source.source, revision: source.ref, path: source.path, kustomize: source.kustomize),
             destination: flags.cluster.destination(namespace: flags.namespace),
             syncOptions: options,
             policies: policies?.source ?? .none)

@@ -64,4 +64,12 @@ public enum ManifestFileKind {
     public static func isManifest(_ name: String) -> Bool {
         name.hasSuffix(".yaml") || name.hasSuffix(".yml") || name.hasSuffix(".json")
     }
+
+    /// The names kustomize reads a kustomization from, in the order it looks for them.
+    public static let kustomizationNames = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+
+    /// Whether a file is a kustomization (its directory is rendered by kustomize).
+    public static func isKustomization(_ name: String) -> Bool {
+        kustomizationNames.contains(name)
+    }
 }

@@ -64,6 +64,17 @@ public struct ManifestRoot: Sendable {
     }
 }
 
+/// What a walk of a tree found.
+public struct TreeListing: Sendable {
+    /// The manifest files (`.yaml`, `.yml`, `.json`), sorted, less what `.windlassignore` excludes.
+    public var files: [String]
+    /// The kustomization files, sorted.
+    public var kustomizations: [String]
+    public var diagnostics: [Diagnostic]
+    /// Whether a limit or a cancellation cut the walk short (its error is among the diagnostics).
+    public var stopped: Bool
+}
+
 /// Reads trees of manifests into a ``ManifestSet``.
 ///
 /// Every problem inside the trees becomes a located diagnostic and loading goes on, so one run
@@ -96,6 +107,47 @@ public enum ManifestLoader {
         var walker = TreeWalker(tree: tree, limits: limits)
         walker.walk()
         return (walker.files, walker.diagnostics)
+    }
+
+    /// What a walk of `tree` finds: its manifest files, its kustomization files, and the
+    /// problems met (a walk cut short by a limit is `stopped`: its files are not the tree's).
+    public static func listing(of tree: any FileTree, options: LoadOptions = LoadOptions()) -> TreeListing {
+        var walker = TreeWalker(tree: tree, limits: options.treeLimits, isCancelled: options.isCancelled)
+        walker.walk()
+        return TreeListing(files: walker.files, kustomizations: walker.kustomizations, diagnostics: walker.diagnostics, stopped: walker.stopped)
+    }
+
+    /// Sets read apart (plain files, renders of kustomizations) made one: file ids renumbered,
+    /// default namespaces filled in, and an object defined twice reported at its second
+    /// definition, as for one tree.
+    public static func merge(_ sets: [ManifestSet], options: LoadOptions = LoadOptions()) -> ManifestSet {
+        var merged = ManifestSet()
+        for set in sets {
+            let offset = UInt32(merged.files.count)
+            merged.files += set.files
+            merged.diagnostics += set.diagnostics
+            merged.resources.reserveCapacity(merged.resources.count + set.resources.count)
+            for var resource in set.resources {
+                if offset > 0 { resource.renumberFile(by: offset) }
+                merged.resources.append(resource)
+            }
+        }
+        resolveNamespaces(&merged, options: options)
+        reportDuplicates(&merged)
+        return merged
+    }
+
+    /// The resources of objects made elsewhere (a renderer's output), each node already
+    /// spanned to a file of `files`: identity fields checked and lists expanded as for a file.
+    public static func set(of objects: [Value], files: [String]) -> ManifestSet {
+        var set = ManifestSet(files: files)
+        for object in objects {
+            var extractor = ResourceExtractor(path: set.path(of: object.span.file))
+            extractor.extract(YAMLDocument(root: object, span: object.span, index: 0))
+            set.resources += extractor.resources
+            set.diagnostics += extractor.diagnostics
+        }
+        return set
     }
 
     /// Loads every manifest of a tree.
@@ -302,6 +354,8 @@ struct TreeWalker {
     let limits: TreeLimits
     let isCancelled: @Sendable () -> Bool
     var files: [String] = []
+    /// Kustomization files met (`kustomization.yaml`, `kustomization.yml`, `Kustomization`).
+    var kustomizations: [String] = []
     var diagnostics: [Diagnostic] = []
     /// Directories read, by identity.
     private var read: Set<[UInt64]> = []
@@ -345,6 +399,7 @@ struct TreeWalker {
         }
         // String order is Unicode scalar order, the same as byte order for UTF-8.
         files.sort()
+        kustomizations.sort()
     }
 
     private mutating func stop(_ message: String) {
@@ -404,9 +459,9 @@ struct TreeWalker {
                 if let identity { read.insert(identity) }
                 walk(path, ancestors: inner, rules: rules, depth: depth + 1)
             case .file:
-                if ManifestFileKind.isManifest(entry.name), !rules.isIgnored(path, isDirectory: false) {
-                    files.append(path)
-                }
+                guard !rules.isIgnored(path, isDirectory: false) else { continue }
+                if ManifestFileKind.isKustomization(entry.name) { kustomizations.append(path) }
+                if ManifestFileKind.isManifest(entry.name) { files.append(path) }
             case .skipped(let reason):
                 if !rules.isIgnored(path, isDirectory: false) {
                     diagnostics.append(Diagnostic(.warning, at: SourceLocation(path: tree.displayPath(path)), reason))

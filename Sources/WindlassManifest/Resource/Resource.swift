@@ -39,3 +39,35 @@ public struct Resource: Sendable, Hashable {
         hasher.combine(object)
     }
 }
+
+extension Resource {
+    /// Moves the resource and every node of its object to file `offset` places later (sets
+    /// merged into one).
+    mutating func renumberFile(by offset: UInt32) {
+        func moved(_ span: SourceSpan) -> SourceSpan {
+            span.file == .synthesized ? span : SourceSpan(file: FileID(span.file.rawValue + offset), start: span.start)
+        }
+        span = moved(span)
+        object.respan(moved)
+    }
+}
+
+extension Value {
+    /// Rewrites the span of this node and of every node below it (mapping keys keep their
+    /// positions, as they share their value's file).
+    public mutating func respan(_ transform: (SourceSpan) -> SourceSpan) {
+        span = transform(span)
+        switch content {
+        case .sequence(var items):
+            content = .null
+            for index in items.indices { items[index].respan(transform) }
+            content = .sequence(items)
+        case .mapping(var mapping):
+            content = .null
+            for index in mapping.entries.indices { mapping.entries[index].value.respan(transform) }
+            content = .mapping(mapping)
+        case .null, .bool, .int, .double, .string:
+            break
+        }
+    }
+}
