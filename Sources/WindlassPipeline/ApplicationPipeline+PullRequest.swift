@@ -74,6 +74,8 @@ extension ApplicationPipeline {
     private func renderedPlan(_ pair: RevisionPair, source planSource: Plan.Source, live: Bool) async throws(PipelineError) -> PlanReport {
         let head = try await render(pair.head)
         let base = try await render(pair.base)
+        var planSource = planSource
+        planSource.renderer = head.planSource.renderer
         guard live else {
             let plan = planner.pullRequestPlan(
                 base: base.manifests, head: head.manifests, source: planSource, live: nil, headIsEmpty: head.manifests.resources.isEmpty)

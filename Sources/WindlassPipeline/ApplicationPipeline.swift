@@ -83,7 +83,7 @@ public struct ApplicationPipeline: Sendable {
 
         /// The plan's record of where the manifests came from.
         public var planSource: Plan.Source {
-            Plan.Source(location: source.location, path: source.path, revision: source.commit?.sha)
+            Plan.Source(location: source.location, path: source.path, revision: source.commit?.sha, renderer: kustomize.map { "kustomize \($0.version)" })
         }
     }
 

@@ -124,12 +124,15 @@ public struct Plan: Sendable {
         public var revision: String?
         /// For pull-request plans, the base revision.
         public var baseRevision: String?
+        /// What rendered the manifests when something did (`kustomize v5.5.0`); nil for plain files.
+        public var renderer: String?
 
-        public init(location: String, path: String, revision: String?, baseRevision: String? = nil) {
+        public init(location: String, path: String, revision: String?, baseRevision: String? = nil, renderer: String? = nil) {
             self.location = location
             self.path = path
             self.revision = revision
             self.baseRevision = baseRevision
+            self.renderer = renderer
         }
     }
 

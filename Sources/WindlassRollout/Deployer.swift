@@ -281,7 +281,8 @@ public struct Deployer: Sendable {
         try lease(revision: 0)
         let draft = Revision(
             application: application, number: 0, status: .pending, commit: commit ?? plan.source.revision, source: plan.source.location,
-            path: plan.source.path, digest: ManifestArchive.digest(desired.resources), trigger: trigger, description: description, startedAt: now)
+            path: plan.source.path, digest: ManifestArchive.digest(desired.resources), trigger: trigger, description: description, startedAt: now,
+            renderer: plan.source.renderer)
         let revision = try store.begin(draft, manifests: ManifestArchive.encode(desired.resources))
         try store.checkpoint(application, holder: holder, now: now, seconds: leaseSeconds, state: "{\"revision\":\(revision.number)}", revision: revision.number)
         return revision

@@ -1,5 +1,6 @@
 import ArgumentParser
 import WindlassGit
+import WindlassKustomize
 import WindlassManifest
 
 /// `windlass source`: what a source resolves to.
@@ -23,12 +24,18 @@ struct SourceCommand: ParsableCommand {
 
         func run() throws {
             let resolved = try source.resolve()
-            let count = ManifestLoader.manifestFiles(in: resolved.tree).files.count
+            let listing = ManifestLoader.listing(of: resolved.tree)
+            var kustomize: SourceInfo.Kustomize?
+            if !listing.kustomizations.isEmpty {
+                let tool = Result { () throws(KustomizeError) in try KustomizeTool.locate(source.kustomize) }
+                kustomize = SourceInfo.Kustomize(files: listing.kustomizations.map(resolved.tree.displayPath), tool: tool)
+            }
+            let count = listing.files.count
             switch output {
             case .text:
-                printOut(SourceInfo.text(resolved, manifestFiles: count), terminator: "")
+                printOut(SourceInfo.text(resolved, manifestFiles: count, kustomize: kustomize), terminator: "")
             case .json:
-                printOut(SourceInfo.json(resolved, manifestFiles: count))
+                printOut(SourceInfo.json(resolved, manifestFiles: count, kustomize: kustomize))
             }
         }
     }
@@ -36,7 +43,13 @@ struct SourceCommand: ParsableCommand {
 
 /// How `source info` prints a resolved source.
 enum SourceInfo {
-    static func text(_ source: ResolvedSource, manifestFiles: Int) -> String {
+    /// The kustomizations of a source, and the kustomize that renders them (or why none can).
+    struct Kustomize {
+        var files: [String]
+        var tool: Result<KustomizeTool, KustomizeError>
+    }
+
+    static func text(_ source: ResolvedSource, manifestFiles: Int, kustomize: Kustomize? = nil) -> String {
         var rows: [(String, String)] = [("source", "\(source.location) (\(source.kind.rawValue))")]
         if let mirror = source.mirrorPath { rows.append(("mirror", mirror)) }
         if let ref = source.ref { rows.append(("ref", ref)) }
@@ -47,10 +60,18 @@ enum SourceInfo {
             rows.append(("subject", commit.subject))
         }
         rows.append(("manifests", "\(manifestFiles) file\(manifestFiles == 1 ? "" : "s") under \(source.path)"))
+        if let kustomize {
+            let count = kustomize.files.count
+            rows.append(("kustomize", "\(count) kustomization\(count == 1 ? "" : "s") (\(kustomize.files.prefix(3).joined(separator: ", "))\(count > 3 ? ", ..." : ""))"))
+            switch kustomize.tool {
+            case .success(let tool): rows.append(("renderer", tool.description))
+            case .failure(let error): rows.append(("renderer", "none: \(error.message)"))
+            }
+        }
         return rows.map { "\($0.0 + ":")\(String(repeating: " ", count: 11 - $0.0.count))\($0.1)\n" }.joined()
     }
 
-    static func json(_ source: ResolvedSource, manifestFiles: Int) -> String {
+    static func json(_ source: ResolvedSource, manifestFiles: Int, kustomize: Kustomize? = nil) -> String {
         var root = Mapping()
         root["kind"] = .string(source.kind.rawValue)
         root["source"] = .string(source.location)
@@ -69,6 +90,21 @@ enum SourceInfo {
             root["commit"] = .null
         }
         root["manifestFiles"] = .int(manifestFiles)
+        if let kustomize {
+            var k = Mapping()
+            k["kustomizations"] = .sequence(kustomize.files.map(Value.string))
+            switch kustomize.tool {
+            case .success(let tool):
+                k["version"] = .string(tool.version)
+                k["binary"] = .string(tool.path)
+                k["embeddedIn"] = tool.mode == .kubectl ? .string("kubectl") : .null
+            case .failure(let error):
+                k["error"] = .string(error.message)
+            }
+            root["kustomize"] = .mapping(k)
+        } else {
+            root["kustomize"] = .null
+        }
         return JSONWriter(pretty: true).write(.mapping(root))
     }
 }

@@ -29,6 +29,7 @@ public struct JSONRenderer: Sendable {
         field("path", string: plan.source.path, into: &out)
         out += ",\"revision\":" + optional(plan.source.revision)
         out += ",\"base_revision\":" + optional(plan.source.baseRevision)
+        out += ",\"renderer\":" + optional(plan.source.renderer)
         out += "},\"compared_with_live\":\(plan.comparedWithLive)"
         let summary = plan.summary
         out += ",\"summary\":{\"add\":\(summary.add),\"change\":\(summary.change),\"destroy\":\(summary.destroy),\"hooks\":\(summary.hooks),"

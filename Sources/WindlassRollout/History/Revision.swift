@@ -35,10 +35,12 @@ public struct Revision: Sendable, Hashable {
     public var message: String?
     /// Resource by resource, as the sync ended: `apps/Deployment/shop/web synced`.
     public var results: [String]
+    /// What rendered the manifests (`kustomize v5.5.0`); nil for plain files.
+    public var renderer: String?
 
     public init(
         application: String, number: Int, status: Status, commit: String?, source: String, path: String, digest: String, trigger: String,
-        description: String, startedAt: Double, finishedAt: Double? = nil, message: String? = nil, results: [String] = []
+        description: String, startedAt: Double, finishedAt: Double? = nil, message: String? = nil, results: [String] = [], renderer: String? = nil
     ) {
         self.application = application
         self.number = number
@@ -53,6 +55,7 @@ public struct Revision: Sendable, Hashable {
         self.finishedAt = finishedAt
         self.message = message
         self.results = results
+        self.renderer = renderer
     }
 
     /// The revision as a JSON-ready value.
@@ -64,6 +67,7 @@ public struct Revision: Sendable, Hashable {
             "finishedAt": finishedAt.map { .string(Timestamp.rfc3339($0)) } ?? .null, "message": message.map(Value.string) ?? .null,
         ]
         out.set(.sequence(results.map(Value.string)), at: ["results"])
+        if let renderer { out.set(.string(renderer), at: ["renderer"]) }
         return out
     }
 }

@@ -289,7 +289,7 @@ public final class RevisionStore: Sendable {
             trigger: value["trigger"]?.stringValue ?? "", description: value["description"]?.stringValue ?? "",
             startedAt: value["startedAt"]?.stringValue.flatMap(Timestamp.parse) ?? 0,
             finishedAt: value["finishedAt"]?.stringValue.flatMap(Timestamp.parse), message: value["message"]?.stringValue,
-            results: value["results"]?.sequenceValue?.compactMap(\.stringValue) ?? [])
+            results: value["results"]?.sequenceValue?.compactMap(\.stringValue) ?? [], renderer: value["renderer"]?.stringValue)
     }
 
     static func failure(_ error: any Error, path: String, doing operation: String) -> ClusterError {

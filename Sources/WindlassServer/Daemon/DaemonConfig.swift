@@ -1,3 +1,4 @@
+public import WindlassKustomize
 public import WindlassManifest
 public import WindlassPipeline
 public import WindlassPlan
@@ -98,6 +99,9 @@ public struct DaemonConfig: Sendable {
         public var repository: String
         public var ref: String = "HEAD"
         public var path: String = "manifests"
+        /// How kustomizations under the path are rendered (`source.kustomize`, over the
+        /// config's `kustomize` defaults).
+        public var kustomize = KustomizeSettings()
         /// `embedded` (the default), or `kubernetes` when a kubeconfig or context names the cluster.
         public var cluster = "embedded"
         /// A Kubernetes destination's kubeconfig (absolute: a relative one is relative to the
@@ -145,6 +149,8 @@ public struct DaemonConfig: Sendable {
     }
 
     public var server = Server()
+    /// The kustomize settings every application starts from (the config's `kustomize`).
+    public var kustomize = KustomizeSettings()
     public var applications: [Application] = []
     /// Where the embedded cluster's Kubernetes API is served beside the daemon
     /// (`clusters: {embedded: {api: {listen: HOST:PORT}}}`); nil: it is not.
@@ -185,6 +191,8 @@ public struct DaemonConfig: Sendable {
         /// The config's lines, to place an error inside a quoted scalar.
         let lines: [Substring]
         var diagnostics: [Diagnostic] = []
+        /// The config's `kustomize`, read before the applications.
+        var defaultKustomize = KustomizeSettings()
 
         mutating func error(_ value: Value, _ message: String, offset: Int = 0) {
             var position = value.span.start
@@ -294,7 +302,11 @@ public struct DaemonConfig: Sendable {
 
         mutating func config(_ root: Value) -> DaemonConfig {
             var config = DaemonConfig(path: path)
-            keys(root, ["apiVersion", "kind", "server", "clusters", "applications"], in: "config")
+            keys(root, ["apiVersion", "kind", "server", "clusters", "kustomize", "applications"], in: "config")
+            if let settings = mapping(root["kustomize"], "kustomize") {
+                defaultKustomize = kustomize(settings, over: KustomizeSettings(), what: "kustomize")
+                config.kustomize = defaultKustomize
+            }
             if root["apiVersion"]?.stringValue != "windlass.dev/v1" {
                 error(root["apiVersion"] ?? root, "apiVersion must be windlass.dev/v1")
             }
@@ -361,6 +373,28 @@ public struct DaemonConfig: Sendable {
         }
 
         /// `destination.qps` and `destination.burst`.
+        /// `kustomize: {binary, buildOptions, allowRemoteResources, enableHelm, timeout}`
+        /// over `base`; a relative binary path is relative to the config file.
+        mutating func kustomize(_ node: Value, over base: KustomizeSettings, what: String) -> KustomizeSettings {
+            keys(node, ["binary", "buildOptions", "allowRemoteResources", "enableHelm", "timeout"], in: what)
+            var settings = base
+            if let binary = string(node["binary"], "\(what).binary") { settings.binary = binary.contains("/") ? absolute(binary) : binary }
+            if let options = node["buildOptions"] {
+                if let text = options.stringValue {
+                    // Argo CD writes them as one string.
+                    settings.buildOptions = text.split(separator: " ").map(String.init)
+                } else if let items = options.sequenceValue {
+                    settings.buildOptions = items.compactMap { string($0, "\(what).buildOptions entry") }
+                } else {
+                    error(options, "\(what).buildOptions must be a list of flags")
+                }
+            }
+            settings.allowRemoteResources = bool(node["allowRemoteResources"], "\(what).allowRemoteResources") ?? settings.allowRemoteResources
+            settings.enableHelm = bool(node["enableHelm"], "\(what).enableHelm") ?? settings.enableHelm
+            settings.timeout = seconds(node["timeout"], "\(what).timeout", minimum: 1) ?? settings.timeout
+            return settings
+        }
+
         mutating func pace(_ destination: Value, of app: inout Application, what: String) {
             if let qps = destination["qps"] {
                 let number = Self.positive(qps)
@@ -465,7 +499,7 @@ public struct DaemonConfig: Sendable {
                 if item["source"] == nil { error(item, "\(what) needs a source: {repo: URL, ref: main, path: manifests}") }
                 return nil
             }
-            keys(source, ["repo", "ref", "path"], in: "\(what): source")
+            keys(source, ["repo", "ref", "path", "kustomize"], in: "\(what): source")
             guard let repository = string(source["repo"], "\(what): source.repo") else {
                 if source["repo"] == nil { error(source, "\(what): source needs repo") }
                 return nil
@@ -473,6 +507,10 @@ public struct DaemonConfig: Sendable {
             var app = Application(name: name, repository: repository)
             app.ref = string(source["ref"], "\(what): source.ref") ?? app.ref
             app.path = string(source["path"], "\(what): source.path") ?? app.path
+            app.kustomize = defaultKustomize
+            if let settings = mapping(source["kustomize"], "\(what): source.kustomize") {
+                app.kustomize = kustomize(settings, over: defaultKustomize, what: "\(what): source.kustomize")
+            }
             if let destination = mapping(item["destination"], "\(what): destination") {
                 keys(destination, ["cluster", "kubeconfig", "context", "namespace", "qps", "burst"], in: "\(what): destination")
                 pace(destination, of: &app, what: what)
@@ -598,7 +636,7 @@ extension DaemonConfig.Application {
     public var pipelineApplication: Application {
         Application(
             name: name,
-            source: Application.Source(repository: repository, revision: ref, path: path),
+            source: Application.Source(repository: repository, revision: ref, path: path, kustomize: kustomize),
             destination: {
                 var destination = Application.Destination(cluster: cluster, kubeconfig: kubeconfig, context: context, namespace: namespace)
                 destination.qps = qps
