@@ -204,7 +204,10 @@ let package = Package(
         ),
         .testTarget(
             name: "WindlassPipelineTests",
-            dependencies: ["WindlassPipeline", "WindlassRollout", "WindlassPlan", "WindlassPolicy", "WindlassCluster", "WindlassManifest", "WindlassTesting"],
+            dependencies: [
+                "WindlassPipeline", "WindlassRollout", "WindlassPlan", "WindlassPolicy", "WindlassCluster", "WindlassManifest", "WindlassTesting",
+                "WindlassGit", "WindlassKustomize",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
