@@ -42,7 +42,7 @@ run: build
 ## Kubernetes API's (a server process driven by kubectl and client libraries) run on their own,
 ## each group after the other, after the rest: their latency bounds (a webhook synced within 2 s, an abort within a poll)
 ## measure the daemon, not a machine whose two cores every other suite is busy with.
-DAEMON_SUITES = ServeTests|DaemonTrustTests|PollingTests|DaemonSoakTests|DaemonLifetimeTests
+DAEMON_SUITES = ServeTests|DaemonTrustTests|PollingTests|DaemonSoakTests|DaemonLifetimeTests|KustomizeDaemonTests
 KUBE_API_SUITES = KubectlScenarioTests|KubeAPIClientTests|KubeDestinationTests|KubeClientCredentialTests
 # Daemons against a Kubernetes API, with bounds in seconds (a leader's takeover, a change seen
 # through a watch): alone, so the other suites' load does not stretch them.
