@@ -213,7 +213,7 @@ let package = Package(
         .testTarget(
             name: "WindlassServerTests",
             dependencies: [
-                "WindlassServer", "WindlassPipeline", "WindlassRollout", "WindlassCluster", "WindlassManifest", "WindlassGit", "WindlassPlan", "WindlassCore", "WindlassTesting",
+                "WindlassServer", "WindlassPipeline", "WindlassRollout", "WindlassCluster", "WindlassManifest", "WindlassGit", "WindlassPlan", "WindlassCore", "WindlassTesting", "WindlassKustomize",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,4 +1,5 @@
 import Testing
+import WindlassKustomize
 import WindlassManifest
 import WindlassPipeline
 import WindlassPlan
@@ -70,6 +71,9 @@ struct DaemonConfigTests {
         ("clusters:\n  embedded:\n    api: {listen: 6443}\n", "5:19: clusters.embedded.api.listen \"6443\" is not HOST:PORT"),
         ("clusters:\n  embedded:\n    api: {}\n", "5:10: clusters.embedded.api needs listen: HOST:PORT"),
         ("clusters:\n  prod: {}\n", "4:9: clusters: unknown field \"prod\""),
+        ("kustomize: {buildOptions: {a: b}}\n", "3:27: kustomize.buildOptions must be a list of flags"),
+        ("applications:\n  - name: a\n    source: {repo: x, kustomize: {enableHelm: maybe}}\n", "5:47: application a: source.kustomize.enableHelm must be true or false"),
+        ("applications:\n  - name: a\n    source: {repo: x, kustomize: {binnary: k}}\n", "5:44: application a: source.kustomize: unknown field \"binnary\""),
     ])
     func mistakes(body: String, expected: String) {
         let (config, diagnostics) = DaemonConfig.read("apiVersion: windlass.dev/v1\nkind: Config\n" + body, path: "w.yaml")
@@ -115,6 +119,28 @@ struct DaemonConfigTests {
         #expect(apps.map(\.pipelineApplication.policies) == [
             .repository(path: "policies", required: true), .directory("/etc/windlass/policies"), .builtin, .none,
         ])
+    }
+
+    @Test("kustomize settings: the config's defaults, an application's source.kustomize over them, a relative binary made absolute")
+    func kustomize() throws {
+        let body = """
+            apiVersion: windlass.dev/v1
+            kind: Config
+            kustomize: {buildOptions: "--load-restrictor LoadRestrictionsNone", timeout: 2m}
+            applications:
+              - name: a
+                source: {repo: x, kustomize: {binary: bin/kustomize, enableHelm: true}}
+              - name: b
+                source: {repo: x}
+            """
+        let (config, diagnostics) = DaemonConfig.read(body, path: "/etc/windlass/w.yaml")
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        let a = try #require(config?.applications.first?.pipelineApplication.source.kustomize)
+        #expect(a.binary == "/etc/windlass/bin/kustomize")
+        #expect(a.enableHelm && !a.allowRemoteResources)
+        #expect(a.buildOptions == ["--load-restrictor", "LoadRestrictionsNone"] && a.timeout == 120)
+        let b = try #require(config?.applications.last?.kustomize)
+        #expect(b.binary == nil && !b.enableHelm && b.timeout == 120)
     }
 
     @Test("syncPolicy.syncOptions: CreateNamespace=true reaches the pipeline's plan options")
