@@ -9,11 +9,15 @@ struct KustomizationReferences {
     struct Entry {
         var value: String
         var position: SourcePosition
+        /// The field it is written in (`resources`, `components`, ...).
+        var field: String
     }
 
     static let fields = ["resources", "bases", "components", "generators", "transformers", "validators"]
 
     var entries: [Entry] = []
+    /// The objects its generators make, by kind and name (before any prefix or hash).
+    var generated: [(kind: String, name: String)] = []
     /// Where `helmCharts` (or `helmChartInflationGenerator`) is written.
     var helm: SourcePosition?
 
@@ -22,7 +26,12 @@ struct KustomizationReferences {
         for field in Self.fields {
             guard let value = fields[field], case .sequence(let items) = value.content else { continue }
             for item in items {
-                if let text = item.stringValue { entries.append(Entry(value: text, position: item.span.start)) }
+                if let text = item.stringValue { entries.append(Entry(value: text, position: item.span.start, field: field)) }
+            }
+        }
+        for (key, kind) in [("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")] {
+            for item in fields[key]?.sequenceValue ?? [] {
+                if let name = item["name"]?.stringValue { generated.append((kind, name)) }
             }
         }
         for key in ["helmCharts", "helmChartInflationGenerator"] {

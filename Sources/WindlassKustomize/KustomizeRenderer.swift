@@ -56,8 +56,8 @@ public struct KustomizeLoad: Sendable {
 /// by kustomize itself, as Argo CD and Flux do; every other manifest is read as it is.
 ///
 /// A kustomization that another one names (a base, a component) is rendered only as part of
-/// it. Every resource knows the file it came from (kustomize's origin annotations, asked for
-/// through a wrapping kustomization and removed from the objects), shown at line 1.
+/// it. Every resource knows the file it came from (see ``OriginIndex``; kustomize's own origin
+/// annotations when a kustomization asks for them, removed from the objects), shown at line 1.
 public struct KustomizeRenderer: Sendable {
     public var settings: KustomizeSettings
     /// Where written-out trees and renders are kept (`<state>/cache/kustomize`); nil: nothing kept.
@@ -112,8 +112,9 @@ public struct KustomizeRenderer: Sendable {
         }
         var sets = [ManifestLoader.load([.files(plain, in: input.tree)], options: options)]
         var cached = 0
+        let origins = OriginIndex(repository: repository.tree, kustomizations: graph.files)
         for root in roots {
-            let render = self.render(root, kustomization: graph.files[root] ?? root, repository: repository, tool: tool)
+            let render = self.render(root, kustomization: graph.files[root] ?? root, repository: repository, tool: tool, origins: origins)
             if render.cached { cached += 1 }
             sets.append(render.set)
         }
@@ -133,7 +134,7 @@ public struct KustomizeRenderer: Sendable {
     }
 
     /// Renders the kustomization in repository directory `directory` (its file `kustomization`).
-    func render(_ directory: String, kustomization: String, repository: RepositoryAtRevision, tool: KustomizeTool) -> Render {
+    func render(_ directory: String, kustomization: String, repository: RepositoryAtRevision, tool: KustomizeTool, origins: OriginIndex) -> Render {
         let shown = repository.tree.displayPath(kustomization)
         func failed(_ message: String) -> Render {
             Render(set: ManifestSet(diagnostics: [Diagnostic(.error, at: SourceLocation(path: shown), message)]), cached: false)
@@ -141,44 +142,32 @@ public struct KustomizeRenderer: Sendable {
         let label = "kustomize build \(directory.isEmpty ? "." : directory)"
         let cacheFile = cacheKey(directory, repository: repository, tool: tool).map { cacheDirectory! + "/renders/" + $0 + ".yaml" }
         if let cacheFile, let bytes = FileManager.default.contents(atPath: cacheFile) {
-            let parsed = parse(Array(bytes), directory: directory, kustomization: kustomization, repository: repository)
+            let parsed = parse(Array(bytes), directory: directory, kustomization: kustomization, repository: repository, origins: origins)
             if case .success(let set) = parsed { return Render(set: set, cached: true) }
         }
 
         let root: String
-        let wrapperParent: String
         var removeAfterwards: [String] = []
         do {
             if let directory = repository.directory {
                 root = Self.realPath(directory)
-                wrapperParent = try Self.temporaryDirectory()
-                removeAfterwards.append(wrapperParent)
             } else {
-                (root, wrapperParent) = try materialize(repository)
-                if cacheDirectory == nil || repository.treeID == nil { removeAfterwards += [root, wrapperParent] }
+                root = try materialize(repository)
+                // Without a cache, the tree was written to a directory of its own, for this render.
+                if cacheDirectory == nil || repository.treeID == nil { removeAfterwards.append((root as NSString).deletingLastPathComponent) }
             }
         } catch {
             return failed("writing the repository out for \(label): \(error)")
         }
         defer { for path in removeAfterwards { try? FileManager.default.removeItem(atPath: path) } }
-
-        // A kustomization around the application's, which asks for origin annotations and
-        // changes nothing else (kustomize takes directories, never absolute paths, as resources).
-        let wrapper = wrapperParent + "/" + UUID().uuidString.lowercased()
-        let target = Self.relativePath(from: wrapper, to: directory.isEmpty ? root : root + "/" + directory)
-        do {
-            try FileManager.default.createDirectory(atPath: wrapper, withIntermediateDirectories: true)
-            let text = "resources:\n- \(Self.quote(target))\nbuildMetadata: [originAnnotations]\n"
-            try Data(text.utf8).write(to: URL(fileURLWithPath: wrapper + "/kustomization.yaml"))
-        } catch {
-            return failed("writing the kustomization around \(directory): \(error)")
-        }
-        defer { try? FileManager.default.removeItem(atPath: wrapper) }
+        // kustomize runs in the kustomization's directory, on `.`: its messages name paths
+        // relative to it, and it never sees where the tree was written.
+        let build = directory.isEmpty ? root : root + "/" + directory
 
         let outcome: ChildProcess.Outcome
         do {
             outcome = try ChildProcess.run(
-                tool.command(".", settings: settings), environment: KustomizeTool.minimalEnvironment(home: wrapper), directory: wrapper,
+                tool.command(".", settings: settings), environment: KustomizeTool.minimalEnvironment(home: build), directory: build,
                 timeout: settings.timeout, maxOutputBytes: settings.maxOutputBytes)
         } catch {
             return failed("\(tool.path) could not be run: \(error.localizedDescription)")
@@ -188,11 +177,11 @@ public struct KustomizeRenderer: Sendable {
             return failed("\(label) printed more than \(settings.maxOutputBytes >> 20) MiB; it was stopped (a limit of one render)")
         }
         guard outcome.status == 0 else {
-            let said = Self.cleaned(String(decoding: outcome.stderr, as: UTF8.self), root: root, wrapper: wrapper)
+            let said = Self.cleaned(String(decoding: outcome.stderr, as: UTF8.self), root: root, build: build)
             return failed("\(label) failed (exit \(outcome.status)): \(said.isEmpty ? "it printed nothing on stderr" : said)")
         }
-        let output = Self.relocatingOrigins(Array(outcome.stdout), from: wrapper, root: root)
-        switch parse(output, directory: directory, kustomization: kustomization, repository: repository) {
+        let output = Self.relocatingOrigins(Array(outcome.stdout), from: build, root: root)
+        switch parse(output, directory: directory, kustomization: kustomization, repository: repository, origins: origins) {
         case .success(let set):
             if let cacheFile { Self.writeAtomically(output, to: cacheFile) }
             return Render(set: set, cached: false)
@@ -203,7 +192,9 @@ public struct KustomizeRenderer: Sendable {
 
     /// The render's output as resources: each one spanned to the file it came from (line 1),
     /// its origin annotation removed.
-    func parse(_ output: [UInt8], directory: String, kustomization: String, repository: RepositoryAtRevision) -> Result<ManifestSet, YAMLError> {
+    func parse(
+        _ output: [UInt8], directory: String, kustomization: String, repository: RepositoryAtRevision, origins: OriginIndex
+    ) -> Result<ManifestSet, YAMLError> {
         let documents: [YAMLDocument]
         do {
             documents = try YAMLReader.read(output, file: FileID(0))
@@ -217,7 +208,16 @@ public struct KustomizeRenderer: Sendable {
         for document in documents where !document.root.isNull {
             var object = document.root
             let origin = object[path: ["metadata", "annotations", Self.originAnnotation]]?.stringValue
-            let file = origin.flatMap { Self.originFile($0, repository: repository) } ?? repository.tree.displayPath(kustomization)
+            let file: String
+            if let named = origin.flatMap({ Self.originFile($0, repository: repository) }) {
+                file = named
+            } else if let kind = object["kind"]?.stringValue, let name = object[path: ["metadata", "name"]]?.stringValue,
+                let path = origins.file(kind: kind, name: name)
+            {
+                file = repository.tree.displayPath(path)
+            } else {
+                file = repository.tree.displayPath(kustomization)
+            }
             if origin != nil {
                 _ = object.remove(at: ["metadata", "annotations", Self.originAnnotation])
                 if case .mapping(let annotations)? = object[path: ["metadata", "annotations"]]?.content, annotations.entries.isEmpty {
@@ -251,13 +251,13 @@ public struct KustomizeRenderer: Sendable {
     }
 
     /// Origins are rewritten to start with this marker and then the repository path, so a
-    /// cached render does not depend on where it was made.
+    /// cached render does not depend on where the tree was written.
     static let rootMarker = "windlass-repository:/"
 
-    /// kustomize's origin paths are relative to the wrapper: each becomes `rootMarker` + its
-    /// repository path (a path outside the repository is left as it is). Only the lines of
-    /// origin annotations are read.
-    static func relocatingOrigins(_ output: [UInt8], from wrapper: String, root: String) -> [UInt8] {
+    /// kustomize's origin paths (when a kustomization asks for them) are relative to the
+    /// directory built: each becomes `rootMarker` + its repository path (a path outside the
+    /// repository is left as it is). Only the lines of origin annotations are read.
+    static func relocatingOrigins(_ output: [UInt8], from build: String, root: String) -> [UInt8] {
         let text = String(decoding: output, as: UTF8.self)
         var lines: [String] = []
         var annotationIndent: Int?
@@ -277,7 +277,7 @@ public struct KustomizeRenderer: Sendable {
             var rewritten = String(line)
             for key in ["path: ", "configuredIn: "] where trimmed.hasPrefix(key) {
                 let value = trimmed.dropFirst(key.count)
-                let absolute = ((wrapper + "/" + value) as NSString).standardizingPath
+                let absolute = ((build + "/" + value) as NSString).standardizingPath
                 if absolute.hasPrefix(root + "/") {
                     rewritten = String(repeating: " ", count: indent) + key + rootMarker + absolute.dropFirst(root.count + 1)
                 }
@@ -300,9 +300,8 @@ public struct KustomizeRenderer: Sendable {
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
-    /// The repository's tree written to disk (once per tree id when there is a cache), and
-    /// the directory wrappers go in (two levels under the cache, so origins are stable).
-    func materialize(_ repository: RepositoryAtRevision) throws -> (root: String, wrappers: String) {
+    /// The repository's tree written to disk, once per tree id when there is a cache.
+    func materialize(_ repository: RepositoryAtRevision) throws -> String {
         let base: String
         let name: String
         if let cacheDirectory, let treeID = repository.treeID, !treeID.isEmpty {
@@ -313,7 +312,6 @@ public struct KustomizeRenderer: Sendable {
             name = "tree"
         }
         let root = base + "/" + name
-        let wrappers = base + "/" + name + "-wrappers"
         if !FileManager.default.fileExists(atPath: root) {
             try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
             let staging = base + "/.staging-\(getpid())-" + UUID().uuidString.lowercased()
@@ -328,13 +326,12 @@ public struct KustomizeRenderer: Sendable {
             if rename(staging, root) != 0 { try? FileManager.default.removeItem(atPath: staging) }
             prune(base)
         }
-        try FileManager.default.createDirectory(atPath: wrappers, withIntermediateDirectories: true)
-        return (Self.realPath(root), Self.realPath(wrappers))
+        return Self.realPath(root)
     }
 
     /// Keeps the 32 trees and the 512 renders used last.
     func prune(_ trees: String) {
-        Self.keepNewest(32, in: trees) { !$0.hasSuffix("-wrappers") && !$0.hasPrefix(".") }
+        Self.keepNewest(32, in: trees) { !$0.hasPrefix(".") }
         if let cacheDirectory { Self.keepNewest(512, in: cacheDirectory + "/renders") { $0.hasSuffix(".yaml") } }
     }
 
@@ -347,7 +344,6 @@ public struct KustomizeRenderer: Sendable {
         guard entries.count > count else { return }
         for (name, _) in entries.sorted(by: { $0.1 > $1.1 }).dropFirst(count) {
             try? FileManager.default.removeItem(atPath: directory + "/" + name)
-            try? FileManager.default.removeItem(atPath: directory + "/" + name + "-wrappers")
         }
     }
 
@@ -383,37 +379,20 @@ public struct KustomizeRenderer: Sendable {
     }
 
     /// `to` relative to `from` (both absolute).
-    static func relativePath(from: String, to: String) -> String {
-        let source = from.split(separator: "/")
-        let target = to.split(separator: "/")
-        var common = 0
-        while common < source.count, common < target.count, source[common] == target[common] { common += 1 }
-        let up = Array(repeating: "..", count: source.count - common)
-        let down = target[common...].map(String.init)
-        let parts = up + down
-        return parts.isEmpty ? "." : parts.joined(separator: "/")
-    }
-
-    static func quote(_ text: String) -> String {
-        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-    }
-
     static func seconds(_ value: Double) -> String {
         value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
     }
 
     /// kustomize's stderr in one line: kubectl's `E1205 ... "command failed" err="..."`
-    /// unwrapped, and the paths of the written-out tree and of the wrapper made relative to
-    /// the repository.
-    static func cleaned(_ stderr: String, root: String, wrapper: String) -> String {
+    /// unwrapped, and the paths of the written-out tree made relative to the repository.
+    static func cleaned(_ stderr: String, root: String, build: String) -> String {
         var text = stderr.trimmingCharacters(in: .whitespacesAndNewlines)
         if let start = text.range(of: "err=\""), text.hasSuffix("\"") {
             text = String(text[start.upperBound..<text.index(before: text.endIndex)])
             text = text.replacingOccurrences(of: "\\\"", with: "\"").replacingOccurrences(of: "\\n", with: " ")
         }
         if text.hasPrefix("Error: ") { text = String(text.dropFirst("Error: ".count)) }
-        let wrapperRelative = relativePath(from: wrapper, to: root)
-        for prefix in [root + "/", root, wrapper + "/", wrapper, wrapperRelative + "/"] {
+        for prefix in [root + "/", root] {
             text = text.replacingOccurrences(of: prefix, with: "")
         }
         let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

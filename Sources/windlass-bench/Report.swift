@@ -79,6 +79,7 @@ struct Report {
     var processResults: [ProcessMeasurement] = []
     var kubeAPIResult: KubeAPIBench.Result? = nil
     var kubeDestinationResult: KubeDestinationBench.Result? = nil
+    var kustomizeResult: KustomizeBench.Result? = nil
     var runs: Int
     var python: String?
 
@@ -152,6 +153,10 @@ struct Report {
             check(dest.coldPlanSeconds <= 3, "… cold, the windlass binary listing the cluster, ≤ 3 s: \(format(dest.coldPlanSeconds, 2)) s")
             check(dest.driftP50 <= 1, "a change made with kubectl reported as drift through the watch, p50 ≤ 1 s: \(format(dest.driftP50 * 1000, 0)) ms")
             check(dest.informerKiBPerObject <= 2 * dest.embeddedKiBPerObject, "the watch cache per object ≤ 2× the embedded store's: \(format(dest.informerKiBPerObject / dest.embeddedKiBPerObject, 2))× (\(format(dest.informerKiBPerObject, 2)) KiB vs \(format(dest.embeddedKiBPerObject, 2)) KiB)")
+        }
+        if let k = kustomizeResult {
+            check(k.coldSeconds <= 1.2 * k.kubectlSeconds, "plan of a kustomize overlay of \(k.resources) resources ≤ 1.2× kubectl kustomize alone: \(format(k.coldSeconds / k.kubectlSeconds, 2))× (\(format(k.coldSeconds, 3)) s vs \(format(k.kubectlSeconds, 3)) s)")
+            check(k.warmBuilds == 0, "… a second plan of the same commit runs no kustomize: \(k.warmBuilds) builds (\(format(k.warmSeconds, 3)) s)")
         }
         if let apply = processResults.first(where: { $0.name.hasPrefix("cluster apply -f") }) {
             check(apply.median <= 5, "\(apply.name) ≤ 5 s, as users run it: \(format(apply.median, 2)) s")
@@ -313,6 +318,16 @@ struct Report {
             that holds them (with every other object of the server: ReplicaSets, Endpoints, Events, nodes).
 
             \(kubeDestinationResult.map { "| case | result |\n|---|---:|\n| windlass sync, \($0.syncObjects) objects | \(format($0.syncSeconds, 2)) s |\n| kubectl apply --server-side, the same | \(format($0.kubectlSeconds, 2)) s |\n| plan of \($0.planObjects), cold (windlass plan) | \(format($0.coldPlanSeconds, 2)) s |\n| … warm (watch cache) | \(format($0.warmPlanSeconds, 3)) s |\n| … the embedded cluster's plan | \(format($0.embeddedPlanSeconds, 3)) s |\n| kubectl change reported as drift, p50 | \(format($0.driftP50 * 1000, 0)) ms |\n| … p90 | \(format($0.driftP90 * 1000, 0)) ms |\n| watch cache, \($0.informerObjects) objects, per object | \(format($0.informerKiBPerObject, 2)) KiB |\n| embedded store, per object | \(format($0.embeddedKiBPerObject, 2)) KiB |\n" } ?? "")
+            ## Kustomize sources
+
+            A git repository with a base of \(kustomizeResult.map { String($0.resources) } ?? "N") resources (Deployments and Services, a file
+            each pair) and an overlay (namespace, namePrefix, labels, image tags): `windlass plan --path overlays/prod`
+            as a child process against an empty embedded cluster, beside `kubectl kustomize overlays/prod` alone
+            (median of the runs each). *Cold*: a new state directory each run (the commit's tree written out,
+            kustomize run); *warm*: the same commit planned again. kustomize is run through a script that counts
+            its builds.
+
+            \(kustomizeResult.map { "| case | result |\n|---|---:|\n| kubectl kustomize | \(format($0.kubectlSeconds, 3)) s |\n| windlass plan, cold | \(format($0.coldSeconds, 3)) s (\($0.coldBuilds) builds) |\n| windlass plan, warm | \(format($0.warmSeconds, 3)) s (\($0.warmBuilds) builds) |\n" } ?? "")
             ## Plans
 
             `windlass plan` end to end without the cluster read: load and validate the generated set, diff it

@@ -46,6 +46,7 @@ struct Options {
     /// Only run the Kubernetes API cases.
     var kubeAPIOnly = false
     var kubeDestOnly = false
+    var kustomizeOnly = false
     var kubeRSS: (String, String)? = nil
     var kubeDestPlanApps = 3_333
     var kubeAPIWatchers = 100
@@ -91,6 +92,7 @@ struct Options {
             case "--process-only": processOnly = true
             case "--kube-api-only": kubeAPIOnly = true
             case "--kube-dest-only": kubeDestOnly = true
+            case "--kustomize-only": kustomizeOnly = true
             case "--kube-rss":
                 let mode = value()
                 kubeRSS = (mode, value())
@@ -137,6 +139,13 @@ if options.kubeDestOnly {
     let r = try await KubeDestinationBench.run(syncApps: max(options.processApps / 3, 7), planApps: options.kubeDestPlanApps, runs: options.runs)
     print("KUBEDEST \(r.syncObjects) \(r.syncSeconds) \(r.kubectlSeconds) \(r.planObjects) \(r.coldPlanSeconds) \(r.warmPlanSeconds) \(r.embeddedPlanSeconds) \(r.driftP50) \(r.driftP90) \(r.informerObjects) \(r.informerKiBPerObject) \(r.embeddedKiBPerObject)")
     print("kube-dest: sync \(r.syncObjects) objects \(format(r.syncSeconds, 2)) s (kubectl apply --server-side \(format(r.kubectlSeconds, 2)) s); plan \(r.planObjects) cold \(format(r.coldPlanSeconds, 2)) s, warm \(format(r.warmPlanSeconds, 3)) s, embedded \(format(r.embeddedPlanSeconds, 3)) s; drift p50 \(format(r.driftP50 * 1000, 0)) ms p90 \(format(r.driftP90 * 1000, 0)) ms; cache \(format(r.informerKiBPerObject, 2)) KiB/object, embedded store \(format(r.embeddedKiBPerObject, 2)) KiB/object")
+    exit(0)
+}
+
+if options.kustomizeOnly {
+    let r = try KustomizeBench.run(resources: 1_000, runs: options.runs)
+    print("KUSTOMIZE \(r.resources) \(r.kubectlSeconds) \(r.coldSeconds) \(r.warmSeconds) \(r.coldBuilds) \(r.warmBuilds)")
+    print("kustomize: overlay of \(r.resources) resources: kubectl kustomize \(format(r.kubectlSeconds, 3)) s; windlass plan cold \(format(r.coldSeconds, 3)) s (\(r.coldBuilds) builds), warm \(format(r.warmSeconds, 3)) s (\(r.warmBuilds) builds)")
     exit(0)
 }
 
@@ -387,10 +396,25 @@ do {
     if let r = kubeDestinationResult { print("  kube-dest: sync \(r.syncObjects) objects \(format(r.syncSeconds, 2)) s, kubectl \(format(r.kubectlSeconds, 2)) s") }
 }
 
+settleDisk()
+var kustomizeResult: KustomizeBench.Result? = nil
+do {
+    let (output, status, _) = Peers.spawn([CommandLine.arguments[0], "--kustomize-only", "--runs", String(min(options.runs, 5))])
+    guard status == 0 else { fail("kustomize cases failed: \(output)") }
+    for line in output.split(separator: "\n") where line.hasPrefix("KUSTOMIZE ") {
+        let f = line.split(separator: " ").dropFirst().map { Double($0) ?? 0 }
+        guard f.count == 6 else { continue }
+        kustomizeResult = KustomizeBench.Result(
+            resources: Int(f[0]), kubectlSeconds: f[1], coldSeconds: f[2], warmSeconds: f[3], warmBuilds: Int(f[5]), coldBuilds: Int(f[4]))
+    }
+    if let r = kustomizeResult { print("  kustomize: plan cold \(format(r.coldSeconds, 3)) s, kubectl kustomize \(format(r.kubectlSeconds, 3)) s") }
+}
+
 var report = Report(
     results: results, gitResults: gitResults, clusterResults: clusterResults, planResults: planResults, syncResult: syncResult,
     policyResult: policyResult, serveResult: serveResult, processResults: processResults, kubeAPIResult: kubeAPIResult, runs: options.runs, python: python)
 report.kubeDestinationResult = kubeDestinationResult
+report.kustomizeResult = kustomizeResult
 print()
 print(report.table())
 print(report.targets())

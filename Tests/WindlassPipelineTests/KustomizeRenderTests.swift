@@ -93,6 +93,23 @@ struct KustomizeRenderTests {
         #expect(load.manifests.resources.count == 2 + 3 + 3)
     }
 
+    @Test("a kustomization that asks for origin annotations itself: its resources are located by them, and the annotation is not kept")
+    func ownOriginAnnotations() throws {
+        let repository = try GitFixture()
+        try KustomizeFixture.write(into: repository)
+        let overlay = try String(contentsOfFile: repository.path + "/overlays/staging/kustomization.yaml", encoding: .utf8)
+        try repository.write("overlays/staging/kustomization.yaml", overlay + "\nbuildMetadata: [originAnnotations]\n")
+        let commit = try repository.commit("origins")
+        let state = try TemporaryDirectory()
+        let (source, options) = try Self.resolved(repository, path: "overlays/staging", state: state.path)
+        let load = SourceRendering.load(source, options: options, renderer: KustomizeRenderer(), loading: LoadOptions())
+        #expect(load.manifests.diagnostics.isEmpty, "\(load.manifests.diagnostics)")
+        let locations = Set(load.manifests.resources.map { load.manifests.location(of: $0).description })
+        let short = String(commit.prefix(7))
+        #expect(locations == ["base/deployment.yaml@\(short):1:1", "base/service.yaml@\(short):1:1", "base/kustomization.yaml@\(short):1:1"])
+        #expect(load.manifests.resources.allSatisfy { $0.object[path: ["metadata", "annotations", "config.kubernetes.io/origin"]] == nil })
+    }
+
     @Test("refused before kustomize runs, each at its line: remote bases, paths outside the repository, Helm charts")
     func refusals() throws {
         let repository = try GitFixture()
