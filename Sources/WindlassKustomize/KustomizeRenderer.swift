@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Glibc
 public import WindlassManifest
 import WindlassProcess
 
@@ -402,6 +403,19 @@ public struct KustomizeRenderer: Sendable {
 
 /// Writes a ``FileTree`` out to disk (a commit's tree, for kustomize to read).
 struct TreeWriter {
+    /// One file, written in place (the whole tree is renamed into place once written).
+    static func writeFile(_ path: String, _ bytes: [UInt8]) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw KustomizeError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            guard count > 0 else { throw KustomizeError("cannot write \(path): \(String(cString: strerror(errno)))") }
+            written += count
+        }
+    }
+
     let tree: any FileTree
     var bytesWritten = 0
     var entries = 0
@@ -424,9 +438,7 @@ struct TreeWriter {
                 guard bytesWritten <= limits.maxTotalBytes else {
                     throw KustomizeError("the repository holds more than \(limits.maxTotalBytes >> 20) MiB")
                 }
-                guard FileManager.default.createFile(atPath: target + "/" + entry.name, contents: Data(bytes)) else {
-                    throw KustomizeError("cannot write \(target)/\(entry.name)")
-                }
+                try Self.writeFile(target + "/" + entry.name, bytes)
             case .skipped, .unreadable:
                 continue
             }

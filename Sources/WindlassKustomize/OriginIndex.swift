@@ -12,7 +12,8 @@ final class OriginIndex {
     private let repository: any FileTree
     /// Kustomization directory → its kustomization file.
     private let kustomizations: [String: String]
-    private var index: [String: [(name: String, file: String)]]?
+    /// Kind → source name → file (the first file to define it).
+    private var index: [String: [String: String]]?
 
     init(repository: any FileTree, kustomizations: [String: String]) {
         self.repository = repository
@@ -22,20 +23,40 @@ final class OriginIndex {
     /// The repository path of the file a resource of `kind` named `name` came from.
     func file(kind: String, name: String) -> String? {
         let index = self.index ?? build()
-        guard let candidates = index[kind] else { return nil }
-        if let exact = candidates.first(where: { $0.name == name }) { return exact.file }
-        var best: (name: String, file: String)?
-        for candidate in candidates where candidate.name.count > (best?.name.count ?? 0) && name.contains(candidate.name) {
-            best = candidate
+        guard let names = index[kind] else { return nil }
+        if let exact = names[name] { return exact }
+        // kustomize's prefixes end, and its suffixes and hashes start, at a `-`: the longest
+        // part of the name between dashes that a source names is the one.
+        let utf8 = Array(name.utf8)
+        var starts = [0]
+        var ends = [utf8.count]
+        for (offset, byte) in utf8.enumerated() where byte == UInt8(ascii: "-") {
+            starts.append(offset + 1)
+            ends.append(offset)
         }
-        return best?.file
+        var best: (length: Int, file: String)?
+        for start in starts {
+            for end in ends where end - start > (best?.length ?? 0) {
+                if let file = names[String(decoding: utf8[start..<end], as: UTF8.self)] { best = (end - start, file) }
+            }
+        }
+        if let best { return best.file }
+        // Otherwise (a transformer that renames freely): the longest source name it contains.
+        var longest: (name: String, file: String)?
+        for (candidate, file) in names where candidate.count > (longest?.name.count ?? 0) && name.contains(candidate) {
+            longest = (candidate, file)
+        }
+        return longest?.file
     }
 
-    private func build() -> [String: [(name: String, file: String)]] {
-        var index: [String: [(name: String, file: String)]] = [:]
+    private func build() -> [String: [String: String]] {
+        var index: [String: [String: String]] = [:]
+        func add(_ kind: String, _ name: String, _ file: String) {
+            if index[kind]?[name] == nil { index[kind, default: [:]][name] = file }
+        }
         for (directory, file) in kustomizations.sorted(by: { $0.key < $1.key }) {
             guard let bytes = try? repository.contents(of: file, limit: 1 << 20), let references = try? KustomizationReferences(bytes) else { continue }
-            for (kind, name) in references.generated { index[kind, default: []].append((name, file)) }
+            for (kind, name) in references.generated { add(kind, name, file) }
             for entry in references.entries where entry.field == "resources" || entry.field == "bases" {
                 guard let path = KustomizationReferences.resolve(entry.value, in: directory), kustomizations[path] == nil,
                     let contents = try? repository.contents(of: path, limit: 64 << 20),
@@ -43,7 +64,7 @@ final class OriginIndex {
                 else { continue }
                 for document in documents {
                     guard let kind = document.root["kind"]?.stringValue, let name = document.root[path: ["metadata", "name"]]?.stringValue else { continue }
-                    index[kind, default: []].append((name, path))
+                    add(kind, name, path)
                 }
             }
         }
