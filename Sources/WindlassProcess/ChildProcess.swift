@@ -30,6 +30,20 @@ public enum ChildProcess {
         return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
     }()
 
+    /// glibc's `pipe2` (which Swift's Glibc module does not export), so the pipe is
+    /// close-on-exec from the start; `pipe` and `fcntl` where it is missing.
+    private static let pipe2: (@convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pipe2") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32).self)
+    }()
+
+    private static func closeOnExecPipe(_ fds: inout [Int32]) -> Int32 {
+        if let pipe2 = Self.pipe2 { return fds.withUnsafeMutableBufferPointer { pipe2($0.baseAddress!, O_CLOEXEC) } }
+        guard pipe(&fds) == 0 else { return -1 }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return 0
+    }
+
     /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29 and newer).
     private static let changeDirectory: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32)? = {
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else { return nil }
@@ -51,8 +65,11 @@ public enum ChildProcess {
     ) throws -> Outcome {
         var out: [Int32] = [0, 0]
         var err: [Int32] = [0, 0]
-        guard pipe(&out) == 0 else { throw Failure(errorDescription: "pipe: \(String(cString: strerror(errno)))") }
-        guard pipe(&err) == 0 else {
+        // Close-on-exec: a child another thread spawns meanwhile (with fork and exec) must not
+        // inherit these pipes, or their reads would wait for that child to end. dup2 clears
+        // the flag on the child's own stdout and stderr.
+        guard Self.closeOnExecPipe(&out) == 0 else { throw Failure(errorDescription: "pipe: \(String(cString: strerror(errno)))") }
+        guard Self.closeOnExecPipe(&err) == 0 else {
             close(out[0]); close(out[1])
             throw Failure(errorDescription: "pipe: \(String(cString: strerror(errno)))")
         }
