@@ -51,6 +51,20 @@ public func run(
     return result
 }
 
+/// Runs blocking `work` (a child process waited for, a long synchronous walk) on a thread of
+/// its own and awaits it. Swift's cooperative pool has one thread per core, two on CI machines:
+/// a test that blocks one of them for minutes halves the speed of every other test, and two
+/// such tests stop them all (timing bounds elsewhere then fail for no fault of their own).
+/// Expectations belong in the caller, after the await: `work` runs outside the test's task.
+public func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try work() }) }
+        thread.stackSize = 8 << 20
+        thread.name = "windlass-test.blocking"
+        thread.start()
+    }
+}
+
 /// A process for `executable` (a path, or a name looked up in PATH) with extra environment.
 private func makeProcess(_ executable: String, _ arguments: [String], in directory: String?, environment: [String: String]) -> Process {
     let process = Process()

@@ -69,7 +69,7 @@ struct WebProviderTests {
         }
     }
 
-    @Test("redirects are followed on the same host only; one to another host is an error naming it", .timeLimit(.minutes(1)))
+    @Test("redirects are followed on the same host only; one to another host is an error naming it", .timeLimit(.minutes(5)))
     func redirects() async throws {
         let server = try StaticServer()
         defer { server.stop() }
@@ -143,7 +143,7 @@ struct AllowedHostsTests {
         #expect(AllowedHosts.problem(in: entry)?.contains(problem) == true, "\(String(describing: AllowedHosts.problem(in: entry)))")
     }
 
-    @Test("a provider limited to some hosts queries them and refuses others without a request", .timeLimit(.minutes(1)))
+    @Test("a provider limited to some hosts queries them and refuses others without a request", .timeLimit(.minutes(5)))
     func providers() async throws {
         let server = try StaticServer()
         defer { server.stop() }
