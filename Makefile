@@ -2,7 +2,7 @@
 
 SWIFT ?= swift
 # System packages the build and the tests need (Debian names).
-APT_PACKAGES := libgit2-dev libyaml-dev libsqlite3-dev pkg-config git openssh-server python3 python3-venv prometheus
+APT_PACKAGES := libgit2-dev libyaml-dev libsqlite3-dev pkg-config git openssh-server python3 python3-venv prometheus chromium chromium-driver
 BENCH_ARGS ?=
 
 .PHONY: deps pydeps build run test bench format clean
@@ -22,8 +22,9 @@ deps:
 
 ## pydeps: the Python peers and clients the tests and the bench use, in .venv/ (from PyPI):
 ## kubernetes-validate (a validation peer), the official Kubernetes client and client-go
-## (kubernetes-lite), both as clients of `windlass cluster serve`
-PYTHON_PACKAGES := kubernetes-validate==1.37.0 kubernetes==37.0.2 kubernetes-lite==0.1.0
+## (kubernetes-lite), both as clients of `windlass cluster serve`; selenium drives chromium
+## through the web UI
+PYTHON_PACKAGES := kubernetes-validate==1.37.0 kubernetes==37.0.2 kubernetes-lite==0.1.0 selenium==4.51.0
 PYDEPS_STAMP := .venv/.pydeps-$(shell echo '$(PYTHON_PACKAGES)' | cksum | cut -d' ' -f1)
 pydeps: deps
 	@test -f $(PYDEPS_STAMP) || { test -x .venv/bin/pip || python3 -m venv .venv; .venv/bin/pip install -q $(PYTHON_PACKAGES) && touch $(PYDEPS_STAMP); }
@@ -49,13 +50,16 @@ KUBE_API_SUITES = KubectlScenarioTests|KubeAPIClientTests|KubeDestinationTests|K
 KUBE_DAEMON_SUITES = DaemonOnKubernetesTests|LeaderElectionTests
 # The client under injected faults (10 s of downtime, 429s): its load slowed the others' stops.
 KUBE_FAULT_SUITES = KubeFaultTests
+# The web UI in chromium: a browser is heavy, so it runs with nothing else.
+UI_SUITES = WebUITests
 test: deps pydeps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip "$(DAEMON_SUITES)|$(KUBE_API_SUITES)|$(KUBE_DAEMON_SUITES)|$(KUBE_FAULT_SUITES)"
+	$(SWIFT) test --skip-build --skip "$(DAEMON_SUITES)|$(KUBE_API_SUITES)|$(KUBE_DAEMON_SUITES)|$(KUBE_FAULT_SUITES)|$(UI_SUITES)"
 	$(SWIFT) test --skip-build --filter "$(DAEMON_SUITES)"
 	$(SWIFT) test --skip-build --filter "$(KUBE_API_SUITES)"
 	$(SWIFT) test --skip-build --filter "$(KUBE_DAEMON_SUITES)"
 	$(SWIFT) test --skip-build --filter "$(KUBE_FAULT_SUITES)"
+	$(SWIFT) test --skip-build --filter "$(UI_SUITES)"
 
 ## bench: release-build benchmarks, peers measured in the same run; rewrites BENCHMARKS.md
 bench: deps pydeps

@@ -148,6 +148,10 @@ cat "$state/windlass.yaml"
 serve_pid=$!
 wait_for 'app["syncStatus"] == "Synced" and app["health"] == "Healthy"'
 summary
+ui_token=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["token"])' "$state/daemon.json")
+echo
+echo "The web UI: http://127.0.0.1:$port/ (log in with this run's token: $ui_token)"
+echo "It follows the rest of the demo live; KEEP_SERVING=1 make run leaves the daemon running at the end."
 
 step "kubectl: the embedded cluster's Kubernetes API, served beside the daemon (KUBECONFIG=$state/kubeconfig)"
 if command -v kubectl >/dev/null 2>&1; then
@@ -192,6 +196,12 @@ step "The workloads (through the daemon, which owns the state directory)"
 for kind in deployments statefulsets daemonsets virtualmachines; do
     "$windlass" cluster get "$kind" -A --state-dir "$state"
 done
+
+if [ "${KEEP_SERVING:-0}" = "1" ]; then
+    step "The daemon keeps running: http://127.0.0.1:$port/ (token $ui_token); Ctrl-C stops it"
+    wait "$serve_pid"
+    exit 0
+fi
 
 step "SIGTERM: the daemon stops"
 kill -TERM "$serve_pid"

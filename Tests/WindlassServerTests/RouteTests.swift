@@ -18,15 +18,18 @@ struct RouteBed {
     let state: TemporaryDirectory
     let daemon: Daemon
     static let token = "route-test-token"
+    static let readToken = "route-read-token"
 
     init(host: String = "127.0.0.1", anonymousReads: Bool = true) throws {
         state = try TemporaryDirectory()
         let tokenFile = try state.write("token", Self.token + "\n")
         let secretFile = try state.write("secret", "hook-secret")
+        let readFile = try state.write("read-token", Self.readToken + "\n")
         var config = DaemonConfig()
         config.server.host = host
         config.server.anonymousLoopbackReads = anonymousReads
         config.server.apiTokens = [.file(tokenFile)]
+        config.server.readOnlyTokens = [.file(readFile)]
         config.server.webhooks = ["github": .file(secretFile)]
         config.applications = [DaemonConfig.Application(name: "shop", repository: state.path + "/nowhere")]
         let clock = VirtualClock()

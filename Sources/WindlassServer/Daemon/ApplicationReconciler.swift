@@ -67,7 +67,11 @@ public actor ApplicationReconciler {
         public var finishedAt: Double
     }
 
-    public private(set) var status = Status()
+    public private(set) var status = Status() {
+        didSet { statusChanged(application.name) }
+    }
+    /// Told the application's name whenever its status changes (the event stream's source).
+    let statusChanged: @Sendable (String) -> Void
 
     /// Work asked for and not yet done; asking twice before it runs is asking once.
     enum Work: Hashable {
@@ -89,8 +93,12 @@ public actor ApplicationReconciler {
     /// What the last good poll found: the commit (nil for a directory source), or nothing yet.
     private var head: GitCommit??
 
-    init(application: DaemonConfig.Application, pipeline: ApplicationPipeline, log: DaemonLog, metrics: DaemonMetrics) {
+    init(
+        application: DaemonConfig.Application, pipeline: ApplicationPipeline, log: DaemonLog, metrics: DaemonMetrics,
+        statusChanged: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.application = application
+        self.statusChanged = statusChanged
         self.pipeline = pipeline
         self.log = log
         self.metrics = metrics
@@ -374,6 +382,13 @@ public actor ApplicationReconciler {
     }
 
     /// The plan of `ref` (default: the application's) against the live cluster, as JSON.
+    /// The plan of the head last fetched (the synced revision before the first fetch) against
+    /// the cluster as it is now, without policies: what the UI's resource tree shows.
+    func currentPlan() async throws(PipelineError) -> PlanReport {
+        let revision = status.headRevision ?? status.syncedRevision
+        return try await pipeline.plan(try await pipeline.render(revision, fetchingMissingOnly: true), judging: false)
+    }
+
     func plan(ref: String?) async -> (json: String?, error: String?) {
         do {
             let report = try await pipeline.plan(ref)

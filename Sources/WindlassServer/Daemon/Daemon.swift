@@ -46,6 +46,12 @@ public final class Daemon: Sendable {
     let localToken = BearerToken.make()
     let webhookSecrets: [String: String]
     let deliveries = DeliveryLogBox()
+    /// What changed, for `GET /api/v1/events`.
+    let events = EventHub()
+    /// The web UI's sessions.
+    let sessions: SessionStore
+    /// The tokens and sessions the API accepts.
+    let credentials: Credentials
     /// Set when SIGTERM or SIGINT arrives: canaries then take no further step.
     /// Whether the daemon is stopping.
     let stopping = OnceFlag()
@@ -70,6 +76,10 @@ public final class Daemon: Sendable {
             leaseCluster = nil
         }
         apiTokens = try options.config.server.apiTokens.map { try $0.resolve() }
+        let readOnlyTokens = try options.config.server.readOnlyTokens.map { try $0.resolve() }
+        sessions = SessionStore(lifetime: options.config.server.sessionTTL)
+        let loopback = options.config.server.readsOpenOnLoopback && ["127.0.0.1", "::1", "localhost"].contains(options.config.server.host)
+        credentials = Credentials(writeTokens: apiTokens + [localToken], readTokens: readOnlyTokens, sessions: sessions, loopbackReads: loopback)
         var secrets: [String: String] = [:]
         for (provider, reference) in options.config.server.webhooks { secrets[provider] = try reference.resolve() }
         webhookSecrets = secrets
@@ -102,7 +112,10 @@ public final class Daemon: Sendable {
             pipeline.restrictAnalysis(to: entry.analysisHosts)
             let stopping = self.stopping
             pipeline.stopRequested = { stopping.isSet }
-            reconcilers[entry.name] = ApplicationReconciler(application: entry, pipeline: pipeline, log: options.log, metrics: metrics)
+            let events = self.events
+            reconcilers[entry.name] = ApplicationReconciler(
+                application: entry, pipeline: pipeline, log: options.log, metrics: metrics,
+                statusChanged: { events.publish(DaemonEvent(kind: .application, application: $0)) })
         }
         self.reconcilers = reconcilers
     }
@@ -160,6 +173,7 @@ public final class Daemon: Sendable {
                     .init(service: GatedService(gate: work, service: DriftScheduleService(reconciler: reconciler, schedule: schedule)), successTerminationBehavior: .ignore))
             }
         }
+        services.append(.init(service: GatedService(gate: gate, service: ClusterEventService(backend: cluster.connection.backend, events: events)), successTerminationBehavior: .ignore))
         services.append(.init(service: application))
         services.append(.init(service: ShutdownNotice(log: options.log, flag: stopping), successTerminationBehavior: .ignore))
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet)
@@ -188,12 +202,15 @@ public final class Daemon: Sendable {
     func router(commands: CommandRunner?) -> Router<BasicRequestContext> {
         let router = Router()
         addHealthRoutes(to: router)
+        addPageRoutes(to: router)
         let api = router.group("api/v1")
-        let loopback = options.config.server.readsOpenOnLoopback && ["127.0.0.1", "::1", "localhost"].contains(options.config.server.host)
-        let tokens = apiTokens + [localToken]
-        let reads = api.group().add(middleware: TokenAuthentication(access: .read, tokens: tokens, loopback: loopback))
-        let writes = api.group().add(middleware: TokenAuthentication(access: .write, tokens: tokens, loopback: loopback))
+        addSessionRoutes(to: api)
+        let reads = api.group().add(middleware: TokenAuthentication(access: .read, credentials: credentials))
+        let writes = api.group().add(middleware: TokenAuthentication(access: .write, credentials: credentials))
         addApplicationRoutes(reads: reads, writes: writes)
+        addResourceRoutes(reads: reads)
+        addClusterRoutes(reads: reads)
+        addEventRoutes(reads: reads)
         addRolloutRoutes(writes: writes)
         addWebhookRoutes(to: api)
         addCommandRoutes(to: api, commands: commands)
@@ -362,6 +379,24 @@ struct LiveChangeService: Service {
                     if relevant { tick.yield() }
                 }
                 tick.finish()
+            }
+        }
+    }
+}
+
+/// Watches the daemon's own cluster and says `cluster` on the event stream when anything in it
+/// changes (pods starting, nodes failing), so open pages refresh their trees. A cluster that
+/// cannot be watched this way (all kinds at once) simply sends none.
+struct ClusterEventService: Service {
+    let backend: any ClusterBackend
+    let events: EventHub
+
+    func run() async throws {
+        guard let stream = try? await backend.watch(nil, namespace: nil, since: "0") else { return }
+        await cancelWhenGracefulShutdown {
+            for await event in stream {
+                if case .bookmark = event.kind { continue }
+                events.publish(DaemonEvent(kind: .cluster, application: nil))
             }
         }
     }

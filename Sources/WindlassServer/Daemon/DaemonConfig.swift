@@ -55,6 +55,11 @@ public struct DaemonConfig: Sendable {
         public var host = "127.0.0.1"
         public var port = 8080
         public var apiTokens: [SecretReference] = []
+        /// Tokens that read everything and change nothing (the web UI hides its buttons for
+        /// them; the API answers their writes with 403).
+        public var readOnlyTokens: [SecretReference] = []
+        /// How long a web UI session lasts after its login, in seconds (default 12 hours).
+        public var sessionTTL: Double = 43_200
         /// Webhook secrets by provider: `github`, `gitlab`, `generic`.
         public var webhooks: [String: SecretReference] = [:]
         /// The largest request body accepted, in bytes.
@@ -72,7 +77,7 @@ public struct DaemonConfig: Sendable {
         public var leaderElection: LeaderElection? = nil
 
         /// Whether reads need no token on a loopback listener, the default applied.
-        public var readsOpenOnLoopback: Bool { anonymousLoopbackReads ?? apiTokens.isEmpty }
+        public var readsOpenOnLoopback: Bool { anonymousLoopbackReads ?? (apiTokens.isEmpty && readOnlyTokens.isEmpty) }
 
         public init() {}
     }
@@ -426,7 +431,7 @@ public struct DaemonConfig: Sendable {
 
         mutating func server(_ value: Value) -> Server {
             var server = Server()
-            keys(value, ["listen", "apiTokens", "webhooks", "maxBodyBytes", "bodyTimeout", "anonymousReads", "leaderElection"], in: "server")
+            keys(value, ["listen", "apiTokens", "readOnlyTokens", "sessionTTL", "webhooks", "maxBodyBytes", "bodyTimeout", "anonymousReads", "leaderElection"], in: "server")
             if let election = mapping(value["leaderElection"], "server.leaderElection") {
                 keys(election, ["namespace", "name", "kubeconfig", "context"], in: "server.leaderElection")
                 var settings = LeaderElection()
@@ -457,6 +462,16 @@ public struct DaemonConfig: Sendable {
                 } else {
                     error(tokens, "server.apiTokens must be a list of {env: NAME} or {file: PATH}")
                 }
+            }
+            if let tokens = value["readOnlyTokens"] {
+                if let items = tokens.sequenceValue {
+                    server.readOnlyTokens = items.compactMap { secret($0, "server.readOnlyTokens[]") }
+                } else {
+                    error(tokens, "server.readOnlyTokens must be a list of {env: NAME} or {file: PATH}")
+                }
+            }
+            if let ttl = value["sessionTTL"] {
+                server.sessionTTL = seconds(ttl, "server.sessionTTL") ?? server.sessionTTL
             }
             if let webhooks = mapping(value["webhooks"], "server.webhooks") {
                 keys(webhooks, ["github", "gitlab", "generic"], in: "server.webhooks")

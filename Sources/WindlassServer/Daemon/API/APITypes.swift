@@ -150,6 +150,68 @@ public enum API {
         public var arguments: [String]
     }
 
+    /// `POST /api/v1/session`'s body: a token typed at the login page.
+    public struct LoginRequest: Decodable, Sendable {
+        public var token: String
+    }
+
+    /// A web UI session: what it may do, the CSRF token its changes carry, when it ends.
+    public struct SessionView: Codable, Sendable {
+        public var access: String
+        public var csrfToken: String
+        public var expiresAt: String
+    }
+
+    public struct LoggedOut: Codable, Sendable {
+        public var loggedOut: Bool
+    }
+
+    /// `GET /api/v1/applications/{name}/resources`.
+    public struct ResourceTree: Encodable, Sendable {
+        public var application: String
+        /// The commit planned (the head last fetched).
+        public var revision: String?
+        public var syncStatus: String
+        public var health: String
+        public var resources: [ResourceNode]
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(application, forKey: .application)
+            try container.encode(revision, forKey: .revision)
+            try container.encode(syncStatus, forKey: .syncStatus)
+            try container.encode(health, forKey: .health)
+            try container.encode(resources, forKey: .resources)
+        }
+
+        enum CodingKeys: String, CodingKey { case application, revision, syncStatus, health, resources }
+    }
+
+    /// `GET /api/v1/cluster`.
+    public struct ClusterView: Encodable, Sendable {
+        public var cluster: String
+        public var nodes: [NodeView]
+    }
+
+    public struct NodeView: Encodable, Sendable {
+        public var name: String
+        public var ready: Bool
+        public var reason: String?
+        public var unschedulable: Bool
+        public var cpu: String?
+        public var memory: String?
+        public var pods: [PlacedObject]
+        public var virtualMachines: [PlacedObject]
+    }
+
+    /// A pod or virtual machine instance on a node.
+    public struct PlacedObject: Encodable, Sendable {
+        public var namespace: String
+        public var name: String
+        public var phase: String
+        public var health: String?
+    }
+
     // MARK: - Encoding
 
     static func response(_ status: HTTPResponse.Status, _ body: some Encodable) -> Response {

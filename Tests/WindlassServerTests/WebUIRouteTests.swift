@@ -1,0 +1,152 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import WindlassTesting
+@testable import WindlassServer
+
+/// The web UI's server side through the router: its pages, sessions, CSRF and read-only access.
+/// The browser scenario (Tests/ui/scenario.py) drives the same through chromium.
+@Suite("The web UI's routes")
+struct WebUIRouteTests {
+    /// The session cookie's value from a response's Set-Cookie.
+    static func cookie(_ response: TestResponse) -> String? {
+        guard let header = response.headers[.setCookie], let match = header.firstMatch(of: /windlass_session=([0-9a-f]*)/) else { return nil }
+        return String(match.1)
+    }
+
+    static func login(_ client: any TestClientProtocol, _ token: String) async throws -> (cookie: String, csrf: String)? {
+        try await client.execute(
+            uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"],
+            body: ByteBuffer(string: "{\"token\": \"\(token)\"}")
+        ) { response in
+            guard response.status == .ok, let cookie = cookie(response), let csrf = json(response.body)["csrfToken"] as? String else { return nil }
+            return (cookie, csrf)
+        }
+    }
+
+    @Test("the pages are the files in ui/, sent with a Content-Security-Policy that allows no inline script")
+    func pages() async throws {
+        let bed = try RouteBed()
+        try await bed.test { client in
+            try await client.execute(uri: "/", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                let policy = response.headers[.contentSecurityPolicy] ?? ""
+                #expect(policy.contains("script-src 'self'") && !policy.contains("unsafe-inline") && policy.contains("frame-ancestors 'none'"))
+                #expect(String(buffer: response.body).contains("<script type=\"module\" src=\"/ui/app.js\"></script>"))
+            }
+            try await client.execute(uri: "/ui/app.js", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/javascript; charset=utf-8")
+            }
+            try await client.execute(uri: "/ui/../windlass.yaml", method: .get) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/ui/nothing.js", method: .get) { #expect($0.status == .notFound) }
+        }
+    }
+
+    @Test("the files compiled into the binary are ui/ as it is (run scripts/embed-ui.py after editing it)")
+    func embedded() throws {
+        let directory = repositoryRoot + "/ui"
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { !$0.hasPrefix(".") }.sorted()
+        #expect(names == UIAssets.files.keys.sorted())
+        for name in names {
+            let text = try String(contentsOfFile: directory + "/" + name, encoding: .utf8)
+            #expect(UIAssets.files[name]?.text == String(text.dropLast(text.hasSuffix("\n") ? 1 : 0)), "\(name) differs: run scripts/embed-ui.py")
+        }
+    }
+
+    @Test("a token becomes an HttpOnly, SameSite=Strict session; a wrong one is 401 with no detail; logout ends it")
+    func sessions() async throws {
+        let bed = try RouteBed(anonymousReads: false)
+        try await bed.test { client in
+            try await client.execute(
+                uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "{\"token\": \"route-test-tokem\"}")
+            ) { response in
+                #expect(response.status == .unauthorized)
+                #expect(json(response.body)["error"] as? String == "the token was not accepted")
+                #expect(response.headers[.setCookie] == nil)
+            }
+            try await client.execute(uri: "/api/v1/session", method: .post, body: ByteBuffer(string: "not json")) { #expect($0.status == .badRequest) }
+            try await client.execute(
+                uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "{\"token\": \"\(RouteBed.token)\"}")
+            ) { response in
+                #expect(response.status == .ok)
+                let header = response.headers[.setCookie] ?? ""
+                #expect(header.contains("HttpOnly") && header.contains("SameSite=Strict") && header.contains("Path=/") && !header.contains("Secure"), "\(header)")
+                #expect(json(response.body)["access"] as? String == "write")
+            }
+            let session = try #require(try await Self.login(client, RouteBed.token))
+            let cookie: HTTPFields = [.cookie: "windlass_session=\(session.cookie)"]
+            // Reads through the session (reads need a credential on this daemon).
+            try await client.execute(uri: "/api/v1/applications", method: .get) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/api/v1/applications", method: .get, headers: cookie) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/api/v1/session", method: .get, headers: cookie) { response in
+                #expect(json(response.body)["csrfToken"] as? String == session.csrf)
+            }
+            // Logout needs the CSRF token too; then the cookie opens nothing.
+            try await client.execute(uri: "/api/v1/session", method: .delete, headers: cookie) { #expect($0.status == .forbidden) }
+            var withCSRF = cookie
+            withCSRF[Credentials.csrfHeader] = session.csrf
+            try await client.execute(uri: "/api/v1/session", method: .delete, headers: withCSRF) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.setCookie]?.contains("Max-Age=0") == true)
+            }
+            try await client.execute(uri: "/api/v1/applications", method: .get, headers: cookie) { response in
+                #expect(response.status == .unauthorized)
+                #expect(json(response.body)["error"] as? String == "the session has expired or ended: log in again")
+            }
+            // Behind a TLS-terminating proxy, the cookie is Secure.
+            try await client.execute(
+                uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json", .init("X-Forwarded-Proto")!: "https"],
+                body: ByteBuffer(string: "{\"token\": \"\(RouteBed.token)\"}")
+            ) { response in
+                #expect(response.headers[.setCookie]?.contains("Secure") == true)
+            }
+        }
+    }
+
+    @Test("a change through a session needs its CSRF token; a read-only token or session reads and is refused every change with 403")
+    func csrfAndReadOnly() async throws {
+        let bed = try RouteBed(anonymousReads: false)
+        try await bed.test { client in
+            let writer = try #require(try await Self.login(client, RouteBed.token))
+            var headers: HTTPFields = [.cookie: "windlass_session=\(writer.cookie)"]
+            try await client.execute(uri: "/api/v1/applications/shop/sync", method: .post, headers: headers) { response in
+                #expect(response.status == .forbidden)
+                #expect((json(response.body)["error"] as? String)?.contains("CSRF") == true)
+            }
+            headers[Credentials.csrfHeader] = "0" + writer.csrf.dropFirst()
+            try await client.execute(uri: "/api/v1/applications/shop/sync", method: .post, headers: headers) { #expect($0.status == .forbidden) }
+            headers[Credentials.csrfHeader] = writer.csrf
+            try await client.execute(uri: "/api/v1/applications/shop/sync", method: .post, headers: headers) { #expect($0.status == .accepted) }
+
+            let reader = try #require(try await Self.login(client, RouteBed.readToken))
+            let readHeaders: HTTPFields = [.cookie: "windlass_session=\(reader.cookie)", Credentials.csrfHeader: reader.csrf]
+            try await client.execute(uri: "/api/v1/applications", method: .get, headers: readHeaders) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/api/v1/applications/shop/sync", method: .post, headers: readHeaders) { response in
+                #expect(response.status == .forbidden)
+                #expect(json(response.body)["error"] as? String == "this token is read-only: it cannot change anything")
+            }
+            let bearer: HTTPFields = [.authorization: "Bearer \(RouteBed.readToken)"]
+            try await client.execute(uri: "/api/v1/applications/shop/history", method: .get, headers: bearer) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/api/v1/applications/shop/rollback", method: .post, headers: bearer) { #expect($0.status == .forbidden) }
+            try await client.execute(uri: "/api/v1/rollouts/shop/web/promote", method: .post, headers: bearer) { #expect($0.status == .forbidden) }
+        }
+    }
+
+    @Test("sessions expire, and the oldest goes once the store is full")
+    func expiry() {
+        let store = SessionStore(lifetime: 60, capacity: 2)
+        let first = store.open(access: .write, now: 1_000)
+        #expect(store.session(first.id, now: 1_059)?.access == .write)
+        #expect(store.session(first.id, now: 1_061) == nil)
+        let a = store.open(access: .read, now: 2_000)
+        let b = store.open(access: .read, now: 2_001)
+        let c = store.open(access: .write, now: 2_002)
+        #expect(store.session(a.id, now: 2_003) == nil)
+        #expect(store.session(b.id, now: 2_003) != nil && store.session(c.id, now: 2_003) != nil)
+        #expect(store.session("", now: 2_003) == nil)
+    }
+}

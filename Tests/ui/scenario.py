@@ -1,0 +1,223 @@
+"""The web UI in a real browser (Debian's chromium, driven by Selenium through chromedriver).
+
+Run by Tests/WindlassCLITests/WebUITests.swift against a `windlass serve` it started, with a
+manually synced application `shop` on a git repository whose work tree is WORK (pushed to the
+served remote `served`). Each step prints `ok: …`; the first that fails prints `FAIL: …` and the
+script exits 1. Screenshots go to SHOTS.
+
+    scenario.py URL WRITE_TOKEN READ_TOKEN WEBHOOK_SECRET WORK SHOTS
+"""
+import hashlib, hmac, json, subprocess, sys, time, urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+URL, WRITE, READ, SECRET, WORK, SHOTS = sys.argv[1:7]
+
+
+def fail(message):
+    print(f"FAIL: {message}", flush=True)
+    sys.exit(1)
+
+
+def ok(message):
+    print(f"ok: {message}", flush=True)
+
+
+options = webdriver.ChromeOptions()
+options.binary_location = "/usr/bin/chromium"
+for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,800", "--disable-gpu"]:
+    options.add_argument(flag)
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+driver.set_page_load_timeout(30)
+
+
+def wait(condition, what, timeout=20):
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: condition())
+    except Exception:
+        shot("failed")
+        fail(f"{what} (within {timeout} s); page: {driver.find_element(By.TAG_NAME, 'body').text[:1500]!r}")
+
+
+def shot(name):
+    driver.save_screenshot(f"{SHOTS}/{name}.png")
+
+
+def find(css):
+    found = driver.find_elements(By.CSS_SELECTOR, css)
+    return found[0] if found else None
+
+
+def text(css):
+    element = find(css)
+    return element.text if element else ""
+
+
+def git(*arguments):
+    subprocess.run(["git", "-C", WORK, *arguments], check=True, capture_output=True)
+
+
+def push(path, content, message):
+    with open(f"{WORK}/{path}", "w") as handle:
+        handle.write(content)
+    git("add", "-A")
+    git("commit", "-q", "-m", message)
+    git("push", "-q", "served", "HEAD:main")
+    return subprocess.run(["git", "-C", WORK, "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def webhook():
+    body = json.dumps({"ref": "refs/heads/main"}).encode()  # no repository: every application fetches
+    signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(f"{URL}/api/v1/webhooks/generic", data=body, method="POST",
+                                     headers={"Content-Type": "application/json", "X-Windlass-Signature-256": signature})
+    try:
+        urllib.request.urlopen(request, timeout=10).read()
+    except Exception as error:  # the poll catches up anyway; the page is what is checked
+        print(f"note: webhook: {error}", flush=True)
+
+
+def browser_fetch(path, method="POST", csrf=None):
+    """A request made by the page itself: same origin, with the session cookie."""
+    return driver.execute_async_script("""
+        const [path, method, csrf, done] = arguments;
+        const headers = csrf ? {"X-CSRF-Token": csrf} : {};
+        fetch(path, {method, headers, credentials: "same-origin"}).then(r => done(r.status), e => done(String(e)));
+    """, path, method, csrf)
+
+
+def login(token):
+    wait(lambda: find("#login-token") and find("#login-token").is_displayed(), "the login page shows")
+    field = find("#login-token")
+    field.clear()
+    field.send_keys(token)
+    find("#login-submit").click()
+
+
+def unnamed_controls():
+    """Focusable controls the accessibility tree gives no name."""
+    tree = driver.execute_cdp_cmd("Accessibility.getFullAXTree", {})
+    missing = []
+    for node in tree.get("nodes", []):
+        role = node.get("role", {}).get("value")
+        if role in ("button", "link", "textbox", "combobox", "searchbox", "treeitem") and not node.get("ignored"):
+            name = node.get("name", {}).get("value", "")
+            if not str(name).strip():
+                missing.append(role)
+    return missing
+
+
+try:
+    # 1. The login page; a wrong token stays there with a message that says nothing more.
+    driver.get(URL + "/")
+    login("not-the-token")
+    wait(lambda: "not accepted" in text("#login-error"), "a wrong token is refused on the login page")
+    if find("#applications"):
+        fail("a wrong token showed the applications")
+    shot("login")
+    ok("a wrong token stays on the login page")
+
+    # 2. Logged in: the application, synced and healthy.
+    login(WRITE)
+    wait(lambda: "Synced" in text('tr[data-app="shop"] .sync-status') and "Healthy" in text('tr[data-app="shop"] .health'),
+         "shop shows Synced and Healthy", timeout=60)
+    if find('tr[data-app="shop"] .revision code').text == "—":
+        fail("the synced revision is not shown")
+    shot("applications")
+    ok("the applications page shows shop Synced and Healthy")
+    missing = unnamed_controls()
+    if missing:
+        fail(f"controls without an accessible name on the applications page: {missing}")
+    ok("every control of the applications page has an accessible name")
+
+    # 3. A pushed commit and its webhook: out of sync, seen without a reload.
+    driver.execute_script("window.__notReloaded = true")
+    head = push("manifests/web.yaml", open(f"{WORK}/manifests/web.yaml").read().replace("web:v1", "web:v2"), "web v2 <script>window.__xss=1</script>")
+    webhook()
+    wait(lambda: "OutOfSync" in text('tr[data-app="shop"] .sync-status'), "shop goes OutOfSync after the push", timeout=30)
+    if not driver.execute_script("return window.__notReloaded === true"):
+        fail("the page reloaded")
+    ok("a push and its webhook show shop OutOfSync without a reload")
+
+    # 4. The application page: the tree, a Deployment's diff.
+    find('tr[data-app="shop"] a').click()
+    wait(lambda: find('#tree [data-node="Deployment/shop/web"]'), "the tree shows the Deployment")
+    wait(lambda: find('#tree [data-node="Deployment/shop/web"]') and "OutOfSync" in find('#tree [data-node="Deployment/shop/web"]').text,
+         "the Deployment is OutOfSync in the tree")
+    find('#tree [data-node="Deployment/shop/web"]').click()
+    wait(lambda: "web:v2" in text("#diff") and "web:v1" in text("#diff"), "the Deployment's diff shows the image change")
+    if not find("#diff .add") or not find("#diff .del"):
+        fail("the diff's lines are not marked as added and removed")
+    if "<img" not in text("#live-manifest") or driver.execute_script("return window.__xss !== undefined"):
+        fail("the annotation holding markup is not shown as text, or it ran")
+    shot("application-diff")
+    ok("the Deployment's diff shows web:v1 → web:v2; markup in an annotation is shown as text")
+    missing = unnamed_controls()
+    if missing:
+        fail(f"controls without an accessible name on the application page: {missing}")
+    ok("every control of the application page has an accessible name")
+
+    # 5. CSRF: a change without the session's CSRF token is refused.
+    status = browser_fetch("/api/v1/applications/shop/sync")
+    if status != 403:
+        fail(f"a sync without a CSRF token answered {status}, not 403")
+    ok("a change without the CSRF token is 403")
+
+    # 6. Sync by hand: back to Synced, followed live.
+    find("#sync").click()
+    wait(lambda: find("#confirm") and find("#confirm").is_displayed(), "the sync asks for confirmation")
+    find("#confirm-ok").click()
+    wait(lambda: "Synced" in text("#app-summary .sync-status") and head[:7] in text("#app-summary"), "shop is Synced at the new head", timeout=60)
+    wait(lambda: "Healthy" in text("#app-summary .health"), "shop is Healthy after the sync", timeout=60)
+    wait(lambda: find('#tree [data-node="Deployment/shop/web"]') and "Synced" in find('#tree [data-node="Deployment/shop/web"]').text,
+         "the Deployment is Synced in the tree")
+    wait(lambda: find('#tree [data-node="Deployment/shop/web"]') and find('#tree li li [data-node^="ReplicaSet/shop/"]'),
+         "the Deployment's ReplicaSets show below it")
+    if not driver.execute_script("return window.__notReloaded === true"):
+        fail("the page reloaded")
+    shot("application-synced")
+    ok("a manual sync brings shop back to Synced, seen live")
+
+    # 7. History and a rollback, confirmed.
+    driver.get(URL + "/#/app/shop/history")
+    wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#history tbody tr")) >= 2, "the history lists two revisions")
+    shot("history")
+    first = driver.find_elements(By.CSS_SELECTOR, "#history tbody tr")[-1]
+    first.find_element(By.CSS_SELECTOR, "button.rollback").click()
+    find("#confirm-ok").click()
+    wait(lambda: "queued" in text("#history-result"), "the rollback is queued")
+    wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#history tbody tr")) >= 3, "the rollback is a new revision, listed live", timeout=60)
+    ok("a rollback from the history page is a new revision")
+
+    # 8. The cluster page: nodes with their pods.
+    driver.get(URL + "/#/cluster")
+    wait(lambda: find(".node-card") and "shop/web-" in text(".nodes"), "the cluster page lists nodes with the pods on them")
+    shot("cluster")
+    ok("the cluster page shows the nodes and their pods")
+
+    # 9. Logout, then a read-only session: no buttons, and the server refuses anyway.
+    driver.get(URL + "/#/")
+    wait(lambda: find("#logout") and find("#logout").is_displayed(), "the logout button shows")
+    find("#logout").click()
+    login(READ)
+    wait(lambda: find('tr[data-app="shop"]'), "a read-only session sees the applications")
+    if "read-only" not in text("#who"):
+        fail("the read-only session is not marked")
+    find('tr[data-app="shop"] a').click()
+    wait(lambda: find("#tree"), "a read-only session sees the tree")
+    if find("#sync") and find("#sync").is_displayed():
+        fail("a read-only session is shown the Sync button")
+    csrf = driver.execute_async_script("""
+        const done = arguments[0];
+        fetch("/api/v1/session", {credentials: "same-origin"}).then(r => r.json()).then(s => done(s.csrfToken));
+    """)
+    status = browser_fetch("/api/v1/applications/shop/sync", csrf=csrf)
+    if status != 403:
+        fail(f"a read-only session's sync answered {status}, not 403")
+    ok("a read-only session sees everything, has no Sync button, and its sync is 403")
+finally:
+    driver.quit()
+print("done", flush=True)

@@ -1,0 +1,449 @@
+// The web UI of `windlass serve`: every page reads the daemon's documented HTTP API, and text
+// from manifests, commits and the cluster only ever reaches the page as text nodes.
+
+const state = { session: null, events: null, route: null, refreshTimer: null, selected: null };
+
+// ---------------------------------------------------------------- DOM helpers
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function badge(kind, value) {
+  const text = value || "Unknown";
+  return el("span", { class: `badge ${kind}-${text.toLowerCase()}`, text });
+}
+
+function shortSHA(sha) { return sha ? sha.slice(0, 7) : "—"; }
+
+function when(stamp) {
+  if (!stamp) return "—";
+  const date = new Date(stamp);
+  return isNaN(date) ? stamp : date.toLocaleString();
+}
+
+function view() { return document.getElementById("view"); }
+
+function show(...nodes) {
+  const target = view();
+  target.replaceChildren(...nodes);
+}
+
+function message(text, kind = "error") {
+  return el("p", { class: kind, role: kind === "error" ? "alert" : "status", text });
+}
+
+// ---------------------------------------------------------------- API
+
+class APIError extends Error {
+  constructor(status, text) { super(text); this.status = status; }
+}
+
+async function api(path, { method = "GET", body } = {}) {
+  const headers = { "Accept": "application/json" };
+  if (method !== "GET") {
+    headers["X-CSRF-Token"] = state.session ? state.session.csrfToken : "";
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+  }
+  const response = await fetch(`/api/v1/${path}`, {
+    method, headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let data = null;
+  try { data = await response.json(); } catch { data = null; }
+  if (response.status === 401 && path !== "session") { loggedOut(); }
+  if (!response.ok) throw new APIError(response.status, (data && data.error) || `${response.status}`);
+  return data;
+}
+
+// ---------------------------------------------------------------- session
+
+async function start() {
+  document.getElementById("login-form").addEventListener("submit", login);
+  document.getElementById("logout").addEventListener("click", logout);
+  window.addEventListener("hashchange", route);
+  try {
+    state.session = await api("session");
+    loggedIn();
+  } catch {
+    loggedOut();
+  }
+}
+
+async function login(event) {
+  event.preventDefault();
+  const input = document.getElementById("login-token");
+  const error = document.getElementById("login-error");
+  error.textContent = "";
+  try {
+    state.session = await api("session", { method: "POST", body: { token: input.value } });
+    input.value = "";
+    loggedIn();
+  } catch (failure) {
+    // The same words for every refusal: the server says no more than that.
+    error.textContent = failure.status === 401 ? "That token was not accepted." : `Login failed: ${failure.message}`;
+    input.focus();
+  }
+}
+
+async function logout() {
+  try { await api("session", { method: "DELETE" }); } catch { /* gone already */ }
+  loggedOut();
+}
+
+function loggedIn() {
+  document.getElementById("login").hidden = true;
+  document.getElementById("nav").hidden = false;
+  document.getElementById("logout").hidden = false;
+  document.body.classList.toggle("read-only", state.session.access !== "write");
+  document.getElementById("who").textContent = state.session.access === "write" ? "" : "read-only";
+  connectEvents();
+  route();
+}
+
+function loggedOut() {
+  state.session = null;
+  if (state.events) { state.events.close(); state.events = null; }
+  document.getElementById("nav").hidden = true;
+  document.getElementById("logout").hidden = true;
+  document.getElementById("who").textContent = "";
+  document.getElementById("live").textContent = "";
+  view().replaceChildren();
+  document.getElementById("login").hidden = false;
+  document.getElementById("login-token").focus();
+}
+
+// ---------------------------------------------------------------- live updates
+
+function connectEvents() {
+  if (state.events) state.events.close();
+  const live = document.getElementById("live");
+  const source = new EventSource("/api/v1/events");
+  state.events = source;
+  source.addEventListener("hello", () => {
+    live.textContent = "live";
+    live.className = "live on";
+    // Back after a restart: what changed meanwhile is read again.
+    scheduleRefresh(0);
+  });
+  source.addEventListener("application", (event) => {
+    const name = JSON.parse(event.data).application;
+    if (!state.route || !state.route.app || state.route.app === name) scheduleRefresh(50);
+  });
+  source.addEventListener("cluster", () => {
+    if (state.route && (state.route.app || state.route.page === "cluster")) scheduleRefresh(250);
+  });
+  source.onerror = async () => {
+    live.textContent = "reconnecting…";
+    live.className = "live off";
+    // A stream refused for its session (expired) does not come back: check it.
+    if (source.readyState === EventSource.CLOSED) {
+      try { await api("session"); setTimeout(connectEvents, 1000); } catch { /* loggedOut ran */ }
+    }
+  };
+}
+
+function scheduleRefresh(delay) {
+  if (state.refreshTimer) return;
+  state.refreshTimer = setTimeout(() => {
+    state.refreshTimer = null;
+    render(false);
+  }, delay);
+}
+
+// ---------------------------------------------------------------- routing
+
+function parseRoute() {
+  const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  if (parts[0] === "app" && parts[1]) return { app: parts[1], page: parts[2] || "tree" };
+  if (parts[0] === "cluster") return { page: "cluster" };
+  return { page: "applications" };
+}
+
+function route() {
+  state.route = parseRoute();
+  state.selected = null;
+  render(true);
+}
+
+async function render(first) {
+  if (!state.session) return;
+  const route = state.route || parseRoute();
+  try {
+    if (route.app && route.page === "history") await renderHistory(route.app);
+    else if (route.app) await renderApplication(route.app, first);
+    else if (route.page === "cluster") await renderCluster();
+    else await renderApplications(first);
+  } catch (failure) {
+    if (failure.status !== 401) show(message(failure.message));
+  }
+}
+
+// ---------------------------------------------------------------- applications
+
+function appLink(name, page) {
+  return `#/app/${encodeURIComponent(name)}${page ? "/" + page : ""}`;
+}
+
+async function renderApplications(first) {
+  const data = await api("applications");
+  const filter = document.getElementById("filter-status");
+  const search = document.getElementById("filter-name");
+  const status = filter ? filter.value : "";
+  const query = search ? search.value : "";
+  const rows = data.applications
+    .filter((app) => !status || app.syncStatus === status || app.health === status)
+    .filter((app) => !query || app.name.includes(query))
+    .map((app) => el("tr", { "data-app": app.name },
+      el("td", {}, el("a", { href: appLink(app.name), text: app.name })),
+      el("td", { class: "sync-status" }, badge("sync", app.syncStatus)),
+      el("td", { class: "health" }, badge("health", app.health)),
+      el("td", { class: "revision" }, el("code", { text: shortSHA(app.syncedRevision) })),
+      el("td", { class: "last-sync" }, app.lastSync ? `${app.lastSync.outcome} · ${when(app.lastSync.finishedAt)}` : "—"),
+      el("td", { class: "rollout" }, app.rollout || ""),
+      el("td", { class: "error-cell" }, app.lastError || app.autoSyncPaused || "")));
+  const table = el("table", { class: "list", id: "applications" },
+    el("thead", {}, el("tr", {}, ["Application", "Sync", "Health", "Revision", "Last sync", "Rollout", "Notes"].map((h) => el("th", { scope: "col", text: h })))),
+    el("tbody", {}, rows));
+  if (first || !filter) {
+    const statuses = ["", "Synced", "OutOfSync", "Unknown", "Healthy", "Progressing", "Degraded", "Missing"];
+    const controls = el("div", { class: "filters" },
+      el("label", { for: "filter-name", text: "Search" }),
+      el("input", { id: "filter-name", type: "search", value: query, oninput: () => render(false) }),
+      el("label", { for: "filter-status", text: "Status" }),
+      el("select", { id: "filter-status", onchange: () => render(false) },
+        statuses.map((s) => el("option", { value: s, selected: s === status, text: s || "all" }))));
+    show(el("h1", { text: "Applications" }), controls, table);
+  } else {
+    document.getElementById("applications").replaceWith(table);
+  }
+}
+
+// ---------------------------------------------------------------- one application
+
+function nodeKey(node) { return `${node.kind}/${node.namespace || ""}/${node.name}`; }
+
+function treeItem(app, node, level) {
+  const key = nodeKey(node);
+  const label = el("button", {
+    type: "button", class: `node${state.selected === key ? " selected" : ""}`, "data-node": key,
+    "aria-pressed": state.selected === key ? "true" : "false",
+    onclick: () => { state.selected = key; selectObject(app, node); markSelected(key); },
+  },
+  el("span", { class: "kind", text: node.kind }), " ", el("span", { class: "name", text: node.name }),
+  node.sync ? badge("sync", node.sync) : null,
+  node.health ? badge("health", node.health) : null,
+  node.action && node.action !== "no-op" ? el("span", { class: "action", text: node.action }) : null);
+  const item = el("li", { role: "treeitem", "aria-level": level, "aria-expanded": node.children.length ? "true" : null }, label);
+  if (node.healthMessage) item.append(el("div", { class: "health-message", text: node.healthMessage }));
+  if (node.children.length) {
+    item.append(el("ul", { role: "group" }, node.children.map((child) => treeItem(app, child, level + 1))));
+  }
+  return item;
+}
+
+function markSelected(key) {
+  for (const button of document.querySelectorAll("#tree .node")) {
+    const on = button.dataset.node === key;
+    button.classList.toggle("selected", on);
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+  }
+}
+
+function actions(app) {
+  return el("div", { class: "actions write-only" },
+    el("button", { id: "refresh", type: "button", onclick: () => render(false), text: "Refresh" }),
+    el("button", { id: "preview", type: "button", onclick: () => preview(app), text: "Preview plan" }),
+    el("button", { id: "sync", type: "button", class: "primary", onclick: () => syncApp(app), text: "Sync" }));
+}
+
+async function renderApplication(name, first) {
+  const [app, tree] = await Promise.all([
+    api(`applications/${encodeURIComponent(name)}`),
+    api(`applications/${encodeURIComponent(name)}/resources`).catch((failure) => ({ error: failure.message, resources: [] })),
+  ]);
+  const summary = el("dl", { class: "summary", id: "app-summary" },
+    el("dt", { text: "Sync" }), el("dd", { class: "sync-status" }, badge("sync", app.syncStatus)),
+    el("dt", { text: "Health" }), el("dd", { class: "health" }, badge("health", app.health)),
+    el("dt", { text: "Synced" }), el("dd", {}, el("code", { text: shortSHA(app.syncedRevision) })),
+    el("dt", { text: "Head" }), el("dd", {}, el("code", { text: shortSHA(app.headRevision) })),
+    el("dt", { text: "Source" }), el("dd", { text: `${app.source.repo} @ ${app.source.ref} : ${app.source.path}` }),
+    el("dt", { text: "Last sync" }), el("dd", { id: "last-sync", text: app.lastSync ? `#${app.lastSync.number ?? "—"} ${app.lastSync.outcome}: ${app.lastSync.message}` : "—" }),
+    app.rollout ? [el("dt", { text: "Rollout" }), el("dd", { id: "rollout", text: app.rollout })] : [],
+    app.lastError ? [el("dt", { text: "Error" }), el("dd", { class: "error", text: app.lastError })] : []);
+  const treeView = el("ul", { id: "tree", role: "tree", "aria-label": `Resources of ${name}` },
+    tree.resources.map((node) => treeItem(name, node, 1)));
+  if (first || !document.getElementById("tree")) {
+    show(
+      el("nav", { class: "crumbs" }, el("a", { href: "#/", text: "Applications" }), " / ", el("span", { text: name }),
+        " · ", el("a", { href: appLink(name, "history"), text: "History" })),
+      el("h1", { text: name }),
+      summary, actions(name),
+      tree.error ? message(tree.error) : null,
+      el("div", { id: "plan-preview" }),
+      el("div", { class: "split" }, el("section", { class: "tree-pane" }, el("h2", { text: "Resources" }), treeView),
+        el("section", { id: "detail", class: "detail-pane", "aria-live": "polite" }, el("p", { class: "hint", text: "Select an object to see its manifests and diff." }))),
+      el("section", { id: "drift" }));
+    renderDrift(name);
+  } else {
+    document.getElementById("app-summary").replaceWith(summary);
+    document.getElementById("tree").replaceWith(treeView);
+    if (state.selected) {
+      const node = findNode(tree.resources, state.selected);
+      if (node) selectObject(name, node);
+    }
+    renderDrift(name);
+  }
+}
+
+function findNode(nodes, key) {
+  for (const node of nodes) {
+    if (nodeKey(node) === key) return node;
+    const found = findNode(node.children, key);
+    if (found) return found;
+  }
+  return null;
+}
+
+function manifestBlock(title, text, id) {
+  return el("details", { open: true, id }, el("summary", { text: title }), el("pre", { class: "manifest" }, el("code", { text: text || "(none)" })));
+}
+
+function diffBlock(lines) {
+  if (!lines.length) return el("p", { id: "diff", class: "hint", text: "No difference: the live object matches git." });
+  return el("pre", { id: "diff", class: "diff" }, lines.map((line) => {
+    const kind = line.startsWith("@@") ? "hunk" : line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "ctx";
+    return el("span", { class: `line ${kind}`, text: line + "\n" });
+  }));
+}
+
+async function selectObject(app, node) {
+  const query = new URLSearchParams({ group: node.group, version: node.version, kind: node.kind, namespace: node.namespace || "", name: node.name });
+  const detail = document.getElementById("detail");
+  try {
+    const object = await api(`applications/${encodeURIComponent(app)}/resources/object?${query}`);
+    const events = object.events.length
+      ? el("table", { class: "list events" }, el("tbody", {}, object.events.map((event) => el("tr", {},
+        el("td", {}, badge("event", event.kind)), el("td", { text: event.reason }), el("td", { text: event.message }), el("td", { text: `×${event.count}` })))))
+      : el("p", { class: "hint", text: "No events." });
+    detail.replaceChildren(
+      el("h2", { text: object.address }),
+      el("p", {}, object.sync ? badge("sync", object.sync) : null, " ", object.reason || ""),
+      el("h3", { text: "Diff" }), diffBlock(object.diff),
+      manifestBlock("Live manifest", object.live, "live-manifest"),
+      manifestBlock("Desired manifest", object.desired, "desired-manifest"),
+      el("h3", { text: "Events" }), events);
+  } catch (failure) {
+    detail.replaceChildren(message(failure.message));
+  }
+}
+
+async function renderDrift(app) {
+  const target = document.getElementById("drift");
+  if (!target) return;
+  let body;
+  try {
+    const report = await api(`applications/${encodeURIComponent(app)}/drift`);
+    const drifted = report.drift || report.resource_changes || [];
+    body = [el("p", { text: report.summary && report.summary.line ? report.summary.line : `${drifted.length} drifted` })];
+  } catch (failure) {
+    body = [el("p", { class: "hint", text: failure.status === 404 ? "No drift check yet." : failure.message })];
+  }
+  target.replaceChildren(el("h2", { text: "Drift" }), ...body);
+}
+
+async function preview(app) {
+  const target = document.getElementById("plan-preview");
+  target.replaceChildren(el("p", { class: "hint", text: "Planning…" }));
+  try {
+    const plan = await api(`applications/${encodeURIComponent(app)}/plan`, { method: "POST", body: {} });
+    const changes = plan.resource_changes.filter((change) => change.change.actions[0] !== "no-op");
+    const policies = (plan.policy_results || []).map((result) => el("li", { class: "policy", text: `${result.severity || result.result || ""} ${result.policy || ""}: ${result.message || ""}` }));
+    target.replaceChildren(el("section", { class: "preview", id: "preview-result" },
+      el("h2", { text: "Plan" }), el("p", { text: plan.summary.line }),
+      el("ul", {}, changes.map((change) => el("li", {}, el("code", { text: change.change.actions.join(",") }), " ", change.address))),
+      policies.length ? el("ul", { class: "policies" }, policies) : null));
+  } catch (failure) {
+    target.replaceChildren(message(failure.message));
+  }
+}
+
+async function syncApp(app) {
+  if (!(await confirmAction(`Sync ${app} to the head of its source now?`))) return;
+  try {
+    await api(`applications/${encodeURIComponent(app)}/sync`, { method: "POST" });
+    document.getElementById("plan-preview").replaceChildren(message("Sync queued; this page follows it.", "notice"));
+  } catch (failure) {
+    document.getElementById("plan-preview").replaceChildren(message(failure.message));
+  }
+}
+
+function confirmAction(text) {
+  const dialog = document.getElementById("confirm");
+  document.getElementById("confirm-text").textContent = text;
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+    dialog.showModal();
+    document.getElementById("confirm-ok").focus();
+  });
+}
+
+// ---------------------------------------------------------------- history
+
+async function renderHistory(app) {
+  const data = await api(`applications/${encodeURIComponent(app)}/history`);
+  const rows = data.revisions.slice().reverse().map((revision) => el("tr", { "data-revision": revision.revision },
+    el("td", { text: `#${revision.revision}` }),
+    el("td", {}, el("code", { text: shortSHA(revision.commit) })),
+    el("td", { text: revision.trigger || "" }),
+    el("td", {}, badge("outcome", revision.status)),
+    el("td", { text: revision.message || revision.description || "" }),
+    el("td", { text: when(revision.finishedAt || revision.startedAt) }),
+    el("td", { class: "write-only" }, el("button", {
+      type: "button", class: "rollback", "aria-label": `Roll back to revision ${revision.revision}`,
+      onclick: () => rollback(app, revision.revision), text: "Roll back",
+    }))));
+  show(
+    el("nav", { class: "crumbs" }, el("a", { href: "#/", text: "Applications" }), " / ", el("a", { href: appLink(app), text: app }), " / History"),
+    el("h1", { text: `${app}: history` }),
+    el("div", { id: "history-result" }),
+    el("table", { class: "list", id: "history" },
+      el("thead", {}, el("tr", {}, ["Revision", "Commit", "Trigger", "Outcome", "Summary", "When", ""].map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, rows)));
+}
+
+async function rollback(app, number) {
+  if (!(await confirmAction(`Roll ${app} back to revision ${number}? Auto-sync stays paused until the next manual sync.`))) return;
+  const target = document.getElementById("history-result");
+  try {
+    await api(`applications/${encodeURIComponent(app)}/rollback`, { method: "POST", body: { revision: number } });
+    target.replaceChildren(message(`Rollback to #${number} queued.`, "notice"));
+  } catch (failure) {
+    target.replaceChildren(message(failure.message));
+  }
+}
+
+// ---------------------------------------------------------------- cluster
+
+async function renderCluster() {
+  const data = await api("cluster");
+  const nodes = data.nodes.map((node) => el("section", { class: `node-card${node.ready ? "" : " failed"}`, "data-node-name": node.name },
+    el("h2", {}, node.name, " ", badge("node", node.ready ? "Ready" : "NotReady"), node.unschedulable ? badge("node", "Cordoned") : null),
+    el("p", { class: "hint", text: `cpu ${node.cpu || "?"} · memory ${node.memory || "?"}${node.reason && !node.ready ? " · " + node.reason : ""}` }),
+    el("ul", {}, node.pods.map((pod) => el("li", {}, `${pod.namespace}/${pod.name} `, badge("health", pod.health || pod.phase))),
+      node.virtualMachines.map((vm) => el("li", {}, "VM ", `${vm.namespace}/${vm.name} `, badge("health", vm.health || vm.phase))))));
+  show(el("h1", { text: "Cluster" }), el("p", { class: "hint", text: data.cluster }), el("div", { class: "nodes" }, nodes));
+}
+
+start();
