@@ -37,8 +37,7 @@ function when(stamp) {
 function view() { return document.getElementById("view"); }
 
 function show(...nodes) {
-  const target = view();
-  target.replaceChildren(...nodes);
+  view().replaceChildren(...nodes.flat().filter((node) => node !== null && node !== undefined));
 }
 
 function message(text, kind = "error") {

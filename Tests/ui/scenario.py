@@ -151,9 +151,12 @@ try:
     wait(lambda: "web:v2" in text("#diff") and "web:v1" in text("#diff"), "the Deployment's diff shows the image change")
     if not find("#diff .add") or not find("#diff .del"):
         fail("the diff's lines are not marked as added and removed")
-    if "<img" not in text("#live-manifest") or driver.execute_script("return window.__xss !== undefined"):
-        fail("the annotation holding markup is not shown as text, or it ran")
     shot("application-diff")
+    find('#tree [data-node="ConfigMap/shop/settings"]').click()
+    wait(lambda: "<img src=x" in text("#live-manifest") and "<script>window.__xss=2</script>" in text("#desired-manifest"),
+         "the ConfigMap's annotation holding markup is shown as text")
+    if driver.execute_script("return window.__xss !== undefined") or find("#detail img") or find("#detail script"):
+        fail("markup from a manifest became part of the page")
     ok("the Deployment's diff shows web:v1 → web:v2; markup in an annotation is shown as text")
     missing = unnamed_controls()
     if missing:

@@ -43,8 +43,7 @@ enum UIAssets {
         function view() { return document.getElementById("view"); }
 
         function show(...nodes) {
-          const target = view();
-          target.replaceChildren(...nodes);
+          view().replaceChildren(...nodes.flat().filter((node) => node !== null && node !== undefined));
         }
 
         function message(text, kind = "error") {
