@@ -11,6 +11,7 @@ import hashlib, hmac, json, subprocess, sys, time, urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -36,7 +37,7 @@ driver.set_page_load_timeout(30)
 
 def wait(condition, what, timeout=20):
     try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: condition())
+        return WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=[StaleElementReferenceException]).until(lambda d: condition())
     except Exception:
         shot("failed")
         fail(f"{what} (within {timeout} s); page: {driver.find_element(By.TAG_NAME, 'body').text[:1500]!r}")
@@ -52,8 +53,25 @@ def find(css):
 
 
 def text(css):
-    element = find(css)
-    return element.text if element else ""
+    """The text of the first match, "" when there is none (or it was just replaced: pages
+    re-render as events arrive)."""
+    try:
+        element = find(css)
+        return element.text if element else ""
+    except StaleElementReferenceException:
+        return ""
+
+
+def click(css, within=None):
+    """Clicks the first match, again if the page replaced it meanwhile."""
+    for _ in range(50):
+        try:
+            element = (within or driver).find_element(By.CSS_SELECTOR, css)
+            element.click()
+            return
+        except StaleElementReferenceException:
+            time.sleep(0.05)
+    fail(f"{css} kept being replaced")
 
 
 def git(*arguments):
@@ -94,7 +112,7 @@ def login(token):
     field = find("#login-token")
     field.clear()
     field.send_keys(token)
-    find("#login-submit").click()
+    click("#login-submit")
 
 
 def unnamed_controls():
@@ -124,8 +142,8 @@ try:
     login(WRITE)
     wait(lambda: "Synced" in text('tr[data-app="shop"] .sync-status') and "Healthy" in text('tr[data-app="shop"] .health'),
          "shop shows Synced and Healthy", timeout=60)
-    if find('tr[data-app="shop"] .revision code').text == "—":
-        fail("the synced revision is not shown")
+    if text('tr[data-app="shop"] .revision code') in ("", "—") or "v1 — " not in text('tr[data-app="shop"] .revision'):
+        fail("the synced revision and its commit's subject and author are not shown")
     shot("applications")
     ok("the applications page shows shop Synced and Healthy")
     missing = unnamed_controls()
@@ -143,16 +161,16 @@ try:
     ok("a push and its webhook show shop OutOfSync without a reload")
 
     # 4. The application page: the tree, a Deployment's diff.
-    find('tr[data-app="shop"] a').click()
+    click('tr[data-app="shop"] a')
     wait(lambda: find('#tree [data-node="Deployment/shop/web"]'), "the tree shows the Deployment")
-    wait(lambda: find('#tree [data-node="Deployment/shop/web"]') and "OutOfSync" in find('#tree [data-node="Deployment/shop/web"]').text,
+    wait(lambda: "OutOfSync" in text('#tree [data-node="Deployment/shop/web"]'),
          "the Deployment is OutOfSync in the tree")
-    find('#tree [data-node="Deployment/shop/web"]').click()
+    click('#tree [data-node="Deployment/shop/web"]')
     wait(lambda: "web:v2" in text("#diff") and "web:v1" in text("#diff"), "the Deployment's diff shows the image change")
     if not find("#diff .add") or not find("#diff .del"):
         fail("the diff's lines are not marked as added and removed")
     shot("application-diff")
-    find('#tree [data-node="ConfigMap/shop/settings"]').click()
+    click('#tree [data-node="ConfigMap/shop/settings"]')
     wait(lambda: "<img src=x" in text("#live-manifest") and "<script>window.__xss=2</script>" in text("#desired-manifest"),
          "the ConfigMap's annotation holding markup is shown as text")
     if driver.execute_script("return window.__xss !== undefined") or find("#detail img") or find("#detail script"):
@@ -170,17 +188,20 @@ try:
     ok("a change without the CSRF token is 403")
 
     # 6. Sync by hand: back to Synced, followed live.
-    find("#sync").click()
+    click("#sync")
     wait(lambda: find("#confirm") and find("#confirm").is_displayed(), "the sync asks for confirmation")
-    find("#confirm-ok").click()
+    click("#confirm-ok")
     wait(lambda: "Synced" in text("#app-summary .sync-status") and head[:7] in text("#app-summary"), "shop is Synced at the new head", timeout=60)
     wait(lambda: "Healthy" in text("#app-summary .health"), "shop is Healthy after the sync", timeout=60)
-    wait(lambda: find('#tree [data-node="Deployment/shop/web"]') and "Synced" in find('#tree [data-node="Deployment/shop/web"]').text,
+    wait(lambda: "Synced" in text('#tree [data-node="Deployment/shop/web"]') and "OutOfSync" not in text('#tree [data-node="Deployment/shop/web"]'),
          "the Deployment is Synced in the tree")
     wait(lambda: find('#tree [data-node="Deployment/shop/web"]') and find('#tree li li [data-node^="ReplicaSet/shop/"]'),
          "the Deployment's ReplicaSets show below it")
     if not driver.execute_script("return window.__notReloaded === true"):
         fail("the page reloaded")
+    wait(lambda: "web v2 <script>window.__xss=1</script>" in text("#app-summary"), "the synced commit's subject is shown as text")
+    if driver.execute_script("return window.__xss !== undefined"):
+        fail("markup from a commit message ran")
     shot("application-synced")
     ok("a manual sync brings shop back to Synced, seen live")
 
@@ -188,9 +209,8 @@ try:
     driver.get(URL + "/#/app/shop/history")
     wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#history tbody tr")) >= 2, "the history lists two revisions")
     shot("history")
-    first = driver.find_elements(By.CSS_SELECTOR, "#history tbody tr")[-1]
-    first.find_element(By.CSS_SELECTOR, "button.rollback").click()
-    find("#confirm-ok").click()
+    click("#history tbody tr:last-child button.rollback")
+    click("#confirm-ok")
     wait(lambda: "queued" in text("#history-result"), "the rollback is queued")
     wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#history tbody tr")) >= 3, "the rollback is a new revision, listed live", timeout=60)
     ok("a rollback from the history page is a new revision")
@@ -204,12 +224,12 @@ try:
     # 9. Logout, then a read-only session: no buttons, and the server refuses anyway.
     driver.get(URL + "/#/")
     wait(lambda: find("#logout") and find("#logout").is_displayed(), "the logout button shows")
-    find("#logout").click()
+    click("#logout")
     login(READ)
     wait(lambda: find('tr[data-app="shop"]'), "a read-only session sees the applications")
     if "read-only" not in text("#who"):
         fail("the read-only session is not marked")
-    find('tr[data-app="shop"] a').click()
+    click('tr[data-app="shop"] a')
     wait(lambda: find("#tree"), "a read-only session sees the tree")
     if find("#sync") and find("#sync").is_displayed():
         fail("a read-only session is shown the Sync button")

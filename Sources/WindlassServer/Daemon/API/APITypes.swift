@@ -55,6 +55,8 @@ public enum API {
         public var source: Source
         public var destination: Destination
         public var syncedRevision: String?
+        /// The synced commit's subject, author and time (null for a directory source).
+        public var syncedCommit: CommitSummary?
         public var headRevision: String?
         public var syncStatus: SyncStatus
         public var health: HealthStatus
@@ -72,6 +74,7 @@ public enum API {
             try container.encode(source, forKey: .source)
             try container.encode(destination, forKey: .destination)
             try container.encode(syncedRevision, forKey: .syncedRevision)
+            try container.encode(syncedCommit, forKey: .syncedCommit)
             try container.encode(headRevision, forKey: .headRevision)
             try container.encode(syncStatus, forKey: .syncStatus)
             try container.encode(health.rawValue, forKey: .health)
@@ -83,8 +86,16 @@ public enum API {
         }
 
         enum CodingKeys: String, CodingKey {
-            case name, source, destination, syncedRevision, headRevision, syncStatus, health, lastSync, lastError, rollout, autoSyncPaused, fetches
+            case name, source, destination, syncedRevision, syncedCommit, headRevision, syncStatus, health, lastSync, lastError, rollout, autoSyncPaused, fetches
         }
+    }
+
+    /// A commit as lists show it.
+    public struct CommitSummary: Codable, Sendable, Hashable {
+        public var sha: String
+        public var subject: String
+        public var author: String
+        public var time: String
     }
 
     public struct ApplicationList: Encodable, Sendable {

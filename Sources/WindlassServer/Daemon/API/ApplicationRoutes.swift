@@ -94,7 +94,7 @@ extension Daemon {
             name: app.name,
             source: .init(repo: (try? RemoteURL(app.repository))?.description ?? app.repository, ref: app.ref, path: app.path),
             destination: .init(cluster: app.cluster, kubeconfig: app.kubeconfig, context: app.context, namespace: app.namespace),
-            syncedRevision: status.syncedRevision, headRevision: status.headRevision, syncStatus: status.syncStatus, health: status.health,
+            syncedRevision: status.syncedRevision, syncedCommit: await reconciler.commitSummary(status.syncedRevision), headRevision: status.headRevision, syncStatus: status.syncStatus, health: status.health,
             lastSync: status.lastSync.map {
                 .init(
                     revision: $0.revision, number: $0.number, outcome: $0.outcome, message: $0.message, startedAt: Timestamp.rfc3339($0.startedAt),

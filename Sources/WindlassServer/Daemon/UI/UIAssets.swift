@@ -214,7 +214,8 @@ enum UIAssets {
               el("td", {}, el("a", { href: appLink(app.name), text: app.name })),
               el("td", { class: "sync-status" }, badge("sync", app.syncStatus)),
               el("td", { class: "health" }, badge("health", app.health)),
-              el("td", { class: "revision" }, el("code", { text: shortSHA(app.syncedRevision) })),
+              el("td", { class: "revision" }, el("code", { text: shortSHA(app.syncedRevision) }),
+                app.syncedCommit ? el("div", { class: "commit", text: `${app.syncedCommit.subject} — ${app.syncedCommit.author}` }) : null),
               el("td", { class: "last-sync" }, app.lastSync ? `${app.lastSync.outcome} · ${when(app.lastSync.finishedAt)}` : "—"),
               el("td", { class: "rollout" }, app.rollout || ""),
               el("td", { class: "error-cell" }, app.lastError || app.autoSyncPaused || "")));
@@ -281,7 +282,8 @@ enum UIAssets {
           const summary = el("dl", { class: "summary", id: "app-summary" },
             el("dt", { text: "Sync" }), el("dd", { class: "sync-status" }, badge("sync", app.syncStatus)),
             el("dt", { text: "Health" }), el("dd", { class: "health" }, badge("health", app.health)),
-            el("dt", { text: "Synced" }), el("dd", {}, el("code", { text: shortSHA(app.syncedRevision) })),
+            el("dt", { text: "Synced" }), el("dd", {}, el("code", { text: shortSHA(app.syncedRevision) }),
+              app.syncedCommit ? ` ${app.syncedCommit.subject} — ${app.syncedCommit.author}, ${when(app.syncedCommit.time)}` : ""),
             el("dt", { text: "Head" }), el("dd", {}, el("code", { text: shortSHA(app.headRevision) })),
             el("dt", { text: "Source" }), el("dd", { text: `${app.source.repo} @ ${app.source.ref} : ${app.source.path}` }),
             el("dt", { text: "Last sync" }), el("dd", { id: "last-sync", text: app.lastSync ? `#${app.lastSync.number ?? "—"} ${app.lastSync.outcome}: ${app.lastSync.message}` : "—" }),
@@ -543,6 +545,7 @@ enum UIAssets {
         table.list { width: 100%; border-collapse: collapse; background: var(--panel); border: 1px solid var(--line); }
         table.list th, table.list td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
         table.list th { font-size: 12px; color: var(--muted); font-weight: 600; }
+        .commit { font-size: 12px; color: var(--muted); max-width: 22rem; overflow-wrap: anywhere; }
         .error-cell { color: var(--bad); max-width: 28rem; }
         .badge { display: inline-block; font-size: 12px; padding: 0 .45rem; border-radius: 999px; border: 1px solid currentColor; margin-left: .3rem; white-space: nowrap; }
         .sync-synced, .health-healthy, .outcome-succeeded, .outcome-deployed, .node-ready, .event-normal { color: var(--ok); }
