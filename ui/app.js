@@ -356,8 +356,8 @@ async function renderDrift(app) {
   let body;
   try {
     const report = await api(`applications/${encodeURIComponent(app)}/drift`);
-    const drifted = report.drift || report.resource_changes || [];
-    body = [el("p", { text: report.summary && report.summary.line ? report.summary.line : `${drifted.length} drifted` })];
+    body = [el("p", { text: report.summary.line }),
+      el("ul", {}, report.items.map((item) => el("li", {}, el("code", { text: item.drift }), " ", item.address, item.reason ? ` — ${item.reason}` : "")))];
   } catch (failure) {
     body = [el("p", { class: "hint", text: failure.status === 404 ? "No drift check yet." : failure.message })];
   }
@@ -370,7 +370,7 @@ async function preview(app) {
   try {
     const plan = await api(`applications/${encodeURIComponent(app)}/plan`, { method: "POST", body: {} });
     const changes = plan.resource_changes.filter((change) => change.change.actions[0] !== "no-op");
-    const policies = (plan.policy_results || []).map((result) => el("li", { class: "policy", text: `${result.severity || result.result || ""} ${result.policy || ""}: ${result.message || ""}` }));
+    const policies = plan.policy_results.map((result) => el("li", { class: "policy", text: `${result.status} ${result.policy}/${result.rule} on ${result.resource}: ${result.message}` }));
     target.replaceChildren(el("section", { class: "preview", id: "preview-result" },
       el("h2", { text: "Plan" }), el("p", { text: plan.summary.line }),
       el("ul", {}, changes.map((change) => el("li", {}, el("code", { text: change.change.actions.join(",") }), " ", change.address))),

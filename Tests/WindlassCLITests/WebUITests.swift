@@ -103,7 +103,7 @@ struct WebUITests {
         #expect(result.status == 0, "\(said)\n--- serve.log\n\(serve.text.suffix(4000))")
         for step in [
             "a wrong token stays on the login page", "the applications page shows shop Synced and Healthy", "shop OutOfSync without a reload",
-            "the Deployment's diff shows web:v1 → web:v2", "a change without the CSRF token is 403", "a manual sync brings shop back to Synced",
+            "the Deployment's diff shows web:v1 → web:v2", "the plan preview shows the change", "a change without the CSRF token is 403", "a manual sync brings shop back to Synced",
             "a rollback from the history page is a new revision", "the cluster page shows the nodes", "a read-only session sees everything",
         ] {
             #expect(said.contains(step), "missing: \(step)")

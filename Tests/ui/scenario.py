@@ -181,6 +181,12 @@ try:
         fail(f"controls without an accessible name on the application page: {missing}")
     ok("every control of the application page has an accessible name")
 
+    # The plan preview names the change before anything is synced.
+    click("#preview")
+    wait(lambda: "1 to change" in text("#preview-result") and "apps/Deployment/shop/web" in text("#preview-result"),
+         "the plan preview shows the Deployment's update")
+    ok("the plan preview shows the change before a sync")
+
     # 5. CSRF: a change without the session's CSRF token is refused.
     status = browser_fetch("/api/v1/applications/shop/sync")
     if status != 403:

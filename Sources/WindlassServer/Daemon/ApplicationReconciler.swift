@@ -382,16 +382,18 @@ public actor ApplicationReconciler {
     }
 
     /// The plan of `ref` (default: the application's) against the live cluster, as JSON.
-    /// Commits already read, by SHA: what the API shows of them.
-    private var commitSummaries: [String: API.CommitSummary] = [:]
+    /// Commits already read, by SHA: what the API shows of them (nil: not readable, not
+    /// tried again).
+    private var commitSummaries: [String: API.CommitSummary?] = [:]
 
     /// The subject, author and time of commit `sha`, read from the mirror once (nil: not a
     /// commit of the source, or a directory source).
     func commitSummary(_ sha: String?) async -> API.CommitSummary? {
         guard let sha, !sha.isEmpty else { return nil }
         if let known = commitSummaries[sha] { return known }
-        guard let commit = try? await pipeline.resolve(sha, fetchingMissingOnly: true).commit else { return nil }
-        let summary = API.CommitSummary(sha: commit.sha, subject: commit.subject, author: commit.authorName, time: Timestamp.rfc3339(Double(commit.time)))
+        let summary = (try? await pipeline.resolve(sha, fetchingMissingOnly: true).commit).flatMap { $0 }.map {
+            API.CommitSummary(sha: $0.sha, subject: $0.subject, author: $0.authorName, time: Timestamp.rfc3339(Double($0.time)))
+        }
         if commitSummaries.count > 64 { commitSummaries.removeAll() }
         commitSummaries[sha] = summary
         return summary

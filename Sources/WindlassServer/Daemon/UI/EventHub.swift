@@ -11,8 +11,6 @@ struct DaemonEvent: Sendable, Hashable {
     enum Kind: String, Sendable {
         /// `GET /api/v1/applications/{name}` has changed.
         case application
-        /// The application's resources (`…/resources`) have changed in the cluster.
-        case resources
         /// The embedded cluster's nodes or their pods changed (`GET /api/v1/cluster`).
         case cluster
     }
@@ -55,6 +53,4 @@ final class EventHub: Sendable {
         }
         return stream
     }
-
-    var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 }

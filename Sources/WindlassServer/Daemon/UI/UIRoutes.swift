@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -171,26 +172,26 @@ extension Daemon {
 }
 
 /// Events waiting to be sent on one stream, each once.
-final class PendingEvents: @unchecked Sendable {
-    private var events: [DaemonEvent] = []
-    private var comment = false
-    private let lock = NSLock()
-
-    func add(_ event: DaemonEvent) {
-        lock.withLock { if !events.contains(event) { events.append(event) } }
+final class PendingEvents: Sendable {
+    private struct State {
+        var events: [DaemonEvent] = []
+        var keepAlive = false
     }
 
-    func keepAlive() { lock.withLock { comment = true } }
+    private let state = Mutex(State())
+
+    func add(_ event: DaemonEvent) {
+        state.withLock { if !$0.events.contains(event) { $0.events.append(event) } }
+    }
+
+    func keepAlive() { state.withLock { $0.keepAlive = true } }
 
     /// What to write now: the events, or a keep-alive comment when there are none.
     func take() -> String {
-        lock.withLock {
-            defer {
-                events = []
-                comment = false
-            }
-            if events.isEmpty { return comment ? ": keep-alive\n\n" : "" }
-            return events.map(\.text).joined()
+        state.withLock { state in
+            defer { state = State() }
+            if state.events.isEmpty { return state.keepAlive ? ": keep-alive\n\n" : "" }
+            return state.events.map(\.text).joined()
         }
     }
 }
