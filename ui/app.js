@@ -181,6 +181,7 @@ async function render(first) {
   const route = state.route || parseRoute();
   try {
     if (route.app && route.page === "history") await renderHistory(route.app);
+    else if (route.app && route.page === "rollouts") await renderRollouts(route.app);
     else if (route.app) await renderApplication(route.app, first);
     else if (route.page === "cluster") await renderCluster();
     else await renderApplications(first);
@@ -288,15 +289,18 @@ async function renderApplication(name, first) {
   if (first || !document.getElementById("tree")) {
     show(
       el("nav", { class: "crumbs" }, el("a", { href: "#/", text: "Applications" }), " / ", el("span", { text: name }),
-        " · ", el("a", { href: appLink(name, "history"), text: "History" })),
+        " · ", el("a", { href: appLink(name, "history"), text: "History" }),
+        " · ", el("a", { href: appLink(name, "rollouts"), text: "Rollouts" })),
       el("h1", { text: name }),
       summary, actions(name),
+      el("section", { id: "operation" }),
       tree.error ? message(tree.error) : null,
       el("div", { id: "plan-preview" }),
       el("div", { class: "split" }, el("section", { class: "tree-pane" }, el("h2", { text: "Resources" }), treeView),
         el("section", { id: "detail", class: "detail-pane", "aria-live": "polite" }, el("p", { class: "hint", text: "Select an object to see its manifests and diff." }))),
       el("section", { id: "drift" }));
-    renderDrift(name);
+    renderOperation(app);
+    renderDrift(app);
   } else {
     document.getElementById("app-summary").replaceWith(summary);
     document.getElementById("tree").replaceWith(treeView);
@@ -304,7 +308,8 @@ async function renderApplication(name, first) {
       const node = findNode(tree.resources, state.selected);
       if (node) selectObject(name, node);
     }
-    renderDrift(name);
+    renderOperation(app);
+    renderDrift(app);
   }
 }
 
@@ -353,15 +358,62 @@ async function selectObject(app, node) {
 async function renderDrift(app) {
   const target = document.getElementById("drift");
   if (!target) return;
+  const name = app.name;
+  const drift = app.drift || {};
+  const schedule = el("p", { id: "drift-schedule", class: "hint" },
+    drift.schedule ? `Checked ${/^every /.test(drift.schedule) ? drift.schedule : "on the schedule " + drift.schedule}` : "No drift schedule: checked on cluster changes",
+    drift.nextCheck ? `; next ${when(drift.nextCheck)}` : "",
+    drift.lastCheck ? `; last ${when(drift.lastCheck)}` : "",
+    drift.selfHeal ? "; self-heal on." : ".");
+  const buttons = el("div", { class: "actions write-only" },
+    el("button", { id: "drift-check", type: "button", text: "Check now", onclick: () => queue(name, "drift", "Drift check queued.", "drift-result") }),
+    el("button", { id: "heal", type: "button", text: "Heal now", onclick: () => heal(name) }));
   let body;
   try {
-    const report = await api(`applications/${encodeURIComponent(app)}/drift`);
-    body = [el("p", { text: report.summary.line }),
-      el("ul", {}, report.items.map((item) => el("li", {}, el("code", { text: item.drift }), " ", item.address, item.reason ? ` — ${item.reason}` : "")))];
+    const report = await api(`applications/${encodeURIComponent(name)}/drift`);
+    body = [el("p", { id: "drift-summary", text: report.summary.line }),
+      el("ul", { id: "drift-items" }, report.items.map((item) => el("li", {}, el("code", { text: item.drift }), " ", item.address, item.reason ? ` — ${item.reason}` : "")))];
   } catch (failure) {
-    body = [el("p", { class: "hint", text: failure.status === 404 ? "No drift check yet." : failure.message })];
+    body = [el("p", { id: "drift-summary", class: "hint", text: failure.status === 404 ? "No drift check yet." : failure.message })];
   }
-  target.replaceChildren(el("h2", { text: "Drift" }), ...body);
+  const result = document.getElementById("drift-result");
+  target.replaceChildren(el("h2", { text: "Drift" }), schedule, buttons, result || el("div", { id: "drift-result" }), ...body);
+}
+
+async function queue(app, verb, said, where) {
+  const target = document.getElementById(where);
+  try {
+    await api(`applications/${encodeURIComponent(app)}/${verb}`, { method: "POST" });
+    if (target) target.replaceChildren(message(said, "notice"));
+  } catch (failure) {
+    if (target) target.replaceChildren(message(failure.message));
+  }
+}
+
+async function heal(app) {
+  if (!(await confirmAction(`Apply ${app}'s synced revision again, undoing what drifted?`))) return;
+  await queue(app, "heal", "Heal queued; this page follows it.", "drift-result");
+}
+
+// ---------------------------------------------------------------- sync progress
+
+function renderOperation(app) {
+  const target = document.getElementById("operation");
+  if (!target) return;
+  const operation = app.operation;
+  if (!operation) { target.replaceChildren(); return; }
+  const stages = operation.stages.map((stage) => el("li", { class: `stage stage-${stage.state.toLowerCase()}`, "data-stage": stage.name },
+    el("span", { class: "stage-name", text: stage.name }), " ",
+    badge("stage", stage.state), " ",
+    el("span", { class: "hint", text: `${stage.applied}/${stage.resources} written` }),
+    stage.pending.length ? el("ul", { class: "pending" }, stage.pending.map((line) => el("li", { text: line }))) : null));
+  target.replaceChildren(
+    el("h2", { text: operation.phase === "Running" ? "Sync in progress" : "Last sync" }),
+    el("p", { id: "operation-phase" }, badge("outcome", operation.phase), " ",
+      `${operation.trigger} · ${shortSHA(operation.revision)} · started ${when(operation.startedAt)}`,
+      operation.finishedAt ? ` · finished ${when(operation.finishedAt)}` : "",
+      operation.message ? ` — ${operation.message}` : ""),
+    el("ol", { id: "stages", class: "stages", "aria-label": "Sync stages" }, stages));
 }
 
 async function preview(app) {
@@ -398,6 +450,122 @@ function confirmAction(text) {
     dialog.showModal();
     document.getElementById("confirm-ok").focus();
   });
+}
+
+// ---------------------------------------------------------------- rollouts
+
+const SVG = "http://www.w3.org/2000/svg";
+
+function svg(tag, attributes = {}, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
+  for (const child of children.flat()) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+// A condition of the form `result[0] OP number` gives a line to draw; others are shown as text only.
+function threshold(condition) {
+  const match = /^\s*result\[0\]\s*(>=|<=|>|<|==)\s*(-?[0-9.]+)\s*$/.exec(condition || "");
+  return match ? Number(match[2]) : null;
+}
+
+function chart(metric, measurements) {
+  const width = 320, height = 120, pad = 28;
+  const points = measurements.map((m, index) => ({ index, value: m.values.length ? m.values[0] : null, phase: m.phase, at: m.at, message: m.message }));
+  const lines = [threshold(metric.successCondition), threshold(metric.failureCondition)].filter((v) => v !== null);
+  const values = points.map((p) => p.value).filter((v) => v !== null).concat(lines);
+  let low = values.length ? Math.min(...values) : 0, high = values.length ? Math.max(...values) : 1;
+  if (low === high) { low -= 1; high += 1; }
+  const span = Math.max(metric.count || 1, points.length, 2) - 1;
+  const x = (i) => pad + (i / span) * (width - 2 * pad);
+  const y = (v) => height - pad / 2 - ((v - low) / (high - low)) * (height - pad * 1.5);
+  const last = points[points.length - 1];
+  const label = `${metric.name}: ${points.length} of ${metric.count} measurements` + (last ? `, last ${last.value ?? "no value"} (${last.phase})` : "");
+  const conditionLines = [];
+  if (threshold(metric.successCondition) !== null) conditionLines.push(svg("line", { class: "success-line", x1: pad, x2: width - pad, y1: y(threshold(metric.successCondition)), y2: y(threshold(metric.successCondition)) }));
+  if (threshold(metric.failureCondition) !== null) conditionLines.push(svg("line", { class: "failure-line", x1: pad, x2: width - pad, y1: y(threshold(metric.failureCondition)), y2: y(threshold(metric.failureCondition)) }));
+  const path = points.filter((p) => p.value !== null).map((p, i) => `${i ? "L" : "M"}${x(p.index).toFixed(1)},${y(p.value).toFixed(1)}`).join(" ");
+  return svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": label, "data-metric": metric.name },
+    svg("title", {}, label),
+    svg("text", { x: 2, y: y(high) + 4, class: "axis" }, String(+high.toFixed(3))),
+    svg("text", { x: 2, y: y(low) + 4, class: "axis" }, String(+low.toFixed(3))),
+    conditionLines,
+    path ? svg("path", { d: path, class: "series" }) : null,
+    points.map((p) => p.value === null
+      ? svg("text", { x: x(p.index) - 3, y: height - 4, class: `point-${p.phase.toLowerCase()}` }, "×")
+      : svg("circle", { cx: x(p.index), cy: y(p.value), r: 4, class: `point point-${p.phase.toLowerCase()}` }, svg("title", {}, `${p.value} ${p.phase} ${p.message || ""}`))));
+}
+
+function stepLabel(step) {
+  if (step.type === "setWeight") return `Set weight ${step.weight}%`;
+  if (step.type === "pause") return step.duration == null ? "Pause until promoted" : `Pause ${step.duration} s`;
+  return `Analysis: ${(step.metrics || []).map((m) => m.name).join(", ")}`;
+}
+
+function rolloutCard(app, rollout) {
+  const current = Math.min(rollout.step, rollout.stepCount);
+  const steps = rollout.steps.map((step, index) => {
+    const done = index < current || rollout.phase === "Promoted";
+    const here = index === current && (rollout.phase === "Progressing" || rollout.phase === "Paused");
+    const failedHere = index === current && rollout.phase === "Aborted";
+    const item = el("li", {
+      class: `step${done ? " done" : ""}${here ? " current" : ""}${failedHere ? " failed" : ""}`, "aria-current": here ? "step" : null,
+    }, el("span", { class: "step-label", text: stepLabel(step) }), here ? badge("phase", rollout.phase) : null, failedHere ? badge("phase", "Aborted") : null);
+    if (step.type === "analysis") {
+      for (const metric of step.metrics || []) {
+        const measured = rollout.measurements.filter((m) => m.metric === metric.name);
+        item.append(el("figure", { class: "metric" },
+          chart(metric, measured),
+          el("figcaption", {}, el("strong", { text: metric.name }), ` (${metric.provider}, every ${metric.interval} s × ${metric.count})`,
+            metric.successCondition ? el("div", { class: "condition" }, "success: ", el("code", { text: metric.successCondition })) : null,
+            metric.failureCondition ? el("div", { class: "condition" }, "failure: ", el("code", { text: metric.failureCondition })) : null,
+            measured.length ? el("div", { class: `last-measurement point-${measured[measured.length - 1].phase.toLowerCase()}` },
+              `last: ${measured[measured.length - 1].values.join(", ") || "no value"} — ${measured[measured.length - 1].phase}`,
+              measured[measured.length - 1].message ? ` (${measured[measured.length - 1].message})` : "") : null)));
+      }
+    }
+    return item;
+  });
+  const target = rollout.target;
+  const verb = (name, label, primary) => el("button", {
+    type: "button", class: `rollout-${name}${primary ? " primary" : ""}`, "aria-label": `${label} ${target.address}`, text: label,
+    onclick: () => rolloutVerb(app, target, name),
+  });
+  const live = rollout.phase === "Progressing" || rollout.phase === "Paused";
+  return el("section", { class: "rollout", "data-rollout": `${target.namespace}/${target.name}` },
+    el("h2", {}, `${target.address}`, el("span", { class: "hint", text: ` in ${target.namespace}` }), badge("phase", rollout.phase)),
+    el("p", { class: "rollout-status" }, `Step ${Math.min(current + 1, rollout.stepCount)} of ${rollout.stepCount} · canary weight ${rollout.weight}% · strategy ${rollout.strategy} · ${shortSHA(rollout.revision)}`,
+      rollout.message ? el("span", { class: "rollout-message", text: ` — ${rollout.message}` }) : ""),
+    el("div", { class: "actions write-only" },
+      live ? verb("promote", "Promote", true) : null,
+      live ? verb("abort", "Abort", false) : null,
+      rollout.phase === "Aborted" ? verb("retry", "Retry", false) : null),
+    el("ol", { class: "timeline", "aria-label": `Steps of ${target.address}` }, steps));
+}
+
+async function renderRollouts(app) {
+  const data = await api(`applications/${encodeURIComponent(app)}/rollouts`);
+  const result = document.getElementById("rollout-result");
+  show(
+    el("nav", { class: "crumbs" }, el("a", { href: "#/", text: "Applications" }), " / ", el("a", { href: appLink(app), text: app }), " / Rollouts"),
+    el("h1", { text: `${app}: rollouts` }),
+    result || el("div", { id: "rollout-result" }),
+    data.items.length ? data.items.map((rollout) => rolloutCard(app, rollout)) : el("p", { class: "hint", text: "No canary has run for this application yet." }));
+}
+
+async function rolloutVerb(app, target, verb) {
+  const said = { promote: "Promote", abort: "Abort", retry: "Retry" }[verb];
+  if (!(await confirmAction(`${said} the canary of ${target.address} in ${target.namespace}?`))) return;
+  const where = document.getElementById("rollout-result");
+  try {
+    await api(`rollouts/${encodeURIComponent(target.namespace)}/${encodeURIComponent(target.name)}/${verb}`, { method: "POST" });
+    where.replaceChildren(message(`${said} requested for ${target.address}.`, "notice"));
+  } catch (failure) {
+    where.replaceChildren(message(failure.message));
+  }
 }
 
 // ---------------------------------------------------------------- history

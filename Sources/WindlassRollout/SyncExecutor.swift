@@ -47,6 +47,7 @@ public struct SyncOptions: Sendable {
 
 /// What happened during a sync, as it happens.
 public enum SyncEvent: Sendable {
+    /// A stage begins; `resources` of it are to be written (unchanged ones are not counted).
     case stageStarted(Plan.Stage, resources: Int)
     case applied(ResourceID, Plan.Action)
     case waiting(Plan.Stage, pending: [(ResourceID, Health)])
@@ -152,7 +153,7 @@ public struct SyncExecutor: Sendable {
         do {
             for stage in stages {
                 let changes = work.filter { $0.stage == stage }
-                onEvent(.stageStarted(stage, resources: changes.count))
+                onEvent(.stageStarted(stage, resources: changes.count { $0.action != .noop }))
                 var settled: [Plan.Change] = []
                 // Plain writes go out together; a hook, a canary, a Namespace or a
                 // CustomResourceDefinition waits for what precedes it, and what follows waits for it.

@@ -49,9 +49,47 @@ struct WebUITests {
             """
         ),
         ("manifests/service.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n"),
+        ("manifests/api.yaml", api(image: "registry.example/api:v1")),
+        (
+            "manifests/api-canary.yaml",
+            """
+            apiVersion: windlass.dev/v1
+            kind: RolloutStrategy
+            metadata: {name: api-canary, namespace: shop}
+            spec:
+              targetRef: {kind: Deployment, name: api}
+              canary:
+                steps:
+                  - setWeight: 50
+                  - pause: {}
+
+            """
+        ),
     ]
 
-    @Test("log in, watch a push go out of sync and back, read a diff, sync, roll back, see the cluster; a read-only session changes nothing", .timeLimit(.minutes(10)))
+    /// A Deployment of four pods whose updates go through the canary of `api-canary.yaml`.
+    static func api(image: String) -> String {
+        """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: api, namespace: shop}
+        spec:
+          replicas: 4
+          selector: {matchLabels: {app: api}}
+          template:
+            metadata: {labels: {app: api}}
+            spec:
+              containers:
+                - name: api
+                  image: \(image)
+                  resources: {requests: {cpu: 50m, memory: 32Mi}}
+
+        """
+    }
+
+    @Test(
+        "log in, watch a push go out of sync and back, read a diff, sync, roll back, promote a paused canary, see a failed one's measurement, heal drift, survive a restart; a read-only session changes nothing",
+        .timeLimit(.minutes(10)))
     func scenario() async throws {
         for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver", Self.python] where !FileManager.default.isExecutableFile(atPath: tool) {
             Issue.record("\(tool) is missing: `make test` installs chromium, chromium-driver and selenium")
@@ -66,13 +104,15 @@ struct WebUITests {
         let daemon = try GitDaemon(base: served.path)
         defer { daemon.stop() }
         let state = try TemporaryDirectory()
+        // A fixed port: the page stays open while the daemon restarts on it.
+        let port = try freePort()
         try state.write(
             "windlass.yaml",
             """
             apiVersion: windlass.dev/v1
             kind: Config
             server:
-              listen: 127.0.0.1:0
+              listen: 127.0.0.1:\(port)
               apiTokens: [{env: WINDLASS_API_TOKEN}]
               readOnlyTokens: [{env: WINDLASS_READ_TOKEN}]
               webhooks:
@@ -83,11 +123,28 @@ struct WebUITests {
                 destination: {cluster: embedded, namespace: shop}
                 syncPolicy: {automated: false, prune: true}
                 interval: 1h
+                drift: {interval: 1h}
             """)
-        let serve = try ServeProcess(
-            ["--config", "windlass.yaml", "--state-dir", state.path + "/state"], log: state.path + "/serve.log", in: state.path,
-            environment: ["WINDLASS_API_TOKEN": Self.token, "WINDLASS_READ_TOKEN": Self.readToken, "WINDLASS_WEBHOOK_SECRET": Self.secret])
+        let arguments = ["--config", "windlass.yaml", "--state-dir", state.path + "/state"]
+        let environment = ["WINDLASS_API_TOKEN": Self.token, "WINDLASS_READ_TOKEN": Self.readToken, "WINDLASS_WEBHOOK_SECRET": Self.secret]
+        let serve = try ServeProcess(arguments, log: state.path + "/serve.log", in: state.path, environment: environment)
         try await serve.waitForListening()
+        let daemons = Daemons(serve)
+        // The scenario asks for a restart by writing `restart`; `restarted` says the daemon is back.
+        let restarter = Task {
+            while !Task.isCancelled {
+                if FileManager.default.fileExists(atPath: state.path + "/restart") {
+                    try? FileManager.default.removeItem(atPath: state.path + "/restart")
+                    _ = try await daemons.current.terminate()
+                    let again = try ServeProcess(arguments, log: state.path + "/serve-2.log", in: state.path, environment: environment)
+                    try await again.waitForListening()
+                    await daemons.replace(again)
+                    FileManager.default.createFile(atPath: state.path + "/restarted", contents: nil)
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        defer { restarter.cancel() }
         // The first sync by hand (the application is not automated), then the browser.
         let (status, body) = try await serve.request(.POST, "/api/v1/applications/shop/sync", headers: [("Authorization", "Bearer \(Self.token)")])
         #expect(status == 202, "\(body)")
@@ -96,19 +153,34 @@ struct WebUITests {
         let shots = repositoryRoot + "/.build/ui-screenshots"
         try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
         let url = "http://127.0.0.1:\(serve.port)"
-        let arguments = [repositoryRoot + "/Tests/ui/scenario.py", url, Self.token, Self.readToken, Self.secret, work.path, shots]
+        let scenario = [
+            repositoryRoot + "/Tests/ui/scenario.py", url, Self.token, Self.readToken, Self.secret, work.path, shots, CLI.executable, state.path,
+        ]
         // Minutes of a browser: off the cooperative pool.
-        let result = try await offPool { try run(Self.python, arguments, check: false) }
+        let result = try await offPool { try run(Self.python, scenario, check: false) }
         let said = result.stdout + result.stderr
-        #expect(result.status == 0, "\(said)\n--- serve.log\n\(serve.text.suffix(4000))")
+        let log = await daemons.current.text
+        #expect(result.status == 0, "\(said)\n--- serve.log\n\(serve.text.suffix(4000))\n--- after the restart\n\(log.suffix(4000))")
         for step in [
             "a wrong token stays on the login page", "the applications page shows shop Synced and Healthy", "shop OutOfSync without a reload",
             "the Deployment's diff shows web:v1 → web:v2", "the plan preview shows the change", "a change without the CSRF token is 403", "a manual sync brings shop back to Synced",
-            "a rollback from the history page is a new revision", "the cluster page shows the nodes", "a read-only session sees everything",
+            "a rollback from the history page is a new revision", "the cluster page shows the nodes", "a paused canary is promoted from the rollouts page",
+            "a failed canary shows its failing measurement", "drift is reported and healed from the page", "the page reconnects after the daemon restarts",
+            "a session the server no longer knows returns to the login page", "a phone-sized window shows one column", "a read-only session sees everything",
         ] {
             #expect(said.contains(step), "missing: \(step)")
         }
-        let stopped = try await serve.terminate()
+        restarter.cancel()
+        let stopped = try await daemons.current.terminate()
         #expect(stopped.status == 0)
     }
+}
+
+/// The daemon the scenario talks to: replaced when the scenario restarts it.
+actor Daemons {
+    private(set) var current: ServeProcess
+
+    init(_ first: ServeProcess) { current = first }
+
+    func replace(_ next: ServeProcess) { current = next }
 }

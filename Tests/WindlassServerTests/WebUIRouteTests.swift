@@ -139,14 +139,41 @@ struct WebUIRouteTests {
     @Test("sessions expire, and the oldest goes once the store is full")
     func expiry() {
         let store = SessionStore(lifetime: 60, capacity: 2)
-        let first = store.open(access: .write, now: 1_000)
+        let first = store.open(access: .write, token: "t", now: 1_000)
         #expect(store.session(first.id, now: 1_059)?.access == .write)
         #expect(store.session(first.id, now: 1_061) == nil)
-        let a = store.open(access: .read, now: 2_000)
-        let b = store.open(access: .read, now: 2_001)
-        let c = store.open(access: .write, now: 2_002)
+        let a = store.open(access: .read, token: "r", now: 2_000)
+        let b = store.open(access: .read, token: "r", now: 2_001)
+        let c = store.open(access: .write, token: "t", now: 2_002)
         #expect(store.session(a.id, now: 2_003) == nil)
         #expect(store.session(b.id, now: 2_003) != nil && store.session(c.id, now: 2_003) != nil)
         #expect(store.session("", now: 2_003) == nil)
+    }
+
+    @Test("sessions outlive a restart while their token is still accepted; the file holds no session id")
+    func persistedSessions() throws {
+        let directory = try TemporaryDirectory()
+        let file = directory.path + "/sessions.json"
+        let store = SessionStore(lifetime: 600, file: file, now: 1_000)
+        let kept = store.open(access: .write, token: "write-token", now: 1_000)
+        let readSession = store.open(access: .read, token: "read-token", now: 1_000)
+        let closed = store.open(access: .write, token: "write-token", now: 1_000)
+        let gone = store.open(access: .write, token: "removed-token", now: 1_000)
+        store.close(closed.id)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        for session in [kept, readSession, gone] { #expect(!text.contains(session.id)) }
+        #expect(!text.contains("write-token"))
+        // The restart: the config still has write-token (write) and read-token (read).
+        let accepted = [SessionStore.digest("write-token"): Access.write, SessionStore.digest("read-token"): .read]
+        let again = SessionStore(lifetime: 600, file: file, now: 1_100, stillAccepted: { accepted[$0] == $1 })
+        #expect(again.session(kept.id, now: 1_100)?.csrf == kept.csrf)
+        #expect(again.session(readSession.id, now: 1_100)?.access == .read)
+        #expect(again.session(closed.id, now: 1_100) == nil)
+        #expect(again.session(gone.id, now: 1_100) == nil)
+        // A token now read-only no longer restores a write session.
+        let demoted = SessionStore(lifetime: 600, file: file, now: 1_100, stillAccepted: { $0 == SessionStore.digest("write-token") && $1 == .read })
+        #expect(demoted.session(kept.id, now: 1_100) == nil)
+        // Nor does an expired one.
+        #expect(SessionStore(lifetime: 600, file: file, now: 1_700, stillAccepted: { accepted[$0] == $1 }).session(kept.id, now: 1_700) == nil)
     }
 }

@@ -5,9 +5,13 @@ manually synced application `shop` on a git repository whose work tree is WORK (
 served remote `served`). Each step prints `ok: …`; the first that fails prints `FAIL: …` and the
 script exits 1. Screenshots go to SHOTS.
 
-    scenario.py URL WRITE_TOKEN READ_TOKEN WEBHOOK_SECRET WORK SHOTS
+    scenario.py URL WRITE_TOKEN READ_TOKEN WEBHOOK_SECRET WORK SHOTS WINDLASS STATE
+
+WINDLASS is the windlass binary (its CLI, beside the daemon, makes drift by hand); writing
+STATE/restart asks the test to restart the daemon on the same port, and STATE/restarted says it
+is back.
 """
-import hashlib, hmac, json, subprocess, sys, time, urllib.request
+import hashlib, hmac, http.server, json, os, subprocess, sys, threading, time, urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -15,7 +19,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-URL, WRITE, READ, SECRET, WORK, SHOTS = sys.argv[1:7]
+URL, WRITE, READ, SECRET, WORK, SHOTS, WINDLASS, STATE = sys.argv[1:9]
 
 
 def fail(message):
@@ -78,9 +82,10 @@ def git(*arguments):
     subprocess.run(["git", "-C", WORK, *arguments], check=True, capture_output=True)
 
 
-def push(path, content, message):
-    with open(f"{WORK}/{path}", "w") as handle:
-        handle.write(content)
+def push(path, content, message, also=None):
+    for name, body in [(path, content)] + list((also or {}).items()):
+        with open(f"{WORK}/{name}", "w") as handle:
+            handle.write(body)
     git("add", "-A")
     git("commit", "-q", "-m", message)
     git("push", "-q", "served", "HEAD:main")
@@ -113,6 +118,21 @@ def login(token):
     field.clear()
     field.send_keys(token)
     click("#login-submit")
+
+
+class Rate(http.server.BaseHTTPRequestHandler):
+    """The metric a canary's analysis reads: a success rate of 0.42, below its gate."""
+
+    def do_GET(self):
+        body = json.dumps({"rate": 0.42}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *arguments):
+        pass
 
 
 def unnamed_controls():
@@ -227,7 +247,131 @@ try:
     shot("cluster")
     ok("the cluster page shows the nodes and their pods")
 
-    # 9. Logout, then a read-only session: no buttons, and the server refuses anyway.
+    # 9. A canary paused until promoted: the sync shows its stages, the rollouts page promotes it.
+    driver.get(URL + "/#/app/shop")
+    wait(lambda: find("#tree"), "the application page shows")
+    api_yaml = open(f"{WORK}/manifests/api.yaml").read()
+    head = push("manifests/api.yaml", api_yaml.replace("api:v1", "api:v2"), "api v2 through its canary")
+    webhook()
+    wait(lambda: "OutOfSync" in text("#app-summary .sync-status"), "shop goes OutOfSync after the api push", timeout=30)
+    click("#sync")
+    click("#confirm-ok")
+    wait(lambda: "Paused" in text("#operation-phase") and find("#stages .stage"), "the sync shows its stages and pauses at the canary", timeout=60)
+    if "Sync wave 0" not in text("#stages"):
+        fail(f"the sync's stages do not name their waves: {text('#operation')!r}")
+    shot("sync-paused")
+    ok("the sync shows its stages wave by wave, and pauses at the canary")
+    click('a[href="#/app/shop/rollouts"]')
+    card = '[data-rollout="shop/api"]'
+    wait(lambda: "Paused" in text(f"{card} h2") and "Pause until promoted" in text(f"{card} .step.current"),
+         "the rollouts page shows the canary paused at its pause step")
+    if "50%" not in text(f"{card} .rollout-status"):
+        fail(f"the canary's weight is not shown: {text(card)!r}")
+    shot("rollout-paused")
+    missing = unnamed_controls()
+    if missing:
+        fail(f"controls without an accessible name on the rollouts page: {missing}")
+    click(f"{card} .rollout-promote")
+    wait(lambda: find("#confirm") and find("#confirm").is_displayed(), "promote asks for confirmation")
+    click("#confirm-ok")
+    wait(lambda: "Promoted" in text(f"{card} h2"), "the canary is promoted, seen live", timeout=60)
+    ok("a paused canary is promoted from the rollouts page")
+
+    # 10. A canary whose analysis fails: aborted, its failing measurement on the chart.
+    rate = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Rate)
+    threading.Thread(target=rate.serve_forever, daemon=True).start()
+    gate = f"""apiVersion: windlass.dev/v1
+kind: AnalysisTemplate
+metadata: {{name: api-gate, namespace: shop}}
+spec:
+  metrics:
+    - name: success-rate
+      interval: 1s
+      count: 3
+      successCondition: result[0] >= 0.99
+      failureCondition: result[0] < 0.9
+      provider:
+        web: {{url: "http://127.0.0.1:{rate.server_address[1]}/rate", jsonPath: "$.rate"}}
+"""
+    strategy = open(f"{WORK}/manifests/api-canary.yaml").read().replace("- pause: {}", "- analysis: {templates: [{templateName: api-gate}]}")
+    push("manifests/api.yaml", api_yaml.replace("api:v1", "api:v3"), "api v3 behind an analysis gate",
+         also={"manifests/api-gate.yaml": gate, "manifests/api-canary.yaml": strategy})
+    webhook()
+    driver.get(URL + "/#/app/shop")
+    wait(lambda: "OutOfSync" in text("#app-summary .sync-status"), "shop goes OutOfSync after the api v3 push", timeout=30)
+    click("#sync")
+    click("#confirm-ok")
+    wait(lambda: "Failed" in text("#operation-phase"), "the sync of the failing canary fails", timeout=60)
+    driver.get(URL + "/#/app/shop/rollouts")
+    wait(lambda: "Aborted" in text(f"{card} h2") and find(f"{card} svg.chart circle.point-failed"),
+         "the rollouts page shows the aborted canary with a failed measurement on its chart", timeout=30)
+    last = text(f"{card} .last-measurement")
+    if "0.42" not in last or "Failed" not in last:
+        fail(f"the failing measurement is not shown: {last!r}")
+    label = find(f"{card} svg.chart").get_attribute("aria-label")
+    if "success-rate" not in label or "Failed" not in label:
+        fail(f"the chart's accessible name does not say what it shows: {label!r}")
+    if not find(f"{card} .rollout-retry"):
+        fail("an aborted canary offers no Retry")
+    shot("rollout-failed")
+    rate.shutdown()
+    ok("a failed canary shows its failing measurement, and offers a retry")
+
+    # 11. Drift: the schedule; a scale by hand is reported by "Check now" and undone by "Heal now".
+    driver.get(URL + "/#/app/shop")
+    wait(lambda: "every 1h" in text("#drift-schedule"), "the drift section shows its schedule")
+    subprocess.run([WINDLASS, "cluster", "scale", "deployment/web", "--replicas", "5", "-n", "shop", "--state-dir", STATE + "/state"],
+                   check=True, capture_output=True, cwd=STATE)
+    click("#drift-check")
+    wait(lambda: "web" in text("#drift-items"), "the drift report names the Deployment scaled by hand", timeout=30)
+    shot("drift")
+    click("#heal")
+    click("#confirm-ok")
+    wait(lambda: find("#drift-summary") and "web" not in text("#drift-items") and "No drift" in text("#drift-summary"),
+         "after Heal now the drift report is clean", timeout=60)
+    ok("drift is reported and healed from the page")
+
+    # 12. The daemon restarts under the open page: it says so, reconnects, and goes on live.
+    open(f"{STATE}/restart", "w").close()
+    wait(lambda: "reconnecting" in text("#live"), "the page shows the daemon is gone", timeout=30)
+    wait(lambda: os.path.exists(f"{STATE}/restarted"), "the daemon restarts", timeout=120)
+    wait(lambda: text("#live") == "live", "the page reconnects to the restarted daemon", timeout=30)
+    if find("#login-token") and find("#login-token").is_displayed():
+        fail("the restart ended the session")
+    driver.execute_script("window.__notReloaded = true")
+    push("manifests/settings.yaml", open(f"{WORK}/manifests/settings.yaml").read().replace("version: v1", "version: v2"), "settings v2")
+    webhook()
+    wait(lambda: "OutOfSync" in text("#app-summary .sync-status"), "a push after the restart is seen live", timeout=30)
+    if not driver.execute_script("return window.__notReloaded === true"):
+        fail("the page reloaded")
+    ok("the page reconnects after the daemon restarts and goes on live")
+
+    # 13. A phone-sized window: one column, nothing wider than the screen.
+    driver.set_window_size(390, 844)
+    driver.get(URL + "/#/app/shop")
+    wait(lambda: find("#tree"), "the application page shows on a phone")
+    widths = driver.execute_script("""
+        const tree = document.querySelector('.tree-pane').getBoundingClientRect();
+        const detail = document.querySelector('.detail-pane').getBoundingClientRect();
+        return [document.documentElement.scrollWidth, window.innerWidth, tree.left, detail.left, tree.bottom <= detail.top + 1];
+    """)
+    if widths[0] > widths[1] + 1 or not widths[4]:
+        fail(f"the phone layout is wider than the screen or not one column: {widths}")
+    shot("phone")
+    driver.set_window_size(1280, 800)
+    ok("a phone-sized window shows one column")
+
+    # 14. A session the server no longer knows (expired, or ended elsewhere) returns to the login page.
+    driver.get(URL + "/#/app/shop")
+    wait(lambda: find("#tree"), "the application page shows")
+    driver.delete_cookie("windlass_session")
+    driver.execute_script("window.dispatchEvent(new HashChangeEvent('hashchange'))")
+    wait(lambda: find("#login-token") and find("#login-token").is_displayed(), "a session the server does not know goes back to the login page")
+    login(WRITE)
+    wait(lambda: find('tr[data-app="shop"]') or find("#tree"), "a new login goes on")
+    ok("a session the server no longer knows returns to the login page")
+
+    # 15. Logout, then a read-only session: no buttons, and the server refuses anyway.
     driver.get(URL + "/#/")
     wait(lambda: find("#logout") and find("#logout").is_displayed(), "the logout button shows")
     click("#logout")
@@ -239,6 +383,12 @@ try:
     wait(lambda: find("#tree"), "a read-only session sees the tree")
     if find("#sync") and find("#sync").is_displayed():
         fail("a read-only session is shown the Sync button")
+    if find("#heal") and find("#heal").is_displayed():
+        fail("a read-only session is shown the Heal button")
+    driver.get(URL + "/#/app/shop/rollouts")
+    wait(lambda: find('[data-rollout="shop/api"]'), "a read-only session sees the rollouts")
+    if find(".rollout-retry") and find(".rollout-retry").is_displayed():
+        fail("a read-only session is shown the Retry button")
     csrf = driver.execute_async_script("""
         const done = arguments[0];
         fetch("/api/v1/session", {credentials: "same-origin"}).then(r => r.json()).then(s => done(s.csrfToken));

@@ -24,6 +24,8 @@ public actor ApplicationReconciler {
     let watcher: GitWatcher
     let log: DaemonLog
     let metrics: DaemonMetrics
+    /// The sync in progress stage by stage, and the canaries' steps and measurements.
+    let activity: SyncActivity
 
     public struct Status: Sendable {
         public var syncedRevision: String?
@@ -83,6 +85,8 @@ public actor ApplicationReconciler {
         case rollback(Int?)
         /// Go on with the sync that paused (a canary request came).
         case resume
+        /// Apply the synced revision again (a person's "heal now" after a drift report).
+        case heal
     }
 
     private var queued: Set<Work> = []
@@ -103,6 +107,7 @@ public actor ApplicationReconciler {
         self.log = log
         self.metrics = metrics
         let name = application.name
+        activity = SyncActivity(stateDirectory: pipeline.stateDirectory, application: name, changed: { statusChanged(name) })
         watcher = GitWatcher(
             source: pipeline.watchedSource,
             configuration: GitWatcher.Configuration(interval: .seconds(application.interval), jitter: Self.pollJitter),
@@ -138,6 +143,23 @@ public actor ApplicationReconciler {
     /// Asks for a drift check (the drift schedule's tick).
     public nonisolated func checkDriftSoon() {
         Task { await self.enqueue(.drift) }
+    }
+
+    /// Asks for the synced revision to be applied again, undoing drift (`POST …/heal`).
+    public nonisolated func healNow() {
+        Task { await self.enqueue(.heal) }
+    }
+
+    /// When the drift schedule looks next (nil: it has no schedule).
+    private(set) var nextDriftCheck: Double?
+
+    /// The drift schedule's next tick, for the API.
+    nonisolated func driftScheduled(at time: Double) {
+        Task { await self.setNextDriftCheck(time) }
+    }
+
+    private func setNextDriftCheck(_ time: Double) {
+        nextDriftCheck = time
     }
 
     /// Graceful shutdown: the work in progress goes on (a sync finishes its wave, or is
@@ -193,6 +215,8 @@ public actor ApplicationReconciler {
                 await syncHead()
             } else if work.contains(.resume) {
                 await resumePaused()
+            } else if work.contains(.heal) {
+                await heal()
             } else if work.contains(.round) {
                 await round()
             }
@@ -284,6 +308,19 @@ public actor ApplicationReconciler {
         await sync(resolved, trigger: "manual")
     }
 
+    /// The synced revision applied again, whatever the drift check found (Argo CD's sync to
+    /// the synced revision); auto-sync settings do not matter. A canary in progress is left
+    /// alone: its revision is not drift.
+    func heal() async {
+        guard let revision = status.syncedRevision, pipeline.pendingRevision() == nil else { return }
+        do {
+            await sync(try await pipeline.render(revision, fetchingMissingOnly: true), trigger: "heal")
+        } catch {
+            finish(commit: revision, outcome: .invalid, message: error.diagnostics.map(\.description).joined(separator: "\n"), startedAt: now, record: nil)
+        }
+        if status.drift != nil { await checkDrift() }
+    }
+
     /// The sync that paused, taken up again with the request that came (automated or not); with
     /// none paused, a round.
     func resumePaused() async {
@@ -370,8 +407,15 @@ public actor ApplicationReconciler {
         let startedAt = now
         let name = application.name
         let log = self.log
+        let activity = self.activity
+        activity.begin(revision: nil, trigger: "rollback", at: startedAt, strategies: [:])
         do {
-            let restored = try await pipeline.rollback(to: number, pinnedAt: status.headRevision, onEvent: { log.syncEvent(name, $0) })
+            let restored = try await pipeline.rollback(
+                to: number, pinnedAt: status.headRevision,
+                onEvent: {
+                    log.syncEvent(name, $0)
+                    activity.record($0)
+                })
             finish(commit: restored.commit, outcome: .rolledBack, message: restored.description, startedAt: startedAt, record: restored.number)
             status.syncedRevision = restored.commit
             status.syncStatus = .outOfSync
@@ -432,11 +476,14 @@ public actor ApplicationReconciler {
         log.event("sync started", ["application": application.name, "revision": commit.map { String($0.prefix(12)) } ?? "", "trigger": trigger])
         let name = application.name
         let log = self.log
+        let activity = self.activity
+        activity.begin(revision: commit, trigger: trigger, at: startedAt, strategies: CanaryStrategies.read(rendered.manifests).strategies)
         do {
             let outcome = try await pipeline.sync(
                 rendered, trigger: trigger,
                 onEvent: { event in
                     log.syncEvent(name, event)
+                    activity.record(event)
                     if case .canary(let progress) = event { Task { await self.note(progress) } }
                 })
             switch outcome {
@@ -484,6 +531,7 @@ public actor ApplicationReconciler {
 
     private func finish(commit: String?, outcome: SyncOutcome, message: String, startedAt: Double, record: Int?) {
         let finishedAt = now
+        activity.finish(outcome: outcome, revision: commit, message: RemoteURL.redactCredentials(in: message), at: finishedAt)
         // The pipeline's sync records a failed commit itself; what failed before it (a revision
         // that does not render) is recorded here.
         if outcome == .invalid { pipeline.record(commit, failed: true) }
@@ -497,7 +545,8 @@ public actor ApplicationReconciler {
         if outcome == .synced {
             status.syncedRevision = commit
             status.lastError = nil
-        } else {
+        } else if outcome != .paused {
+            // A canary waiting is not an error: `lastSync` and `rollout` say where it is.
             status.lastError = message
         }
         status.syncStatus = status.syncedRevision != nil && status.syncedRevision == status.headRevision ? .synced : .outOfSync

@@ -77,7 +77,10 @@ public final class Daemon: Sendable {
         }
         apiTokens = try options.config.server.apiTokens.map { try $0.resolve() }
         let readOnlyTokens = try options.config.server.readOnlyTokens.map { try $0.resolve() }
-        sessions = SessionStore(lifetime: options.config.server.sessionTTL)
+        let accepted = Dictionary(
+            (apiTokens.map { (SessionStore.digest($0), Access.write) }) + readOnlyTokens.map { (SessionStore.digest($0), Access.read) }, uniquingKeysWith: { a, _ in a })
+        sessions = SessionStore(
+            lifetime: options.config.server.sessionTTL, file: options.stateDirectory + "/sessions.json", stillAccepted: { accepted[$0] == $1 })
         let loopback = options.config.server.readsOpenOnLoopback && ["127.0.0.1", "::1", "localhost"].contains(options.config.server.host)
         credentials = Credentials(writeTokens: apiTokens + [localToken], readTokens: readOnlyTokens, sessions: sessions, loopbackReads: loopback)
         var secrets: [String: String] = [:]
@@ -333,6 +336,7 @@ struct DriftScheduleService: Service {
                 case .interval(let seconds):
                     next = now + seconds * Double.random(in: 0.9...1.0)
                 }
+                reconciler.driftScheduled(at: next)
                 guard (try? await Task.sleep(for: .seconds(max(0, next - now)))) != nil else { return }
                 reconciler.checkDriftSoon()
             }

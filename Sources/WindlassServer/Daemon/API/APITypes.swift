@@ -67,6 +67,10 @@ public enum API {
         /// Why auto-sync leaves the head alone, when it does (a rollback's pin, a failed commit).
         public var autoSyncPaused: String?
         public var fetches: Int
+        /// The sync in progress stage by stage, or the last one (null before the first).
+        public var operation: OperationView?
+        /// The drift schedule and the last check.
+        public var drift: DriftStatus
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -83,10 +87,13 @@ public enum API {
             try container.encode(rollout, forKey: .rollout)
             try container.encode(autoSyncPaused, forKey: .autoSyncPaused)
             try container.encode(fetches, forKey: .fetches)
+            try container.encode(operation, forKey: .operation)
+            try container.encode(drift, forKey: .drift)
         }
 
         enum CodingKeys: String, CodingKey {
             case name, source, destination, syncedRevision, syncedCommit, headRevision, syncStatus, health, lastSync, lastError, rollout, autoSyncPaused, fetches
+            case operation, drift
         }
     }
 
@@ -108,21 +115,33 @@ public enum API {
         public var revisions: [Value]
     }
 
-    /// `POST …/sync` and `…/rollback` answer that the work is queued.
+    /// `POST …/sync`, `…/rollback`, `…/drift` and `…/heal` answer that the work is queued.
     public struct Queued: Encodable, Sendable {
         public var application: String
         public var sync: String?
         /// A revision number, or `previous`.
         public var rollback: Value?
+        public var drift: String?
+        public var heal: String?
+
+        public init(application: String, sync: String? = nil, rollback: Value? = nil, drift: String? = nil, heal: String? = nil) {
+            self.application = application
+            self.sync = sync
+            self.rollback = rollback
+            self.drift = drift
+            self.heal = heal
+        }
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(application, forKey: .application)
             if let sync { try container.encode(sync, forKey: .sync) }
             if let rollback { try container.encode(rollback, forKey: .rollback) }
+            if let drift { try container.encode(drift, forKey: .drift) }
+            if let heal { try container.encode(heal, forKey: .heal) }
         }
 
-        enum CodingKeys: String, CodingKey { case application, sync, rollback }
+        enum CodingKeys: String, CodingKey { case application, sync, rollback, drift, heal }
     }
 
     /// `POST …/rollback`'s body: the revision to return to (none: the one before the current).

@@ -3,6 +3,7 @@ import NIOCore
 import WindlassGit
 import WindlassManifest
 import WindlassPipeline
+import WindlassPlan
 import WindlassRollout
 
 extension Daemon {
@@ -31,6 +32,10 @@ extension Daemon {
             return Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: check.json.hasSuffix("\n") ? check.json : check.json + "\n")))
+        }
+        reads.get("applications/:name/rollouts") { _, context -> Response in
+            guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
+            return API.response(.ok, API.RolloutList(application: reconciler.application.name, items: reconciler.activity.rollouts))
         }
         reads.get("applications/:name/history") { _, context -> Response in
             guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
@@ -61,6 +66,24 @@ extension Daemon {
             guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
             reconciler.syncNow()
             return API.response(.accepted, API.Queued(application: reconciler.application.name, sync: "queued"))
+        }
+        // A drift check now (as the schedule's tick), and "heal now": the synced revision
+        // applied again.
+        writes.post("applications/:name/drift") { _, context -> Response in
+            guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
+            reconciler.checkDriftSoon()
+            return API.response(.accepted, API.Queued(application: reconciler.application.name, drift: "queued"))
+        }
+        writes.post("applications/:name/heal") { _, context -> Response in
+            guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
+            guard await reconciler.status.syncedRevision != nil else {
+                return API.error(.conflict, "\(reconciler.application.name) has no synced revision to heal to")
+            }
+            if let pending = reconciler.pipeline.pendingRevision() {
+                return API.error(.conflict, "revision \(pending.number) of \(reconciler.application.name) is in progress: its rollout is not drift")
+            }
+            reconciler.healNow()
+            return API.response(.accepted, API.Queued(application: reconciler.application.name, heal: "queued"))
         }
         writes.post("applications/:name/rollback") { request, context -> Response in
             guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
@@ -100,6 +123,19 @@ extension Daemon {
                     revision: $0.revision, number: $0.number, outcome: $0.outcome, message: $0.message, startedAt: Timestamp.rfc3339($0.startedAt),
                     finishedAt: Timestamp.rfc3339($0.finishedAt))
             },
-            lastError: status.lastError, rollout: status.rollout, autoSyncPaused: status.autoSyncPaused, fetches: status.fetches)
+            lastError: status.lastError, rollout: status.rollout, autoSyncPaused: status.autoSyncPaused, fetches: status.fetches,
+            operation: reconciler.activity.operation, drift: driftStatus(app, status: status, next: await reconciler.nextDriftCheck))
+    }
+
+    static func driftStatus(_ app: DaemonConfig.Application, status: ApplicationReconciler.Status, next: Double?) -> API.DriftStatus {
+        let schedule: String? =
+            switch app.drift {
+            case .cron(let cron): cron.description
+            case .interval(let seconds): "every " + DurationText.format(seconds)
+            case nil: nil
+            }
+        return API.DriftStatus(
+            schedule: schedule, selfHeal: app.selfHeal || app.driftSelfHeal, lastCheck: status.drift.map { Timestamp.rfc3339($0.at) },
+            nextCheck: next.map(Timestamp.rfc3339), resources: status.drift?.report.items.count, healed: status.drift?.healed ?? false)
     }
 }

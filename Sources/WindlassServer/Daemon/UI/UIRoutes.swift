@@ -54,7 +54,7 @@ extension Daemon {
                 self.options.log.event("login refused", [:], level: .warning)
                 return API.error(.unauthorized, "the token was not accepted")
             }
-            let session = self.sessions.open(access: access)
+            let session = self.sessions.open(access: access, token: login.token)
             self.options.log.event("login", ["access": access.rawValue])
             var response = API.response(.ok, Self.sessionView(session))
             response.setCookie(Self.cookie(session.id, maxAge: Int(self.sessions.lifetime), request: request))
