@@ -80,6 +80,7 @@ struct Report {
     var kubeAPIResult: KubeAPIBench.Result? = nil
     var kubeDestinationResult: KubeDestinationBench.Result? = nil
     var kustomizeResult: KustomizeBench.Result? = nil
+    var uiResult: UIBench.Result? = nil
     var runs: Int
     var python: String?
 
@@ -157,6 +158,12 @@ struct Report {
         if let k = kustomizeResult {
             check(k.coldSeconds <= 1.2 * k.kubectlSeconds, "plan of a kustomize overlay of \(k.resources) resources ≤ 1.2× kubectl kustomize alone: \(format(k.coldSeconds / k.kubectlSeconds, 2))× (\(format(k.coldSeconds, 3)) s vs \(format(k.kubectlSeconds, 3)) s)")
             check(k.warmBuilds == 0, "… a second plan of the same commit runs no kustomize: \(k.warmBuilds) builds (\(format(k.warmSeconds, 3)) s)")
+        }
+        if let ui = uiResult {
+            check(ui.listRender <= 1, "web UI: the applications page with \(ui.apps) applications, first render ≤ 1 s: \(format(ui.listRender, 3)) s")
+            check(ui.appRender <= 1, "… an application page with \(ui.resources) resources, first render ≤ 1 s: \(format(ui.appRender, 3)) s")
+            check(ui.listResponse <= 0.1 && ui.treeResponse <= 0.1, "… the daemon's answers for them ≤ 100 ms: \(format(ui.listResponse * 1000, 1)) ms and \(format(ui.treeResponse * 1000, 1)) ms (the tree's first answer, which plans: \(format(ui.treeColdResponse * 1000, 0)) ms)")
+            check(ui.changeP50 <= 1, "… a change on the cluster reaches an open page, p50 ≤ 1 s: \(format(ui.changeP50 * 1000, 0)) ms (p90 \(format(ui.changeP90 * 1000, 0)) ms)")
         }
         if let apply = processResults.first(where: { $0.name.hasPrefix("cluster apply -f") }) {
             check(apply.median <= 5, "\(apply.name) ≤ 5 s, as users run it: \(format(apply.median, 2)) s")
@@ -328,6 +335,17 @@ struct Report {
             its builds.
 
             \(kustomizeResult.map { "| case | result |\n|---|---:|\n| kubectl kustomize | \(format($0.kubectlSeconds, 3)) s |\n| windlass plan, cold | \(format($0.coldSeconds, 3)) s (\($0.coldBuilds) builds) |\n| windlass plan, warm | \(format($0.warmSeconds, 3)) s (\($0.warmBuilds) builds) |\n" } ?? "")
+            ## Web UI
+
+            `windlass serve` (a child process) with \(uiResult.map { String($0.apps) } ?? "N") applications on the embedded cluster, one of them
+            (`big`) holding \(uiResult.map { String($0.resources) } ?? "N") ConfigMaps, another (`small`) a Deployment. *Answers*: the daemon's
+            `GET /api/v1/applications` and `GET /api/v1/applications/big/resources` over HTTP, median of 10 (the tree's first
+            answer after the sync, which plans, apart). *First render*, in headless chromium driven by Selenium
+            (`scripts/ui-bench.py`): from navigation to the page showing every row or tree item, median of 3.
+            *Change → page*: from starting `windlass cluster scale deployment/web` beside the daemon to the open
+            page of `small` showing that many pods (the CLI's start, the controllers and the event stream included).
+
+            \(uiResult.map { "| case | result |\n|---|---:|\n| applications answer (\($0.apps)) | \(format($0.listResponse * 1000, 1)) ms |\n| resource tree answer (\($0.resources)) | \(format($0.treeResponse * 1000, 1)) ms |\n| … its first answer (plans) | \(format($0.treeColdResponse * 1000, 0)) ms |\n| applications page, first render | \(format($0.listRender, 3)) s |\n| application page, first render | \(format($0.appRender, 3)) s |\n| change → page, p50 | \(format($0.changeP50 * 1000, 0)) ms |\n| … p90 | \(format($0.changeP90 * 1000, 0)) ms |\n" } ?? "")
             ## Plans
 
             `windlass plan` end to end without the cluster read: load and validate the generated set, diff it

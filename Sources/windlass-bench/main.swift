@@ -47,6 +47,11 @@ struct Options {
     var kubeAPIOnly = false
     var kubeDestOnly = false
     var kustomizeOnly = false
+    /// Only run the web UI's cases.
+    var uiOnly = false
+    var uiApps = 200
+    var uiResources = 10_000
+    var uiChanges = 10
     var kubeRSS: (String, String)? = nil
     var kubeDestPlanApps = 3_333
     var kubeAPIWatchers = 100
@@ -80,6 +85,9 @@ struct Options {
                 kubeAPIWatchers = 10
                 kubeAPIIdleWatches = 50
                 kubeDestPlanApps = 100
+                uiApps = 10
+                uiResources = 300
+                uiChanges = 3
             case "--cluster-only": clusterOnly = Int(value())
             case "--plan-only": planOnly = Int(value())
             case "--sync-only": syncOnly = true
@@ -93,6 +101,10 @@ struct Options {
             case "--kube-api-only": kubeAPIOnly = true
             case "--kube-dest-only": kubeDestOnly = true
             case "--kustomize-only": kustomizeOnly = true
+            case "--ui-only": uiOnly = true
+            case "--ui-apps": uiApps = Int(value()) ?? 200
+            case "--ui-resources": uiResources = Int(value()) ?? 10_000
+            case "--ui-changes": uiChanges = Int(value()) ?? 10
             case "--kube-rss":
                 let mode = value()
                 kubeRSS = (mode, value())
@@ -139,6 +151,13 @@ if options.kubeDestOnly {
     let r = try await KubeDestinationBench.run(syncApps: max(options.processApps / 3, 7), planApps: options.kubeDestPlanApps, runs: options.runs)
     print("KUBEDEST \(r.syncObjects) \(r.syncSeconds) \(r.kubectlSeconds) \(r.planObjects) \(r.coldPlanSeconds) \(r.warmPlanSeconds) \(r.embeddedPlanSeconds) \(r.driftP50) \(r.driftP90) \(r.informerObjects) \(r.informerKiBPerObject) \(r.embeddedKiBPerObject)")
     print("kube-dest: sync \(r.syncObjects) objects \(format(r.syncSeconds, 2)) s (kubectl apply --server-side \(format(r.kubectlSeconds, 2)) s); plan \(r.planObjects) cold \(format(r.coldPlanSeconds, 2)) s, warm \(format(r.warmPlanSeconds, 3)) s, embedded \(format(r.embeddedPlanSeconds, 3)) s; drift p50 \(format(r.driftP50 * 1000, 0)) ms p90 \(format(r.driftP90 * 1000, 0)) ms; cache \(format(r.informerKiBPerObject, 2)) KiB/object, embedded store \(format(r.embeddedKiBPerObject, 2)) KiB/object")
+    exit(0)
+}
+
+if options.uiOnly {
+    let r = try await UIBench.run(apps: options.uiApps, resources: options.uiResources, changes: options.uiChanges)
+    print("UIBENCH \(r.apps) \(r.resources) \(r.listResponse) \(r.treeResponse) \(r.treeColdResponse) \(r.listRender) \(r.appRender) \(r.changeP50) \(r.changeP90) \(r.changes)")
+    print("ui: \(r.apps) applications: answer \(format(r.listResponse * 1000, 1)) ms, first render \(format(r.listRender, 3)) s; \(r.resources) resources: tree answer \(format(r.treeResponse * 1000, 1)) ms (first \(format(r.treeColdResponse * 1000, 0)) ms), first render \(format(r.appRender, 3)) s; change → page p50 \(format(r.changeP50 * 1000, 0)) ms, p90 \(format(r.changeP90 * 1000, 0)) ms")
     exit(0)
 }
 
@@ -410,11 +429,28 @@ do {
     if let r = kustomizeResult { print("  kustomize: plan cold \(format(r.coldSeconds, 3)) s, kubectl kustomize \(format(r.kubectlSeconds, 3)) s") }
 }
 
+settleDisk()
+var uiResult: UIBench.Result? = nil
+do {
+    let (output, status, _) = Peers.spawn(
+        [CommandLine.arguments[0], "--ui-only", "--ui-apps", String(options.uiApps), "--ui-resources", String(options.uiResources), "--ui-changes", String(options.uiChanges)])
+    guard status == 0 else { fail("web UI cases failed: \(output)") }
+    for line in output.split(separator: "\n") where line.hasPrefix("UIBENCH ") {
+        let f = line.split(separator: " ").dropFirst().map { Double($0) ?? 0 }
+        guard f.count == 10 else { continue }
+        uiResult = UIBench.Result(
+            apps: Int(f[0]), resources: Int(f[1]), listResponse: f[2], treeResponse: f[3], treeColdResponse: f[4], listRender: f[5], appRender: f[6],
+            changeP50: f[7], changeP90: f[8], changes: Int(f[9]))
+    }
+    if let r = uiResult { print("  ui: first render \(format(r.listRender, 3)) s / \(format(r.appRender, 3)) s, change → page p50 \(format(r.changeP50 * 1000, 0)) ms") }
+}
+
 var report = Report(
     results: results, gitResults: gitResults, clusterResults: clusterResults, planResults: planResults, syncResult: syncResult,
     policyResult: policyResult, serveResult: serveResult, processResults: processResults, kubeAPIResult: kubeAPIResult, runs: options.runs, python: python)
 report.kubeDestinationResult = kubeDestinationResult
 report.kustomizeResult = kustomizeResult
+report.uiResult = uiResult
 print()
 print(report.table())
 print(report.targets())

@@ -5,6 +5,7 @@ public import WindlassPipeline
 public import WindlassPlan
 import WindlassRollout
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -441,6 +442,21 @@ public actor ApplicationReconciler {
         if commitSummaries.count > 64 { commitSummaries.removeAll() }
         commitSummaries[sha] = summary
         return summary
+    }
+
+    /// The last resource tree the API made, with what it was made at (see `Daemon.currentTree`).
+    struct TreeCache: Sendable {
+        var key: String
+        var report: PlanReport
+        var nodes: [ResourceNode]
+    }
+
+    nonisolated let treeCache = Mutex<TreeCache?>(nil)
+
+    /// What the tree depends on besides the cluster: the revision planned, and the status (a
+    /// sync, a drift check, a health change each move it).
+    var treeKey: String {
+        "\(status.headRevision ?? status.syncedRevision ?? "-") \(status.syncs) \(status.lastSync?.finishedAt ?? 0) \(status.health.rawValue)"
     }
 
     /// The plan of the head last fetched (the synced revision before the first fetch) against

@@ -34,8 +34,14 @@ final class EventHub: Sendable {
     }
 
     private let state = Mutex(State())
+    private let clusterChanges = Atomic<Int>(0)
+
+    /// How many changes the daemon's cluster has reported: what the resource tree was read
+    /// at is still current while this has not moved.
+    var clusterChangeCount: Int { clusterChanges.load(ordering: .acquiring) }
 
     func publish(_ event: DaemonEvent) {
+        if event.kind == .cluster { clusterChanges.add(1, ordering: .releasing) }
         let subscribers = state.withLock { Array($0.subscribers.values) }
         for subscriber in subscribers { subscriber.yield(event) }
     }

@@ -138,9 +138,8 @@ extension Daemon {
         reads.get("applications/:name/resources") { _, context -> Response in
             guard let reconciler = self.reconciler(context) else { return Self.notFound(context) }
             do {
-                let report = try await reconciler.currentPlan()
+                let (report, nodes) = try await self.currentTree(reconciler)
                 let status = await reconciler.status
-                let nodes = try await reconciler.pipeline.resourceTree(report)
                 return API.response(
                     .ok,
                     API.ResourceTree(
@@ -160,7 +159,7 @@ extension Daemon {
             let id = ResourceID(
                 group: query["group"].map(String.init) ?? "", version: query["version"].map(String.init) ?? "v1", kind: kind, namespace: namespace, name: name)
             do {
-                let report = try await reconciler.currentPlan()
+                let (report, _) = try await self.currentTree(reconciler)
                 let detail = await reconciler.pipeline.resourceDetail(report, id: id)
                 guard detail.live != nil || detail.desired != nil else { return API.error(.notFound, "\(id) is neither in git nor in the cluster") }
                 return API.response(.ok, detail)
@@ -168,6 +167,24 @@ extension Daemon {
                 return API.error(.unprocessableContent, "\(error)")
             }
         }
+    }
+}
+
+extension Daemon {
+    /// The plan of the application's head against the cluster, and its resource tree. For an
+    /// application on the daemon's own cluster it is kept until the revision, the application's
+    /// status or the cluster changes (a page of 10,000 resources is then answered without a
+    /// plan); on a Kubernetes destination it is made for each request.
+    func currentTree(_ reconciler: ApplicationReconciler) async throws -> (PlanReport, [ResourceNode]) {
+        let cacheable = !reconciler.pipeline.application.destination.isKubernetes
+        let key = "\(events.clusterChangeCount) \(await reconciler.treeKey)"
+        if cacheable, let cached = reconciler.treeCache.withLock({ $0?.key == key ? $0 : nil }) {
+            return (cached.report, cached.nodes)
+        }
+        let report = try await reconciler.currentPlan()
+        let nodes = try await reconciler.pipeline.resourceTree(report)
+        if cacheable { reconciler.treeCache.withLock { $0 = .init(key: key, report: report, nodes: nodes) } }
+        return (report, nodes)
     }
 }
 
