@@ -3,6 +3,12 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import Synchronization
+import WindlassCluster
+import WindlassManifest
+import WindlassPipeline
+@testable import WindlassPlan
+import WindlassRollout
 import WindlassTesting
 @testable import WindlassServer
 
@@ -175,5 +181,82 @@ struct WebUIRouteTests {
         #expect(demoted.session(kept.id, now: 1_100) == nil)
         // Nor does an expired one.
         #expect(SessionStore(lifetime: 600, file: file, now: 1_700, stillAccepted: { accepted[$0] == $1 }).session(kept.id, now: 1_700) == nil)
+    }
+}
+
+@Suite("Sync activity and its routes")
+struct SyncActivityTests {
+    @Test("an application before any sync: operation null, drift unscheduled; heal is 409, a drift check 202, no rollouts; the read token may not ask")
+    func routes() async throws {
+        let bed = try RouteBed()
+        try await bed.test { client in
+            try await client.execute(uri: "/api/v1/applications/shop", method: .get) { response in
+                let app = json(response.body)
+                #expect(app["operation"] is NSNull, "\(app)")
+                let drift = app["drift"] as? [String: Any] ?? [:]
+                #expect(drift["schedule"] is NSNull && drift["selfHeal"] as? Bool == false && drift["lastCheck"] is NSNull, "\(drift)")
+            }
+            try await client.execute(uri: "/api/v1/applications/shop/rollouts", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect((json(response.body)["items"] as? [Any])?.isEmpty == true)
+            }
+            let write: HTTPFields = [.authorization: "Bearer \(RouteBed.token)"]
+            try await client.execute(uri: "/api/v1/applications/shop/heal", method: .post, headers: write) { response in
+                #expect(response.status == .conflict)
+                #expect(json(response.body)["error"] as? String == "shop has no synced revision to heal to")
+            }
+            try await client.execute(uri: "/api/v1/applications/shop/drift", method: .post, headers: write) { response in
+                #expect(response.status == .accepted)
+                #expect(json(response.body)["drift"] as? String == "queued")
+            }
+            let read: HTTPFields = [.authorization: "Bearer \(RouteBed.readToken)"]
+            for verb in ["heal", "drift"] {
+                try await client.execute(uri: "/api/v1/applications/shop/\(verb)", method: .post, headers: read) { #expect($0.status == .forbidden) }
+            }
+            try await client.execute(uri: "/api/v1/applications/nope/rollouts", method: .get) { #expect($0.status == .notFound) }
+        }
+    }
+
+    @Test("stages follow the executor's events; a canary's steps and measurements are kept with its strategy and outlive a restart")
+    func activity() throws {
+        let directory = try TemporaryDirectory()
+        let changes = Mutex(0)
+        let activity = SyncActivity(stateDirectory: directory.path, application: "shop", changed: { changes.withLock { $0 += 1 } })
+        let web = ResourceID(group: "apps", version: "v1", kind: "Deployment", namespace: "shop", name: "web")
+        let config = ResourceID(group: "", version: "v1", kind: "ConfigMap", namespace: "shop", name: "settings")
+        let strategy = CanaryStrategy(
+            id: ResourceID(group: "windlass.dev", version: "v1", kind: "RolloutStrategy", namespace: "shop", name: "web"), target: web,
+            steps: [.setWeight(25), .pause(nil), .pause(30)])
+        activity.begin(revision: "abc123", trigger: "manual", at: 1_000, strategies: [web: strategy])
+        let wave = Plan.Stage(phase: .sync, wave: 1)
+        activity.record(.stageStarted(wave, resources: 2))
+        activity.record(.applied(config, .update))
+        activity.record(.waiting(wave, pending: [(web, Health(.progressing, "1 of 4 updated"))]))
+        var operation = try #require(activity.operation)
+        #expect(operation.stages.count == 1)
+        #expect(operation.stages[0].name == "Sync wave 1" && operation.stages[0].applied == 1 && operation.stages[0].resources == 2)
+        #expect(operation.stages[0].state == "Waiting" && operation.stages[0].pending == ["deployment.apps/web: Progressing: 1 of 4 updated"])
+        var progress = CanaryProgress(target: web, stepCount: 3, now: 1_001)
+        progress.step = 1
+        progress.weight = 25
+        progress.phase = .paused
+        progress.measurements = [AnalysisMeasurement(metric: "rate", at: 1_002, phase: .failed, values: [0.5, .nan], message: "low")]
+        activity.record(.canary(progress))
+        activity.finish(outcome: .paused, revision: "abc123", message: "revision 1 paused: a canary waits", at: 1_010)
+        operation = try #require(activity.operation)
+        #expect(operation.phase == "Paused" && operation.stages[0].state == "Paused" && operation.finishedAt != nil)
+        // Finishing again (a render that failed later) leaves the last sync as it was.
+        activity.finish(outcome: .error, revision: nil, message: "other", at: 1_020)
+        #expect(activity.operation?.phase == "Paused")
+        #expect(changes.withLock { $0 } == 6)
+
+        let restarted = SyncActivity(stateDirectory: directory.path, application: "shop", changed: {})
+        let rollout = try #require(restarted.rollouts.first)
+        #expect(rollout.target.address == "deployment.apps/web" && rollout.target.namespace == "shop" && rollout.strategy == "web")
+        #expect(rollout.phase == "Paused" && rollout.step == 1 && rollout.weight == 25 && rollout.revision == "abc123")
+        #expect(rollout.steps.map(\.type) == ["setWeight", "pause", "pause"])
+        #expect(rollout.steps[1].duration == nil && rollout.steps[2].duration == 30 && rollout.steps[0].weight == 25)
+        #expect(rollout.measurements.first?.values == [0.5, nil] && rollout.measurements.first?.phase == "Failed")
+        #expect(restarted.operation?.phase == "Paused")
     }
 }

@@ -63,7 +63,7 @@ extension API {
             /// `setWeight`, `pause` or `analysis`.
             public var type: String
             public var weight: Int?
-            /// A pause's seconds; absent for a pause until promoted.
+            /// A pause's seconds; null for a pause until promoted.
             public var duration: Double?
             public var metrics: [Metric]?
         }
@@ -167,5 +167,73 @@ extension Metric.Provider {
         case .web: "web"
         case .health: "health"
         }
+    }
+}
+
+// The API's JSON names every field, an absent value as null (synthesized encoding would leave
+// the key out).
+extension API.OperationView {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(revision, forKey: .revision)
+        try c.encode(trigger, forKey: .trigger)
+        try c.encode(phase, forKey: .phase)
+        try c.encode(message, forKey: .message)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encode(finishedAt, forKey: .finishedAt)
+        try c.encode(stages, forKey: .stages)
+    }
+}
+
+extension API.RolloutView {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(target, forKey: .target)
+        try c.encode(strategy, forKey: .strategy)
+        try c.encode(revision, forKey: .revision)
+        try c.encode(phase, forKey: .phase)
+        try c.encode(step, forKey: .step)
+        try c.encode(stepCount, forKey: .stepCount)
+        try c.encode(weight, forKey: .weight)
+        try c.encode(stepStartedAt, forKey: .stepStartedAt)
+        try c.encode(message, forKey: .message)
+        try c.encode(steps, forKey: .steps)
+        try c.encode(measurements, forKey: .measurements)
+    }
+}
+
+extension API.RolloutView.Metric {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(template, forKey: .template)
+        try c.encode(name, forKey: .name)
+        try c.encode(provider, forKey: .provider)
+        try c.encode(interval, forKey: .interval)
+        try c.encode(count, forKey: .count)
+        try c.encode(successCondition, forKey: .successCondition)
+        try c.encode(failureCondition, forKey: .failureCondition)
+        try c.encode(failureLimit, forKey: .failureLimit)
+    }
+}
+
+extension API.RolloutView.Step {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(type, forKey: .type)
+        try c.encode(weight, forKey: .weight)
+        try c.encode(duration, forKey: .duration)
+        try c.encode(metrics, forKey: .metrics)
+    }
+}
+
+extension API.DriftStatus {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(schedule, forKey: .schedule)
+        try c.encode(selfHeal, forKey: .selfHeal)
+        try c.encode(lastCheck, forKey: .lastCheck)
+        try c.encode(nextCheck, forKey: .nextCheck)
+        try c.encode(resources, forKey: .resources)
+        try c.encode(healed, forKey: .healed)
     }
 }
