@@ -11,7 +11,7 @@ public enum ManifestApply {
 
     public static func apply(
         _ resources: [Resource],
-        to cluster: EmbeddedCluster,
+        to cluster: some ClusterBackend,
         manager: String,
         force: Bool = false,
         onApplied: (ResourceID, Outcome) -> Void = { _, _ in }

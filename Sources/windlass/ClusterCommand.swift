@@ -29,25 +29,10 @@ struct StateOptions: ParsableArguments {
         stateDirectory ?? ProcessEnvironment.value("WINDLASS_STATE_DIR") ?? ".windlass"
     }
 
-    /// Opens the cluster and brings it up to date (controllers run until quiescent).
-    func open() async throws -> EmbeddedCluster {
-        try await Self.open(path)
-    }
-
-    /// Opens the cluster in `path` and brings it up to date.
-    static func open(_ path: String) async throws -> EmbeddedCluster {
-        do {
-            // A command a daemon runs for the CLI uses the daemon's cluster: its lock is held.
-            if let shared = Console.sharedCluster, SameFile.check(shared.stateDirectory, path) {
-                try await shared.cluster.reconcile()
-                return shared.cluster
-            }
-            let cluster = try EmbeddedCluster(stateDirectory: path)
-            try await cluster.reconcile()
-            return cluster
-        } catch {
-            throw CommandFailure(message: error.description)
-        }
+    /// The cluster: opened here and brought up to date, or through the daemon that owns the
+    /// state directory (see ``StateCluster``).
+    func open() async throws -> StateCluster {
+        try await StateCluster.open(path)
     }
 }
 
@@ -98,18 +83,6 @@ enum Kinds {
     }
 }
 
-extension StateOptions {
-    /// Opens the cluster, runs `body` on it, and turns a cluster error into a one-line failure.
-    func withCluster<T>(_ body: (EmbeddedCluster) async throws(ClusterError) -> T) async throws -> T {
-        let cluster = try await open()
-        do {
-            return try await body(cluster)
-        } catch {
-            throw CommandFailure(message: error.description)
-        }
-    }
-}
-
 enum ProcessEnvironment {
     static func value(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }
@@ -145,17 +118,12 @@ extension ClusterCommand {
             guard existing.isEmpty else {
                 throw CommandFailure(message: "the cluster in \(state.path) already has \(existing.count) nodes")
             }
-            do {
-                var nodeLabels: [String: String] = [:]
-                for label in labels {
-                    let parts = label.split(separator: "=", maxSplits: 1).map(String.init)
-                    nodeLabels[parts[0]] = parts[1]
-                }
-                try await cluster.createNodes(count: nodes, cpu: cpu, memory: memory, labels: nodeLabels)
-                try await cluster.reconcile()
-            } catch {
-                throw CommandFailure(message: error.description)
+            var nodeLabels: [String: String] = [:]
+            for label in labels {
+                let parts = label.split(separator: "=", maxSplits: 1).map(String.init)
+                nodeLabels[parts[0]] = parts[1]
             }
+            try await cluster.createNodes(count: nodes, cpu: cpu, memory: memory, labels: nodeLabels)
             printOut("cluster initialised in \(state.path): \(nodes) nodes of \(cpu) CPU and \(memory)")
         }
     }
@@ -191,7 +159,7 @@ extension ClusterCommand {
                 }
                 try await cluster.reconcile()
             } catch {
-                throw CommandFailure(message: error.description)
+                throw CommandFailure(message: "\(error)")
             }
         }
     }
@@ -254,7 +222,7 @@ extension ClusterCommand {
         /// Several kinds at once (`deploy,svc`, `all`), as kubectl shows them: a table per kind
         /// that has objects, names written `kind.group/name`, a blank line between tables; one
         /// List in YAML or JSON.
-        func several(_ resources: [APIResource], in cluster: EmbeddedCluster) async throws {
+        func several(_ resources: [APIResource], in cluster: StateCluster) async throws {
             let labels = selector.flatMap { try? LabelSelector(parsing: $0) } ?? .everything
             var tables: [String] = []
             var everything: [Value] = []
@@ -363,7 +331,7 @@ extension ClusterCommand {
                 targets = []
                 for object in objects { targets?.append(try await Kinds.object(object, namespace: namespace, in: cluster)) }
             }
-            let waiting = ClusterWait(backend: cluster, driver: Wiring.driver(cluster))
+            let waiting = ClusterWait(backend: cluster, driver: cluster.driver)
             let until: ClusterWait.Condition = condition.hasPrefix("condition=") ? .condition(String(condition.dropFirst("condition=".count))) : .healthy
             let pending: [String]
             do {
@@ -431,7 +399,7 @@ extension ClusterCommand {
             do {
                 var current = try await cluster.get(id)
                 current.set(.int(replicas), at: ["spec", "replicas"])
-                _ = try await cluster.update(current, manager: "windlass-cli")
+                _ = try await cluster.update(current, options: WriteOptions(fieldManager: "windlass-cli"))
                 try await cluster.reconcile()
             } catch {
                 throw CommandFailure(message: error.description)
@@ -460,7 +428,7 @@ extension ClusterCommand {
         @Option(help: "Seconds before the node's pods are evicted (default 40).") var gracePeriod: Double?
 
         func run() async throws {
-            try await state.withCluster { (cluster) async throws(ClusterError) in try await cluster.failNode(node, graceSeconds: gracePeriod) }
+            try await state.open().failNode(node, graceSeconds: gracePeriod)
             printOut("node/\(node) failed")
         }
     }
@@ -472,7 +440,7 @@ extension ClusterCommand {
         @Argument(help: "The node.") var node: String
 
         func run() async throws {
-            try await state.withCluster { (cluster) async throws(ClusterError) in try await cluster.recoverNode(node) }
+            try await state.open().recoverNode(node)
             printOut("node/\(node) recovered")
         }
     }
@@ -487,7 +455,7 @@ extension ClusterCommand {
 
         func run() async throws {
             let cluster = try await state.open()
-            let waiting = ClusterWait(backend: cluster, driver: Wiring.driver(cluster))
+            let waiting = ClusterWait(backend: cluster, driver: cluster.driver)
             do {
                 try await waiting.drain(
                     node, fieldManager: "windlass-cli", timeout: timeout,
@@ -513,7 +481,7 @@ extension ClusterCommand {
         @Argument(help: "The node.") var node: String
 
         func run() async throws {
-            try await state.withCluster { (cluster) async throws(ClusterError) in try await cluster.uncordon(node) }
+            try await state.open().uncordon(node)
             printOut("node/\(node) uncordoned")
         }
     }
@@ -552,7 +520,7 @@ extension ClusterCommand {
 
         func run() async throws {
             let cluster = try await state.open()
-            printOut(await cluster.simulatedMetrics(), terminator: "")
+            printOut(try await cluster.simulatedMetrics(), terminator: "")
         }
     }
 }

@@ -26,8 +26,8 @@ struct ClusterFlags: ParsableArguments {
     /// Whether a Kubernetes cluster is named.
     var isKubernetes: Bool { kubeconfig != nil || context != nil }
 
-    /// The kubeconfig path made absolute (a forwarded or daemon-run command may run elsewhere).
-    var absoluteKubeconfig: String? { kubeconfig.map { (Forwarding.absolutePath($0) as NSString).standardizingPath } }
+    /// The kubeconfig path made absolute (its history key and the revisions keep it).
+    var absoluteKubeconfig: String? { kubeconfig.map { (StateOwner.absolutePath($0) as NSString).standardizingPath } }
 
     /// The destination of an application on this cluster.
     func destination(namespace: String) -> Application.Destination {

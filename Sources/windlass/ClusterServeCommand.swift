@@ -30,7 +30,7 @@ extension ClusterCommand {
 
         func run() async throws {
             let address = listen
-            let cluster = try await state.open()
+            let cluster = try await StateCluster.openEmbedded(state.path)
             await cluster.limitChangeLog(to: changeLogSize)
             let stateDirectory = state.path
             let service = try KubeAPIWiring.service(cluster: cluster, stateDirectory: stateDirectory, host: address.host, port: address.port)
@@ -71,8 +71,9 @@ extension ClusterCommand {
 /// `serve` when its config asks for it).
 enum KubeAPIWiring {
     /// The API server over `cluster` as a service: the identity under the state directory
-    /// (made on first use), `<state>/kubeconfig` written once it listens, a line saying where.
-    static func service(cluster: EmbeddedCluster, stateDirectory: String, host: String, port: Int) throws -> any Service {
+    /// (made on first use), `<state>/kubeconfig` written once it listens, and (with `announce`)
+    /// a line saying where.
+    static func service(cluster: EmbeddedCluster, stateDirectory: String, host: String, port: Int, announce: Bool = true) throws -> any Service {
         do {
             let identity = try ServingIdentity.loadOrCreate(in: stateDirectory, host: host)
             var logger = Logger(label: "windlass.kube-api")
@@ -86,7 +87,7 @@ enum KubeAPIWiring {
                 } catch {
                     printError("windlass: \(error)")
                 }
-                printOut("serving the Kubernetes API on \(url) (KUBECONFIG=\(stateDirectory)/kubeconfig)")
+                if announce { printOut("serving the Kubernetes API on \(url) (KUBECONFIG=\(stateDirectory)/kubeconfig)") }
             }
         } catch {
             throw CommandFailure(message: "\(error)")

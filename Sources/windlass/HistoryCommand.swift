@@ -16,9 +16,8 @@ import Glibc
 let pinnedCommitSetting = ApplicationPipeline.pinnedCommitSetting
 
 extension Planning {
-    /// `pid@host`, who holds a sync's lease; a command run inside a daemon is `pid@host:cli`, so
-    /// its lease is not taken for the daemon's own (and two syncs never run at once).
-    static var holder: String { Console.capture == nil ? LocalProcess.holder : LocalProcess.holder + ":cli" }
+    /// `pid@host`, who holds a sync's lease: this process (a daemon beside it is another).
+    static var holder: String { LocalProcess.holder }
 
 
     static func revisions(_ stateDirectory: String) throws -> RevisionStore {

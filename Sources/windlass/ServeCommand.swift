@@ -62,10 +62,14 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandFailure(message: error.description)
         }
         var wired = DaemonCluster.embedded(cluster)
-        if let api = settings.embeddedAPI {
-            // The same process owns the state directory: the API serves the daemon's cluster.
-            wired.services.append(try KubeAPIWiring.service(cluster: cluster, stateDirectory: source.stateDirectory, host: api.host, port: api.port))
-        }
+        // The same process owns the state directory: the Kubernetes API serves the daemon's
+        // cluster, where the config asks (`clusters.embedded.api.listen`), else on a loopback
+        // port of its own, for the CLI beside the daemon (it reads `<state>/kubeconfig`).
+        unlink(source.stateDirectory + "/kubeconfig")
+        let api = settings.embeddedAPI
+        wired.services.append(
+            try KubeAPIWiring.service(
+                cluster: cluster, stateDirectory: source.stateDirectory, host: api?.host ?? "127.0.0.1", port: api?.port ?? 0, announce: api != nil))
         let daemon: Daemon
         do {
             daemon = try Daemon(
@@ -74,10 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure(message: "\(settings.path.isEmpty ? "serve" : settings.path): \(error)")
         }
-        let stateDirectory = source.stateDirectory
-        try await daemon.run(commands: { arguments in
-            await Windlass.runForwarded(arguments, cluster: cluster, stateDirectory: stateDirectory)
-        })
+        try await daemon.run()
     }
 
     /// The config file, or one application from the source flags.
@@ -104,7 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
         application.path = source.path
         application.namespace = namespace
         application.interval = seconds
-        application.policies = policies.map { $0 == "builtin" ? .builtin : .directory(Forwarding.absolutePath($0)) } ?? .convention
+        application.policies = policies.map { $0 == "builtin" ? .builtin : .directory(StateOwner.absolutePath($0)) } ?? .convention
         var server = DaemonConfig.Server()
         if let listen {
             server.host = listen.host

@@ -20,20 +20,17 @@ struct Windlass: AsyncParsableCommand {
     /// usage and I/O errors (argument-parser's own 64 becomes 2, as `kubectl` and `terraform`
     /// users expect).
     static func main() async {
-        let status = await execute(Array(CommandLine.arguments.dropFirst()), forwarding: true)
+        let status = await execute(Array(CommandLine.arguments.dropFirst()))
         fflush(nil)
         Glibc.exit(status)
     }
 
     /// Parses and runs one command line, printing what it prints, and returns its exit status.
-    /// With `forwarding`, a command whose state directory a running `windlass serve` owns runs
-    /// in that daemon instead.
-    static func execute(_ arguments: [String], forwarding: Bool) async -> Int32 {
+    /// A command whose state directory a running `windlass serve` owns still runs here: it
+    /// reaches the cluster through that daemon's APIs (``StateCluster``).
+    static func execute(_ arguments: [String]) async -> Int32 {
         do {
             var command = try parseAsRoot(arguments)
-            if forwarding, let stateCommand = command as? any StateCommand, !stateCommand.namesKubernetesCluster, let daemon = Forwarding.owner(of: stateCommand.stateDirectoryPath) {
-                return await Forwarding.forward(Forwarding.arguments(arguments, for: stateCommand), to: daemon)
-            }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -51,19 +48,6 @@ struct Windlass: AsyncParsableCommand {
             let usageOrIO = code == .validationFailure || error is CommandFailure
             return usageOrIO ? 2 : code.rawValue
         }
-    }
-
-    /// Runs a command a CLI forwarded to this daemon: on the daemon's cluster, its output captured.
-    static func runForwarded(_ arguments: [String], cluster: EmbeddedCluster, stateDirectory: String) async -> (status: Int32, stdout: String, stderr: String) {
-        if arguments.first == "serve" { return (2, "", "serve cannot be run through a daemon\n") }
-        let capture = Console.Capture()
-        let status = await Console.$capture.withValue(capture) {
-            await Console.$sharedCluster.withValue(Console.SharedCluster(stateDirectory: stateDirectory, cluster: cluster)) {
-                await execute(arguments, forwarding: false)
-            }
-        }
-        let contents = capture.contents
-        return (status, contents.out, contents.err)
     }
 }
 

@@ -68,7 +68,7 @@ enum Wiring {
         let clock = SystemClock()
         let connection = ClusterConnection(
             backend: cluster,
-            driver: .realTime(now: { clock.now() }, reconcile: { _ = try await cluster.opened().reconcile(budget: EmbeddedCluster.waitingBudget) }),
+            driver: .realTime(now: { clock.now() }, reconcile: { try await cluster.opened().reconcile(budget: EmbeddedCluster.waitingBudget) }),
             displayName: "the cluster in \(stateDirectory)")
         return ApplicationPipeline(application: application, cluster: connection, stateDirectory: stateDirectory, holder: Planning.holder)
     }
@@ -133,19 +133,20 @@ func stopping<T>(manifestsCode: Int32, _ body: () async throws -> T) async throw
 }
 
 /// The embedded cluster of a state directory, opened (and brought up to date) on first use, so
-/// a command reads its source and manifests before it takes the state directory's lock.
+/// a command reads its source and manifests before it takes the state directory's lock; while
+/// a daemon owns the directory, reached through that daemon (``StateCluster``).
 actor DeferredCluster: ClusterBackend {
     let stateDirectory: String
-    private var cluster: EmbeddedCluster?
+    private var cluster: StateCluster?
 
     init(stateDirectory: String) {
         self.stateDirectory = stateDirectory
     }
 
-    func opened() async throws(ClusterError) -> EmbeddedCluster {
+    func opened() async throws(ClusterError) -> StateCluster {
         if let cluster { return cluster }
         do {
-            let opened = try await StateOptions.open(stateDirectory)
+            let opened = try await StateCluster.open(stateDirectory)
             cluster = opened
             return opened
         } catch {

@@ -233,9 +233,8 @@ struct ServeTests {
         #expect(try await serve.request(.POST, "/api/v1/applications/cloud/sync").status == 401)
         #expect(try await serve.request(.GET, "/api/v1/applications/cloud").status == 401)
         #expect(try await serve.request(.POST, "/api/v1/applications/cloud/sync", headers: [("Authorization", "Bearer \(Self.token)")]).status == 202)
-        // CLI commands run only for the CLI on this machine: the run's token, not an API token.
-        let cli = Array(#"{"arguments": ["history", "--app", "cloud"]}"#.utf8)
-        #expect(try await serve.request(.POST, "/api/v1/cli", headers: [("Authorization", "Bearer \(Self.token)")], body: cli).status == 401)
+        // The daemon runs no CLI code: there is no route for it.
+        #expect(try await serve.request(.POST, "/api/v1/cli", headers: [("Authorization", "Bearer \(Self.token)")]).status == 404)
 
         let metrics = try await serve.request(.GET, "/metrics")
         #expect(metrics.body.contains("windlass_app_info{name=\"cloud\",sync_status=\"Synced\""), "\(metrics.body.prefix(2000))")
@@ -268,7 +267,7 @@ struct ServeTests {
         #expect(try await serve.terminate().status == 0)
     }
 
-    @Test("drift made with `windlass cluster scale` (run inside the daemon, which owns the state) is found on schedule and healed")
+    @Test("drift made with `windlass cluster scale` (beside the daemon, through its Kubernetes API) is found on schedule and healed")
     func driftSelfHeal() async throws {
         let repo = try ServedRepository()
         defer { repo.daemon.stop() }
@@ -277,7 +276,8 @@ struct ServeTests {
         let serve = try await start(repo, state: state, extra: "    drift: {interval: 1s, selfHeal: true}")
         _ = try await serve.waitFor("cloud", timeout: 90) { $0["syncedRevision"] as? String == head && $0["health"] as? String == "Healthy" }
 
-        // The CLI beside the daemon: the state directory's lock is the daemon's, so the command runs there.
+        // The CLI beside the daemon: the state directory's lock is the daemon's, so the command
+        // reaches the cluster through the daemon's Kubernetes API.
         let scale = try CLI.run(["cluster", "scale", "deployment/web", "--replicas", "5", "-n", "shop", "--state-dir", state.path + "/state"], in: state.path)
         #expect(scale.status == 0, "\(scale.stdout)\(scale.stderr)")
         #expect(scale.stdout == "deployment.apps/web scaled\n")
@@ -318,6 +318,45 @@ struct ServeTests {
             spec:
               containers: [{name: web, image: "\(image)"}]
         """
+    }
+
+    @Test("the CLI beside a daemon runs in its own process: objects through the daemon's Kubernetes API, nodes and metrics through its HTTP API, plans and history as without it")
+    func cliBesideDaemon() async throws {
+        let repo = try ServedRepository()
+        defer { repo.daemon.stop() }
+        let head = try repo.publish("manifests/web.yaml", Self.web(image: "registry.example/web:1.0"), message: "web")
+        let state = try TemporaryDirectory()
+        let serve = try await start(repo, state: state)
+        _ = try await serve.waitFor("cloud", timeout: 90) { $0["syncedRevision"] as? String == head && $0["health"] as? String == "Healthy" }
+        let stateDir = state.path + "/state"
+        func windlass(_ arguments: [String]) throws -> CommandResult { try CLI.run(arguments + ["--state-dir", stateDir], in: state.path) }
+
+        let pods = try windlass(["cluster", "get", "pods", "-n", "shop"])
+        #expect(pods.status == 0 && pods.stdout.hasPrefix("NAME") && pods.stdout.contains("web-"), "\(pods.stdout)\(pods.stderr)")
+        let nodes = try windlass(["cluster", "nodes"])
+        #expect(nodes.status == 0 && nodes.stdout.contains("node-1"), "\(nodes.stdout)\(nodes.stderr)")
+        // What only the embedded cluster does goes to the daemon's HTTP API.
+        let failed = try windlass(["cluster", "fail-node", "node-1", "--grace-period", "1"])
+        #expect(failed.status == 0, "\(failed.stdout)\(failed.stderr)")
+        let notReady = try windlass(["cluster", "get", "node", "node-1", "-o", "json"])
+        #expect(notReady.stdout.contains("NodeStatusUnknown"), "\(notReady.stdout)")
+        #expect(try windlass(["cluster", "recover-node", "node-1"]).status == 0)
+        let unknown = try windlass(["cluster", "fail-node", "node-99"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("node-99"), "\(unknown.stderr)")
+        let metrics = try windlass(["cluster", "metrics"])
+        #expect(metrics.status == 0 && metrics.stdout.contains("# TYPE"), "\(metrics.stdout.prefix(500))\(metrics.stderr)")
+        let again = try windlass(["cluster", "init"])
+        #expect(again.status == 2 && again.stderr.contains("already has 3 nodes"), "\(again.stderr)")
+        // A plan of the same manifests (as the daemon's own application) reads the daemon's cluster: nothing to do.
+        let plan = try CLI.run(
+            ["plan", "--source", repo.url, "--ref", "main", "--path", "manifests", "--app", "cloud", "-n", "shop", "--state-dir", stateDir, "--no-policies"],
+            in: state.path)
+        #expect(plan.status == 0 && plan.stdout.contains("No changes"), "\(plan.stdout)\(plan.stderr)")
+        let history = try CLI.run(["history", "--app", "cloud", "--state-dir", stateDir], in: state.path)
+        #expect(history.status == 0 && history.stdout.contains("deployed"), "\(history.stdout)\(history.stderr)")
+        // None of it ran in the daemon: its log names no CLI command.
+        #expect(!serve.text.contains("msg=cli") && !serve.text.contains(" cli "), "\(serve.text)")
+        #expect(try await serve.terminate().status == 0)
     }
 
     @Test("/metrics passes promtool check metrics")
@@ -390,9 +429,8 @@ struct ServeTests {
 
         let v2 = try repo.publish("manifests/web.yaml", Self.canary(image: "registry.example/web:2.0", pause: "{duration: 12s}"), message: "web 2.0")
         #expect(try await serve.request(.POST, "/api/v1/applications/cloud/sync", headers: [("Authorization", "Bearer \(Self.token)")]).status == 202)
-        // CLI commands run only for the CLI on this machine: the run's token, not an API token.
-        let cli = Array(#"{"arguments": ["history", "--app", "cloud"]}"#.utf8)
-        #expect(try await serve.request(.POST, "/api/v1/cli", headers: [("Authorization", "Bearer \(Self.token)")], body: cli).status == 401)
+        // The daemon runs no CLI code: there is no route for it.
+        #expect(try await serve.request(.POST, "/api/v1/cli", headers: [("Authorization", "Bearer \(Self.token)")]).status == 404)
         // In the pause (step 2 of 3): the status, through the daemon.
         var status = ""
         let deadline = Date().addingTimeInterval(20)

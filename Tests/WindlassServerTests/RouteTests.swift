@@ -41,7 +41,7 @@ struct RouteBed {
     }
 
     func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let application = Application(router: daemon.router(commands: nil))
+        let application = Application(router: daemon.router())
         try await application.test(.router, body)
     }
 }
@@ -115,9 +115,18 @@ struct RouteTests {
             try await client.execute(uri: "/api/v1/rollouts/shop/web/dance", method: .post, headers: [.authorization: "Bearer \(RouteBed.token)"]) {
                 #expect($0.status == .notFound)
             }
-            // The CLI route takes this run's own token only, never an API token.
+            // The daemon runs no CLI code: the CLI beside it calls these routes and the cluster's API.
             try await client.execute(uri: "/api/v1/cli", method: .post, headers: [.authorization: "Bearer \(RouteBed.token)"]) {
-                #expect($0.status == .unauthorized)
+                #expect($0.status == .notFound)
+            }
+            // Node operations are writes, and only the embedded cluster has them.
+            try await client.execute(uri: "/api/v1/cluster/nodes/node-1/fail", method: .post) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/api/v1/cluster/nodes/node-1/fail", method: .post, headers: [.authorization: "Bearer \(RouteBed.readToken)"]) {
+                #expect($0.status == .forbidden)
+            }
+            try await client.execute(uri: "/api/v1/cluster/nodes/node-1/fail", method: .post, headers: [.authorization: "Bearer \(RouteBed.token)"]) { response in
+                #expect(response.status == .notFound)
+                #expect(json(response.body)["error"] as? String == "the memory cluster runs its own nodes: fail, recover and uncordon them there")
             }
         }
     }

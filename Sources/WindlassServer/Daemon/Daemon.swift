@@ -123,20 +123,15 @@ public final class Daemon: Sendable {
         self.reconcilers = reconcilers
     }
 
-    /// Runs a CLI command inside the daemon (the daemon owns the state directory): its exit
-    /// status and what it printed.
-    public typealias CommandRunner = @Sendable ([String]) async -> (status: Int32, stdout: String, stderr: String)
-
-    /// Runs until SIGTERM or SIGINT, then returns. `commands` runs the CLI commands forwarded
-    /// to `/api/v1/cli`.
-    public func run(commands: CommandRunner? = nil, onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+    /// Runs until SIGTERM or SIGINT, then returns.
+    public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         var quiet = Logger(label: "windlass.lifecycle")
         quiet.logLevel = .error
         // Bind first, then start work: controllers, reconcilers and drift schedules wait until
         // the server listens, so an address in use ends the run before anything is synced.
         let gate = StartGate()
         let application = Application(
-            router: router(commands: commands),
+            router: router(),
             server: .http1(configuration: .init(idleTimeout: .seconds(30))),
             configuration: .init(address: .hostname(options.config.server.host, port: options.config.server.port), serverName: "windlass"),
             onServerRunning: { channel in
@@ -199,10 +194,11 @@ public final class Daemon: Sendable {
 
     // MARK: HTTP
 
-    /// The API, by concern: health and metrics, applications, rollouts, webhooks and the CLI.
+    /// The API, by concern: health and metrics, applications, rollouts, the cluster, webhooks.
     /// Tokens are checked by middleware: reads are open on loopback, writes need a token;
-    /// webhooks carry signatures instead, and the CLI route takes this run's token only.
-    func router(commands: CommandRunner?) -> Router<BasicRequestContext> {
+    /// webhooks carry signatures instead. The CLI beside the daemon uses the same routes (with
+    /// this run's token from `daemon.json`) and the cluster's Kubernetes API.
+    func router() -> Router<BasicRequestContext> {
         let router = Router()
         addHealthRoutes(to: router)
         addPageRoutes(to: router)
@@ -212,11 +208,10 @@ public final class Daemon: Sendable {
         let writes = api.group().add(middleware: TokenAuthentication(access: .write, credentials: credentials))
         addApplicationRoutes(reads: reads, writes: writes)
         addResourceRoutes(reads: reads)
-        addClusterRoutes(reads: reads)
+        addClusterRoutes(reads: reads, writes: writes)
         addEventRoutes(reads: reads)
         addRolloutRoutes(writes: writes)
         addWebhookRoutes(to: api)
-        addCommandRoutes(to: api, commands: commands)
         return router
     }
 }

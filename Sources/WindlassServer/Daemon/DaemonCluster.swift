@@ -1,7 +1,7 @@
 public import ServiceLifecycle
 public import WindlassCore
 public import WindlassPipeline
-import WindlassCluster
+public import WindlassCluster
 import WindlassRollout
 
 /// The cluster a daemon's applications are applied to, as the daemon's start wires it: the
@@ -12,12 +12,26 @@ public struct DaemonCluster: Sendable {
     public var connection: ClusterConnection
     public var services: [any Service]
     public var metrics: @Sendable () async -> String
+    /// What only the embedded cluster does to its nodes (`POST /api/v1/cluster/nodes/…`); nil
+    /// for a cluster that runs its own.
+    public var nodes: NodeOperations?
 
-    public init(connection: ClusterConnection, services: [any Service] = [], metrics: @escaping @Sendable () async -> String = { "" }) {
+    public init(
+        connection: ClusterConnection, services: [any Service] = [], metrics: @escaping @Sendable () async -> String = { "" }, nodes: NodeOperations? = nil
+    ) {
         self.connection = connection
         self.services = services
         self.metrics = metrics
+        self.nodes = nodes
     }
+}
+
+/// Failing, recovering and uncordoning the embedded cluster's nodes, as `windlass cluster
+/// fail-node|recover-node|uncordon` do.
+public struct NodeOperations: Sendable {
+    public var fail: @Sendable (_ node: String, _ graceSeconds: Double?) async throws(ClusterError) -> Void
+    public var recover: @Sendable (_ node: String) async throws(ClusterError) -> Void
+    public var uncordon: @Sendable (_ node: String) async throws(ClusterError) -> Void
 }
 
 extension DaemonCluster {
@@ -30,7 +44,12 @@ extension DaemonCluster {
             backend: cluster,
             driver: .realTime(now: { clock.now() }, reconcile: { try await cluster.reconcile(budget: EmbeddedCluster.waitingBudget) }),
             displayName: "the cluster in \(cluster.stateDirectory)")
-        return DaemonCluster(connection: connection, services: [ClusterService(cluster: cluster)], metrics: { await cluster.simulatedMetrics() })
+        let nodes = NodeOperations(
+            fail: { (node, grace) async throws(ClusterError) in try await cluster.failNode(node, graceSeconds: grace) },
+            recover: { (node) async throws(ClusterError) in try await cluster.recoverNode(node) },
+            uncordon: { (node) async throws(ClusterError) in try await cluster.uncordon(node) })
+        return DaemonCluster(
+            connection: connection, services: [ClusterService(cluster: cluster)], metrics: { await cluster.simulatedMetrics() }, nodes: nodes)
     }
 }
 
@@ -42,7 +61,7 @@ public struct ClusterService: Service {
         self.cluster = cluster
     }
 
-    /// Reconciles when an object changed (through the API, a forwarded command, a sync) or when
+    /// Reconciles when an object changed (through the API, the CLI beside the daemon, a sync) or when
     /// timed work is due, at most once a second (a sync drives the controllers itself while it
     /// waits); otherwise it only looks at the store's version, so an idle cluster of any size
     /// costs next to nothing.

@@ -154,6 +154,17 @@ public enum API {
         public var revision: String?
     }
 
+    /// `POST /api/v1/cluster/nodes/{name}/fail`'s body: seconds before its pods are evicted.
+    public struct FailNodeRequest: Decodable, Sendable {
+        public var gracePeriod: Double?
+    }
+
+    /// A node failed, recovered or uncordoned.
+    public struct NodeChanged: Encodable, Sendable {
+        public var node: String
+        public var verb: String
+    }
+
     /// A rollout verb, recorded.
     public struct RolloutAccepted: Codable, Sendable {
         public var application: String
@@ -167,17 +178,6 @@ public enum API {
         public var replayed: String?
         public var ignored: String?
         public var event: String?
-    }
-
-    /// A CLI command run in the daemon.
-    public struct CommandResult: Codable, Sendable {
-        public var status: Int
-        public var stdout: String
-        public var stderr: String
-    }
-
-    public struct CommandRequest: Codable, Sendable {
-        public var arguments: [String]
     }
 
     /// `POST /api/v1/session`'s body: a token typed at the login page.

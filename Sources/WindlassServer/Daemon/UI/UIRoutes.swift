@@ -216,7 +216,42 @@ final class PendingEvents: Sendable {
 extension Daemon {
     /// `GET /api/v1/cluster`: the daemon's cluster's nodes, each with its readiness and the pods
     /// and virtual machine instances placed on it.
-    func addClusterRoutes(reads: RouterGroup<BasicRequestContext>) {
+    func addClusterRoutes(reads: RouterGroup<BasicRequestContext>, writes: RouterGroup<BasicRequestContext>) {
+        // The embedded cluster's own operations, for the CLI beside the daemon (and scripts).
+        reads.get("cluster/metrics") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: await self.cluster.metrics())))
+        }
+        writes.post("cluster/nodes/:node/:verb") { request, context -> Response in
+            guard let nodes = self.cluster.nodes else {
+                return API.error(.notFound, "\(self.cluster.connection.displayName) runs its own nodes: fail, recover and uncordon them there")
+            }
+            let node = context.parameters.get("node") ?? ""
+            let verb = context.parameters.get("verb") ?? ""
+            var request = request
+            let body: ByteBuffer
+            switch await API.body(of: &request, limit: 4096, timeout: self.options.config.server.bodyTimeout) {
+            case .read(let read): body = read
+            case .refused(let response): return response
+            }
+            do throws(ClusterError) {
+                switch verb {
+                case "fail":
+                    guard let failing = API.decode(API.FailNodeRequest.self, from: body, empty: API.FailNodeRequest()) else {
+                        return API.error(.badRequest, "expected {\"gracePeriod\": SECONDS}")
+                    }
+                    try await nodes.fail(node, failing.gracePeriod)
+                case "recover": try await nodes.recover(node)
+                case "uncordon": try await nodes.uncordon(node)
+                default: return API.error(.notFound, "the node verbs are fail, recover and uncordon")
+                }
+            } catch {
+                return API.error(error.code == .notFound ? .notFound : .unprocessableContent, error.description)
+            }
+            self.options.log.event("node \(verb)", ["node": node])
+            return API.response(.ok, API.NodeChanged(node: node, verb: verb))
+        }
         reads.get("cluster") { _, _ -> Response in
             let backend = self.cluster.connection.backend
             do {
