@@ -12,8 +12,8 @@
 #      and is promoted;
 #   3. a Nova API release whose new version answers 30 % of requests with errors goes out the
 #      same way; its gate fails and the daemon rolls the release back on its own;
-#   4. `windlass history` and `windlass cluster get` run beside the daemon (through its API,
-#      since it owns the state directory); SIGTERM stops it.
+#   4. `windlass history` and `windlass cluster get` run beside the daemon (it owns the state
+#      directory: they read its revision store and its Kubernetes API); SIGTERM stops it.
 # Prometheus (Debian's package) runs for the duration on 127.0.0.1:9090 and scrapes the
 # daemon's /metrics (its own metrics and the cluster's simulated workload metrics).
 set -eu
@@ -189,10 +189,10 @@ push
 wait_for '(app["lastSync"] or {}).get("outcome") == "failed"'
 summary
 
-step "History: the failed release, and the rollback Windlass made on its own (run through the daemon)"
+step "History: the failed release, and the rollback Windlass made on its own (read beside the daemon, from the revision store)"
 "$windlass" history --app openstack --state-dir "$state"
 
-step "The workloads (through the daemon, which owns the state directory)"
+step "The workloads (beside the daemon, through its Kubernetes API)"
 for kind in deployments statefulsets daemonsets virtualmachines; do
     "$windlass" cluster get "$kind" -A --state-dir "$state"
 done
