@@ -163,7 +163,7 @@ struct WebUITests {
         #expect(result.status == 0, "\(said)\n--- serve.log\n\(serve.text.suffix(4000))\n--- after the restart\n\(log.suffix(4000))")
         for step in [
             "a wrong token stays on the login page", "the applications page shows shop Synced and Healthy", "shop OutOfSync without a reload",
-            "the Deployment's diff shows web:v1 → web:v2", "the plan preview shows the change", "a change without the CSRF token is 403", "a manual sync brings shop back to Synced",
+            "the Deployment's diff shows web:v1 → web:v2", "Tab reaches every control of the application page", "the plan preview shows the change", "a change without the CSRF token is 403", "a manual sync brings shop back to Synced",
             "a rollback from the history page is a new revision", "the cluster page shows the nodes", "a paused canary is promoted from the rollouts page",
             "a failed canary shows its failing measurement", "drift is reported and healed from the page", "the page reconnects after the daemon restarts",
             "a session the server no longer knows returns to the login page", "a phone-sized window shows one column", "a read-only session sees everything",

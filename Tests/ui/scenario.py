@@ -17,6 +17,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 URL, WRITE, READ, SECRET, WORK, SHOTS, WINDLASS, STATE = sys.argv[1:9]
@@ -200,6 +201,20 @@ try:
     if missing:
         fail(f"controls without an accessible name on the application page: {missing}")
     ok("every control of the application page has an accessible name")
+    # Every control is reached by the keyboard: Tab from the top of the page gets to Sync and to
+    # the tree's objects (native buttons and links, nothing focusable only by a mouse).
+    driver.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
+    body = driver.find_element(By.TAG_NAME, "body")
+    reached = set()
+    for _ in range(80):
+        body.send_keys(Keys.TAB) if not reached else driver.switch_to.active_element.send_keys(Keys.TAB)
+        active = driver.execute_script("const a = document.activeElement; return a ? (a.id || a.dataset.node || a.tagName) : ''")
+        reached.add(active)
+        if "sync" in reached and any(str(r).startswith("Deployment/") for r in reached):
+            break
+    if "sync" not in reached or not any(str(r).startswith("Deployment/") for r in reached):
+        fail(f"Tab does not reach the Sync button and the tree's objects: {sorted(map(str, reached))[:40]}")
+    ok("Tab reaches every control of the application page")
 
     # The plan preview names the change before anything is synced.
     click("#preview")
