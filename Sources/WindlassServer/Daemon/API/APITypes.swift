@@ -244,9 +244,11 @@ public enum API {
 
     // MARK: - Encoding
 
-    static func response(_ status: HTTPResponse.Status, _ body: some Encodable) -> Response {
+    /// `pretty: false` for answers made for pages rather than people (a resource tree of
+    /// 10,000 objects is a third smaller without the indentation).
+    static func response(_ status: HTTPResponse.Status, _ body: some Encodable, pretty: Bool = true) -> Response {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .withoutEscapingSlashes] : [.withoutEscapingSlashes]
         let data = (try? encoder.encode(body)) ?? Data("{\"error\":\"the response could not be encoded\"}".utf8)
         var buffer = ByteBuffer(bytes: data)
         buffer.writeString("\n")

@@ -144,7 +144,7 @@ extension Daemon {
                     .ok,
                     API.ResourceTree(
                         application: reconciler.application.name, revision: report.plan.source.revision, syncStatus: status.syncStatus.rawValue,
-                        health: status.health.rawValue, resources: nodes))
+                        health: status.health.rawValue, resources: nodes), pretty: false)
             } catch {
                 return API.error(.unprocessableContent, "\(error)")
             }
