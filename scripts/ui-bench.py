@@ -57,6 +57,8 @@ try:
         lists.append(until(f"document.querySelectorAll('#applications tbody tr').length >= {APPS}"))
         navigate("#/app/big")
         apps.append(until(f"document.querySelectorAll('#tree [role=treeitem]').length >= {RESOURCES}"))
+        marks = driver.execute_script("return performance.getEntriesByType('mark').map(m => m.name + '=' + Math.round(m.startTime))")
+        print(f"marks {marks} done={apps[-1]:.3f}", file=sys.stderr, flush=True)
 
     navigate("#/app/small")
     pods = "document.querySelectorAll('#tree [data-node^=\"Pod/default/web-\"]').length"

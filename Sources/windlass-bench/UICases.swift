@@ -140,6 +140,8 @@ enum UIBench {
         guard browser.status == 0, let line = browser.stdout.split(separator: "\n").first(where: { $0.hasPrefix("UI ") }) else {
             fail("the UI bench's browser failed: \(browser.stdout)\(browser.stderr)")
         }
+        // Where the big page's time went: the page's own marks, in ms from navigation.
+        for marks in browser.stderr.split(separator: "\n") where marks.hasPrefix("marks ") { print("ui page: \(marks.dropFirst(6))") }
         let f = line.split(separator: " ").dropFirst().map { Double($0) ?? -1 }
         return Result(
             apps: apps + 2, resources: resources, listResponse: median(lists), treeResponse: median(trees), treeColdResponse: cold, listRender: f[0],

@@ -7,7 +7,7 @@ enum UIAssets {
         // The web UI of `windlass serve`: every page reads the daemon's documented HTTP API, and text
         // from manifests, commits and the cluster only ever reaches the page as text nodes.
 
-        const state = { session: null, events: null, route: null, refreshTimer: null, selected: null };
+        const state = { session: null, events: null, route: null, refreshTimer: null, selected: null, connected: false };
 
         // ---------------------------------------------------------------- DOM helpers
 
@@ -119,6 +119,7 @@ enum UIAssets {
 
         function loggedOut() {
           state.session = null;
+          state.connected = false;
           if (state.events) { state.events.close(); state.events = null; }
           document.getElementById("nav").hidden = true;
           document.getElementById("logout").hidden = true;
@@ -139,8 +140,10 @@ enum UIAssets {
           source.addEventListener("hello", () => {
             live.textContent = "live";
             live.className = "live on";
-            // Back after a restart: what changed meanwhile is read again.
-            scheduleRefresh(0);
+            // Back after a restart (or a dropped stream): what changed meanwhile is read again. The
+            // first hello follows the page's own first read.
+            if (state.connected) scheduleRefresh(0);
+            state.connected = true;
           });
           source.addEventListener("application", (event) => {
             const name = JSON.parse(event.data).application;
@@ -318,6 +321,8 @@ enum UIAssets {
             api(`applications/${encodeURIComponent(name)}`),
             api(`applications/${encodeURIComponent(name)}/resources`).catch((failure) => ({ error: failure.message, resources: [] })),
           ]);
+          // Where a page's time goes (the bench reads these).
+          performance.mark("windlass:fetched");
           const summary = el("dl", { class: "summary", id: "app-summary" },
             el("dt", { text: "Sync" }), el("dd", { class: "sync-status" }, badge("sync", app.syncStatus)),
             el("dt", { text: "Health" }), el("dd", { class: "health" }, badge("health", app.health)),
@@ -329,6 +334,7 @@ enum UIAssets {
             app.rollout ? [el("dt", { text: "Rollout" }), el("dd", { id: "rollout", text: app.rollout })] : [],
             app.lastError ? [el("dt", { text: "Error" }), el("dd", { class: "error", text: app.lastError })] : []);
           const tree = treeView(name, resources.resources);
+          performance.mark("windlass:built");
           if (first || !document.getElementById("tree")) {
             show(
               el("nav", { class: "crumbs" }, el("a", { href: "#/", text: "Applications" }), " / ", el("span", { text: name }),
