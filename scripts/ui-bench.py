@@ -4,8 +4,9 @@ windlass-bench against a `windlass serve` it started.
     ui-bench.py URL TOKEN APPS RESOURCES WINDLASS STATE CHANGES
 
 Prints one line, `UI list_render app_render change_p50 change_p90 changes`, in seconds:
-- list_render: from navigation to the applications page showing all APPS rows;
-- app_render: from navigation to the application `big` showing RESOURCES objects in its tree;
+- list_render: from asking for the page to it showing all APPS rows (median of 3);
+- app_render: from asking for the page to the application `big` showing RESOURCES objects in
+  its tree (median of 3);
 - change: from `windlass cluster scale` (beside the daemon) to the open page of application
   `small` showing the new number of pods, over CHANGES scales.
 """
@@ -26,22 +27,32 @@ driver.set_page_load_timeout(60)
 driver.set_script_timeout(120)
 
 
+started = 0.0
+
+
 def until(script, timeout=120):
-    """Polls `script` in the page until it returns true; then the page's clock (ms since its
-    navigation began) at that moment."""
+    """Polls `script` in the page until it returns true; then the seconds since the last
+    navigation began (the page's own clock, `Date.now()`, on this machine's clock)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        done = driver.execute_script(f"return ({script}) ? performance.now() : null")
+        done = driver.execute_script(f"return ({script}) ? Date.now() : null")
         if done is not None:
-            return done / 1000
+            return done / 1000 - started
         time.sleep(0.005)
     raise SystemExit(f"timed out: {script}")
 
 
+loads = 0
+
+
 def navigate(fragment):
-    # A fresh document each time: first render, not a hash change.
+    # A fresh document each time (a query of its own, so no cached document is reused): a
+    # first render, not a hash change.
+    global loads, started
+    loads += 1
     driver.get("about:blank")
-    driver.get(URL + "/" + fragment)
+    started = time.time()
+    driver.get(f"{URL}/?load={loads}{fragment}")
 
 
 try:
@@ -57,7 +68,7 @@ try:
         lists.append(until(f"document.querySelectorAll('#applications tbody tr').length >= {APPS}"))
         navigate("#/app/big")
         apps.append(until(f"document.querySelectorAll('#tree [role=treeitem]').length >= {RESOURCES}"))
-        marks = driver.execute_script("return performance.getEntriesByType('mark').map(m => m.name + '=' + Math.round(m.startTime))")
+        marks = driver.execute_script("return performance.getEntriesByType('mark').map(m => m.name + '=' + Math.round(performance.timeOrigin + m.startTime - arguments[0] * 1000))", started)
         print(f"marks {marks} done={apps[-1]:.3f}", file=sys.stderr, flush=True)
 
     navigate("#/app/small")

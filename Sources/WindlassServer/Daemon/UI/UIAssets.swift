@@ -78,6 +78,14 @@ enum UIAssets {
           document.getElementById("login-form").addEventListener("submit", login);
           document.getElementById("logout").addEventListener("click", logout);
           window.addEventListener("hashchange", route);
+          // A page left for another keeps no stream open (a browser has six connections to a host; a
+          // page kept in its back-forward cache would hold one), and takes it up again when shown.
+          window.addEventListener("pagehide", () => {
+            if (state.events) { state.events.close(); state.events = null; }
+          });
+          window.addEventListener("pageshow", (event) => {
+            if (event.persisted && state.session) connectEvents();
+          });
           try {
             state.session = await api("session");
             loggedIn();
