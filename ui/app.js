@@ -321,7 +321,7 @@ function actions(app) {
 async function renderApplication(name, first) {
   const [app, resources] = await Promise.all([
     api(`applications/${encodeURIComponent(name)}`),
-    api(`applications/${encodeURIComponent(name)}/resources`).catch((failure) => ({ error: failure.message, resources: [] })),
+    api(appPath(name, "resources")).catch((failure) => ({ error: failure.message, resources: [] })),
   ]);
   // Where a page's time goes (the bench reads these).
   performance.mark("windlass:fetched");
@@ -389,7 +389,7 @@ async function selectObject(app, node) {
   const query = new URLSearchParams({ group: node.group, version: node.version, kind: node.kind, namespace: node.namespace || "", name: node.name });
   const detail = document.getElementById("detail");
   try {
-    const object = await api(`applications/${encodeURIComponent(app)}/resources/object?${query}`);
+    const object = await api(`${appPath(app, "resources/object")}?${query}`);
     const events = object.events.length
       ? el("table", { class: "list events" }, el("tbody", {}, object.events.map((event) => el("tr", {},
         el("td", {}, badge("event", event.kind)), el("td", { text: event.reason }), el("td", { text: event.message }), el("td", { text: `×${event.count}` })))))
@@ -417,11 +417,11 @@ async function renderDrift(app) {
     drift.lastCheck ? `; last ${when(drift.lastCheck)}` : "",
     drift.selfHeal ? "; self-heal on." : ".");
   const buttons = el("div", { class: "actions write-only" },
-    el("button", { id: "drift-check", type: "button", text: "Check now", onclick: () => queue(name, "drift", "Drift check queued.", "drift-result") }),
+    el("button", { id: "drift-check", type: "button", text: "Check now", onclick: () => ask(appPath(name, "drift"), "Drift check queued.", "drift-result") }),
     el("button", { id: "heal", type: "button", text: "Heal now", onclick: () => heal(name) }));
   let body;
   try {
-    const report = await api(`applications/${encodeURIComponent(name)}/drift`);
+    const report = await api(appPath(name, "drift"));
     body = [el("p", { id: "drift-summary", text: report.summary.line }),
       el("ul", { id: "drift-items" }, report.items.map((item) => el("li", {}, el("code", { text: item.drift }), " ", item.address, item.reason ? ` — ${item.reason}` : "")))];
   } catch (failure) {
@@ -431,19 +431,22 @@ async function renderDrift(app) {
   target.replaceChildren(el("h2", { text: "Drift" }), schedule, buttons, result || el("div", { id: "drift-result" }), ...body);
 }
 
-async function queue(app, verb, said, where) {
+// A change asked of the daemon (POST `path`): what it said, or why not, shown in `where`.
+async function ask(path, said, where, body) {
   const target = document.getElementById(where);
   try {
-    await api(`applications/${encodeURIComponent(app)}/${verb}`, { method: "POST" });
+    await api(path, { method: "POST", body });
     if (target) target.replaceChildren(message(said, "notice"));
   } catch (failure) {
     if (target) target.replaceChildren(message(failure.message));
   }
 }
 
+function appPath(app, verb) { return `applications/${encodeURIComponent(app)}/${verb}`; }
+
 async function heal(app) {
   if (!(await confirmAction(`Apply ${app}'s synced revision again, undoing what drifted?`))) return;
-  await queue(app, "heal", "Heal queued; this page follows it.", "drift-result");
+  await ask(appPath(app, "heal"), "Heal queued; this page follows it.", "drift-result");
 }
 
 // ---------------------------------------------------------------- sync progress
@@ -471,7 +474,7 @@ async function preview(app) {
   const target = document.getElementById("plan-preview");
   target.replaceChildren(el("p", { class: "hint", text: "Planning…" }));
   try {
-    const plan = await api(`applications/${encodeURIComponent(app)}/plan`, { method: "POST", body: {} });
+    const plan = await api(appPath(app, "plan"), { method: "POST", body: {} });
     const changes = plan.resource_changes.filter((change) => change.change.actions[0] !== "no-op");
     const policies = plan.policy_results.map((result) => el("li", { class: "policy", text: `${result.status} ${result.policy}/${result.rule} on ${result.resource}: ${result.message}` }));
     target.replaceChildren(el("section", { class: "preview", id: "preview-result" },
@@ -485,12 +488,7 @@ async function preview(app) {
 
 async function syncApp(app) {
   if (!(await confirmAction(`Sync ${app} to the head of its source now?`))) return;
-  try {
-    await api(`applications/${encodeURIComponent(app)}/sync`, { method: "POST" });
-    document.getElementById("plan-preview").replaceChildren(message("Sync queued; this page follows it.", "notice"));
-  } catch (failure) {
-    document.getElementById("plan-preview").replaceChildren(message(failure.message));
-  }
+  await ask(appPath(app, "sync"), "Sync queued; this page follows it.", "plan-preview");
 }
 
 function confirmAction(text) {
@@ -598,7 +596,7 @@ function rolloutCard(app, rollout) {
 }
 
 async function renderRollouts(app) {
-  const data = await api(`applications/${encodeURIComponent(app)}/rollouts`);
+  const data = await api(appPath(app, "rollouts"));
   const result = document.getElementById("rollout-result");
   show(
     el("nav", { class: "crumbs" }, el("a", { href: "#/", text: "Applications" }), " / ", el("a", { href: appLink(app), text: app }), " / Rollouts"),
@@ -610,19 +608,13 @@ async function renderRollouts(app) {
 async function rolloutVerb(app, target, verb) {
   const said = { promote: "Promote", abort: "Abort", retry: "Retry" }[verb];
   if (!(await confirmAction(`${said} the canary of ${target.address} in ${target.namespace}?`))) return;
-  const where = document.getElementById("rollout-result");
-  try {
-    await api(`rollouts/${encodeURIComponent(target.namespace)}/${encodeURIComponent(target.name)}/${verb}`, { method: "POST" });
-    where.replaceChildren(message(`${said} requested for ${target.address}.`, "notice"));
-  } catch (failure) {
-    where.replaceChildren(message(failure.message));
-  }
+  await ask(`rollouts/${encodeURIComponent(target.namespace)}/${encodeURIComponent(target.name)}/${verb}`, `${said} requested for ${target.address}.`, "rollout-result");
 }
 
 // ---------------------------------------------------------------- history
 
 async function renderHistory(app) {
-  const data = await api(`applications/${encodeURIComponent(app)}/history`);
+  const data = await api(appPath(app, "history"));
   const rows = data.revisions.slice().reverse().map((revision) => el("tr", { "data-revision": revision.revision },
     el("td", { text: `#${revision.revision}` }),
     el("td", {}, el("code", { text: shortSHA(revision.commit) })),
@@ -645,13 +637,7 @@ async function renderHistory(app) {
 
 async function rollback(app, number) {
   if (!(await confirmAction(`Roll ${app} back to revision ${number}? Auto-sync stays paused until the next manual sync.`))) return;
-  const target = document.getElementById("history-result");
-  try {
-    await api(`applications/${encodeURIComponent(app)}/rollback`, { method: "POST", body: { revision: number } });
-    target.replaceChildren(message(`Rollback to #${number} queued.`, "notice"));
-  } catch (failure) {
-    target.replaceChildren(message(failure.message));
-  }
+  await ask(appPath(app, "rollback"), `Rollback to #${number} queued.`, "history-result", { revision: number });
 }
 
 // ---------------------------------------------------------------- cluster

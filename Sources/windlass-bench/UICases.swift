@@ -108,7 +108,7 @@ enum UIBench {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
             let body = try await response.body.collect(upTo: 256 << 20)
             let seconds = Date().timeIntervalSince(start)
-            guard response.status.code == 200 else { throw BenchError("GET \(path): \(response.status.code) \(String(buffer: body).prefix(300))") }
+            guard response.status.code == 200 else { fail("GET \(path): \(response.status.code) \(String(buffer: body).prefix(300))") }
             return (seconds, String(buffer: body))
         }
         // Every application synced.
@@ -149,9 +149,4 @@ enum UIBench {
     }
 
     static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-}
-
-struct BenchError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

@@ -1,5 +1,3 @@
-import Synchronization
-import WindlassCore
 import WindlassManifest
 
 #if canImport(Glibc)
@@ -34,16 +32,4 @@ func printError(_ message: String) {
     var line = TerminalText.escaped(message)
     if !line.hasSuffix("\n") { line += "\n" }
     _ = line.withCString { write(2, $0, strlen($0)) }
-}
-
-/// Whether two paths name the same directory (relative or absolute, through symlinks).
-enum SameFile {
-    static func check(_ a: String, _ b: String) -> Bool {
-        guard let x = realpath(a, nil), let y = realpath(b, nil) else { return a == b }
-        defer {
-            free(x)
-            free(y)
-        }
-        return strcmp(x, y) == 0
-    }
 }

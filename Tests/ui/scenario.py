@@ -67,6 +67,18 @@ def text(css):
         return ""
 
 
+def attribute(css, name):
+    """An attribute of the first match, read again if the page replaced it meanwhile ("" when
+    there is none)."""
+    for _ in range(50):
+        try:
+            element = find(css)
+            return (element.get_attribute(name) or "") if element else ""
+        except StaleElementReferenceException:
+            time.sleep(0.05)
+    fail(f"{css} kept being replaced")
+
+
 def click(css, within=None):
     """Clicks the first match, again if the page replaced it meanwhile."""
     for _ in range(50):
@@ -323,7 +335,7 @@ spec:
     last = text(f"{card} .last-measurement")
     if "0.42" not in last or "Failed" not in last:
         fail(f"the failing measurement is not shown: {last!r}")
-    label = find(f"{card} svg.chart").get_attribute("aria-label")
+    label = attribute(f"{card} svg.chart", "aria-label")
     if "success-rate" not in label or "Failed" not in label:
         fail(f"the chart's accessible name does not say what it shows: {label!r}")
     if not find(f"{card} .rollout-retry"):

@@ -453,10 +453,10 @@ public actor ApplicationReconciler {
 
     nonisolated let treeCache = Mutex<TreeCache?>(nil)
 
-    /// What the tree depends on besides the cluster: the revision planned, and the status (a
-    /// sync, a drift check, a health change each move it).
+    /// What the tree depends on besides the cluster: the revision planned, the syncs made, and
+    /// the health.
     var treeKey: String {
-        "\(status.headRevision ?? status.syncedRevision ?? "-") \(status.syncs) \(status.lastSync?.finishedAt ?? 0) \(status.health.rawValue)"
+        "\(status.headRevision ?? status.syncedRevision ?? "-") \(status.syncs) \(status.health.rawValue)"
     }
 
     /// The plan of the head last fetched (the synced revision before the first fetch) against
@@ -595,7 +595,7 @@ public actor ApplicationReconciler {
             let now = self.now
             var check = DriftCheck(at: now, report: report, json: DriftRenderer().json(report), healed: false)
             metrics.drift(application.name, resources: report.items.count)
-            Self.write(check.json, to: pipeline.stateDirectory + "/drift", name: application.name + ".json")
+            SmallFile.write(check.json, to: pipeline.stateDirectory + "/drift/" + application.name + ".json")
             for item in report.items {
                 log.event(
                     "drift", ["application": application.name, "resource": item.id.description, "kind": item.kind.rawValue, "reason": item.reason])
@@ -625,18 +625,6 @@ public actor ApplicationReconciler {
     private var nextHeal: Double = 0
 
     private func pow2(_ n: Int) -> Double { Double(1 << max(0, min(n, 16))) }
-
-    static func write(_ text: String, to directory: String, name: String) {
-        mkdir(directory, 0o700)
-        let path = directory + "/" + name
-        let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { return }
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        rename(temporary, path)
-    }
 
     /// The worst health of the application's tracked objects.
     func refreshHealth() async {

@@ -79,8 +79,7 @@ public struct ClusterService: Service {
                 if (changed || (due.map { $0 <= now } ?? false)) && now - last >= gap {
                     let started = ContinuousClock.now
                     due = try? await cluster.reconcile(budget: EmbeddedCluster.waitingBudget)
-                    let cost = ContinuousClock.now - started
-                    gap = min(1, max(0.1, 5 * (Double(cost.components.seconds) + Double(cost.components.attoseconds) / 1e18)))
+                    gap = min(1, max(0.1, 5 * ApplicationReconciler.seconds(since: started)))
                     seen = await cluster.resourceVersion
                     last = cluster.clock.now()
                 }

@@ -28,15 +28,8 @@ public struct DaemonRegistration: Sendable, Hashable {
     }
 
     func write(stateDirectory: String) {
-        let final = Self.path(stateDirectory)
-        let temporary = final + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { return }
         let value: Value = ["pid": .int(Int(pid)), "url": .string(url), "token": .string(token)]
-        let bytes = Array((JSONWriter(pretty: true).write(value) + "\n").utf8)
-        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        rename(temporary, final)
+        SmallFile.write(JSONWriter(pretty: true).write(value) + "\n", to: Self.path(stateDirectory))
     }
 
     static func remove(stateDirectory: String) {

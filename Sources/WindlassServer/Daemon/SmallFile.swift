@@ -2,8 +2,10 @@
 import Glibc
 #endif
 
-/// A small file read whole, for the daemon's own files (`daemon.json`, secret files): at most
-/// 64 KiB, so a wrong path to something large is refused, not read.
+/// The daemon's own small files (`daemon.json`, secret files, drift reports, sessions, the last
+/// sync's activity): read whole, at most 64 KiB, so a wrong path to something large is refused,
+/// not read; written whole, readable by the owner only, through a temporary file renamed into
+/// place so a reader never sees half of one.
 enum SmallFile {
     static let limit = 65_536
 
@@ -24,5 +26,18 @@ enum SmallFile {
             if bytes.count > limit { throw .tooLarge }
         }
         return bytes
+    }
+
+    /// Writes `text` to `path` (0600), making its directory (0700) when it is missing. A file
+    /// that cannot be written is left as it was: these files are records, not state.
+    static func write(_ text: String, to path: String) {
+        if let slash = path.lastIndex(of: "/") { mkdir(String(path[..<slash]), 0o700) }
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { return }
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        rename(temporary, path)
     }
 }

@@ -26,15 +26,13 @@ final class SyncActivity: Sendable {
 
     private let state: Mutex<State>
     private let running = Mutex(Running())
-    private let directory: String
-    private let name: String
+    private let file: String
     private let changed: @Sendable () -> Void
 
     init(stateDirectory: String, application: String, changed: @escaping @Sendable () -> Void) {
-        directory = stateDirectory + "/activity"
-        name = application + ".json"
+        file = stateDirectory + "/activity/" + application + ".json"
         self.changed = changed
-        let restored = FileManager.default.contents(atPath: directory + "/" + name).flatMap { try? JSONDecoder().decode(State.self, from: $0) } ?? State()
+        let restored = FileManager.default.contents(atPath: file).flatMap { try? JSONDecoder().decode(State.self, from: $0) } ?? State()
         state = Mutex(restored)
     }
 
@@ -120,7 +118,7 @@ final class SyncActivity: Sendable {
         }
         guard let snapshot else { return }
         if let data = try? JSONEncoder().encode(snapshot) {
-            ApplicationReconciler.write(String(decoding: data, as: UTF8.self), to: directory, name: name)
+            SmallFile.write(String(decoding: data, as: UTF8.self), to: file)
         }
         changed()
     }

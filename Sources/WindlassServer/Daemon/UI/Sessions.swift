@@ -68,8 +68,7 @@ final class SessionStore: Sendable {
         guard let file else { return }
         let stored = sessions.map { Stored(digest: $0.key, token: $0.value.token, csrf: $0.value.csrf, access: $0.value.access, expires: $0.value.expires) }
         guard let data = try? JSONEncoder().encode(stored) else { return }
-        let directory = (file as NSString).deletingLastPathComponent
-        ApplicationReconciler.write(String(decoding: data, as: UTF8.self), to: directory, name: (file as NSString).lastPathComponent)
+        SmallFile.write(String(decoding: data, as: UTF8.self), to: file)
     }
 
     /// A new session for `token`, which was accepted with `access`.
