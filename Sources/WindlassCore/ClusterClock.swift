@@ -35,4 +35,9 @@ public final class ManualClock: ClusterClock {
     public func advance(by seconds: Double) {
         current.withLock { $0 += seconds }
     }
+
+    /// Moves the clock to `time`, never backwards.
+    public func set(to time: Double) {
+        current.withLock { $0 = max($0, time) }
+    }
 }

@@ -4,13 +4,17 @@ public import WindlassManifest
 /// The embedded cluster: a ``ClusterBackend`` over an ``ObjectStore`` kept in SQLite under the
 /// state directory. Every write is durable before it returns, watchers see every change in
 /// order, and one process at a time owns the directory.
-public actor EmbeddedCluster: ClusterBackend {
+public actor EmbeddedCluster: SimulatedCluster {
     public nonisolated let stateDirectory: String
     public nonisolated let clock: any ClusterClock
     private var store: ObjectStore
-    private let database: StateDatabase
-    private let lock: StateLock
+    /// Where the objects are durable; nil for a cluster held in memory only (a twin).
+    private let database: StateDatabase?
+    private let lock: StateLock?
     private var watchers: [Int: Watcher] = [:]
+    /// How long pods of a workload take to become ready (``TwinState/workloadKey(ofPod:)``),
+    /// where a pod's template does not say (`sim.windlass.dev/start-seconds`).
+    private var startDelays: [String: Double] = [:]
     private var nextWatcher = 0
     private var notifiedVersion: Int
     private var recordedEvents: [ClusterEvent] = []
@@ -30,11 +34,31 @@ public actor EmbeddedCluster: ClusterBackend {
         self.stateDirectory = stateDirectory
         self.clock = clock
         lock = try StateLock(directory: stateDirectory)
-        database = try StateDatabase(path: stateDirectory + "/cluster.sqlite")
+        let database = try StateDatabase(path: stateDirectory + "/cluster.sqlite")
+        self.database = database
         store = try Self.load(database, now: clock.now())
         recordedEvents = try database.loadEvents()
         notifiedVersion = store.resourceVersion
         eventIndex = Self.index(of: recordedEvents)
+    }
+
+    /// A cluster held in memory only, with `objects` as they are (uids, owners, statuses and
+    /// resourceVersions kept): a twin of another cluster, for forecasts. Nothing is written to
+    /// disk and no lock is taken; `clock` is usually a ``ManualClock`` moved by ``advance(by:)``.
+    public init(memoryWith objects: [Value], startDelays: [String: Double] = [:], clock: any ClusterClock) {
+        stateDirectory = ""
+        self.clock = clock
+        self.startDelays = startDelays
+        lock = nil
+        database = nil
+        var store = ObjectStore(empty: ())
+        // Definitions of custom kinds first, so their objects are mapped.
+        let crd = GroupKind(group: "apiextensions.k8s.io", kind: "CustomResourceDefinition")
+        for object in objects.sorted(by: { (ResourceID(object: $0)?.groupKind == crd ? 0 : 1) < (ResourceID(object: $1)?.groupKind == crd ? 0 : 1) }) {
+            store.restore(StoredObject(object: object))
+        }
+        self.store = store
+        notifiedVersion = store.resourceVersion
     }
 
     private static func load(_ database: StateDatabase, now: Double) throws(ClusterError) -> ObjectStore {
@@ -277,6 +301,7 @@ public actor EmbeddedCluster: ClusterBackend {
     @discardableResult
     public func reconcile(budget: Double? = nil) throws(ClusterError) -> Double? {
         var context = ControllerContext(store: ObjectStore(empty: ()), now: clock.now())
+        context.startDelays = startDelays
         // Moved, not copied: the controllers change the one store in place.
         swap(&context.store, &store)
         var failure: ClusterError? = nil
@@ -293,6 +318,30 @@ public actor EmbeddedCluster: ClusterBackend {
         try persist()
         if let failure { throw failure }
         return context.nextWakeup
+    }
+
+    public nonisolated func virtualNow() -> Double { clock.now() }
+
+    /// Lets `seconds` of virtual time pass on a cluster whose clock is a ``ManualClock``: the
+    /// clock jumps from one due time (a pod's start delay, a grace period) to the next, and
+    /// the controllers run at each, as they would have in real time. Returns the time reached.
+    @discardableResult
+    public func advance(by seconds: Double) throws(ClusterError) -> Double {
+        guard let manual = clock as? ManualClock else {
+            try reconcile()
+            return clock.now()
+        }
+        let target = manual.now() + max(0, seconds)
+        while true {
+            let due = try reconcile()
+            guard let due, due > manual.now(), due <= target else { break }
+            manual.set(to: due)
+        }
+        if manual.now() < target {
+            manual.set(to: target)
+            try reconcile()
+        }
+        return manual.now()
     }
 
     /// Makes a node NotReady, as if its kubelet had stopped (`windlass cluster fail-node`); its
@@ -453,11 +502,13 @@ public actor EmbeddedCluster: ClusterBackend {
             recordedEvents.removeFirst(recordedEvents.count - 10_000)
             eventIndex = Self.index(of: recordedEvents)
         }
-        do {
-            try database.save(changes, events: events, settings: ["resourceVersion": String(store.resourceVersion)])
-        } catch {
-            if let reloaded = try? Self.load(database, now: clock.now()) { store = reloaded }
-            throw error
+        if let database {
+            do {
+                try database.save(changes, events: events, settings: ["resourceVersion": String(store.resourceVersion)])
+            } catch {
+                if let reloaded = try? Self.load(database, now: clock.now()) { store = reloaded }
+                throw error
+            }
         }
         guard !watchers.isEmpty else {
             notifiedVersion = store.resourceVersion

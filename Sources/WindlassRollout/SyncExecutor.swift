@@ -68,6 +68,9 @@ public struct CanaryControl: Sendable {
     /// Whether the process is stopping: a canary then takes no further step (it pauses where it
     /// is, its progress saved, and the next start resumes it).
     public var stopRequested: @Sendable () -> Bool = { false }
+    /// A forecast's assumption about every analysis measurement: no provider is asked (nil:
+    /// measure for real).
+    public var assumedAnalysis: AnalysisMeasurement.Phase? = nil
 
     public init(
         providers: [String: any MetricProvider] = [:],
@@ -239,7 +242,8 @@ public struct SyncExecutor: Sendable {
         results: inout [SyncResult.ResourceResult],
         onEvent: @Sendable (SyncEvent) -> Void
     ) async throws {
-        let runner = CanaryRunner(backend: backend, driver: driver, options: options, providers: control.providers)
+        var runner = CanaryRunner(backend: backend, driver: driver, options: options, providers: control.providers)
+        runner.assumedAnalysis = control.assumedAnalysis
         let outcome: CanaryRunner.Outcome
         do {
             outcome = try await runner.run(

@@ -28,7 +28,7 @@ struct Kubelet: Controller {
             {
                 continue
             }
-            let (status, wakeup) = Self.simulatedStatus(pod, now: context.now)
+            let (status, wakeup) = Self.simulatedStatus(pod, now: context.now, startDelays: context.startDelays)
             if let wakeup { context.wake(at: wakeup) }
             guard status != pod["status"] else { continue }
             let id = ObjectBuilder.id(pod)
@@ -61,10 +61,11 @@ struct Kubelet: Controller {
     }
 
     /// The status the pod has at `now`, and when it will next change by itself.
-    static func simulatedStatus(_ pod: Value, now: Double) -> (Value, Double?) {
+    static func simulatedStatus(_ pod: Value, now: Double, startDelays: [String: Double] = [:]) -> (Value, Double?) {
         let annotations = ObjectStore.annotations(of: pod)
         let startTime = pod[path: ["status", "startTime"]]?.stringValue.flatMap(Timestamp.parse) ?? now
-        let delay = annotations["sim.windlass.dev/start-seconds"].flatMap(Double.init) ?? defaultStartSeconds
+        let delay = annotations["sim.windlass.dev/start-seconds"].flatMap(Double.init)
+            ?? (startDelays.isEmpty ? nil : TwinState.workloadKey(ofPod: pod).flatMap { startDelays[$0] }) ?? defaultStartSeconds
         let readyAt = startTime + max(0, delay)
         let previous = pod[path: ["status", "conditions"]]
         var status = pod["status"] ?? [:]

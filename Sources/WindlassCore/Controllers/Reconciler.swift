@@ -8,6 +8,8 @@ public struct ControllerContext {
     public var events: [(ClusterEvent.Kind, String, String, ResourceID)] = []
     /// The earliest future time at which timed work (a pod becoming ready) is due.
     public var nextWakeup: Double? = nil
+    /// Seconds from start to readiness by workload, where a pod's template does not say.
+    public var startDelays: [String: Double] = [:]
 
     public init(store: ObjectStore, now: Double) {
         self.store = store

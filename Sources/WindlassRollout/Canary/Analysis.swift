@@ -42,11 +42,15 @@ public struct AnalysisRunner: Sendable {
     var providers: [String: any MetricProvider]
     var driver: SyncDriver
     var pollInterval: Double
+    /// Set for a forecast: every measurement is taken to have this phase, and no provider is
+    /// asked (the timing of the analysis is what is simulated, not its metrics).
+    var assumed: AnalysisMeasurement.Phase?
 
-    public init(providers: [String: any MetricProvider], driver: SyncDriver, pollInterval: Double = 0.25) {
+    public init(providers: [String: any MetricProvider], driver: SyncDriver, pollInterval: Double = 0.25, assumed: AnalysisMeasurement.Phase? = nil) {
         self.providers = providers
         self.driver = driver
         self.pollInterval = pollInterval
+        self.assumed = assumed
     }
 
     /// Runs an analysis from its start (outside a canary: for tests and for `windlass rollout`).
@@ -117,18 +121,7 @@ public struct AnalysisRunner: Sendable {
             var due = false
             for metric in metrics where counters[metric.name]!.taken < metric.count && counters[metric.name]!.next <= now {
                 due = true
-                let provider = providers[Self.providerName(metric.provider)]
-                var measurement: AnalysisMeasurement
-                do {
-                    guard let provider else { throw ProviderError("no provider for \(Self.providerName(metric.provider))") }
-                    let values = try await provider.measure(metric, arguments: arguments)
-                    let (phase, message) = Self.classify(metric, values: values)
-                    measurement = AnalysisMeasurement(metric: metric.name, at: driver.now(), phase: phase, values: values, message: message)
-                } catch {
-                    // A stopped sync is not a failed measurement: nothing is recorded.
-                    if Task.isCancelled { throw CancellationError() }
-                    measurement = AnalysisMeasurement(metric: metric.name, at: driver.now(), phase: .error, values: [], message: "\(error)")
-                }
+                let measurement = try await measure(metric, arguments: arguments)
                 Self.count(measurement, into: &counters[metric.name]!)
                 counters[metric.name]!.next = measurement.at + metric.interval
                 progress.measurements.append(measurement)
@@ -139,6 +132,24 @@ public struct AnalysisRunner: Sendable {
                 let wait = metrics.compactMap { counters[$0.name]!.taken < $0.count ? counters[$0.name]!.next - now : nil }.min() ?? pollInterval
                 try await driver.pass(min(max(wait, 0.01), pollInterval))
             }
+        }
+    }
+
+    /// One measurement of `metric`, now: the provider's answer classified, its error, or the
+    /// forecast's assumption.
+    private func measure(_ metric: Metric, arguments: [String: String]) async throws -> AnalysisMeasurement {
+        if let assumed {
+            return AnalysisMeasurement(metric: metric.name, at: driver.now(), phase: assumed, values: [], message: "assumed \(assumed.rawValue.lowercased()) (forecast)")
+        }
+        do {
+            guard let provider = providers[Self.providerName(metric.provider)] else { throw ProviderError("no provider for \(Self.providerName(metric.provider))") }
+            let values = try await provider.measure(metric, arguments: arguments)
+            let (phase, message) = Self.classify(metric, values: values)
+            return AnalysisMeasurement(metric: metric.name, at: driver.now(), phase: phase, values: values, message: message)
+        } catch {
+            // A stopped sync is not a failed measurement: nothing is recorded.
+            if Task.isCancelled { throw CancellationError() }
+            return AnalysisMeasurement(metric: metric.name, at: driver.now(), phase: .error, values: [], message: "\(error)")
         }
     }
 

@@ -24,6 +24,8 @@ public struct CanaryRunner: Sendable {
     var driver: SyncDriver
     var options: SyncOptions
     var providers: [String: any MetricProvider]
+    /// A forecast's assumption about every analysis measurement (nil: measure).
+    var assumedAnalysis: AnalysisMeasurement.Phase? = nil
 
     /// Runs (or resumes) the canary of `change`. `checkpoint` is called with every change of
     /// progress; `request` returns what a person asked since (promote, abort), once.
@@ -45,7 +47,7 @@ public struct CanaryRunner: Sendable {
         progress.phase = .progressing
         checkpoint(progress)
         var arguments = ["workload": id.name, "canary": canaryName, "namespace": id.namespace ?? ""]
-        let analysis = AnalysisRunner(providers: providers, driver: driver, pollInterval: options.pollInterval)
+        let analysis = AnalysisRunner(providers: providers, driver: driver, pollInterval: options.pollInterval, assumed: assumedAnalysis)
 
         var promoteOnce = false
         steps: while progress.step < strategy.steps.count {
