@@ -19,12 +19,15 @@ public struct TwinState: Sendable {
     /// Seconds from a pod's start to its readiness, by workload (``workloadKey(ofPod:)``):
     /// what the live cluster showed for that workload's pods, or what its probes imply.
     public var startDelays: [String: Double]
+    /// The keys of ``startDelays`` learnt from live pods (the others come from probes).
+    public var observed: Set<String>
     /// The twin's clock starts here (the live cluster's now).
     public var start: Double
 
-    public init(objects: [Value], startDelays: [String: Double], start: Double) {
+    public init(objects: [Value], startDelays: [String: Double], observed: Set<String> = [], start: Double) {
         self.objects = objects
         self.startDelays = startDelays
+        self.observed = observed
         self.start = start
     }
 

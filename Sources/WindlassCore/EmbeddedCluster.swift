@@ -61,6 +61,12 @@ public actor EmbeddedCluster: SimulatedCluster {
         notifiedVersion = store.resourceVersion
     }
 
+    /// Twins for forecasts: the embedded core held in memory, on a manual clock that starts at
+    /// the live cluster's now.
+    public static let makeTwin: TwinFactory = { state in
+        EmbeddedCluster(memoryWith: state.objects, startDelays: state.startDelays, clock: ManualClock(state.start))
+    }
+
     private static func load(_ database: StateDatabase, now: Double) throws(ClusterError) -> ObjectStore {
         var store = ObjectStore(empty: ())
         var restored = 0

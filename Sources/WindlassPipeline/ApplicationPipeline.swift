@@ -32,6 +32,9 @@ public struct ApplicationPipeline: Sendable {
     /// Whether the process is stopping: a sync's canaries take no further step (they pause,
     /// their progress saved, and the next start resumes them).
     public var stopRequested: @Sendable () -> Bool = { false }
+    /// Makes twins of the cluster for forecasts (the process's wiring gives the embedded core
+    /// held in memory); nil: this process forecasts nothing.
+    public var twinFactory: TwinFactory?
 
     /// A pipeline whose revision history is kept in `stateDirectory` (opened when first
     /// needed: plans never open it); the providers are Prometheus, web and the cluster's health.

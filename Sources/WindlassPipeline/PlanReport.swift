@@ -16,6 +16,9 @@ public struct PlanReport: Sendable {
     public var manifests: ManifestSet
     /// What the plan was compared with (nil: a pull request planned without a cluster).
     public var live: LiveSnapshot?
+    /// How the sync would go, simulated on a twin of the cluster (`plan --forecast`); nil when
+    /// not asked for.
+    public var forecast: ForecastSection?
 
     public init(plan: Plan, policies: PolicyReport? = nil, manifests: ManifestSet, live: LiveSnapshot?) {
         self.plan = plan
@@ -26,4 +29,10 @@ public struct PlanReport: Sendable {
 
     /// Whether an Enforce rule fails: a sync of this plan is refused.
     public var deniedByPolicy: Bool { (policies?.summary.failures ?? 0) > 0 }
+
+    /// Pods the forecast found no node for.
+    public var forecastUnschedulable: Int {
+        if case .forecast(let forecast)? = forecast { return forecast.unschedulable.count }
+        return 0
+    }
 }

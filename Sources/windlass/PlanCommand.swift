@@ -64,6 +64,11 @@ enum PlanFormat: String, ExpressibleByArgument, CaseIterable {
     case text, markdown, json
 }
 
+/// What in a forecast fails `plan` (`--forecast-fail-on`).
+enum ForecastFailure: String, ExpressibleByArgument, CaseIterable {
+    case unschedulable
+}
+
 /// `windlass plan`: what a sync would change, or what a pull request would.
 struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -111,25 +116,35 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Apply each changed object with dryRun=All and diff the server's answer: its defaulting, admission and webhooks show in the plan.")
     var serverDryRun = false
 
+    @Flag(help: "Forecast the sync: run it on a twin of the cluster (in memory, on a virtual clock) and report wave and canary durations, the surge's extra capacity, unschedulable pods, blocking budgets and final health.")
+    var forecast = false
+
+    @Option(help: "With --forecast: exit 1 when the forecast finds this (unschedulable: pods no node would take), as an Enforce policy failure does.")
+    var forecastFailOn: ForecastFailure?
+
     func validate() throws {
         if serverDryRun && base != nil { throw ValidationError("--server-dry-run plans the source against the cluster; it does not combine with --base") }
         if head != nil && base == nil { throw ValidationError("--head needs --base") }
         if noLive && base == nil { throw ValidationError("--no-live needs --base") }
         if commentDir != nil && format != .markdown { throw ValidationError("--comment-dir needs --format markdown") }
+        if forecastFailOn != nil && !forecast { throw ValidationError("--forecast-fail-on needs --forecast") }
+        if forecast && noLive { throw ValidationError("--forecast needs the cluster: it does not combine with --no-live") }
     }
 
     func run() async throws {
         let application = Wiring.application(source: source, flags: flags, policies: policies)
         let pipeline = try Wiring.pipeline(application, stateDirectory: source.stateDirectory)
-        let report = try await stopping(manifestsCode: 1) {
+        var report = try await stopping(manifestsCode: 1) {
             if let base {
                 return try await pipeline.pullRequestPlan(base: base, head: head ?? source.ref ?? "HEAD", live: !noLive)
             }
             return try await pipeline.plan(serverDryRun: serverDryRun)
         }
+        if forecast { report.forecast = await pipeline.forecast(report) }
         Planning.warn(report.policyWarnings)
         try output(report)
         if report.deniedByPolicy { throw ExitCode(1) }
+        if forecastFailOn == .unschedulable && report.forecastUnschedulable > 0 { throw ExitCode(1) }
         if detailedExitcode && report.plan.summary.hasChanges { throw ExitCode(2) }
     }
 

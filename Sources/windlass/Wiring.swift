@@ -26,7 +26,9 @@ enum Wiring {
     /// The pipeline of `application` over a Kubernetes cluster: its controllers run on their
     /// own, so waiting only sleeps; its history is kept apart, keyed by its server.
     static func pipeline(_ application: Application, over cluster: KubeCluster, stateDirectory: String) -> ApplicationPipeline {
-        ApplicationPipeline(application: application, cluster: connection(cluster), stateDirectory: stateDirectory, holder: Planning.holder)
+        var pipeline = ApplicationPipeline(application: application, cluster: connection(cluster), stateDirectory: stateDirectory, holder: Planning.holder)
+        pipeline.twinFactory = EmbeddedCluster.makeTwin
+        return pipeline
     }
 
     /// A Kubernetes cluster as the pipeline uses it.
@@ -70,7 +72,9 @@ enum Wiring {
             backend: cluster,
             driver: .realTime(now: { clock.now() }, reconcile: { try await cluster.opened().reconcile(budget: EmbeddedCluster.waitingBudget) }),
             displayName: "the cluster in \(stateDirectory)")
-        return ApplicationPipeline(application: application, cluster: connection, stateDirectory: stateDirectory, holder: Planning.holder)
+        var pipeline = ApplicationPipeline(application: application, cluster: connection, stateDirectory: stateDirectory, holder: Planning.holder)
+        pipeline.twinFactory = EmbeddedCluster.makeTwin
+        return pipeline
     }
 
     /// Real time passing through the embedded cluster's controllers.

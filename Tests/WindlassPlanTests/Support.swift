@@ -15,11 +15,11 @@ struct PlanBed {
     let cluster: EmbeddedCluster
     var planner = Planner()
 
-    init(nodes: Int = 3) async throws {
+    init(nodes: Int = 3, cpu: String = "64", memory: String = "256Gi") async throws {
         manifests = try TemporaryDirectory()
         state = try TemporaryDirectory()
         cluster = try EmbeddedCluster(stateDirectory: state.path, clock: clock)
-        try await cluster.createNodes(count: nodes, cpu: "64", memory: "256Gi", labels: ["compute": "true"])
+        try await cluster.createNodes(count: nodes, cpu: cpu, memory: memory, labels: ["compute": "true"])
     }
 
     /// Writes `objects` as YAML files (a few per file) and loads them.

@@ -16,10 +16,11 @@ public struct JSONRenderer: Sendable {
     }
 
     /// Renders a plan with the policies' verdicts, as `plan` prints it.
-    public func render(_ report: PlanReport) -> String { render(report.plan, policies: report.policies) }
+    public func render(_ report: PlanReport) -> String { render(report.plan, policies: report.policies, forecast: report.forecast) }
 
-    /// Renders a plan and, when given, the policies' verdicts on its manifests.
-    public func render(_ plan: Plan, policies: PolicyReport? = nil) -> String {
+    /// Renders a plan and, when given, the policies' verdicts on its manifests and its
+    /// forecast (under `forecast`, present only when asked for).
+    public func render(_ plan: Plan, policies: PolicyReport? = nil, forecast: ForecastSection? = nil) -> String {
         var out = "{"
         field("format_version", string: Self.formatVersion, into: &out, first: true)
         field("windlass_version", string: windlassVersion, into: &out)
@@ -98,6 +99,7 @@ public struct JSONRenderer: Sendable {
         }
         out += "],\"warnings\":" + strings(plan.warnings)
         out += ",\"diagnostics\":" + strings(plan.diagnostics.map(\.description))
+        if let forecast { out += ",\"forecast\":" + JSONWriter().write(ForecastRenderer().json(forecast)) }
         out += "}\n"
         return out
     }

@@ -15,11 +15,11 @@ public struct MarkdownRenderer: Sendable {
 
     /// One comment, or several when the plan is longer than ``limit``.
     /// Renders a plan with the policies' verdicts, as `plan` prints it.
-    public func render(_ report: PlanReport) -> [String] { render(report.plan, policies: report.policies) }
+    public func render(_ report: PlanReport) -> [String] { render(report.plan, policies: report.policies, forecast: report.forecast) }
 
-    /// Renders a plan and, when given, the policies' verdicts on its manifests.
-    public func render(_ plan: Plan, policies: PolicyReport? = nil) -> [String] {
-        let head = header(plan, policies: policies)
+    /// Renders a plan and, when given, the policies' verdicts on its manifests and its forecast.
+    public func render(_ plan: Plan, policies: PolicyReport? = nil, forecast: ForecastSection? = nil) -> [String] {
+        let head = header(plan, policies: policies, forecast: forecast)
         let blocks = plan.effectiveChanges.map(diffBlock)
         let footer = "\n</details>\n"
         let opening = "\n<details><summary>Diffs of \(blocks.count) resource\(blocks.count == 1 ? "" : "s")</summary>\n\n"
@@ -45,7 +45,7 @@ public struct MarkdownRenderer: Sendable {
         }
         if !current.isEmpty { parts.append(current) }
         let total = parts.count + 1
-        let firstHead = header(plan, policies: policies, part: "part 1 of \(total)")
+        let firstHead = header(plan, policies: policies, forecast: forecast, part: "part 1 of \(total)")
         var comments = [
             (firstHead.count + continuedNote.count <= limit ? firstHead : truncated(firstHead, to: limit - continuedNote.count - 100)) + continuedNote
         ]
@@ -57,8 +57,9 @@ public struct MarkdownRenderer: Sendable {
         return comments
     }
 
-    private func header(_ plan: Plan, policies: PolicyReport?, part: String? = nil) -> String {
+    private func header(_ plan: Plan, policies: PolicyReport?, forecast: ForecastSection?, part: String? = nil) -> String {
         var out = "### Windlass plan for `\(plan.application)`" + (part.map { " (\($0))" } ?? "") + "\n\n"
+        if let forecast { out += ForecastRenderer().markdownVerdict(forecast) + "\n" }
         out += "`\(ChangeText.sourceLine(plan))`\n\n"
         out += "**\(plan.summary.line(live: plan.comparedWithLive))**\n"
         if !plan.diagnostics.isEmpty {
@@ -116,6 +117,7 @@ public struct MarkdownRenderer: Sendable {
                 if findings.count > shown { out += "\n… and \(findings.count - shown) more.\n" }
             }
         }
+        if let forecast { out += ForecastRenderer().markdown(forecast) }
         for warning in plan.warnings {
             out += "\n> **Warning:** \(escape(warning))\n"
         }
@@ -140,7 +142,10 @@ public struct MarkdownRenderer: Sendable {
         return String(block.prefix(max(0, size - note.count))) + note
     }
 
-    private func escape(_ text: String) -> String {
+    private func escape(_ text: String) -> String { Self.escape(text) }
+
+    /// Text for a Markdown table cell or line: pipes escaped, angle brackets as entities.
+    static func escape(_ text: String) -> String {
         var out = ""
         for c in text {
             switch c {

@@ -38,10 +38,10 @@ public struct TextRenderer: Sendable {
     }
 
     /// Renders a plan with the policies' verdicts, as `plan` prints it.
-    public func render(_ report: PlanReport) -> String { render(report.plan, policies: report.policies) }
+    public func render(_ report: PlanReport) -> String { render(report.plan, policies: report.policies, forecast: report.forecast) }
 
-    /// Renders a plan and, when given, the policies' verdicts on its manifests.
-    public func render(_ plan: Plan, policies: PolicyReport? = nil) -> String {
+    /// Renders a plan and, when given, the policies' verdicts on its manifests and its forecast.
+    public func render(_ plan: Plan, policies: PolicyReport? = nil, forecast: ForecastSection? = nil) -> String {
         var out = ""
         out += paint("Windlass plan", "1") + " for application \"\(plan.application)\": \(ChangeText.sourceLine(plan))\n"
         for diagnostic in plan.diagnostics {
@@ -104,6 +104,7 @@ public struct TextRenderer: Sendable {
                 out += "  " + paint("A sync of this plan is refused: an Enforce rule fails.", "31") + "\n"
             }
         }
+        if let forecast { out += ForecastRenderer().text(forecast, paint: paint) }
         for warning in plan.warnings {
             out += "\n" + paint("Warning:", "33") + " \(warning)\n"
         }

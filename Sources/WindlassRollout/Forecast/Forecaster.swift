@@ -59,7 +59,7 @@ public struct Forecaster: Sendable {
             let key = TwinState.workloadKey(namespace: change.id.namespace ?? "", name: change.id.name)
             if delays[key] == nil, let delay = probeStartDelay(template) { delays[key] = delay }
         }
-        return TwinState(objects: objects, startDelays: delays, start: now)
+        return TwinState(objects: objects, startDelays: delays, observed: Set(observed.keys), start: now)
     }
 
     /// How long a running, ready pod that never restarted took from creation to readiness.
@@ -143,20 +143,25 @@ public struct Forecaster: Sendable {
     /// Where each changed workload's start-to-ready time came from.
     static func startAssumptions(_ plan: Plan, _ state: TwinState) -> [String] {
         var observed: [String] = []
+        var probed: [String] = []
         var defaulted: [String] = []
         for change in plan.effectiveChanges where change.action == .create || change.action == .update {
             guard let template = change.object?[path: ["spec", "template"]] else { continue }
             let name = "\(change.id.kind.lowercased())/\(change.id.name)"
             if template[path: ["metadata", "annotations", "sim.windlass.dev/start-seconds"]] != nil { continue }
-            if let delay = state.startDelays[TwinState.workloadKey(namespace: change.id.namespace ?? "", name: change.id.name)] {
-                observed.append("\(name) \(Forecast.format(delay))")
+            let key = TwinState.workloadKey(namespace: change.id.namespace ?? "", name: change.id.name)
+            if let delay = state.startDelays[key] {
+                if state.observed.contains(key) { observed.append("\(name) \(Forecast.format(delay))") } else { probed.append("\(name) \(Forecast.format(delay))") }
             } else {
                 defaulted.append(name)
             }
         }
         var lines: [String] = []
         if !observed.isEmpty {
-            lines.append("Pods become ready as the live cluster's did (creation to Ready), or as their probes allow: " + Self.shortList(observed) + ".")
+            lines.append("Pods become ready as long after creation as the live cluster's did (median, creation to Ready): " + Self.shortList(observed) + ".")
+        }
+        if !probed.isEmpty {
+            lines.append("Pods become ready when their first readiness probe can pass (initialDelaySeconds, at least 1s): " + Self.shortList(probed) + ".")
         }
         if !defaulted.isEmpty {
             lines.append("No live pods or probes to learn from; pods ready 1s after they start: " + Self.shortList(defaulted) + ".")
