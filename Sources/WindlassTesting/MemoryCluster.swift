@@ -18,7 +18,13 @@ public actor MemoryCluster: ClusterBackend {
     /// Workloads whose status never becomes ready (a rollout that does not finish).
     public var stalled: Set<String> = []
 
+    /// Kinds whose lists are refused, as RBAC refuses them (403 naming the verb and resource).
+    public var refusedLists: Set<GroupKind> = []
+
     public init() {}
+
+    /// Refuses every list of `kind` from now on, as a Role without `list` on it would.
+    public func refuseLists(of kind: GroupKind) { refusedLists.insert(kind) }
 
     public func stall(_ name: String) { stalled.insert(name) }
 
@@ -37,6 +43,10 @@ public actor MemoryCluster: ClusterBackend {
     public func discovery() async throws(ClusterError) -> RESTMapping { RESTMapping.builtIn }
 
     public func list(_ kind: GroupKind, namespace: String?, options: ListOptions) async throws(ClusterError) -> ObjectList {
+        if refusedLists.contains(kind) {
+            let resource = RESTMapping.builtIn.resource(for: kind).map { $0.group.isEmpty ? $0.name : "\($0.name).\($0.group)" } ?? kind.kind
+            throw ClusterError(.forbidden, "\(resource) is forbidden: User \"ci\" cannot list resource \"\(resource)\" at the cluster scope")
+        }
         let items = objects.filter { id, object in
             id.groupKind == kind && (namespace == nil || id.namespace == namespace)
                 && options.labelSelector.matches(label: { object[path: ["metadata", "labels", $0]]?.stringValue }) && options.fieldSelector.matches(object)

@@ -145,6 +145,51 @@ struct PlanCommandTests {
         #expect(try repo.windlass(["drift", "--ref", "main"]).status == 0)
     }
 
+    @Test("plan --forecast: a pull request's plan carries a verdict, a gantt chart and the unschedulable pods; --forecast-fail-on fails it")
+    func forecast() throws {
+        let repo = try PullRequestRepository()
+        #expect(try CLI.run(["cluster", "init", "--nodes", "2", "--cpu", "2", "--state-dir", repo.state.path], in: repo.repository.path).status == 0)
+        #expect(try repo.windlass(["sync", "--ref", "main"]).status == 0)
+
+        let markdown = try repo.windlass(["plan", "--base", "main", "--head", "pr", "--forecast", "--format", "markdown"])
+        #expect(markdown.status == 0, "\(markdown.stderr)")
+        let lines = markdown.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count > 3 && lines[2].hasPrefix("**Forecast: Fits: about "), "the verdict comes first: \(lines.prefix(4))")
+        #expect(markdown.stdout.contains("#### Forecast\n"))
+        #expect(markdown.stdout.contains("```mermaid\ngantt\n    dateFormat HH:mm:ss\n"))
+        #expect(markdown.stdout.contains("    section Waves\n    Sync wave 0 ("))
+
+        let json = try repo.json(try repo.windlass(["plan", "--base", "main", "--head", "pr", "--forecast", "--format", "json"]))
+        let forecast = try #require(json["forecast"] as? [String: Any])
+        #expect(forecast["available"] as? Bool == true && forecast["fits"] as? Bool == true)
+        let waves = try #require(forecast["waves"] as? [[String: Any]])
+        #expect(waves.map { $0["stage"] as? String } == ["Sync wave 0", "Sync wave 1", "Prune wave 0"])
+        #expect((waves[1]["duration_seconds"] as? Double ?? 0) >= 1, "the web Deployment's pods take time to roll")
+        let before = try CLI.run(["cluster", "get", "pods", "-A", "-o", "json", "--state-dir", repo.state.path], in: repo.repository.path).stdout
+
+        // A branch whose Deployment asks for more CPU than a node has.
+        try repo.repository.git(["checkout", "-q", "-b", "big", "main"])
+        try repo.repository.write(
+            "manifests/web.yaml",
+            PullRequestRepository.deployment(image: "registry.example/web:1.0") + "\n          resources: {requests: {cpu: \"4\"}}\n")
+        try repo.repository.commit("web asks for 4 CPUs")
+        try repo.repository.git(["checkout", "-q", "main"])
+        let text = try repo.windlass(["plan", "--base", "main", "--head", "big", "--forecast", "--no-color", "--detailed-exitcode"])
+        #expect(text.status == 2, "changes, and no --forecast-fail-on: \(text.stderr)")
+        #expect(text.stdout.contains("\nForecast: Does not fit: the sync would fail after about 5m"))
+        #expect(text.stdout.contains("Unschedulable: shop/web-"))
+        #expect(text.stdout.contains(" of shop/deployment/web: 0/2 nodes are available: 2 Insufficient cpu."))
+        let failing = try repo.windlass(["plan", "--base", "main", "--head", "big", "--forecast", "--forecast-fail-on", "unschedulable", "--detailed-exitcode"])
+        #expect(failing.status == 1)
+        #expect(try CLI.run(["cluster", "get", "pods", "-A", "-o", "json", "--state-dir", repo.state.path], in: repo.repository.path).stdout == before,
+            "forecasts leave the cluster as it was")
+
+        let usage = try repo.windlass(["plan", "--forecast-fail-on", "unschedulable"])
+        #expect(usage.status != 0 && usage.stderr.contains("--forecast-fail-on needs --forecast"))
+        let noLive = try repo.windlass(["plan", "--base", "main", "--head", "pr", "--no-live", "--forecast"])
+        #expect(noLive.status != 0 && noLive.stderr.contains("--forecast needs the cluster"))
+    }
+
     @Test("invalid manifests stop the plan with located errors; nothing is compared")
     func invalid() throws {
         let repo = try PullRequestRepository()

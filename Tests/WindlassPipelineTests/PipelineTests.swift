@@ -71,6 +71,37 @@ let webID = ResourceID(group: "apps", version: "v1", kind: "Deployment", namespa
 
 @Suite("The application pipeline over a second cluster backend")
 struct PipelineTests {
+    @Test("a forecast that cannot be made says why, and the plan still stands: no twin, no cluster (--no-live), a list RBAC refuses")
+    func forecastMissing() async throws {
+        let bed = try PipelineBed()
+        try bed.commit(["manifests/ns.yaml": namespace, "manifests/web.yaml": deployment("web", image: "web:1")])
+        var pipeline = bed.pipeline()
+        let report = try await pipeline.plan()
+        #expect(await pipeline.forecast(report) == .missing("this process cannot make a twin of the cluster"))
+
+        let made = Mutex(0)
+        pipeline.twinFactory = { (_: TwinState) throws(ClusterError) -> any SimulatedCluster in
+            made.withLock { $0 += 1 }
+            throw ClusterError(.internalError, "not to be called")
+        }
+        var noLive = report
+        noLive.live = nil
+        #expect(await pipeline.forecast(noLive) == .missing("the plan was made without a cluster (--no-live): there is nothing to copy into a twin"))
+
+        await bed.cluster.refuseLists(of: GroupKind(group: "", kind: "Node"))
+        let refused = try await pipeline.plan(forecasting: true)
+        #expect(refused.plan.summary.add == 2, "the plan stands")
+        #expect(
+            refused.forecast
+                == .missing("reading the memory cluster for its twin: nodes is forbidden: User \"ci\" cannot list resource \"nodes\" at the cluster scope"))
+        #expect(made.withLock { $0 } == 0, "no twin is made from part of the cluster")
+        let text = TextRenderer().render(refused)
+        #expect(text.contains("\nForecast: none: reading the memory cluster for its twin: nodes is forbidden"))
+        #expect(text.hasSuffix("Plan: 2 to add, 0 to change, 0 to destroy.\n"))
+        let json = JSONRenderer(windlassVersion: "test").render(refused)
+        #expect(json.contains(#""forecast":{"available":false,"reason":"reading the memory cluster for its twin: nodes is forbidden"#))
+    }
+
     @Test("plan, sync, a second plan with nothing to do, drift made by another client, and the sync that heals it")
     func syncAndDrift() async throws {
         let bed = try PipelineBed()
