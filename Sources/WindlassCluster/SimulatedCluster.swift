@@ -10,6 +10,10 @@ public protocol SimulatedCluster: ClusterBackend {
     /// is due (a pod's start, a grace period); returns the time reached.
     @discardableResult
     func advance(by seconds: Double) async throws(ClusterError) -> Double
+
+    /// A number that changes whenever any object of the twin changes: equal numbers mean
+    /// nothing was written in between.
+    func stateVersion() async -> Int
 }
 
 /// What a twin starts from: the live objects it copies and how long pods take to become ready.

@@ -328,6 +328,12 @@ public actor EmbeddedCluster: SimulatedCluster {
 
     public nonisolated func virtualNow() -> Double { clock.now() }
 
+    public func stateVersion() -> Int { store.resourceVersion }
+
+    /// After a reconcile that finished: the store's version then and when timed work is next
+    /// due. While the store is unchanged and nothing is due, a reconcile would change nothing.
+    private var settled: (version: Int, due: Double?)? = nil
+
     /// Lets `seconds` of virtual time pass on a cluster whose clock is a ``ManualClock``: the
     /// clock jumps from one due time (a pod's start delay, a grace period) to the next, and
     /// the controllers run at each, as they would have in real time. Returns the time reached.
@@ -339,15 +345,26 @@ public actor EmbeddedCluster: SimulatedCluster {
         }
         let target = manual.now() + max(0, seconds)
         while true {
-            let due = try reconcile()
+            let due = try reconcileUnlessSettled(until: target)
             guard let due, due > manual.now(), due <= target else { break }
             manual.set(to: due)
         }
         if manual.now() < target {
             manual.set(to: target)
-            try reconcile()
+            try reconcileUnlessSettled(until: target)
         }
         return manual.now()
+    }
+
+    /// Reconciles, unless nothing was written since the last reconcile that finished and no
+    /// timed work falls due by `time` (then the controllers would change nothing: on a virtual
+    /// clock most polls between two pod starts cost nothing). Returns when work is next due.
+    @discardableResult
+    private func reconcileUnlessSettled(until time: Double) throws(ClusterError) -> Double? {
+        if let settled, settled.version == store.resourceVersion, settled.due.map({ $0 > time }) ?? true { return settled.due }
+        let due = try reconcile()
+        settled = (store.resourceVersion, due)
+        return due
     }
 
     /// Makes a node NotReady, as if its kubelet had stopped (`windlass cluster fail-node`); its

@@ -8,6 +8,9 @@ public struct SyncDriver: Sendable {
     public var now: @Sendable () -> Double
     /// Lets the cluster make progress for up to `seconds` (0: only what is due now).
     public var pass: @Sendable (_ seconds: Double) async throws -> Void
+    /// A number that changes whenever the cluster's objects change (a twin's), so that a wait
+    /// re-reads health only after something changed; nil where there is no cheap one.
+    public var stateVersion: (@Sendable () async -> Int)? = nil
 
     public init(now: @escaping @Sendable () -> Double, pass: @escaping @Sendable (_ seconds: Double) async throws -> Void) {
         self.now = now
@@ -424,8 +427,17 @@ public struct SyncExecutor: Sendable {
     ) async throws {
         let deadline = driver.now() + options.waveTimeout
         var pending = changes
+        var lastLook: (version: Int, waiting: [(ResourceID, Health)])? = nil
         while true {
             try await driver.pass(0)
+            // Nothing changed since the last look (a twin between two pod starts): the same
+            // objects wait, for the same reasons; only the deadline moved.
+            if let lastLook, let version = await driver.stateVersion?(), version == lastLook.version {
+                if driver.now() >= deadline { throw timedOut(stage, lastLook.waiting) }
+                try await driver.pass(options.pollInterval)
+                continue
+            }
+            let version = await driver.stateVersion?()
             var still: [Plan.Change] = []
             var waiting: [(ResourceID, Health)] = []
             let listed = await prefetch(pending.filter { $0.action != .delete }.map(\.id))
@@ -467,12 +479,15 @@ public struct SyncExecutor: Sendable {
             }
             pending = still
             if pending.isEmpty { return }
-            if driver.now() >= deadline {
-                let list = waiting.prefix(3).map { "\($0.0) (\($0.1))" }.joined(separator: ", ")
-                throw Failure(message: "\(stage) did not become healthy within \(Int(options.waveTimeout)) s: \(list)")
-            }
+            if driver.now() >= deadline { throw timedOut(stage, waiting) }
             onEvent(.waiting(stage, pending: waiting))
+            if let version { lastLook = (version, waiting) }
             try await driver.pass(options.pollInterval)
         }
+    }
+
+    private func timedOut(_ stage: Plan.Stage, _ waiting: [(ResourceID, Health)]) -> Failure {
+        let list = waiting.prefix(3).map { "\($0.0) (\($0.1))" }.joined(separator: ", ")
+        return Failure(message: "\(stage) did not become healthy within \(Int(options.waveTimeout)) s: \(list)")
     }
 }

@@ -53,6 +53,9 @@ struct Options {
     var uiResources = 10_000
     var uiChanges = 10
     var kubeRSS: (String, String)? = nil
+    /// Only run the forecast cases (a child of the main run).
+    var forecastOnly = false
+    var forecastDeployments = 1_000
     var kubeDestPlanApps = 3_333
     var kubeAPIWatchers = 100
     var kubeAPIIdleWatches = 1_000
@@ -88,6 +91,7 @@ struct Options {
                 uiApps = 10
                 uiResources = 300
                 uiChanges = 3
+                forecastDeployments = 20
             case "--cluster-only": clusterOnly = Int(value())
             case "--plan-only": planOnly = Int(value())
             case "--sync-only": syncOnly = true
@@ -102,6 +106,8 @@ struct Options {
             case "--kube-dest-only": kubeDestOnly = true
             case "--kustomize-only": kustomizeOnly = true
             case "--ui-only": uiOnly = true
+            case "--forecast-only": forecastOnly = true
+            case "--forecast-deployments": forecastDeployments = Int(value()) ?? 1_000
             case "--ui-apps": uiApps = Int(value()) ?? 200
             case "--ui-resources": uiResources = Int(value()) ?? 10_000
             case "--ui-changes": uiChanges = Int(value()) ?? 10
@@ -158,6 +164,14 @@ if options.uiOnly {
     let r = try await UIBench.run(apps: options.uiApps, resources: options.uiResources, changes: options.uiChanges)
     print("UIBENCH \(r.apps) \(r.resources) \(r.listResponse) \(r.treeResponse) \(r.treeColdResponse) \(r.listRender) \(r.appRender) \(r.changeP50) \(r.changeP90) \(r.changes)")
     print("ui: \(r.apps) applications: answer \(format(r.listResponse * 1000, 1)) ms, first render \(format(r.listRender, 3)) s; \(r.resources) resources: tree answer \(format(r.treeResponse * 1000, 1)) ms (first \(format(r.treeColdResponse * 1000, 0)) ms), first render \(format(r.appRender, 3)) s; change → page p50 \(format(r.changeP50 * 1000, 0)) ms, p90 \(format(r.changeP90 * 1000, 0)) ms")
+    exit(0)
+}
+
+if options.forecastOnly {
+    for measured in [try await ForecastBench.large(deployments: options.forecastDeployments, nodes: 100, runs: min(options.runs, 3), keep: options.idleRoot), try await ForecastBench.canary(runs: options.runs)] {
+        print("FORECAST \(measured.commandSeconds) \(measured.planSeconds) \(measured.forecastSeconds) \(measured.virtualSeconds) \(measured.peakRSSKiB) \(measured.name)")
+        print("forecast: \(measured.name): plan --forecast \(format(measured.commandSeconds, 3)) s (plan alone \(format(measured.planSeconds, 3)) s), the forecast \(format(measured.forecastSeconds, 3)) s for \(format(measured.virtualSeconds, 0)) s of cluster time, peak RSS \(measured.peakRSSKiB / 1024) MiB; \(measured.verdict)")
+    }
     exit(0)
 }
 

@@ -199,13 +199,14 @@ public struct Forecaster: Sendable {
         let baseline = await sampler.baseline()
         let limit = virtualLimit
         let start = state.start
-        let driver = SyncDriver(
+        var driver = SyncDriver(
             now: { twin.virtualNow() },
             pass: { seconds in
                 if twin.virtualNow() - start >= limit { throw DidNotConverge(limit: limit) }
                 try await twin.advance(by: min(seconds, max(0, start + limit - twin.virtualNow())))
                 try await sampler.sample()
             })
+        driver.stateVersion = { await twin.stateVersion() }
         var control = CanaryControl(
             checkpoint: { recorder.record($0) },
             request: { recorder.promotionFor($0) })
@@ -403,7 +404,7 @@ actor Sampler {
     let twin: any SimulatedCluster
     /// The changed workloads, whose budgets are watched.
     let watched: [ResourceID]
-    private var version = ""
+    private var version = -1
     private var firstCPU = Quantity.zero
     private var firstMemory = Quantity.zero
     private var peakCPU = Quantity.zero
@@ -423,10 +424,12 @@ actor Sampler {
     func baseline() -> (cpu: Quantity, memory: Quantity) { (firstCPU, firstMemory) }
 
     func sample() async throws(ClusterError) {
-        let pods = try await twin.list(GroupKind(group: "", kind: "Pod"), namespace: nil, selector: .everything)
+        let current = await twin.stateVersion()
+        guard current != version || !sampled else { return }
+        version = current
         let now = twin.virtualNow()
-        if pods.resourceVersion != version || !sampled {
-            version = pods.resourceVersion
+        do {
+            let pods = try await twin.list(GroupKind(group: "", kind: "Pod"), namespace: nil, selector: .everything)
             var cpu = Quantity.zero
             var memory = Quantity.zero
             for pod in pods.items where pod[path: ["spec", "nodeName"]] != nil {
