@@ -14,6 +14,9 @@ public protocol SimulatedCluster: ClusterBackend {
     /// A number that changes whenever any object of the twin changes: equal numbers mean
     /// nothing was written in between.
     func stateVersion() async -> Int
+
+    /// What the pods bound to nodes (and not finished) request in all.
+    func requested() async throws(ClusterError) -> (cpu: Quantity, memory: Quantity)
 }
 
 /// What a twin starts from: the live objects it copies and how long pods take to become ready.

@@ -15,6 +15,8 @@ public actor EmbeddedCluster: SimulatedCluster {
     /// How long pods of a workload take to become ready (``TwinState/workloadKey(ofPod:)``),
     /// where a pod's template does not say (`sim.windlass.dev/start-seconds`).
     private var startDelays: [String: Double] = [:]
+    /// What the incremental controllers remember between reconciles.
+    private var marks = ControllerMarks()
     private var nextWatcher = 0
     private var notifiedVersion: Int
     private var recordedEvents: [ClusterEvent] = []
@@ -310,6 +312,7 @@ public actor EmbeddedCluster: SimulatedCluster {
         context.startDelays = startDelays
         // Moved, not copied: the controllers change the one store in place.
         swap(&context.store, &store)
+        swap(&context.marks, &marks)
         var failure: ClusterError? = nil
         do {
             let deadline = budget.map { ContinuousClock.now + .milliseconds(Int($0 * 1000)) }
@@ -318,6 +321,9 @@ public actor EmbeddedCluster: SimulatedCluster {
             failure = error
         }
         swap(&context.store, &store)
+        swap(&context.marks, &marks)
+        // A run that failed may have left objects unlooked at: the next looks at everything.
+        if failure != nil { marks = ControllerMarks() }
         for (kind, reason, message, id) in context.events {
             record(kind, reason, message, about: id)
         }
@@ -329,6 +335,14 @@ public actor EmbeddedCluster: SimulatedCluster {
     public nonisolated func virtualNow() -> Double { clock.now() }
 
     public func stateVersion() -> Int { store.resourceVersion }
+
+    /// From the scheduler's placement when it has seen every change; else from the pods.
+    public func requested() throws(ClusterError) -> (cpu: Quantity, memory: Quantity) {
+        if marks.versions["scheduler"] == store.resourceVersion { return marks.placement.total }
+        var placement = Placement()
+        placement.rebuild(from: store.list(Scheduler.podKind, namespace: nil))
+        return placement.total
+    }
 
     /// After a reconcile that finished: the store's version then and when timed work is next
     /// due. While the store is unchanged and nothing is due, a reconcile would change nothing.

@@ -146,6 +146,11 @@ public struct ObjectStore: Sendable {
         return out.map(\.1)
     }
 
+    /// One object of `kind` by its namespace ("" for cluster-scoped kinds) and name.
+    public func object(_ kind: GroupKind, namespace: String, name: String) -> Value? {
+        objects[kind]?[namespace]?[name]?.object
+    }
+
     /// The objects whose ownerReferences name `uid`.
     public func dependents(of uid: String) -> [ResourceID] {
         (dependents[uid] ?? []).sorted()

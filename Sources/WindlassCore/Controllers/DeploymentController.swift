@@ -13,7 +13,15 @@ struct DeploymentController: Controller {
 
     func sync(_ context: inout ControllerContext) throws(ClusterError) -> Bool {
         var changed = false
-        for deployment in context.store.list(Self.kind, namespace: nil) {
+        // Deployments that changed, whose ReplicaSets did, or whose progress deadline is due.
+        let deployments = context.objects(of: Self.kind, for: "deployment") { change in
+            switch change.object["kind"]?.stringValue {
+            case "Deployment": return [NamespacedName(change.object)]
+            case "ReplicaSet": return NamespacedName.owner(of: change.object, kind: "Deployment").map { [$0] } ?? []
+            default: return []
+            }
+        }
+        for deployment in deployments {
             if try reconcile(deployment, &context) { changed = true }
         }
         return changed
@@ -222,7 +230,7 @@ struct DeploymentController: Controller {
             if oldProgressing?["reason"]?.stringValue == "ProgressDeadlineExceeded" || context.now - lastUpdate > deadline {
                 progressing = ObjectBuilder.condition("Progressing", false, reason: "ProgressDeadlineExceeded", message: "ReplicaSet \"\(name)\" has timed out progressing.", now: context.now, previous: previous)
             } else {
-                context.wake(at: lastUpdate + deadline + 1)
+                context.due("deployment", NamespacedName(deployment), at: lastUpdate + deadline + 1)
                 progressing = oldProgressing ?? ObjectBuilder.condition("Progressing", true, reason: "ReplicaSetUpdated", message: "ReplicaSet \"\(name)\" is progressing.", now: context.now, previous: previous)
             }
         }

@@ -20,7 +20,16 @@ struct Kubelet: Controller {
         // A node that is not Ready has no kubelet reporting for its pods.
         let silent = Set(context.store.list(Scheduler.nodeKind, namespace: nil).filter { !NodeLifecycleController.isReady($0) }
             .compactMap { $0[path: ["metadata", "name"]]?.stringValue })
-        for pod in context.store.list(Scheduler.podKind, namespace: nil) {
+        // Pods that changed, and pods whose start delay (or run time, or back-off) is over;
+        // every pod when a node changed.
+        let pods = context.objects(of: Scheduler.podKind, for: "kubelet") { change in
+            switch change.object["kind"]?.stringValue {
+            case "Pod": return change.kind == .deleted ? [] : [NamespacedName(change.object)]
+            case "Node": return nil
+            default: return []
+            }
+        }
+        for pod in pods {
             guard let node = pod[path: ["spec", "nodeName"]]?.stringValue, !Self.isTerminal(pod), !silent.contains(node) else { continue }
             // A running, ready pod stays so until something changes it (crash loops count on).
             if pod[path: ["status", "phase"]]?.stringValue == "Running", ObjectBuilder.isReady(pod),
@@ -29,7 +38,7 @@ struct Kubelet: Controller {
                 continue
             }
             let (status, wakeup) = Self.simulatedStatus(pod, now: context.now, startDelays: context.startDelays)
-            if let wakeup { context.wake(at: wakeup) }
+            if let wakeup { context.due("kubelet", NamespacedName(pod), at: wakeup) }
             guard status != pod["status"] else { continue }
             let id = ObjectBuilder.id(pod)
             let wasRunning = pod[path: ["status", "phase"]]?.stringValue == "Running"

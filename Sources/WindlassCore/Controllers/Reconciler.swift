@@ -10,6 +10,8 @@ public struct ControllerContext {
     public var nextWakeup: Double? = nil
     /// Seconds from start to readiness by workload, where a pod's template does not say.
     public var startDelays: [String: Double] = [:]
+    /// What the incremental controllers remember between runs (kept by the cluster).
+    public var marks = ControllerMarks()
 
     public init(store: ObjectStore, now: Double) {
         self.store = store
@@ -22,6 +24,141 @@ public struct ControllerContext {
 
     mutating func wake(at time: Double) {
         nextWakeup = min(nextWakeup ?? time, time)
+    }
+
+    /// Timed work on one object of `controller`: the object is looked at again at `time`.
+    mutating func due(_ controller: String, _ name: NamespacedName, at time: Double) {
+        wake(at: time)
+        marks.timers[controller, default: [:]][name] = time
+    }
+
+    /// The objects of `kind` that `controller` must look at now, in list order: those the
+    /// store's changes since its last run affect (`affected` maps a change to the names of
+    /// `kind` it touches, or nil for "all of them"), and those whose timed work is due. Every
+    /// object when the controller has not run yet or the change log no longer reaches back.
+    /// Changes the run makes itself are looked at by the next run.
+    mutating func objects(
+        of kind: GroupKind, for controller: String, affected: (ObjectStore.Change) -> [NamespacedName]?
+    ) -> [Value] {
+        changedObjects(of: kind, for: controller, affected: affected).objects
+    }
+
+    /// ``objects(of:for:affected:)``, and whether they are every object of `kind`.
+    mutating func changedObjects(
+        of kind: GroupKind, for controller: String, affected: (ObjectStore.Change) -> [NamespacedName]?
+    ) -> (objects: [Value], all: Bool) {
+        let start = store.resourceVersion
+        defer { marks.versions[controller] = start }
+        guard let last = marks.versions[controller], let changes = try? store.events(since: last) else {
+            marks.timers[controller] = [:]
+            return (store.list(kind, namespace: nil), true)
+        }
+        var names = Set<NamespacedName>()
+        for change in changes {
+            guard let touched = affected(change) else {
+                marks.timers[controller] = [:]
+                return (store.list(kind, namespace: nil), true)
+            }
+            names.formUnion(touched)
+        }
+        if var timers = marks.timers[controller] {
+            for (name, time) in timers where time <= now {
+                names.insert(name)
+                timers[name] = nil
+            }
+            // Timed work not yet due is still due later: the cluster's next wake-up says so.
+            if let next = timers.values.min() { wake(at: next) }
+            marks.timers[controller] = timers
+        }
+        return (names.sorted().compactMap { store.object(kind, namespace: $0.namespace, name: $0.name) }, false)
+    }
+}
+
+/// An object's namespace ("" for cluster-scoped ones) and name.
+public struct NamespacedName: Hashable, Comparable, Sendable {
+    public var namespace: String
+    public var name: String
+
+    init(namespace: String, name: String) {
+        self.namespace = namespace
+        self.name = name
+    }
+
+    init(_ object: Value) {
+        namespace = object[path: ["metadata", "namespace"]]?.stringValue ?? ""
+        name = object[path: ["metadata", "name"]]?.stringValue ?? ""
+    }
+
+    public static func < (a: NamespacedName, b: NamespacedName) -> Bool { (a.namespace, a.name) < (b.namespace, b.name) }
+
+    /// The object's controlling owner of `kind`, in its namespace.
+    static func owner(of object: Value, kind: String) -> NamespacedName? {
+        guard let reference = (object[path: ["metadata", "ownerReferences"]]?.sequenceValue ?? []).first(where: { $0["controller"]?.boolValue == true }),
+            reference["kind"]?.stringValue == kind, let name = reference["name"]?.stringValue
+        else { return nil }
+        return NamespacedName(namespace: object[path: ["metadata", "namespace"]]?.stringValue ?? "", name: name)
+    }
+}
+
+/// What the incremental controllers (Deployment, ReplicaSet, scheduler, kubelet) remember
+/// between runs: the store's version when each last ran, the objects whose timed work each has
+/// pending, and the pods the scheduler could not place. Lost (on a failed run, a restart), it
+/// only makes the next run look at everything.
+public struct ControllerMarks: Sendable {
+    var versions: [String: Int] = [:]
+    var timers: [String: [NamespacedName: Double]] = [:]
+    var unscheduled: Set<NamespacedName> = []
+    /// The bound pods' requests by node, for the scheduler.
+    var placement = Placement()
+
+    public init() {}
+}
+
+/// What the scheduler needs of the bound pods, kept up to date from the store's changes so a
+/// scheduling pass does not read every pod: each node's requests, pod count and residents.
+struct Placement: Sendable {
+    struct Usage: Sendable {
+        var cpu = Quantity.zero
+        var memory = Quantity.zero
+        var residents: [NamespacedName: [String: String]] = [:]
+    }
+
+    private var entries: [NamespacedName: (node: String, cpu: Quantity, memory: Quantity, labels: Value?)] = [:]
+    private(set) var nodes: [String: Usage] = [:]
+
+    /// What the bound pods request in all.
+    var total: (cpu: Quantity, memory: Quantity) {
+        nodes.values.reduce((Quantity.zero, Quantity.zero)) { ($0.0 + $1.cpu, $0.1 + $1.memory) }
+    }
+
+    /// Every bound pod of `pods`, afresh.
+    mutating func rebuild(from pods: [Value]) {
+        entries = [:]
+        nodes = [:]
+        for pod in pods { update(pod, deleted: false) }
+    }
+
+    /// A pod as it is now (or gone).
+    mutating func update(_ pod: Value, deleted: Bool) {
+        let name = NamespacedName(pod)
+        let node = deleted || Kubelet.isTerminal(pod) ? nil : pod[path: ["spec", "nodeName"]]?.stringValue
+        let labels = pod[path: ["metadata", "labels"]]
+        // Most changes are a kubelet's status: a pod's requests do not change once bound.
+        if let node, let known = entries[name], known.node == node, known.labels == labels { return }
+        if let old = entries.removeValue(forKey: name), var usage = nodes[old.node] {
+            usage.cpu = Quantity(milli: usage.cpu.milli - old.cpu.milli)
+            usage.memory = Quantity(milli: usage.memory.milli - old.memory.milli)
+            usage.residents[name] = nil
+            nodes[old.node] = usage
+        }
+        guard let node else { return }
+        let (cpu, memory) = Scheduler.requests(of: pod)
+        entries[name] = (node, cpu, memory, labels)
+        var usage = nodes[node] ?? Usage()
+        usage.cpu = usage.cpu + cpu
+        usage.memory = usage.memory + memory
+        usage.residents[name] = ObjectStore.labels(of: pod)
+        nodes[node] = usage
     }
 }
 

@@ -9,7 +9,15 @@ struct ReplicaSetController: Controller {
 
     func sync(_ context: inout ControllerContext) throws(ClusterError) -> Bool {
         var changed = false
-        for replicaSet in context.store.list(Self.kind, namespace: nil) {
+        // ReplicaSets that changed, or whose pods did.
+        let replicaSets = context.objects(of: Self.kind, for: "replicaset") { change in
+            switch change.object["kind"]?.stringValue {
+            case "ReplicaSet": return [NamespacedName(change.object)]
+            case "Pod": return NamespacedName.owner(of: change.object, kind: "ReplicaSet").map { [$0] } ?? []
+            default: return []
+            }
+        }
+        for replicaSet in replicaSets {
             let id = ObjectBuilder.id(replicaSet)
             let desired = ObjectBuilder.int(replicaSet, "spec", "replicas")
             let pods = ObjectBuilder.owned(by: replicaSet, kind: "Pod", in: context.store).filter { !Kubelet.isTerminal($0) }

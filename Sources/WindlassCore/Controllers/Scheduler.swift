@@ -23,7 +23,7 @@ struct Scheduler: Controller {
         var requestedMemory = Quantity.zero
         var pods = 0
         /// The labels and namespaces of the pods on the node, for anti-affinity.
-        var residents: [(namespace: String, labels: [String: String])] = []
+        var residents: [NamespacedName: [String: String]] = [:]
 
         /// Least requested first; pods without requests count as Kubernetes' scoring counts
         /// them (100m CPU), so they spread too.
@@ -61,10 +61,34 @@ struct Scheduler: Controller {
     }
 
     func sync(_ context: inout ControllerContext) throws(ClusterError) -> Bool {
-        let pods = context.store.list(Self.podKind, namespace: nil)
-        let pending = pods.filter { $0[path: ["spec", "nodeName"]] == nil && !Kubelet.isTerminal($0) }
+        // Pods that changed since the last run (every pod when a node did), and, once anything
+        // changed (a pod gone frees room), the pods that fitted nowhere then.
+        var changes = false
+        var placement = context.marks.placement
+        let (touched, all) = context.changedObjects(of: Self.podKind, for: "scheduler") { change in
+            changes = true
+            switch change.object["kind"]?.stringValue {
+            case "Pod":
+                placement.update(change.object, deleted: change.kind == .deleted)
+                return change.kind == .deleted ? [] : [NamespacedName(change.object)]
+            case "Node": return nil
+            default: return []
+            }
+        }
+        if all { placement.rebuild(from: touched) }
+        context.marks.placement = placement
+        var candidates: [NamespacedName: Value] = [:]
+        for pod in touched { candidates[NamespacedName(pod)] = pod }
+        if changes {
+            for name in context.marks.unscheduled where candidates[name] == nil {
+                if let pod = context.store.object(Self.podKind, namespace: name.namespace, name: name.name) { candidates[name] = pod }
+            }
+        }
+        let pending = candidates.sorted { $0.key < $1.key }.map(\.value).filter { $0[path: ["spec", "nodeName"]] == nil && !Kubelet.isTerminal($0) }
+        // Nothing changed: the pods that fitted nowhere still do not, and stay on the list.
+        if changes || !touched.isEmpty { context.marks.unscheduled = Set(pending.map(NamespacedName.init)) }
         guard !pending.isEmpty else { return false }
-        var nodes = Self.nodeStates(context.store, pods: pods)
+        var nodes = Self.nodeStates(context.store, placement: placement)
         var changed = false
         for pod in pending {
             let (cpu, memory) = Self.requests(of: pod)
@@ -92,8 +116,9 @@ struct Scheduler: Controller {
                 nodes[best].requestedCPU = nodes[best].requestedCPU + cpu
                 nodes[best].requestedMemory = nodes[best].requestedMemory + memory
                 nodes[best].pods += 1
-                nodes[best].residents.append((id.namespace ?? "", ObjectStore.labels(of: pod)))
+                nodes[best].residents[NamespacedName(pod)] = ObjectStore.labels(of: pod)
                 context.event(.normal, "Scheduled", "Successfully assigned \(id.namespace ?? "")/\(id.name) to \(nodes[best].name)", id)
+                context.marks.unscheduled.remove(NamespacedName(pod))
                 changed = true
             } else {
                 let detail = reasons.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
@@ -112,26 +137,25 @@ struct Scheduler: Controller {
         return changed
     }
 
-    static func nodeStates(_ store: ObjectStore, pods: [Value]) -> [NodeState] {
-        var states: [String: NodeState] = [:]
+    static func nodeStates(_ store: ObjectStore, placement: Placement) -> [NodeState] {
+        var states: [NodeState] = []
         for node in store.list(nodeKind, namespace: nil) {
             guard let name = node[path: ["metadata", "name"]]?.stringValue else { continue }
-            states[name] = NodeState(
+            var state = NodeState(
                 node: node,
                 name: name,
                 allocatableCPU: node[path: ["status", "allocatable", "cpu"]].flatMap(Quantity.init) ?? .zero,
                 allocatableMemory: node[path: ["status", "allocatable", "memory"]].flatMap(Quantity.init) ?? .zero
             )
+            if let usage = placement.nodes[name] {
+                state.requestedCPU = usage.cpu
+                state.requestedMemory = usage.memory
+                state.pods = usage.residents.count
+                state.residents = usage.residents
+            }
+            states.append(state)
         }
-        for pod in pods where !Kubelet.isTerminal(pod) {
-            guard let name = pod[path: ["spec", "nodeName"]]?.stringValue, states[name] != nil else { continue }
-            let (cpu, memory) = requests(of: pod)
-            states[name]!.requestedCPU = states[name]!.requestedCPU + cpu
-            states[name]!.requestedMemory = states[name]!.requestedMemory + memory
-            states[name]!.pods += 1
-            states[name]!.residents.append((pod[path: ["metadata", "namespace"]]?.stringValue ?? "", ObjectStore.labels(of: pod)))
-        }
-        return states.values.sorted { $0.name < $1.name }
+        return states
     }
 
     static func requests(of pod: Value) -> (Quantity, Quantity) {
@@ -176,7 +200,7 @@ struct Scheduler: Controller {
             guard let selectorValue = term["labelSelector"], let selector = try? LabelSelector(selectorValue) else { continue }
             let namespaces = (term["namespaces"]?.sequenceValue ?? []).compactMap(\.stringValue)
             let scope = namespaces.isEmpty ? [namespace] : namespaces
-            if state.residents.contains(where: { scope.contains($0.namespace) && selector.matches($0.labels) }) { return true }
+            if state.residents.contains(where: { scope.contains($0.key.namespace) && selector.matches($0.value) }) { return true }
         }
         return false
     }

@@ -428,28 +428,17 @@ actor Sampler {
         guard current != version || !sampled else { return }
         version = current
         let now = twin.virtualNow()
-        do {
-            let pods = try await twin.list(GroupKind(group: "", kind: "Pod"), namespace: nil, selector: .everything)
-            var cpu = Quantity.zero
-            var memory = Quantity.zero
-            for pod in pods.items where pod[path: ["spec", "nodeName"]] != nil {
-                let phase = pod[path: ["status", "phase"]]?.stringValue
-                if phase == "Succeeded" || phase == "Failed" { continue }
-                let (podCPU, podMemory) = Self.requests(of: pod)
-                cpu = cpu + podCPU
-                memory = memory + podMemory
-            }
-            if !sampled {
-                sampled = true
-                firstCPU = cpu
-                firstMemory = memory
-                free = try await freeCapacity(requested: (cpu, memory))
-            }
-            if cpu > peakCPU || memory > peakMemory {
-                if cpu > peakCPU { peakCPU = cpu }
-                if memory > peakMemory { peakMemory = memory }
-                peakAt = now
-            }
+        let (cpu, memory) = try await twin.requested()
+        if !sampled {
+            sampled = true
+            firstCPU = cpu
+            firstMemory = memory
+            free = try await freeCapacity(requested: (cpu, memory))
+        }
+        if cpu > peakCPU || memory > peakMemory {
+            if cpu > peakCPU { peakCPU = cpu }
+            if memory > peakMemory { peakMemory = memory }
+            peakAt = now
         }
         try await sampleBudgets(at: now)
     }
@@ -530,13 +519,4 @@ actor Sampler {
         return out
     }
 
-    static func requests(of pod: Value) -> (Quantity, Quantity) {
-        var cpu = Quantity.zero
-        var memory = Quantity.zero
-        for container in pod[path: ["spec", "containers"]]?.sequenceValue ?? [] {
-            cpu = cpu + (container[path: ["resources", "requests", "cpu"]].flatMap(Quantity.init) ?? .zero)
-            memory = memory + (container[path: ["resources", "requests", "memory"]].flatMap(Quantity.init) ?? .zero)
-        }
-        return (cpu, memory)
-    }
 }
