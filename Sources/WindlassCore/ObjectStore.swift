@@ -80,6 +80,9 @@ public struct ObjectStore: Sendable {
     /// conditions of one pass, the blocks every Deployment repeats (a cluster of 10,000
     /// manifests' objects holds 44 % fewer mapping entries).
     private var interner = ValueInterner()
+    /// Whether written objects share equal subtrees through the interner (off for a twin:
+    /// short-lived, it would spend more time hashing every write than it saves).
+    public var interning = true
     /// The `fieldsV1` trees of the field sets written last, so that objects owning the same
     /// fields share one tree. Bounded: a set is a Set of paths, far larger than its tree.
     private var recentTrees: [FieldSet: Value] = [:]
@@ -337,7 +340,7 @@ public struct ObjectStore: Sendable {
     public mutating func restore(_ stored: StoredObject) {
         guard let id = ResourceID(object: stored.object) else { return }
         var stored = stored
-        stored.object = interner.intern(stored.object)
+        if interning { stored.object = interner.intern(stored.object) }
         if id.groupKind == GroupKind(group: "apiextensions.k8s.io", kind: "CustomResourceDefinition") {
             mapping.register(crd: stored.object)
         }
@@ -463,7 +466,7 @@ public struct ObjectStore: Sendable {
             mapping.register(crd: object)
         }
         if let previous = existing?.object { unindex(previous, id: id) }
-        object = interner.intern(object)
+        if interning { object = interner.intern(object) }
         let stored = StoredObject(object: object)
         let storedKey = key(for: id)
         objects[id.groupKind, default: [:]][storedKey.namespace, default: [:]][storedKey.name] = stored
@@ -490,7 +493,7 @@ public struct ObjectStore: Sendable {
 
     private mutating func commit(_ stored: StoredObject, id: ResourceID, event: ClusterWatchEvent.Kind) {
         var stored = stored
-        stored.object = interner.intern(stored.object)
+        if interning { stored.object = interner.intern(stored.object) }
         let storedKey = key(for: id)
         objects[id.groupKind, default: [:]][storedKey.namespace, default: [:]][storedKey.name] = stored
         record(Change(kind: event, object: stored.object, resourceVersion: resourceVersion))

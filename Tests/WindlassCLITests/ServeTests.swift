@@ -498,6 +498,15 @@ struct ServeTests {
         #expect(try await serve.request(.POST, "/api/v1/applications/cloud/plan", body: Array("{}".utf8)).status == 401, "a plan is work: it needs a token")
         let plan = try await serve.request(.POST, "/api/v1/applications/cloud/plan", headers: auth, body: Array("{}".utf8))
         #expect(plan.status == 200 && plan.body.contains("\"resource_changes\"") && plan.body.contains("registry.example/web:2.0"), "\(plan.body.prefix(300))")
+        #expect(!plan.body.contains("\"forecast\""), "a forecast only when asked for")
+        // The same plan with its forecast: the canary's steps on a twin, the pause assumed promoted.
+        let forecasted = try await serve.request(.POST, "/api/v1/applications/cloud/plan", headers: auth, body: Array(#"{"forecast": true}"#.utf8))
+        let forecast = try #require(
+            (try JSONSerialization.jsonObject(with: Data(forecasted.body.utf8)) as? [String: Any])?["forecast"] as? [String: Any], "\(forecasted.body.prefix(500))")
+        #expect(forecast["available"] as? Bool == true && forecast["fits"] as? Bool == true, "\(forecast)")
+        let steps = (forecast["canary_steps"] as? [[String: Any]])?.compactMap { $0["summary"] as? String }
+        #expect(steps == ["setWeight 50", "pause (until promoted)", "setWeight 100", "promote"], "\(forecast)")
+        #expect(try await serve.request(.POST, "/api/v1/applications/cloud/plan", headers: auth, body: Array(#"{"forecast": "yes"}"#.utf8)).status == 400)
         #expect(try await serve.request(.POST, "/api/v1/applications/cloud/sync", headers: auth).status == 202)
         _ = try await serve.waitFor("cloud", timeout: 90) { ($0["lastSync"] as? [String: Any])?["outcome"] as? String == "paused" }
         let rollout = try await serve.application("cloud")["rollout"] as? String

@@ -233,6 +233,11 @@ try:
     wait(lambda: "1 to change" in text("#preview-result") and "apps/Deployment/shop/web" in text("#preview-result"),
          "the plan preview shows the Deployment's update")
     ok("the plan preview shows the change before a sync")
+    # The forecast: the same plan run on a twin of the cluster, its verdict and its time line.
+    click("#forecast")
+    wait(lambda: text("#forecast-result .verdict").startswith("Fits: about") and "Sync wave" in text("#forecast-result .spans"),
+         "the forecast shows a verdict and the waves")
+    ok("the forecast shows its verdict and the sync's waves")
 
     # 5. CSRF: a change without the session's CSRF token is refused.
     status = browser_fetch("/api/v1/applications/shop/sync")

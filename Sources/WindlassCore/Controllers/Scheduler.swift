@@ -64,7 +64,9 @@ struct Scheduler: Controller {
         // Pods that changed since the last run (every pod when a node did), and, once anything
         // changed (a pod gone frees room), the pods that fitted nowhere then.
         var changes = false
-        var placement = context.marks.placement
+        // Moved out, not copied: it is changed in place.
+        var placement = Placement()
+        swap(&placement, &context.marks.placement)
         let (touched, all) = context.changedObjects(of: Self.podKind, for: "scheduler") { change in
             changes = true
             switch change.object["kind"]?.stringValue {

@@ -466,9 +466,10 @@ public actor ApplicationReconciler {
         return try await pipeline.plan(try await pipeline.render(revision, fetchingMissingOnly: true), judging: false)
     }
 
-    func plan(ref: String?) async -> (json: String?, error: String?) {
+    /// The plan of `ref` (nil: the application's revision) as JSON, with its forecast when asked.
+    func plan(ref: String?, forecast: Bool = false) async -> (json: String?, error: String?) {
         do {
-            let report = try await pipeline.plan(ref)
+            let report = try await pipeline.plan(ref, forecasting: forecast)
             return (JSONRenderer(windlassVersion: WindlassVersion.current).render(report), nil)
         } catch {
             return (nil, error.description)

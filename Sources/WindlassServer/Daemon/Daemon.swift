@@ -113,6 +113,7 @@ public final class Daemon: Sendable {
             }
             var pipeline = ApplicationPipeline(application: application, cluster: connection, stateDirectory: options.stateDirectory)
             pipeline.restrictAnalysis(to: entry.analysisHosts)
+            pipeline.twinFactory = EmbeddedCluster.makeTwin
             let stopping = self.stopping
             pipeline.stopRequested = { stopping.isSet }
             let events = self.events

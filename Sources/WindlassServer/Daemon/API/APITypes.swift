@@ -152,6 +152,8 @@ public enum API {
     /// `POST …/plan`'s body: the revision to plan (none: the application's).
     public struct PlanRequest: Decodable, Sendable {
         public var revision: String?
+        /// Whether to forecast the sync on a twin of the cluster (the plan's `forecast` key).
+        public var forecast: Bool?
     }
 
     /// `POST /api/v1/cluster/nodes/{name}/fail`'s body: seconds before its pods are evicted.

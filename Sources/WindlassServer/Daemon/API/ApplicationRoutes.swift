@@ -56,9 +56,9 @@ extension Daemon {
             case .refused(let response): return response
             }
             guard let planning = API.decode(API.PlanRequest.self, from: body, empty: API.PlanRequest()) else {
-                return API.error(.badRequest, "expected {\"revision\": \"REF\"}")
+                return API.error(.badRequest, "expected {\"revision\": \"REF\", \"forecast\": true|false}")
             }
-            let (json, error) = await reconciler.plan(ref: planning.revision)
+            let (json, error) = await reconciler.plan(ref: planning.revision, forecast: planning.forecast ?? false)
             guard let json else { return API.error(.unprocessableContent, error ?? "the plan failed") }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: json)))
         }

@@ -320,7 +320,8 @@ enum UIAssets {
         function actions(app) {
           return el("div", { class: "actions write-only" },
             el("button", { id: "refresh", type: "button", onclick: () => render(false), text: "Refresh" }),
-            el("button", { id: "preview", type: "button", onclick: () => preview(app), text: "Preview plan" }),
+            el("button", { id: "preview", type: "button", onclick: () => preview(app, false), text: "Preview plan" }),
+            el("button", { id: "forecast", type: "button", onclick: () => preview(app, true), text: "Forecast" }),
             el("button", { id: "sync", type: "button", class: "primary", onclick: () => syncApp(app), text: "Sync" }));
         }
 
@@ -476,20 +477,52 @@ enum UIAssets {
             el("ol", { id: "stages", class: "stages", "aria-label": "Sync stages" }, stages));
         }
 
-        async function preview(app) {
+        async function preview(app, forecasting) {
           const target = document.getElementById("plan-preview");
-          target.replaceChildren(el("p", { class: "hint", text: "Planning…" }));
+          target.replaceChildren(el("p", { class: "hint", text: forecasting ? "Planning and forecasting on a twin of the cluster…" : "Planning…" }));
           try {
-            const plan = await api(appPath(app, "plan"), { method: "POST", body: {} });
+            const plan = await api(appPath(app, "plan"), { method: "POST", body: forecasting ? { forecast: true } : {} });
             const changes = plan.resource_changes.filter((change) => change.change.actions[0] !== "no-op");
             const policies = plan.policy_results.map((result) => el("li", { class: "policy", text: `${result.status} ${result.policy}/${result.rule} on ${result.resource}: ${result.message}` }));
             target.replaceChildren(el("section", { class: "preview", id: "preview-result" },
               el("h2", { text: "Plan" }), el("p", { text: plan.summary.line }),
               el("ul", {}, changes.map((change) => el("li", {}, el("code", { text: change.change.actions.join(",") }), " ", change.address))),
-              policies.length ? el("ul", { class: "policies" }, policies) : null));
+              policies.length ? el("ul", { class: "policies" }, policies) : null,
+              plan.forecast ? forecastSection(plan.forecast) : null));
           } catch (failure) {
             target.replaceChildren(message(failure.message));
           }
+        }
+
+        /** The forecast of a plan: its verdict, the waves and canary steps on a time line, what would
+         * not be scheduled or would block, and what it assumed. */
+        function forecastSection(forecast) {
+          if (!forecast.available) return el("section", { id: "forecast-result" }, el("h3", { text: "Forecast" }), el("p", { class: "hint", text: `No forecast: ${forecast.reason}` }));
+          const clock = (seconds) => `${Math.floor(seconds / 60)}:${String(Math.round(seconds % 60)).padStart(2, "0")}`;
+          const total = Math.max(forecast.duration_seconds, 1);
+          const bar = (start, end, label) => {
+            // Placed through the style object: the page's policy allows no style attributes.
+            const fill = el("span", { class: "span-bar" });
+            fill.style.marginLeft = `${(100 * start) / total}%`;
+            fill.style.width = `${Math.max(0.5, (100 * (end - start)) / total)}%`;
+            return el("li", { class: "span" },
+              el("span", { class: "span-label", text: label }),
+              el("span", { class: "span-track", "aria-hidden": "true" }, fill),
+              el("span", { class: "span-time", text: `${clock(start)} → ${clock(end)}` }));
+          };
+          const items = [];
+          for (const wave of forecast.waves) items.push(bar(wave.start_seconds, wave.end_seconds, `${wave.stage} (${wave.resources})`));
+          for (const step of forecast.canary_steps) items.push(bar(step.start_seconds, step.end_seconds, `  ${step.summary === "promote" ? "promote" : `step ${step.step} ${step.summary}`}${step.assumption ? ` (${step.assumption})` : ""}`));
+          const notes = [];
+          for (const pod of forecast.unschedulable.slice(0, 20)) notes.push(el("li", { class: "unschedulable", text: `Unschedulable: ${pod.pod}: ${pod.reason}` }));
+          for (const blocker of forecast.blockers) notes.push(el("li", { class: "blocker", text: `Blocks: ${blocker.address} ${blocker.message}` }));
+          if (forecast.abort_path) notes.push(el("li", { text: `If the first gate fails: aborted at ${clock(forecast.abort_path.aborted_at_seconds)}, stable alone again at ${clock(forecast.abort_path.restored_at_seconds)}` }));
+          for (const assumption of forecast.assumptions) notes.push(el("li", { class: "hint", text: `Assumed: ${assumption}` }));
+          return el("section", { id: "forecast-result", "aria-label": "Forecast" },
+            el("h3", { text: "Forecast" }),
+            el("p", { class: forecast.fits ? "verdict fits" : "verdict misfit", text: forecast.verdict }),
+            el("ol", { class: "spans", "aria-label": "Waves and canary steps" }, items),
+            notes.length ? el("ul", { class: "forecast-notes" }, notes) : null);
         }
 
         async function syncApp(app) {
@@ -821,6 +854,17 @@ enum UIAssets {
           table.list tr { display: block; border-bottom: 1px solid var(--line); }
           table.list td { display: block; border: none; padding: .2rem .6rem; }
         }
+
+        /* A forecast's time line: one row per wave or canary step, its bar placed on the sync's length. */
+        .spans { list-style: none; padding: 0; margin: .4rem 0; }
+        .span { display: grid; grid-template-columns: minmax(8rem, 16rem) 1fr 7rem; gap: .5rem; align-items: center; font-size: .9rem; }
+        .span-label { white-space: pre; overflow: hidden; text-overflow: ellipsis; }
+        .span-track { background: var(--line); border-radius: 3px; height: .6rem; display: block; }
+        .span-bar { background: var(--accent, #2f6fde); border-radius: 3px; height: .6rem; display: block; }
+        .span-time { font-variant-numeric: tabular-nums; color: var(--muted, #667); }
+        .verdict.fits { color: var(--ok, #1a7f37); font-weight: 600; }
+        .verdict.misfit { color: var(--bad, #c62828); font-weight: 600; }
+        @media (max-width: 600px) { .span { grid-template-columns: 1fr; } }
         """####),
     ]
 }
