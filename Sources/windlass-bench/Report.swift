@@ -81,6 +81,7 @@ struct Report {
     var kubeDestinationResult: KubeDestinationBench.Result? = nil
     var kustomizeResult: KustomizeBench.Result? = nil
     var uiResult: UIBench.Result? = nil
+    var forecastResults: [ForecastBench.Case] = []
     var runs: Int
     var python: String?
 
@@ -165,6 +166,11 @@ struct Report {
             check(ui.listResponse <= 0.1 && ui.treeResponse <= 0.1, "… the daemon's answers for them ≤ 100 ms: \(format(ui.listResponse * 1000, 1)) ms and \(format(ui.treeResponse * 1000, 1)) ms (the tree's first answer, which plans: \(format(ui.treeColdResponse * 1000, 0)) ms)")
             check(ui.changeP50 <= 1, "… a change on the cluster reaches an open page, p50 ≤ 1 s: \(format(ui.changeP50 * 1000, 0)) ms (p90 \(format(ui.changeP90 * 1000, 0)) ms)")
         }
+        if let large = forecastResults.first, forecastResults.count == 2 {
+            let canary = forecastResults[1]
+            check(large.forecastSeconds <= 2, "forecast of a change to \(large.name): ≤ 2 s wall for \(format(large.virtualSeconds / 3600, 1)) h of cluster time: \(format(large.forecastSeconds, 2)) s (the whole plan --forecast \(format(large.commandSeconds, 2)) s, plan alone \(format(large.planSeconds, 2)) s)")
+            check(canary.forecastSeconds <= 0.5, "forecast of \(canary.name) ≤ 0.5 s: \(format(canary.forecastSeconds, 3)) s (the whole plan --forecast \(format(canary.commandSeconds, 3)) s)")
+        }
         if let apply = processResults.first(where: { $0.name.hasPrefix("cluster apply -f") }) {
             check(apply.median <= 5, "\(apply.name) ≤ 5 s, as users run it: \(format(apply.median, 2)) s")
         }
@@ -230,6 +236,15 @@ struct Report {
         var out = "| resources | changed | load s | validate s | diff + order s | JSON s | total s | peak RSS MiB |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n"
         for p in planResults {
             out += "| \(p.resources) | \(p.changes) | \(format(p.load, 3)) | \(format(p.validate, 3)) | \(format(p.plan, 3)) | \(format(p.render, 3)) | \(format(p.total, 3)) | \(p.peakRSSKiB / 1024) |\n"
+        }
+        return out
+    }
+
+    func forecastTable() -> String {
+        guard !forecastResults.isEmpty else { return "" }
+        var out = "| case | plan --forecast s | plan alone s | forecast s | cluster time s | peak RSS MiB | verdict |\n|---|---:|---:|---:|---:|---:|---|\n"
+        for r in forecastResults {
+            out += "| \(r.name) | \(format(r.commandSeconds, 3)) | \(format(r.planSeconds, 3)) | \(format(r.forecastSeconds, 3)) | \(format(r.virtualSeconds, 0)) | \(r.peakRSSKiB / 1024) | \(r.verdict) |\n"
         }
         return out
     }
@@ -346,6 +361,18 @@ struct Report {
             page of `small` showing that many pods (the CLI's start, the controllers and the event stream included).
 
             \(uiResult.map { "| case | result |\n|---|---:|\n| applications answer (\($0.apps)) | \(format($0.listResponse * 1000, 1)) ms |\n| resource tree answer (\($0.resources)) | \(format($0.treeResponse * 1000, 1)) ms |\n| … its first answer (plans) | \(format($0.treeColdResponse * 1000, 0)) ms |\n| applications page, first render | \(format($0.listRender, 3)) s |\n| application page, first render | \(format($0.appRender, 3)) s |\n| change → page, p50 | \(format($0.changeP50 * 1000, 0)) ms |\n| … p90 | \(format($0.changeP90 * 1000, 0)) ms |\n" } ?? "")
+            ## Forecasts
+
+            `windlass plan --forecast --format json` as a child process on a state synced beforehand, beside the
+            same `windlass plan` without the forecast (median of the runs each). *Forecast*: the forecast's own
+            wall time as it reports it (`wall_seconds`: reading the cluster for the twin, the twin's runs — the
+            sync with gates assumed to pass, and the first gate's abort path when there is one). *Cluster time*:
+            the virtual time both runs covered. Large: 1,000 Deployments × 10 replicas on 100 nodes, in 20
+            waves of 50, pods ready 25 s after they start, one extra pod at a time; the change is a new image
+            for all. Canary: the bundled manifests, a new Keystone image through its canary (weights, pauses,
+            a Prometheus gate assumed to pass).
+
+            \(forecastTable())
             ## Plans
 
             `windlass plan` end to end without the cluster read: load and validate the generated set, diff it

@@ -170,6 +170,7 @@ if options.uiOnly {
 if options.forecastOnly {
     for measured in [try await ForecastBench.large(deployments: options.forecastDeployments, nodes: 100, runs: min(options.runs, 3), keep: options.idleRoot), try await ForecastBench.canary(runs: options.runs)] {
         print("FORECAST \(measured.commandSeconds) \(measured.planSeconds) \(measured.forecastSeconds) \(measured.virtualSeconds) \(measured.peakRSSKiB) \(measured.name)")
+        print("VERDICT \(measured.verdict)")
         print("forecast: \(measured.name): plan --forecast \(format(measured.commandSeconds, 3)) s (plan alone \(format(measured.planSeconds, 3)) s), the forecast \(format(measured.forecastSeconds, 3)) s for \(format(measured.virtualSeconds, 0)) s of cluster time, peak RSS \(measured.peakRSSKiB / 1024) MiB; \(measured.verdict)")
     }
     exit(0)
@@ -459,12 +460,33 @@ do {
     if let r = uiResult { print("  ui: first render \(format(r.listRender, 3)) s / \(format(r.appRender, 3)) s, change → page p50 \(format(r.changeP50 * 1000, 0)) ms") }
 }
 
+settleDisk()
+var forecastResults: [ForecastBench.Case] = []
+do {
+    var arguments = [CommandLine.arguments[0], "--forecast-only", "--runs", String(min(options.runs, 3))]
+    if options.forecastDeployments != 1_000 { arguments += ["--forecast-deployments", String(options.forecastDeployments)] }
+    let (output, status, _) = Peers.spawn(arguments)
+    guard status == 0 else { fail("forecast cases failed: \(output)") }
+    let verdicts = output.split(separator: "\n").filter { $0.hasPrefix("VERDICT ") }.map { String($0.dropFirst("VERDICT ".count)) }
+    for line in output.split(separator: "\n") where line.hasPrefix("FORECAST ") {
+        let fields = line.split(separator: " ", maxSplits: 6)
+        guard fields.count == 7, let command = Double(fields[1]), let plan = Double(fields[2]), let forecast = Double(fields[3]),
+            let virtual = Double(fields[4]), let rss = Int(fields[5])
+        else { continue }
+        forecastResults.append(ForecastBench.Case(
+            name: String(fields[6]), commandSeconds: command, planSeconds: plan, forecastSeconds: forecast, virtualSeconds: virtual, peakRSSKiB: rss,
+            verdict: forecastResults.count < verdicts.count ? verdicts[forecastResults.count] : ""))
+    }
+    for line in output.split(separator: "\n") where line.hasPrefix("forecast: ") { print("  " + line) }
+}
+
 var report = Report(
     results: results, gitResults: gitResults, clusterResults: clusterResults, planResults: planResults, syncResult: syncResult,
     policyResult: policyResult, serveResult: serveResult, processResults: processResults, kubeAPIResult: kubeAPIResult, runs: options.runs, python: python)
 report.kubeDestinationResult = kubeDestinationResult
 report.kustomizeResult = kustomizeResult
 report.uiResult = uiResult
+report.forecastResults = forecastResults
 print()
 print(report.table())
 print(report.targets())

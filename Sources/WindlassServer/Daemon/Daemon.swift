@@ -113,7 +113,7 @@ public final class Daemon: Sendable {
             }
             var pipeline = ApplicationPipeline(application: application, cluster: connection, stateDirectory: options.stateDirectory)
             pipeline.restrictAnalysis(to: entry.analysisHosts)
-            pipeline.twinFactory = EmbeddedCluster.makeTwin
+            pipeline.twinFactory = DaemonCluster.twins
             let stopping = self.stopping
             pipeline.stopRequested = { stopping.isSet }
             let events = self.events

@@ -38,6 +38,10 @@ extension DaemonCluster {
     /// The embedded cluster: real time passing through its controllers, its controller loop
     /// as a service, and its pods' simulated traffic on `/metrics` (for canary gates to query).
     /// The only place the daemon names the concrete cluster.
+    /// Twins for the applications' forecasts: the embedded core held in memory, whatever the
+    /// destination.
+    static let twins: TwinFactory = EmbeddedCluster.makeTwin
+
     public static func embedded(_ cluster: EmbeddedCluster) -> DaemonCluster {
         let clock = SystemClock()
         let connection = ClusterConnection(
