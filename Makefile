@@ -52,14 +52,17 @@ KUBE_DAEMON_SUITES = DaemonOnKubernetesTests|LeaderElectionTests
 KUBE_FAULT_SUITES = KubeFaultTests
 # The web UI in chromium: a browser is heavy, so it runs with nothing else.
 UI_SUITES = WebUITests
+# Forecasts compared with syncs on the real clock: alone, so other suites' load does not slow the real sync.
+TIMED_SUITES = ForecastRealTimeTests
 test: deps pydeps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip "$(DAEMON_SUITES)|$(KUBE_API_SUITES)|$(KUBE_DAEMON_SUITES)|$(KUBE_FAULT_SUITES)|$(UI_SUITES)"
+	$(SWIFT) test --skip-build --skip "$(DAEMON_SUITES)|$(KUBE_API_SUITES)|$(KUBE_DAEMON_SUITES)|$(KUBE_FAULT_SUITES)|$(UI_SUITES)|$(TIMED_SUITES)"
 	$(SWIFT) test --skip-build --filter "$(DAEMON_SUITES)"
 	$(SWIFT) test --skip-build --filter "$(KUBE_API_SUITES)"
 	$(SWIFT) test --skip-build --filter "$(KUBE_DAEMON_SUITES)"
 	$(SWIFT) test --skip-build --filter "$(KUBE_FAULT_SUITES)"
 	$(SWIFT) test --skip-build --filter "$(UI_SUITES)"
+	$(SWIFT) test --skip-build --filter "$(TIMED_SUITES)"
 
 ## bench: release-build benchmarks, peers measured in the same run; rewrites BENCHMARKS.md
 bench: deps pydeps

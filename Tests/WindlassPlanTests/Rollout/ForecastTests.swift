@@ -170,37 +170,6 @@ struct ForecastTests {
         #expect(close(forecast.duration, bed.clock.now() - started), "total: forecast \(forecast.duration) s, actual \(bed.clock.now() - started) s")
     }
 
-    @Test("the bundled OpenStack manifests: the forecast's waves last what a real-time sync's do (±20 %)")
-    func bundledManifestsInRealTime() async throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let manifests = ManifestLoader.load(DirectoryTree(root: root.appendingPathComponent("manifests").path))
-        #expect(errors(manifests).isEmpty)
-        let state = try TemporaryDirectory()
-        let clock = SystemClock()
-        let cluster = try EmbeddedCluster(stateDirectory: state.path, clock: clock)
-        try await cluster.createNodes(count: 3, cpu: "8", memory: "32Gi")
-        let planner = Planner()
-        let live = try await cluster.snapshot(desiredKinds: Set(manifests.resources.map(\.id.groupKind)).union([LiveSnapshot.namespaceKind]), trackingSelector: planner.tracking.selector)
-        let plan = planner.plan(manifests, source: Plan.Source(location: root.path, path: "manifests", revision: nil), live: live)
-        let twin = try await Forecaster.capture(from: cluster, for: plan, now: clock.now())
-        let forecast = try await Forecaster(makeTwin: EmbeddedCluster.makeTwin).forecast(plan, from: twin)
-        #expect(forecast.fits, "\(forecast.verdict)")
-        #expect(forecast.waves.count == 6)
-
-        let times = StageTimes(now: { clock.now() })
-        let started = clock.now()
-        let executor = SyncExecutor(
-            backend: cluster, driver: .realTime(now: { clock.now() }, reconcile: { try await cluster.reconcile(budget: EmbeddedCluster.waitingBudget) }))
-        let real = await executor.run(plan) { times.record($0) }
-        #expect(real.succeeded, "\(real.outcome)")
-        let actual = times.durations
-        for wave in forecast.waves {
-            let measured = try #require(actual[wave.stage.description])
-            #expect(close(wave.duration, measured), "\(wave.stage): forecast \(wave.duration) s, actual \(measured) s")
-        }
-        #expect(close(forecast.duration, clock.now() - started), "total: forecast \(forecast.duration) s, actual \(clock.now() - started) s")
-    }
-
     @Test("pods asking for more CPU than any node has: the forecast names exactly those the real sync leaves Pending")
     func unschedulableForCPU() async throws {
         let bed = try await PlanBed(nodes: 3, cpu: "4", memory: "16Gi")
@@ -421,5 +390,41 @@ struct ForecastTests {
         #expect(state.startDelays["shop/api"] == 20, "the median of 30, 12 and 20; the restarted pod does not count")
         #expect(state.observed == ["shop/api"])
         #expect(state.startDelays["shop/probed"] == 15)
+    }
+}
+
+/// Forecasts against syncs on the real clock: timed, so run alone (the Makefile's last phase),
+/// where the other suites' load does not stretch the real sync.
+@Suite("Rollout forecasts against real time")
+struct ForecastRealTimeTests {
+    @Test("the bundled OpenStack manifests: the forecast's waves last what a real-time sync's do (±20 %)")
+    func bundledManifestsInRealTime() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let manifests = ManifestLoader.load(DirectoryTree(root: root.appendingPathComponent("manifests").path))
+        #expect(errors(manifests).isEmpty)
+        let state = try TemporaryDirectory()
+        let clock = SystemClock()
+        let cluster = try EmbeddedCluster(stateDirectory: state.path, clock: clock)
+        try await cluster.createNodes(count: 3, cpu: "8", memory: "32Gi")
+        let planner = Planner()
+        let live = try await cluster.snapshot(desiredKinds: Set(manifests.resources.map(\.id.groupKind)).union([LiveSnapshot.namespaceKind]), trackingSelector: planner.tracking.selector)
+        let plan = planner.plan(manifests, source: Plan.Source(location: root.path, path: "manifests", revision: nil), live: live)
+        let twin = try await Forecaster.capture(from: cluster, for: plan, now: clock.now())
+        let forecast = try await Forecaster(makeTwin: EmbeddedCluster.makeTwin).forecast(plan, from: twin)
+        #expect(forecast.fits, "\(forecast.verdict)")
+        #expect(forecast.waves.count == 6)
+
+        let times = StageTimes(now: { clock.now() })
+        let started = clock.now()
+        let executor = SyncExecutor(
+            backend: cluster, driver: .realTime(now: { clock.now() }, reconcile: { try await cluster.reconcile(budget: EmbeddedCluster.waitingBudget) }))
+        let real = await executor.run(plan) { times.record($0) }
+        #expect(real.succeeded, "\(real.outcome)")
+        let actual = times.durations
+        for wave in forecast.waves {
+            let measured = try #require(actual[wave.stage.description])
+            #expect(close(wave.duration, measured), "\(wave.stage): forecast \(wave.duration) s, actual \(measured) s")
+        }
+        #expect(close(forecast.duration, clock.now() - started), "total: forecast \(forecast.duration) s, actual \(clock.now() - started) s")
     }
 }
