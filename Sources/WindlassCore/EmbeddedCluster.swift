@@ -55,6 +55,7 @@ public actor EmbeddedCluster: SimulatedCluster {
         database = nil
         var store = ObjectStore(empty: ())
         store.interning = false
+        store.recordsUpdateOwnership = false
         // Definitions of custom kinds first, so their objects are mapped.
         let crd = GroupKind(group: "apiextensions.k8s.io", kind: "CustomResourceDefinition")
         for object in objects.sorted(by: { (ResourceID(object: $0)?.groupKind == crd ? 0 : 1) < (ResourceID(object: $1)?.groupKind == crd ? 0 : 1) }) {

@@ -83,6 +83,10 @@ public struct ObjectStore: Sendable {
     /// Whether written objects share equal subtrees through the interner (off for a twin:
     /// short-lived, it would spend more time hashing every write than it saves).
     public var interning = true
+    /// Whether `create` and `update` (the controllers' writes, a person's edits) record who owns
+    /// which field (off for a twin: nothing there reads the controllers' ownership, and working
+    /// it out is most of a write's cost; server-side apply keeps it either way).
+    public var recordsUpdateOwnership = true
     /// The `fieldsV1` trees of the field sets written last, so that objects owning the same
     /// fields share one tree. Bounded: a set is a Set of paths, far larger than its tree.
     private var recentTrees: [FieldSet: Value] = [:]
@@ -195,6 +199,9 @@ public struct ObjectStore: Sendable {
         if stored(id) != nil {
             throw ClusterError(.alreadyExists, "\(mapping.qualifiedName(of: id.groupKind)) \"\(id.name)\" already exists")
         }
+        guard recordsUpdateOwnership else {
+            return try write(object, id: id, existing: nil, previousManagers: [:], managers: [:], operations: [:], now: now, keepingManagedFields: true)
+        }
         let managers = [manager: FieldSet(of: ServerSideApply.ownable(object))]
         return try write(object, id: id, existing: nil, previousManagers: [:], managers: managers, operations: [manager: "Update"], now: now)
     }
@@ -208,6 +215,11 @@ public struct ObjectStore: Sendable {
         var replacement = object
         replacement.set(existing.object["status"] ?? .null, at: ["status"])
         if replacement["status"]?.isNull == true { replacement.remove(at: ["status"]) }
+        guard recordsUpdateOwnership else {
+            replacement.set(existing.object[path: ["metadata", "managedFields"]] ?? .null, at: ["metadata", "managedFields"])
+            if replacement[path: ["metadata", "managedFields"]]?.isNull == true { replacement.remove(at: ["metadata", "managedFields"]) }
+            return try write(replacement, id: id, existing: existing, previousManagers: [:], managers: [:], operations: [:], now: now, keepingManagedFields: true)
+        }
         let ownership = existing.ownership
         let managers = ServerSideApply.update(from: existing.object, to: replacement, managers: ownership.managers, manager: manager)
         var operations = ownership.operations.filter { managers[$0.key] != nil }
@@ -410,7 +422,8 @@ public struct ObjectStore: Sendable {
         previousManagers: ServerSideApply.Managers,
         managers: ServerSideApply.Managers,
         operations: [String: String],
-        now: Double
+        now: Double,
+        keepingManagedFields: Bool = false
     ) throws(ClusterError) -> Value {
         lastNow = max(lastNow, now)
         var object = Defaults.apply(to: object)
@@ -460,8 +473,10 @@ public struct ObjectStore: Sendable {
         }
         resourceVersion += 1
         object.set(.string(String(resourceVersion)), at: ["metadata", "resourceVersion"])
-        let trees = fieldsV1Trees(managers)
-        object.set(Self.managedFields(managers, trees: trees, operations: operations, apiVersion: id.apiVersion, now: now), at: ["metadata", "managedFields"])
+        if !keepingManagedFields {
+            let trees = fieldsV1Trees(managers)
+            object.set(Self.managedFields(managers, trees: trees, operations: operations, apiVersion: id.apiVersion, now: now), at: ["metadata", "managedFields"])
+        }
         if id.groupKind == GroupKind(group: "apiextensions.k8s.io", kind: "CustomResourceDefinition") {
             mapping.register(crd: object)
         }

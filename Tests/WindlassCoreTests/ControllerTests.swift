@@ -233,3 +233,67 @@ struct PauseAndManualTests {
         #expect(try await bed.list("kubevirt.io", "VirtualMachineInstance").map { $0[path: ["metadata", "name"]] } == ["rerun"])
     }
 }
+
+/// The incremental controllers: what they remember between reconciles (the change log's
+/// version, timers, pods that fitted nowhere) must not make them miss work.
+@Suite("Incremental controllers")
+struct IncrementalControllerTests {
+    func ready(_ pods: [Value]) -> Int {
+        pods.filter { ($0[path: ["status", "conditions"]]?.sequenceValue ?? []).contains { $0["type"] == "Ready" && $0["status"] == "True" } }.count
+    }
+
+    @Test("timed work set in one reconcile is done in a later one with no write in between; the next wake-up says when")
+    func timersSurviveReconciles() async throws {
+        let bed = try await Bed()
+        _ = try await bed.cluster.apply(deployment(replicas: 2), options: windlass)
+        let due = try #require(try await bed.cluster.reconcile(), "the pods' start delay is timed work")
+        #expect(ready(try await bed.pods()) == 0)
+        // Nothing due yet: nothing changes, and the same wake-up is reported.
+        #expect(try await bed.cluster.reconcile() == due)
+        bed.clock.advance(by: due - bed.clock.now())
+        try await bed.cluster.reconcile()
+        #expect(ready(try await bed.pods()) == 2)
+        #expect(try await bed.deployment()[path: ["status", "availableReplicas"]] == 2)
+    }
+
+    func asking(_ name: String, cpu: String, replicas: Int = 1) throws -> Value {
+        try object("""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: \(name), namespace: shop}
+            spec:
+              replicas: \(replicas)
+              selector: {matchLabels: {app: \(name)}}
+              template:
+                metadata: {labels: {app: \(name)}}
+                spec:
+                  containers: [{name: web, image: "nginx:1.25", resources: {requests: {cpu: \(cpu)}}}]
+            """)
+    }
+
+    @Test("a pod that fitted nowhere is placed once room is freed: by a deletion, or by a scale-down")
+    func unscheduledPodsAreRetried() async throws {
+        let bed = try await Bed(nodes: 1, cpu: "1")
+        func unbound() async throws -> [String] {
+            try await bed.pods().filter { $0[path: ["spec", "nodeName"]] == nil }.compactMap { $0[path: ["metadata", "name"]]?.stringValue }
+        }
+        _ = try await bed.cluster.apply(try asking("big", cpu: "800m"), options: windlass)
+        try await bed.cluster.reconcile()
+        _ = try await bed.cluster.apply(try asking("late", cpu: "500m"), options: windlass)
+        try await bed.cluster.reconcile()
+        let waiting = try await unbound()
+        #expect(waiting.count == 1 && waiting.allSatisfy { $0.hasPrefix("late-") }, "\(waiting)")
+        try await bed.cluster.reconcile()
+        #expect(try await unbound().count == 1, "nothing changed: it still fits nowhere")
+        try await bed.cluster.delete(id("Deployment", "big"), propagation: .background, dryRun: false)
+        try await bed.cluster.reconcile()
+        #expect(try await unbound().isEmpty, "the room big left is taken")
+
+        _ = try await bed.cluster.apply(try asking("other", cpu: "600m"), options: windlass)
+        try await bed.cluster.reconcile()
+        #expect(try await unbound().count == 1, "other's pod does not fit beside late")
+        _ = try await bed.cluster.apply(try asking("late", cpu: "500m", replicas: 0), options: windlass)
+        try await bed.cluster.reconcile()
+        #expect(try await unbound().isEmpty, "late scaled to 0 frees the room for other")
+    }
+}
