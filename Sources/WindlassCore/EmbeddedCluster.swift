@@ -340,7 +340,7 @@ public actor EmbeddedCluster: SimulatedCluster {
 
     /// From the scheduler's placement when it has seen every change; else from the pods.
     public func requested() throws(ClusterError) -> (cpu: Quantity, memory: Quantity) {
-        if marks.versions["scheduler"] == store.resourceVersion { return marks.placement.total }
+        if marks.versions["scheduler"] == store.resourceVersion, !marks.placement.stale { return marks.placement.total }
         var placement = Placement()
         placement.rebuild(from: store.list(Scheduler.podKind, namespace: nil))
         return placement.total

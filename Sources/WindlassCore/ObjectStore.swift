@@ -153,6 +153,11 @@ public struct ObjectStore: Sendable {
         return out.map(\.1)
     }
 
+    /// How many objects of `kind` there are.
+    public func count(_ kind: GroupKind) -> Int {
+        objects[kind]?.values.reduce(0) { $0 + $1.count } ?? 0
+    }
+
     /// One object of `kind` by its namespace ("" for cluster-scoped kinds) and name.
     public func object(_ kind: GroupKind, namespace: String, name: String) -> Value? {
         objects[kind]?[namespace]?[name]?.object

@@ -49,7 +49,11 @@ public struct ControllerContext {
     ) -> (objects: [Value], all: Bool) {
         let start = store.resourceVersion
         defer { marks.versions[controller] = start }
-        guard let last = marks.versions[controller], let changes = try? store.events(since: last) else {
+        // Many changes (a burst: thousands of pods created at once) are cheaper to go through
+        // object by object than change by change.
+        guard let last = marks.versions[controller], let changes = try? store.events(since: last),
+            changes.count <= max(store.count(kind), 64)
+        else {
             marks.timers[controller] = [:]
             return (store.list(kind, namespace: nil), true)
         }
@@ -121,10 +125,24 @@ struct Placement: Sendable {
         var cpu = Quantity.zero
         var memory = Quantity.zero
         var residents: [NamespacedName: [String: String]] = [:]
+
+        mutating func add(_ name: NamespacedName, cpu: Quantity, memory: Quantity, labels: [String: String]) {
+            self.cpu = self.cpu + cpu
+            self.memory = self.memory + memory
+            residents[name] = labels
+        }
+
+        mutating func remove(_ name: NamespacedName, cpu: Quantity, memory: Quantity) {
+            self.cpu = Quantity(milli: self.cpu.milli - cpu.milli)
+            self.memory = Quantity(milli: self.memory.milli - memory.milli)
+            residents[name] = nil
+        }
     }
 
     private var entries: [NamespacedName: (node: String, cpu: Quantity, memory: Quantity, labels: Value?)] = [:]
     private(set) var nodes: [String: Usage] = [:]
+    /// Set when changes went by without being counted: rebuild before use.
+    var stale = true
 
     /// What the bound pods request in all.
     var total: (cpu: Quantity, memory: Quantity) {
@@ -135,30 +153,27 @@ struct Placement: Sendable {
     mutating func rebuild(from pods: [Value]) {
         entries = [:]
         nodes = [:]
+        stale = false
         for pod in pods { update(pod, deleted: false) }
     }
 
     /// A pod as it is now (or gone).
     mutating func update(_ pod: Value, deleted: Bool) {
+        if stale { return }
         let name = NamespacedName(pod)
         let node = deleted || Kubelet.isTerminal(pod) ? nil : pod[path: ["spec", "nodeName"]]?.stringValue
         let labels = pod[path: ["metadata", "labels"]]
         // Most changes are a kubelet's status: a pod's requests do not change once bound.
         if let node, let known = entries[name], known.node == node, known.labels == labels { return }
-        if let old = entries.removeValue(forKey: name), var usage = nodes[old.node] {
-            usage.cpu = Quantity(milli: usage.cpu.milli - old.cpu.milli)
-            usage.memory = Quantity(milli: usage.memory.milli - old.memory.milli)
-            usage.residents[name] = nil
-            nodes[old.node] = usage
+        // In place (never a copy of a node's usage out and back: its residents would be copied
+        // whole on every pod's change).
+        if let old = entries.removeValue(forKey: name) {
+            nodes[old.node]?.remove(name, cpu: old.cpu, memory: old.memory)
         }
         guard let node else { return }
         let (cpu, memory) = Scheduler.requests(of: pod)
         entries[name] = (node, cpu, memory, labels)
-        var usage = nodes[node] ?? Usage()
-        usage.cpu = usage.cpu + cpu
-        usage.memory = usage.memory + memory
-        usage.residents[name] = ObjectStore.labels(of: pod)
-        nodes[node] = usage
+        nodes[node, default: Usage()].add(name, cpu: cpu, memory: memory, labels: ObjectStore.labels(of: pod))
     }
 }
 

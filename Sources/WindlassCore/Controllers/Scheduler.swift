@@ -23,7 +23,10 @@ struct Scheduler: Controller {
         var requestedMemory = Quantity.zero
         var pods = 0
         /// The labels and namespaces of the pods on the node, for anti-affinity.
+        /// The pods on the node when the pass began (shared with the placement, never copied)…
         var residents: [NamespacedName: [String: String]] = [:]
+        /// … and those this pass placed there.
+        var placed: [(namespace: String, labels: [String: String])] = []
 
         /// Least requested first; pods without requests count as Kubernetes' scoring counts
         /// them (100m CPU), so they spread too.
@@ -77,8 +80,8 @@ struct Scheduler: Controller {
             default: return []
             }
         }
-        if all { placement.rebuild(from: touched) }
-        context.marks.placement = placement
+        // A pass over every pod: the placement is counted again only if someone waits to be placed.
+        if all { placement.stale = true }
         var candidates: [NamespacedName: Value] = [:]
         for pod in touched { candidates[NamespacedName(pod)] = pod }
         if changes {
@@ -89,7 +92,12 @@ struct Scheduler: Controller {
         let pending = candidates.sorted { $0.key < $1.key }.map(\.value).filter { $0[path: ["spec", "nodeName"]] == nil && !Kubelet.isTerminal($0) }
         // Nothing changed: the pods that fitted nowhere still do not, and stay on the list.
         if changes || !touched.isEmpty { context.marks.unscheduled = Set(pending.map(NamespacedName.init)) }
-        guard !pending.isEmpty else { return false }
+        guard !pending.isEmpty else {
+            context.marks.placement = placement
+            return false
+        }
+        if placement.stale { placement.rebuild(from: all ? touched : context.store.list(Self.podKind, namespace: nil)) }
+        context.marks.placement = placement
         var nodes = Self.nodeStates(context.store, placement: placement)
         var changed = false
         for pod in pending {
@@ -118,7 +126,7 @@ struct Scheduler: Controller {
                 nodes[best].requestedCPU = nodes[best].requestedCPU + cpu
                 nodes[best].requestedMemory = nodes[best].requestedMemory + memory
                 nodes[best].pods += 1
-                nodes[best].residents[NamespacedName(pod)] = ObjectStore.labels(of: pod)
+                nodes[best].placed.append((id.namespace ?? "", ObjectStore.labels(of: pod)))
                 context.event(.normal, "Scheduled", "Successfully assigned \(id.namespace ?? "")/\(id.name) to \(nodes[best].name)", id)
                 context.marks.unscheduled.remove(NamespacedName(pod))
                 changed = true
@@ -203,6 +211,7 @@ struct Scheduler: Controller {
             let namespaces = (term["namespaces"]?.sequenceValue ?? []).compactMap(\.stringValue)
             let scope = namespaces.isEmpty ? [namespace] : namespaces
             if state.residents.contains(where: { scope.contains($0.key.namespace) && selector.matches($0.value) }) { return true }
+            if state.placed.contains(where: { scope.contains($0.namespace) && selector.matches($0.labels) }) { return true }
         }
         return false
     }
