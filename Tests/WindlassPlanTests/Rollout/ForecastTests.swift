@@ -393,6 +393,14 @@ struct ForecastTests {
     }
 }
 
+/// Whether a forecast is within ±20 % of a sync on the real clock, or within a second: the
+/// embedded cluster's timestamps are whole seconds, as Kubernetes' are, so where the real clock's
+/// fraction of a second falls when a pod is bound moves its readiness by up to a second (a wave
+/// of three ordered pods measured 2.25 s to 3.07 s on an idle machine, forecast 2.25 s to 3 s).
+func closeInRealTime(_ forecast: Double, _ actual: Double) -> Bool {
+    abs(forecast - actual) <= max(0.2 * actual, 1)
+}
+
 /// Forecasts against syncs on the real clock: timed, so run alone (the Makefile's last phase),
 /// where the other suites' load does not stretch the real sync.
 @Suite("Rollout forecasts against real time")
@@ -423,8 +431,8 @@ struct ForecastRealTimeTests {
         let actual = times.durations
         for wave in forecast.waves {
             let measured = try #require(actual[wave.stage.description])
-            #expect(close(wave.duration, measured), "\(wave.stage): forecast \(wave.duration) s, actual \(measured) s")
+            #expect(closeInRealTime(wave.duration, measured), "\(wave.stage): forecast \(wave.duration) s, actual \(measured) s")
         }
-        #expect(close(forecast.duration, clock.now() - started), "total: forecast \(forecast.duration) s, actual \(clock.now() - started) s")
+        #expect(closeInRealTime(forecast.duration, clock.now() - started), "total: forecast \(forecast.duration) s, actual \(clock.now() - started) s")
     }
 }
