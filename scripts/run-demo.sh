@@ -21,6 +21,8 @@ set -eu
 windlass=${WINDLASS:-.build/debug/windlass}
 state=${WINDLASS_STATE_DIR:-.windlass}
 demo="$state/demo-repo"
+# The demo repository's absolute path, for the config (WINDLASS_STATE_DIR may be either).
+case "$demo" in /*) demo_path="$demo" ;; *) demo_path="$(pwd)/$demo" ;; esac
 port=${WINDLASS_DEMO_PORT:-8080}
 kube_port=${WINDLASS_DEMO_KUBE_PORT:-6443}
 api="http://127.0.0.1:$port/api/v1"
@@ -91,7 +93,7 @@ commit() {
 }
 
 push() {
-    http POST "$api/webhooks/generic" "{\"repository\": \"$(pwd)/$demo\"}" > /dev/null
+    http POST "$api/webhooks/generic" "{\"repository\": \"$demo_path\"}" > /dev/null
 }
 
 # Each run starts from an empty embedded cluster and history.
@@ -136,7 +138,7 @@ clusters:
     api: {listen: 127.0.0.1:$kube_port}
 applications:
   - name: openstack
-    source: {repo: "$(pwd)/$demo", ref: main, path: manifests}
+    source: {repo: "$demo_path", ref: main, path: manifests}
     destination: {cluster: embedded, namespace: openstack}
     syncPolicy: {automated: true, prune: true, selfHeal: false}
     interval: 3m
