@@ -17,6 +17,9 @@ public actor EmbeddedCluster: SimulatedCluster {
     private var startDelays: [String: Double] = [:]
     /// What the incremental controllers remember between reconciles.
     private var marks = ControllerMarks()
+    /// After a reconcile that finished: the store's version then and when timed work is next
+    /// due. While the store is unchanged and nothing is due, a reconcile would change nothing.
+    private var settled: (version: Int, due: Double?)? = nil
     private var nextWatcher = 0
     private var notifiedVersion: Int
     private var recordedEvents: [ClusterEvent] = []
@@ -58,7 +61,8 @@ public actor EmbeddedCluster: SimulatedCluster {
         store.recordsUpdateOwnership = false
         // Definitions of custom kinds first, so their objects are mapped.
         let crd = GroupKind(group: "apiextensions.k8s.io", kind: "CustomResourceDefinition")
-        for object in objects.sorted(by: { (ResourceID(object: $0)?.groupKind == crd ? 0 : 1) < (ResourceID(object: $1)?.groupKind == crd ? 0 : 1) }) {
+        let isDefinition = { (object: Value) in object["kind"]?.stringValue == crd.kind && ResourceID(object: object)?.groupKind == crd }
+        for object in objects.filter(isDefinition) + objects.filter({ !isDefinition($0) }) {
             store.restore(StoredObject(object: object))
         }
         self.store = store
@@ -345,10 +349,6 @@ public actor EmbeddedCluster: SimulatedCluster {
         placement.rebuild(from: store.list(Scheduler.podKind, namespace: nil))
         return placement.total
     }
-
-    /// After a reconcile that finished: the store's version then and when timed work is next
-    /// due. While the store is unchanged and nothing is due, a reconcile would change nothing.
-    private var settled: (version: Int, due: Double?)? = nil
 
     /// Lets `seconds` of virtual time pass on a cluster whose clock is a ``ManualClock``: the
     /// clock jumps from one due time (a pod's start delay, a grace period) to the next, and

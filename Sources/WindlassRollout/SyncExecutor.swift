@@ -432,12 +432,12 @@ public struct SyncExecutor: Sendable {
             try await driver.pass(0)
             // Nothing changed since the last look (a twin between two pod starts): the same
             // objects wait, for the same reasons; only the deadline moved.
-            if let lastLook, let version = await driver.stateVersion?(), version == lastLook.version {
+            let version = await driver.stateVersion?()
+            if let lastLook, let version, version == lastLook.version {
                 if driver.now() >= deadline { throw timedOut(stage, lastLook.waiting) }
                 try await driver.pass(options.pollInterval)
                 continue
             }
-            let version = await driver.stateVersion?()
             var still: [Plan.Change] = []
             var waiting: [(ResourceID, Health)] = []
             let listed = await prefetch(pending.filter { $0.action != .delete }.map(\.id))

@@ -198,18 +198,19 @@ public struct ForecastRenderer: Sendable {
 
     /// `0:45`, `12:03`, `1:02:03`.
     static func clock(_ seconds: Double) -> String {
-        let total = Int(seconds.rounded())
-        let hours = total / 3600, minutes = (total % 3600) / 60, rest = total % 60
-        let two = { (n: Int) in n < 10 ? "0\(n)" : "\(n)" }
+        let (hours, minutes, rest) = hms(Int(seconds.rounded()))
         return hours > 0 ? "\(hours):\(two(minutes)):\(two(rest))" : "\(minutes):\(two(rest))"
     }
 
     /// `00:01:30` for 90 s (at most 23:59:59).
     static func timeOfDay(_ seconds: Int) -> String {
-        let total = min(max(0, seconds), 86_399)
-        let two = { (n: Int) in n < 10 ? "0\(n)" : "\(n)" }
-        return "\(two(total / 3600)):\(two(total % 3600 / 60)):\(two(total % 60))"
+        let (hours, minutes, rest) = hms(min(max(0, seconds), 86_399))
+        return "\(two(hours)):\(two(minutes)):\(two(rest))"
     }
+
+    private static func hms(_ total: Int) -> (Int, Int, Int) { (total / 3600, total % 3600 / 60, total % 60) }
+
+    private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
 
     static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 

@@ -47,6 +47,21 @@ public struct CanaryStrategy: Sendable, Hashable {
         /// nil: until promoted.
         case pause(Double?)
         case analysis(templates: [AnalysisTemplate], arguments: [String: String])
+
+        /// `setWeight 20`, `pause 30s`, `pause (until promoted)`, `analysis success-rate`.
+        public var summary: String {
+            switch self {
+            case .setWeight(let weight): return "setWeight \(weight)"
+            case .pause(let seconds?): return "pause \(DurationText.format(seconds))"
+            case .pause(nil): return "pause (until promoted)"
+            case .analysis(let templates, _): return "analysis " + templates.map(\.id.name).joined(separator: "+")
+            }
+        }
+
+        public var isAnalysis: Bool {
+            if case .analysis = self { return true }
+            return false
+        }
     }
 
     public var id: ResourceID
@@ -55,14 +70,7 @@ public struct CanaryStrategy: Sendable, Hashable {
 
     /// `setWeight 20 → pause 30s → analysis success-rate → setWeight 50 → pause (until promoted)`.
     public var summary: String {
-        steps.map { step in
-            switch step {
-            case .setWeight(let weight): return "setWeight \(weight)"
-            case .pause(let seconds?): return "pause \(DurationText.format(seconds))"
-            case .pause(nil): return "pause (until promoted)"
-            case .analysis(let templates, _): return "analysis " + templates.map(\.id.name).joined(separator: "+")
-            }
-        }.joined(separator: " → ")
+        steps.map(\.summary).joined(separator: " → ")
     }
 
     /// The canary workload's name.

@@ -117,7 +117,7 @@ public struct Forecaster: Sendable {
     static func firstGate(in plan: Plan) -> (target: ResourceID, step: Int)? {
         for change in plan.effectiveChanges.sorted(by: { $0.stage < $1.stage }) where change.action == .update {
             guard let strategy = change.canary else { continue }
-            if let index = strategy.steps.firstIndex(where: { if case .analysis = $0 { return true } else { return false } }) {
+            if let index = strategy.steps.firstIndex(where: \.isAnalysis) {
                 return (change.id, index + 1)
             }
         }
@@ -194,7 +194,8 @@ public struct Forecaster: Sendable {
     private func simulate(_ plan: Plan, from state: TwinState, assumed: AnalysisMeasurement.Phase) async throws(ClusterError) -> Run {
         let twin = try makeTwin(state)
         let recorder = Recorder(now: { twin.virtualNow() }, plan: plan)
-        let sampler = Sampler(twin: twin, watched: Self.changedWorkloads(plan))
+        let workloads = Self.changedWorkloads(plan)
+        let sampler = Sampler(twin: twin, watched: workloads)
         try await sampler.sample()
         let baseline = await sampler.baseline()
         let limit = virtualLimit
@@ -202,7 +203,10 @@ public struct Forecaster: Sendable {
         var driver = SyncDriver(
             now: { twin.virtualNow() },
             pass: { seconds in
-                if twin.virtualNow() - start >= limit { throw DidNotConverge(limit: limit) }
+                if twin.virtualNow() - start >= limit {
+                    recorder.reachedLimit()
+                    throw DidNotConverge(limit: limit)
+                }
                 try await twin.advance(by: min(seconds, max(0, start + limit - twin.virtualNow())))
                 try await sampler.sample()
             })
@@ -217,13 +221,13 @@ public struct Forecaster: Sendable {
         let outcome: Forecast.Outcome
         switch result.outcome {
         case .succeeded: outcome = .succeeded
-        case .failed(let message) where message.contains("did not finish within"): outcome = .didNotConverge(message)
+        case .failed(let message) where recorder.limitReached: outcome = .didNotConverge(message)
         case .failed(let message): outcome = .failed(message)
         case .paused(let message): outcome = .failed("paused: \(message)")
         }
         let unschedulable = try await Self.unschedulablePods(on: twin)
         var finalHealth: [Forecast.FinalHealth] = []
-        for id in Self.changedWorkloads(plan) {
+        for id in workloads {
             do throws(ClusterError) {
                 let object = try await twin.get(id)
                 if let health = HealthAssessor.assess(object) { finalHealth.append(Forecast.FinalHealth(id: id, health: health)) }
@@ -285,6 +289,8 @@ final class Recorder: Sendable {
         var current: [ResourceID: Int] = [:]
         var promoted: Set<String> = []
         var assumptions: [String] = []
+        /// The run stopped at the virtual time limit.
+        var limitReached = false
     }
 
     private let state = Mutex(State())
@@ -324,6 +330,10 @@ final class Recorder: Sendable {
         }
     }
 
+    func reachedLimit() { state.withLock { $0.limitReached = true } }
+
+    var limitReached: Bool { state.withLock { $0.limitReached } }
+
     /// Promotes a pause that waits for a person, once, as the forecast assumes one would.
     func promotionFor(_ target: ResourceID) -> RolloutRequest? {
         guard let strategy = strategies[target] else { return nil }
@@ -339,7 +349,7 @@ final class Recorder: Sendable {
 
     var assumptions: [String] {
         var lines = state.withLock { $0.assumptions }
-        let analysed = strategies.filter { $0.value.steps.contains { if case .analysis = $0 { return true } else { return false } } }
+        let analysed = strategies.filter { $0.value.steps.contains(where: \.isAnalysis) }
         if !analysed.isEmpty {
             lines.append("Analysis gates are assumed to pass, each taking its metrics' count × interval; the first gate's abort path is run apart.")
         }
@@ -377,7 +387,7 @@ final class Recorder: Sendable {
                     default: break
                     }
                     out.append(Forecast.CanaryStep(
-                        target: target, number: index + 1, summary: Self.summary(strategy.steps[index]), start: start - origin, end: end - origin,
+                        target: target, number: index + 1, summary: strategy.steps[index].summary, start: start - origin, end: end - origin,
                         assumption: assumption))
                 }
                 if let ended, ended.phase == .promoted, let last = indices.last.flatMap({ started[$0] }) {
@@ -389,14 +399,6 @@ final class Recorder: Sendable {
         }
     }
 
-    static func summary(_ step: CanaryStrategy.Step) -> String {
-        switch step {
-        case .setWeight(let weight): return "setWeight \(weight)"
-        case .pause(let seconds?): return "pause \(DurationText.format(seconds))"
-        case .pause(nil): return "pause (until promoted)"
-        case .analysis(let templates, _): return "analysis " + templates.map(\.id.name).joined(separator: "+")
-        }
-    }
 }
 
 /// Reads the twin after each pass: requests of running pods, budgets that allow no disruption.

@@ -38,6 +38,18 @@ func forecastWorkload(
     return try! YAMLReader.read(yaml).first!.root
 }
 
+/// A PodDisruptionBudget `api` over the pods of `app: api`, with `rule` (`minAvailable: 3`).
+func apiBudget(_ rule: String) -> Value {
+    try! YAMLReader.read("""
+        apiVersion: policy/v1
+        kind: PodDisruptionBudget
+        metadata: {name: api, namespace: shop}
+        spec:
+          \(rule)
+          selector: {matchLabels: {app: api}}
+        """).first!.root
+}
+
 /// Times of a sync's stages on a clock, as the sync reports them.
 final class StageTimes: Sendable {
     private let times = Mutex<[String: (start: Double, end: Double?)]>([:])
@@ -218,14 +230,7 @@ struct ForecastTests {
     @Test("a disruption budget that allows no disruption is reported, and a real drain after the sync is blocked by it")
     func disruptionBudgetThatBlocks() async throws {
         let bed = try await PlanBed(nodes: 3)
-        let budget = try YAMLReader.read("""
-            apiVersion: policy/v1
-            kind: PodDisruptionBudget
-            metadata: {name: api, namespace: shop}
-            spec:
-              minAvailable: 3
-              selector: {matchLabels: {app: api}}
-            """).first!.root
+        let budget = apiBudget("minAvailable: 3")
         let plan = try await bed.plan(try bed.load([namespace, forecastWorkload("Deployment", "api", replicas: 3), budget]))
         let forecast = try await bed.forecast(plan)
         let blocker = try #require(forecast.blockers.first { $0.kind == .disruptionBudget })
@@ -243,14 +248,7 @@ struct ForecastTests {
     @Test("a budget that a rolling update only holds at zero while it runs is reported with its window")
     func budgetDuringTheRollout() async throws {
         let bed = try await PlanBed(nodes: 3)
-        let budget = try YAMLReader.read("""
-            apiVersion: policy/v1
-            kind: PodDisruptionBudget
-            metadata: {name: api, namespace: shop}
-            spec:
-              maxUnavailable: 1
-              selector: {matchLabels: {app: api}}
-            """).first!.root
+        let budget = apiBudget("maxUnavailable: 1")
         let rolling = "\n  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}"
         _ = await bed.timedExecutor().run(try await bed.plan(try bed.load([namespace, forecastWorkload("Deployment", "api", replicas: 4, spec: rolling), budget])))
         let plan = try await bed.plan(try bed.load([namespace, forecastWorkload("Deployment", "api", replicas: 4, image: "v2", startSeconds: 2, spec: rolling), budget]))
