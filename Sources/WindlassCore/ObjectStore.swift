@@ -168,6 +168,26 @@ public struct ObjectStore: Sendable {
         (dependents[uid] ?? []).sorted()
     }
 
+    /// The objects of `kind` whose ownerReferences name `uid`, by namespace and name (what a
+    /// controller reads of its pods or ReplicaSets on every pass: no sort of whole ids).
+    public func dependents(of uid: String, kind: String) -> [Value] {
+        guard let ids = dependents[uid] else { return [] }
+        var found: [(namespace: String, name: String, object: Value)] = []
+        found.reserveCapacity(ids.count)
+        // A controller's dependents are of one kind in one namespace: the tables of the last
+        // kind and namespace are looked up once.
+        var table: (kind: GroupKind, namespace: String, byName: [String: StoredObject])? = nil
+        for id in ids where id.kind == kind {
+            let key = key(for: id)
+            if table?.kind != id.groupKind || table?.namespace != key.namespace {
+                table = (id.groupKind, key.namespace, objects[id.groupKind]?[key.namespace] ?? [:])
+            }
+            if let stored = table?.byName[key.name] { found.append((key.namespace, key.name, stored.object)) }
+        }
+        found.sort { $0.namespace != $1.namespace ? $0.namespace < $1.namespace : $0.name < $1.name }
+        return found.map(\.object)
+    }
+
     /// Every kind stored.
     public var kinds: [GroupKind] { Array(objects.keys) }
 
@@ -232,6 +252,28 @@ public struct ObjectStore: Sendable {
         return try write(
             replacement, id: id, existing: existing, previousManagers: ownership.managers, managers: managers, operations: operations, now: now
         )
+    }
+
+    /// Sets `spec.replicas` of a workload a controller owns (the `/scale` subresource). Where
+    /// updates record field ownership this is an update by `manager`; where they do not (a
+    /// twin), one write of the one field: nothing else of the object changes, so it is neither
+    /// defaulted, validated nor re-indexed again.
+    public mutating func scale(_ id: ResourceID, to replicas: Int, manager: String, now: Double) throws(ClusterError) -> Value {
+        guard var existing = stored(id) else { throw notFound(id) }
+        guard replicas >= 0 else { throw ClusterError(.invalid, "\(id): spec.replicas: Invalid value: \(replicas): must be greater than or equal to 0") }
+        if recordsUpdateOwnership {
+            var scaled = existing.object
+            scaled.set(.int(replicas), at: ["spec", "replicas"])
+            return try update(scaled, manager: manager, now: now)
+        }
+        guard existing.object[path: ["spec", "replicas"]]?.intValue != replicas else { return existing.object }
+        lastNow = max(lastNow, now)
+        existing.object.set(.int(replicas), at: ["spec", "replicas"])
+        existing.object.set(.int((existing.object[path: ["metadata", "generation"]]?.intValue ?? 1) + 1), at: ["metadata", "generation"])
+        resourceVersion += 1
+        existing.object.set(.string(String(resourceVersion)), at: ["metadata", "resourceVersion"])
+        commit(existing, id: id, event: .modified)
+        return existing.object
     }
 
     /// Binds a pod to a node (the `/binding` subresource): sets `spec.nodeName` and the pod's
@@ -618,12 +660,23 @@ public struct ObjectStore: Sendable {
 
     /// A random version-4 UUID.
     static func newUID() -> String {
+        // Two draws of the system generator (one each for 8 bytes), not one per byte.
         var generator = SystemRandomNumberGenerator()
-        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        bytes[6] = bytes[6] & 0x0F | 0x40
-        bytes[8] = bytes[8] & 0x3F | 0x80
-        let hex = bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }
-        return [hex[0..<4], hex[4..<6], hex[6..<8], hex[8..<10], hex[10..<16]].map { $0.joined() }.joined(separator: "-")
+        var high = generator.next() as UInt64
+        var low = generator.next() as UInt64
+        high = high & ~0xF000 | 0x4000  // version 4
+        low = low & ~(0xC000 << 48) | (0x8000 << 48)  // variant 10
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(36)
+        for (index, word) in [high, low].enumerated() {
+            for nibble in 0..<16 {
+                let position = index * 16 + nibble
+                if position == 8 || position == 12 || position == 16 || position == 20 { text.append(UInt8(ascii: "-")) }
+                text.append(digits[Int(word >> UInt64(60 - nibble * 4) & 0xF)])
+            }
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }
 

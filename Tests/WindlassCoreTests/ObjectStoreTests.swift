@@ -120,6 +120,54 @@ struct ObjectStoreTests {
         #expect(withStatus[path: ["metadata", "uid"]] == scaled[path: ["metadata", "uid"]])
     }
 
+    @Test("the scale subresource: one write of spec.replicas and the generation, the same object an update makes; a negative count is refused")
+    func scaleSubresource() throws {
+        for recordsOwnership in [true, false] {
+            var store = try store()
+            store.recordsUpdateOwnership = recordsOwnership
+            let applied = try store.apply(deployment(), options: windlass, now: 0)
+            var updatedStore = store
+            var edited = applied
+            edited.set(7, at: ["spec", "replicas"])
+            let updated = try updatedStore.update(edited, manager: "deployment-controller", now: 0)
+            let scaled = try store.scale(id("Deployment", "web"), to: 7, manager: "deployment-controller", now: 0)
+            #expect(scaled[path: ["spec", "replicas"]] == 7)
+            #expect(scaled[path: ["metadata", "generation"]] == 2)
+            #expect(scaled[path: ["metadata", "resourceVersion"]] == .string(String(store.resourceVersion)))
+            var comparable = scaled
+            var reference = updated
+            comparable.remove(at: ["metadata", "managedFields"])
+            reference.remove(at: ["metadata", "managedFields"])
+            #expect(comparable == reference)
+            #expect(try store.get(id("Deployment", "web")) == scaled)
+            #expect(try store.events(since: store.resourceVersion - 1).map(\.object) == [scaled])
+            // The same count again is no write.
+            let version = store.resourceVersion
+            _ = try store.scale(id("Deployment", "web"), to: 7, manager: "deployment-controller", now: 0)
+            #expect(store.resourceVersion == version)
+            #expect(throws: ClusterError.self) { try store.scale(id("Deployment", "web"), to: -1, manager: "deployment-controller", now: 0) }
+            #expect(throws: ClusterError.self) { try store.scale(id("Deployment", "missing"), to: 1, manager: "deployment-controller", now: 0) }
+            #expect(store.resourceVersion == version)
+        }
+    }
+
+    @Test("uids are random version-4 UUIDs in their canonical form")
+    func uids() throws {
+        var store = try store()
+        var seen = Set<String>()
+        for index in 0..<200 {
+            let created = try store.apply(deployment("web-\(index)"), options: windlass, now: 0)
+            let uid = try #require(created[path: ["metadata", "uid"]]?.stringValue)
+            let groups = uid.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+            #expect(groups.map(\.count) == [8, 4, 4, 4, 12])
+            #expect(uid.allSatisfy { "0123456789abcdef-".contains($0) })
+            #expect(groups[2].first == "4")
+            #expect("89ab".contains(groups[3].first!))
+            seen.insert(uid)
+        }
+        #expect(seen.count == 200)
+    }
+
     @Test("a stale resourceVersion is a conflict, and nothing changes")
     func optimisticConcurrency() throws {
         var store = try store()

@@ -64,7 +64,13 @@ struct DeploymentController: Controller {
                 try setRevision(deployment, maxRevision + 1, &context)
                 return true
             }
-            if try rollout(deployment, newRS: newRS, old: old, replicas: replicas, &context) { return true }
+            // A step scaled something: the status says so in the same pass (with the Progressing
+            // condition's lastUpdateTime, which restarts the deadline), as Kubernetes'
+            // syncRolloutStatus does after each scale.
+            if try rollout(deployment, newRS: newRS, old: old, replicas: replicas, &context) {
+                _ = try syncStatus(deployment, newRS: newRS, all: replicaSets, replicas: replicas, paused: paused, progressed: true, &context)
+                return true
+            }
             if try cleanup(deployment, old: old, &context) { return true }
         }
         return try syncStatus(deployment, newRS: newRS, all: replicaSets, replicas: replicas, paused: paused, &context)
@@ -152,15 +158,10 @@ struct DeploymentController: Controller {
     private func scale(_ replicaSet: Value, to replicas: Int, for deployment: ResourceID, _ context: inout ControllerContext) throws(ClusterError) {
         let current = ObjectBuilder.int(replicaSet, "spec", "replicas")
         guard current != replicas else { return }
-        var scaled = replicaSet
-        scaled.set(.int(replicas), at: ["spec", "replicas"])
-        _ = try context.store.update(scaled, manager: "deployment-controller", now: context.now)
+        _ = try context.store.scale(ObjectBuilder.id(replicaSet), to: replicas, manager: "deployment-controller", now: context.now)
         let name = replicaSet[path: ["metadata", "name"]]?.stringValue ?? ""
         let verb = replicas > current ? "up" : "down"
         context.event(.normal, "ScalingReplicaSet", "Scaled \(verb) replica set \(name) to \(replicas) from \(current)", deployment)
-        if let deploymentObject = try? context.store.get(deployment) {
-            try markProgress(deploymentObject, reason: "ReplicaSetUpdated", message: "ReplicaSet \"\(name)\" is progressing.", &context)
-        }
     }
 
     /// Old ReplicaSets scaled to zero beyond revisionHistoryLimit go, oldest first.
@@ -194,10 +195,13 @@ struct DeploymentController: Controller {
         progressing.set(.string(Timestamp.rfc3339(context.now)), at: ["lastUpdateTime"])
         conditions.append(progressing)
         status.set(.sequence(conditions), at: ["conditions"])
-        _ = try context.store.updateStatus(ObjectBuilder.id(current), status: status, now: context.now)
+        try context.updateOwnStatus(ObjectBuilder.id(current), status: status, for: "deployment")
     }
 
-    private func syncStatus(_ deployment: Value, newRS: Value?, all: [Value], replicas: Int, paused: Bool, _ context: inout ControllerContext) throws(ClusterError) -> Bool {
+    /// Writes the status the ReplicaSets add up to; `progressed` when this pass scaled one.
+    private func syncStatus(
+        _ deployment: Value, newRS: Value?, all: [Value], replicas: Int, paused: Bool, progressed: Bool = false, _ context: inout ControllerContext
+    ) throws(ClusterError) -> Bool {
         let deployment = (try? context.store.get(ObjectBuilder.id(deployment))) ?? deployment
         let total = all.reduce(0) { $0 + ObjectBuilder.int($1, "status", "replicas") }
         let updated = newRS.map { ObjectBuilder.int($0, "status", "replicas") } ?? 0
@@ -224,6 +228,11 @@ struct DeploymentController: Controller {
             progressing = ObjectBuilder.condition("Progressing", oldProgressing?["status"]?.stringValue != "False", reason: "DeploymentPaused", message: "Deployment is paused", now: context.now, previous: previous)
         } else if complete {
             progressing = ObjectBuilder.condition("Progressing", true, reason: "NewReplicaSetAvailable", message: "ReplicaSet \"\(name)\" has successfully progressed.", now: context.now, previous: previous)
+        } else if progressed {
+            progressing = ObjectBuilder.condition("Progressing", true, reason: "ReplicaSetUpdated", message: "ReplicaSet \"\(name)\" is progressing.", now: context.now, previous: previous)
+            progressing.set(.string(Timestamp.rfc3339(context.now)), at: ["lastUpdateTime"])
+            let deadline = Double(deployment[path: ["spec", "progressDeadlineSeconds"]]?.intValue ?? 600)
+            context.due("deployment", NamespacedName(deployment), at: context.now + deadline + 1)
         } else {
             let deadline = Double(deployment[path: ["spec", "progressDeadlineSeconds"]]?.intValue ?? 600)
             let lastUpdate = oldProgressing?["lastUpdateTime"]?.stringValue.flatMap(Timestamp.parse) ?? context.now
@@ -242,7 +251,7 @@ struct DeploymentController: Controller {
         }
         status.set(.sequence([availableCondition, progressing]), at: ["conditions"])
         guard status != deployment["status"] else { return false }
-        _ = try context.store.updateStatus(ObjectBuilder.id(deployment), status: status, now: context.now)
+        try context.updateOwnStatus(ObjectBuilder.id(deployment), status: status, for: "deployment")
         if progressing["reason"]?.stringValue == "ProgressDeadlineExceeded", oldProgressing?["reason"]?.stringValue != "ProgressDeadlineExceeded" {
             context.event(.warning, "ProgressDeadlineExceeded", "Deployment \"\(deployment[path: ["metadata", "name"]]?.stringValue ?? "")\" exceeded its progress deadline", ObjectBuilder.id(deployment))
         }

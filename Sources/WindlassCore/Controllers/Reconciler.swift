@@ -43,6 +43,19 @@ public struct ControllerContext {
         changedObjects(of: kind, for: controller, affected: affected).objects
     }
 
+    /// Writes `status` of `id` (an object of the controller's own kind) for `controller`, and
+    /// remembers the write so that its change does not bring the object back to the same
+    /// controller (which would only compute the same status again).
+    @discardableResult
+    mutating func updateOwnStatus(_ id: ResourceID, status: Value, for controller: String) throws(ClusterError) -> Value {
+        let before = store.resourceVersion
+        let updated = try store.updateStatus(id, status: status, now: now)
+        if store.resourceVersion != before {
+            marks.written[controller, default: [:]][NamespacedName(namespace: id.namespace ?? "", name: id.name)] = store.resourceVersion
+        }
+        return updated
+    }
+
     /// ``objects(of:for:affected:)``, and whether they are every object of `kind`.
     mutating func changedObjects(
         of kind: GroupKind, for controller: String, affected: (ObjectStore.Change) -> [NamespacedName]?
@@ -58,10 +71,17 @@ public struct ControllerContext {
             return (store.list(kind, namespace: nil), true)
         }
         var names = Set<NamespacedName>()
+        var written = marks.written.removeValue(forKey: controller) ?? [:]
         for change in changes {
             guard let touched = affected(change) else {
                 marks.timers[controller] = [:]
                 return (store.list(kind, namespace: nil), true)
+            }
+            // The controller's own status write, seen again: it came from what it looks at,
+            // which has not changed since.
+            if !written.isEmpty, touched.count == 1, written[touched[0]] == change.resourceVersion, change.object["kind"]?.stringValue == kind.kind {
+                written[touched[0]] = nil
+                continue
             }
             names.formUnion(touched)
         }
@@ -112,6 +132,8 @@ public struct ControllerMarks: Sendable {
     var versions: [String: Int] = [:]
     var timers: [String: [NamespacedName: Double]] = [:]
     var unscheduled: Set<NamespacedName> = []
+    /// The version of each controller's own status writes not yet seen in the change log.
+    var written: [String: [NamespacedName: Int]] = [:]
     /// The bound pods' requests by node, for the scheduler.
     var placement = Placement()
 
@@ -226,7 +248,7 @@ enum ObjectBuilder {
     /// The objects of `kind` controlled by `owner`.
     static func owned(by owner: Value, kind: String, in store: ObjectStore) -> [Value] {
         guard let uid = owner[path: ["metadata", "uid"]]?.stringValue else { return [] }
-        return store.dependents(of: uid).filter { $0.kind == kind }.compactMap { try? store.get($0) }
+        return store.dependents(of: uid, kind: kind)
     }
 
     /// Creates an object named `prefix` plus a random suffix, as `generateName` does: a name
@@ -253,9 +275,18 @@ enum ObjectBuilder {
 
     /// A random suffix in Kubernetes' alphabet (no vowels, no confusable characters).
     static func suffix(_ length: Int = 5) -> String {
-        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789".utf8)
         var generator = SystemRandomNumberGenerator()
-        return String((0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+        // One draw of the system generator gives twelve characters (27¹² is below 2⁶⁴).
+        var bits: UInt64 = 0
+        var characters: [UInt8] = []
+        characters.reserveCapacity(length)
+        for index in 0..<length {
+            if index % 12 == 0 { bits = generator.next() }
+            characters.append(alphabet[Int(bits % UInt64(alphabet.count))])
+            bits /= UInt64(alphabet.count)
+        }
+        return String(decoding: characters, as: UTF8.self)
     }
 
     static func condition(_ type: String, _ status: Bool, reason: String, message: String = "", now: Double, previous: Value?) -> Value {
@@ -288,3 +319,4 @@ enum ObjectBuilder {
 
     static func id(_ object: Value) -> ResourceID { ResourceID(object: object)! }
 }
+

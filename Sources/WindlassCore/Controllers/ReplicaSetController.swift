@@ -33,7 +33,7 @@ struct ReplicaSetController: Controller {
                 continue
             }
             if pods.count > desired {
-                let victims = pods.sorted(by: Self.deletionOrder).prefix(pods.count - desired)
+                let victims = Self.inDeletionOrder(pods).prefix(pods.count - desired)
                 for pod in victims {
                     try context.store.delete(ObjectBuilder.id(pod), propagation: .background)
                     context.event(.normal, "SuccessfulDelete", "Deleted pod: \(pod[path: ["metadata", "name"]]?.stringValue ?? "")", id)
@@ -50,7 +50,7 @@ struct ReplicaSetController: Controller {
             status.set(.int(ready), at: ["availableReplicas"])
             status.set(replicaSet[path: ["metadata", "generation"]] ?? 1, at: ["observedGeneration"])
             if status != replicaSet["status"] {
-                _ = try context.store.updateStatus(id, status: status, now: context.now)
+                try context.updateOwnStatus(id, status: status, for: "replicaset")
                 changed = true
             }
         }
@@ -63,16 +63,28 @@ struct ReplicaSetController: Controller {
         } ?? false
     }
 
-    /// Unscheduled before scheduled, not ready before ready, newer before older.
-    static func deletionOrder(_ a: Value, _ b: Value) -> Bool {
-        let aScheduled = a[path: ["spec", "nodeName"]] != nil
-        let bScheduled = b[path: ["spec", "nodeName"]] != nil
-        if aScheduled != bScheduled { return !aScheduled }
-        if isReady(a) != isReady(b) { return !isReady(a) }
-        let aTime = a[path: ["metadata", "creationTimestamp"]]?.stringValue ?? ""
-        let bTime = b[path: ["metadata", "creationTimestamp"]]?.stringValue ?? ""
-        if aTime != bTime { return aTime > bTime }
-        return (a[path: ["metadata", "name"]]?.stringValue ?? "") > (b[path: ["metadata", "name"]]?.stringValue ?? "")
+    /// `pods` in the order a scale-down deletes them: unscheduled before scheduled, not ready
+    /// before ready, newer before older (each pod's keys read once).
+    static func inDeletionOrder(_ pods: [Value]) -> [Value] {
+        struct Keys {
+            var scheduled: Bool
+            var ready: Bool
+            var created: String
+            var name: String
+            var index: Int
+        }
+        let keys = pods.indices.map { index in
+            let pod = pods[index]
+            return Keys(
+                scheduled: pod[path: ["spec", "nodeName"]] != nil, ready: isReady(pod),
+                created: pod[path: ["metadata", "creationTimestamp"]]?.stringValue ?? "", name: pod[path: ["metadata", "name"]]?.stringValue ?? "", index: index)
+        }
+        return keys.sorted { a, b in
+            if a.scheduled != b.scheduled { return !a.scheduled }
+            if a.ready != b.ready { return !a.ready }
+            if a.created != b.created { return a.created > b.created }
+            return a.name > b.name
+        }.map { pods[$0.index] }
     }
 
 }

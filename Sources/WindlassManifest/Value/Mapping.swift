@@ -39,7 +39,21 @@ public struct Mapping: Sendable, RandomAccessCollection {
     /// The index of `key`'s entry, if present.
     public func index(forKey key: String) -> Int? {
         let length = key.utf8.count
-        return entries.firstIndex { $0.key.utf8.count == length && $0.key == key }
+        // By index: iterating the entries would copy (retain and release) each one looked at.
+        var index = entries.startIndex
+        while index < entries.endIndex {
+            if entries[index].key.utf8.count == length, entries[index].key == key { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    /// The value at `path[from...]` below this mapping (a path of mapping keys).
+    func value(at path: [String], from start: Int) -> Value? {
+        guard let index = index(forKey: path[start]) else { return nil }
+        if start + 1 == path.endIndex { return entries[index].value }
+        guard case .mapping(let inner) = entries[index].value.content else { return nil }
+        return inner.value(at: path, from: start + 1)
     }
 
     /// The entry for `key`, with its key span.
@@ -51,11 +65,8 @@ public struct Mapping: Sendable, RandomAccessCollection {
     /// removes the entry.
     public subscript(key: String) -> Value? {
         get {
-            let length = key.utf8.count
-            for entry in entries where entry.key.utf8.count == length && entry.key == key {
-                return entry.value
-            }
-            return nil
+            guard let index = index(forKey: key) else { return nil }
+            return entries[index].value
         }
         set {
             let index = index(forKey: key)

@@ -4,6 +4,13 @@ extension Value {
     /// scalar or a sequence.
     @discardableResult
     public mutating func set(_ newValue: Value, at path: [String]) -> Bool {
+        set(newValue, at: path[...])
+    }
+
+    /// ``set(_:at:)`` on a slice of the path, changing each level in place: the mapping is
+    /// taken out of this value first, so it is uniquely held and neither it nor the levels
+    /// below are copied on write.
+    private mutating func set(_ newValue: Value, at path: ArraySlice<String>) -> Bool {
         guard let key = path.first else {
             self = newValue
             return true
@@ -14,12 +21,14 @@ extension Value {
         case .null: mapping = Mapping()
         default: return false
         }
-        var child = mapping[key] ?? .null
-        guard child.set(newValue, at: Array(path.dropFirst())) else { return false }
-        // Release our copy before writing back, so the child is not copied on write.
         content = .null
-        mapping[key] = child
-        content = .mapping(mapping)
+        defer { content = .mapping(mapping) }
+        if let index = mapping.index(forKey: key) {
+            return mapping.entries[index].value.set(newValue, at: path.dropFirst())
+        }
+        var child = Value.null
+        guard child.set(newValue, at: path.dropFirst()) else { return false }
+        mapping.entries.append(Mapping.Entry(key: key, value: child))
         return true
     }
 
@@ -33,18 +42,21 @@ extension Value {
     /// Removes the value at a path; true when something was removed.
     @discardableResult
     public mutating func remove(at path: [String]) -> Bool {
-        guard let key = path.first, case .mapping(var mapping) = content else { return false }
+        remove(at: path[...])
+    }
+
+    private mutating func remove(at path: ArraySlice<String>) -> Bool {
+        guard let key = path.first, case .mapping(var mapping) = content, let index = mapping.index(forKey: key) else { return false }
         if path.count == 1 {
-            guard mapping[key] != nil else { return false }
-            mapping[key] = nil
+            content = .null
+            mapping.entries.remove(at: index)
             content = .mapping(mapping)
             return true
         }
-        guard var child = mapping[key], child.remove(at: Array(path.dropFirst())) else { return false }
+        guard case .mapping = mapping.entries[index].value.content else { return false }
         content = .null
-        mapping[key] = child
-        content = .mapping(mapping)
-        return true
+        defer { content = .mapping(mapping) }
+        return mapping.entries[index].value.remove(at: path.dropFirst())
     }
 
     /// Applies `transform` to each item of the sequence at `path`, if there is one.

@@ -105,13 +105,13 @@ extension Value {
     }
 
     /// The value at a path of mapping keys, e.g. `["metadata", "name"]`.
+    ///
+    /// Walks the mappings in place: only the value found is copied (this is the core's and the
+    /// planner's most frequent read).
     public subscript(path path: [String]) -> Value? {
-        var current = self
-        for key in path {
-            guard let next = current[key] else { return nil }
-            current = next
-        }
-        return current
+        guard !path.isEmpty else { return self }
+        guard case .mapping(let mapping) = content else { return nil }
+        return mapping.value(at: path, from: path.startIndex)
     }
 
     /// A short name for the kind of node, as used in error messages: `string`, `integer`, …
