@@ -20,6 +20,8 @@ public actor EmbeddedCluster: SimulatedCluster {
     /// After a reconcile that finished: the store's version then and when timed work is next
     /// due. While the store is unchanged and nothing is due, a reconcile would change nothing.
     private var settled: (version: Int, due: Double?)? = nil
+    /// Whether the controllers' events are kept (off for a twin: a forecast reads objects).
+    private var recordsEvents = true
     private var nextWatcher = 0
     private var notifiedVersion: Int
     private var recordedEvents: [ClusterEvent] = []
@@ -59,6 +61,8 @@ public actor EmbeddedCluster: SimulatedCluster {
         var store = ObjectStore(empty: ())
         store.interning = false
         store.recordsUpdateOwnership = false
+        store.keepsUnsaved = false
+        recordsEvents = false
         // Definitions of custom kinds first, so their objects are mapped.
         let crd = GroupKind(group: "apiextensions.k8s.io", kind: "CustomResourceDefinition")
         let isDefinition = { (object: Value) in object["kind"]?.stringValue == crd.kind && ResourceID(object: object)?.groupKind == crd }
@@ -316,6 +320,7 @@ public actor EmbeddedCluster: SimulatedCluster {
     public func reconcile(budget: Double? = nil) throws(ClusterError) -> Double? {
         var context = ControllerContext(store: ObjectStore(empty: ()), now: clock.now())
         context.startDelays = startDelays
+        context.recordsEvents = recordsEvents
         // Moved, not copied: the controllers change the one store in place.
         swap(&context.store, &store)
         swap(&context.marks, &marks)
@@ -342,9 +347,11 @@ public actor EmbeddedCluster: SimulatedCluster {
 
     public func stateVersion() -> Int { store.resourceVersion }
 
-    /// From the scheduler's placement when it has seen every change; else from the pods.
+    /// From the scheduler's placement and the changes since it last ran; else from the pods.
     public func requested() throws(ClusterError) -> (cpu: Quantity, memory: Quantity) {
-        if marks.versions["scheduler"] == store.resourceVersion, !marks.placement.stale { return marks.placement.total }
+        if !marks.placement.stale, let since = marks.versions["scheduler"], let changes = try? store.events(since: since) {
+            return marks.placement.total(after: changes)
+        }
         var placement = Placement()
         placement.rebuild(from: store.list(Scheduler.podKind, namespace: nil))
         return placement.total

@@ -66,6 +66,10 @@ public struct ObjectStore: Sendable {
     public struct Change: Sendable {
         public var kind: ClusterWatchEvent.Kind
         public var object: Value
+        /// What a modified object was before (an informer's old object): controllers tell the
+        /// changes they act on from those they do not. It shares its unchanged parts with
+        /// `object`.
+        public var previous: Value? = nil
         public var resourceVersion: Int
 
         public var event: ClusterWatchEvent { ClusterWatchEvent(kind: kind, object: object, resourceVersion: String(resourceVersion)) }
@@ -87,6 +91,8 @@ public struct ObjectStore: Sendable {
     /// which field (off for a twin: nothing there reads the controllers' ownership, and working
     /// it out is most of a write's cost; server-side apply keeps it either way).
     public var recordsUpdateOwnership = true
+    /// Whether writes are kept for `takeChanges()` (off for a twin: nothing is saved).
+    public var keepsUnsaved = true
     /// The `fieldsV1` trees of the field sets written last, so that objects owning the same
     /// fields share one tree. Bounded: a set is a Set of paths, far larger than its tree.
     private var recentTrees: [FieldSet: Value] = [:]
@@ -364,7 +370,7 @@ public struct ObjectStore: Sendable {
             var gone = stored.object
             gone.set(.string(String(resourceVersion)), at: ["metadata", "resourceVersion"])
             record(Change(kind: .deleted, object: gone, resourceVersion: resourceVersion))
-            changed[victim] = .some(nil)
+            if keepsUnsaved { changed[victim] = .some(nil) }
             deleted.append(ResourceID(object: stored.object) ?? victim)
         }
         return deleted
@@ -533,8 +539,8 @@ public struct ObjectStore: Sendable {
         let storedKey = key(for: id)
         objects[id.groupKind, default: [:]][storedKey.namespace, default: [:]][storedKey.name] = stored
         index(object, id: id)
-        record(Change(kind: existing == nil ? .added : .modified, object: object, resourceVersion: resourceVersion))
-        changed[id] = stored
+        record(Change(kind: existing == nil ? .added : .modified, object: object, previous: existing?.object, resourceVersion: resourceVersion))
+        if keepsUnsaved { changed[id] = stored }
         // The last finalizer of an object being deleted is gone: it goes now.
         if object[path: ["metadata", "deletionTimestamp"]] != nil, (object[path: ["metadata", "finalizers"]]?.sequenceValue ?? []).isEmpty {
             try delete(id, propagation: .background, now: now)
@@ -557,9 +563,9 @@ public struct ObjectStore: Sendable {
         var stored = stored
         if interning { stored.object = interner.intern(stored.object) }
         let storedKey = key(for: id)
-        objects[id.groupKind, default: [:]][storedKey.namespace, default: [:]][storedKey.name] = stored
-        record(Change(kind: event, object: stored.object, resourceVersion: resourceVersion))
-        changed[id] = stored
+        let previous = objects[id.groupKind, default: [:]][storedKey.namespace, default: [:]].updateValue(stored, forKey: storedKey.name)
+        record(Change(kind: event, object: stored.object, previous: previous?.object, resourceVersion: resourceVersion))
+        if keepsUnsaved { changed[id] = stored }
     }
 
     private mutating func record(_ event: Change) {

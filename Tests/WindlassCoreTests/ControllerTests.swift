@@ -256,6 +256,75 @@ struct IncrementalControllerTests {
         #expect(try await bed.deployment()[path: ["status", "availableReplicas"]] == 2)
     }
 
+    @Test("a status written by someone else is put right by the controllers: a controller skips only its own writes")
+    func foreignStatusWritesAreCorrected() async throws {
+        let bed = try await Bed()
+        _ = try await bed.cluster.apply(deployment(replicas: 3), options: windlass)
+        try await bed.advance(until: { try await bed.deployment()[path: ["status", "availableReplicas"]] == 3 })
+        let replicaSet = try #require(try await bed.replicaSets().first)
+        let pod = try #require(try await bed.pods().first)
+        let rsID = try #require(ResourceID(object: replicaSet))
+        let podID = try #require(ResourceID(object: pod))
+        _ = try await bed.cluster.updateStatus(rsID, status: ["replicas": 99, "readyReplicas": 99])
+        _ = try await bed.cluster.updateStatus(id("Deployment", "web"), status: ["replicas": 42])
+        try await bed.cluster.reconcile()
+        #expect(try await bed.cluster.get(rsID)[path: ["status", "readyReplicas"]] == 3)
+        #expect(try await bed.cluster.get(rsID)[path: ["status", "replicas"]] == 3)
+        #expect(try await bed.deployment()[path: ["status", "replicas"]] == 3)
+        // A pod's phase set back by hand: the kubelet reports it as it is.
+        var status = try #require(pod["status"])
+        status.set("Pending", at: ["phase"])
+        _ = try await bed.cluster.updateStatus(podID, status: status)
+        try await bed.cluster.reconcile()
+        #expect(try await bed.cluster.get(podID)[path: ["status", "phase"]] == "Running")
+        #expect(try await bed.cluster.get(rsID)[path: ["status", "readyReplicas"]] == 3)
+    }
+
+    @Test("the requests of bound pods, read between reconciles, equal a count over every pod at each step of a rolling update")
+    func requestedFollowsChanges() async throws {
+        let bed = try await Bed()
+        _ = try await bed.cluster.apply(try asking("web", cpu: "100m", replicas: 4), options: windlass)
+        func counted() async throws -> Int64 {
+            try await bed.pods().filter { $0[path: ["spec", "nodeName"]] != nil && $0[path: ["status", "phase"]] != "Succeeded" }
+                .reduce(0) { $0 + ($1[path: ["spec", "containers"]]?.sequenceValue?.first?[path: ["resources", "requests", "cpu"]].flatMap(Quantity.init)?.milli ?? 0) }
+        }
+        try await bed.advance(until: { try await bed.deployment()[path: ["status", "availableReplicas"]] == 4 })
+        #expect(try await bed.cluster.requested().cpu.milli == 400)
+        _ = try await bed.cluster.apply(try asking("web", cpu: "300m", replicas: 4), options: windlass)
+        var peak: Int64 = 0
+        try await bed.advance(until: {
+            let updated = try await bed.deployment()[path: ["status", "updatedReplicas"]] == 4
+            let pods = try await bed.pods().count
+            return updated && pods == 4
+        }, check: {
+            // A write after the scheduler's run (the kubelet's, or one made here) is counted too.
+            let requested = try await bed.cluster.requested().cpu.milli
+            let expected = try await counted()
+            #expect(requested == expected)
+            peak = max(peak, requested)
+        })
+        #expect(peak > 400)
+        #expect(try await bed.cluster.requested().cpu.milli == 1200)
+    }
+
+    @Test("a twin keeps no events; a cluster does")
+    func twinsKeepNoEvents() async throws {
+        let bed = try await Bed()
+        _ = try await bed.cluster.apply(deployment(replicas: 2), options: windlass)
+        try await bed.advance(until: { try await bed.deployment()[path: ["status", "availableReplicas"]] == 2 })
+        var objects: [Value] = []
+        for kind in [GroupKind(group: "", kind: "Namespace"), GroupKind(group: "", kind: "Node"), GroupKind(group: "", kind: "Pod"),
+                     GroupKind(group: "apps", kind: "ReplicaSet"), GroupKind(group: "apps", kind: "Deployment")] {
+            objects += try await bed.cluster.list(kind, namespace: nil, selector: .everything).items
+        }
+        #expect(try await bed.cluster.events(for: id("Deployment", "web")).contains { $0.reason == "ScalingReplicaSet" })
+        let twin = EmbeddedCluster(memoryWith: objects, clock: ManualClock(bed.clock.now()))
+        _ = try await twin.apply(deployment(replicas: 3), options: windlass)
+        _ = try await twin.advance(by: 30)
+        #expect(try await twin.get(id("Deployment", "web"))[path: ["status", "availableReplicas"]] == 3)
+        #expect(try await twin.events(for: nil).isEmpty)
+    }
+
     func asking(_ name: String, cpu: String, replicas: Int = 1) throws -> Value {
         try object("""
             apiVersion: apps/v1

@@ -31,10 +31,7 @@ struct DeploymentController: Controller {
         let id = ObjectBuilder.id(deployment)
         let replicas = ObjectBuilder.int(deployment, "spec", "replicas")
         let template = deployment[path: ["spec", "template"]] ?? [:]
-        let replicaSets = ObjectBuilder.owned(by: deployment, kind: "ReplicaSet", in: context.store)
-        let newRS = replicaSets.first { Self.templateWithoutHash($0) == template }
-        let old = replicaSets.filter { $0[path: ["metadata", "uid"]] != newRS?[path: ["metadata", "uid"]] }
-            .sorted { Self.revision(of: $0) < Self.revision(of: $1) }
+        let (replicaSets, newRS, old) = Self.replicaSets(of: deployment, template: template, in: context.store)
         let maxRevision = replicaSets.map(Self.revision).max() ?? 0
         let paused = deployment[path: ["spec", "paused"]]?.boolValue == true
 
@@ -64,16 +61,32 @@ struct DeploymentController: Controller {
                 try setRevision(deployment, maxRevision + 1, &context)
                 return true
             }
-            // A step scaled something: the status says so in the same pass (with the Progressing
-            // condition's lastUpdateTime, which restarts the deadline), as Kubernetes'
-            // syncRolloutStatus does after each scale.
+            // A step scaled something. Kubernetes syncs the Deployment again at once on that
+            // ReplicaSet's change, for the next step (scale the old down once the new is up); here
+            // the next steps are taken in the same pass, until none is left. Then the status says
+            // so (with the Progressing condition's lastUpdateTime, which restarts the deadline),
+            // as syncRolloutStatus does after each scale.
             if try rollout(deployment, newRS: newRS, old: old, replicas: replicas, &context) {
-                _ = try syncStatus(deployment, newRS: newRS, all: replicaSets, replicas: replicas, paused: paused, progressed: true, &context)
+                var current = Self.replicaSets(of: deployment, template: template, in: context.store)
+                for _ in 0..<8 {
+                    guard let newRS = current.new, try rollout(deployment, newRS: newRS, old: current.old, replicas: replicas, &context) else { break }
+                    current = Self.replicaSets(of: deployment, template: template, in: context.store)
+                }
+                _ = try syncStatus(deployment, newRS: current.new, all: current.all, replicas: replicas, paused: paused, progressed: true, &context)
                 return true
             }
             if try cleanup(deployment, old: old, &context) { return true }
         }
         return try syncStatus(deployment, newRS: newRS, all: replicaSets, replicas: replicas, paused: paused, &context)
+    }
+
+    /// The Deployment's ReplicaSets: all of them, the one of its current template, and the
+    /// others by revision.
+    static func replicaSets(of deployment: Value, template: Value, in store: ObjectStore) -> (all: [Value], new: Value?, old: [Value]) {
+        let all = ObjectBuilder.owned(by: deployment, kind: "ReplicaSet", in: store)
+        let new = all.first { templateWithoutHash($0) == template }
+        let old = all.filter { $0[path: ["metadata", "uid"]] != new?[path: ["metadata", "uid"]] }.sorted { revision(of: $0) < revision(of: $1) }
+        return (all, new, old)
     }
 
     private func budget(_ deployment: Value, _ replicas: Int) throws(ClusterError) -> RolloutMath.Budget {
@@ -158,7 +171,7 @@ struct DeploymentController: Controller {
     private func scale(_ replicaSet: Value, to replicas: Int, for deployment: ResourceID, _ context: inout ControllerContext) throws(ClusterError) {
         let current = ObjectBuilder.int(replicaSet, "spec", "replicas")
         guard current != replicas else { return }
-        _ = try context.store.scale(ObjectBuilder.id(replicaSet), to: replicas, manager: "deployment-controller", now: context.now)
+        try context.scale(ObjectBuilder.id(replicaSet), to: replicas, for: "deployment", manager: "deployment-controller")
         let name = replicaSet[path: ["metadata", "name"]]?.stringValue ?? ""
         let verb = replicas > current ? "up" : "down"
         context.event(.normal, "ScalingReplicaSet", "Scaled \(verb) replica set \(name) to \(replicas) from \(current)", deployment)

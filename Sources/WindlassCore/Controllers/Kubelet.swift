@@ -42,7 +42,7 @@ struct Kubelet: Controller {
             guard status != pod["status"] else { continue }
             let id = ObjectBuilder.id(pod)
             let wasRunning = pod[path: ["status", "phase"]]?.stringValue == "Running"
-            _ = try context.store.updateStatus(id, status: status, now: context.now)
+            try context.updateOwnStatus(id, status: status, for: "kubelet")
             if !wasRunning, status["phase"]?.stringValue == "Running" {
                 context.event(.normal, "Started", "Started container \(Self.firstContainer(pod))", id)
             }

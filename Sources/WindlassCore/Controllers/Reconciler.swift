@@ -18,8 +18,13 @@ public struct ControllerContext {
         self.now = now
     }
 
-    mutating func event(_ kind: ClusterEvent.Kind, _ reason: String, _ message: String, _ id: ResourceID) {
-        events.append((kind, reason, message, id))
+    /// Whether ``event(_:_:_:_:)`` keeps events (a twin's controllers make none: their
+    /// messages are not even built).
+    public var recordsEvents = true
+
+    mutating func event(_ kind: ClusterEvent.Kind, _ reason: String, _ message: @autoclosure () -> String, _ id: @autoclosure () -> ResourceID) {
+        guard recordsEvents else { return }
+        events.append((kind, reason, message(), id()))
     }
 
     mutating func wake(at time: Double) {
@@ -43,17 +48,34 @@ public struct ControllerContext {
         changedObjects(of: kind, for: controller, affected: affected).objects
     }
 
-    /// Writes `status` of `id` (an object of the controller's own kind) for `controller`, and
-    /// remembers the write so that its change does not bring the object back to the same
-    /// controller (which would only compute the same status again).
+    /// Writes `status` of `id` for `controller`, and remembers the write so that its change
+    /// does not bring the object back to the same controller (which would only compute the
+    /// same status again).
     @discardableResult
     mutating func updateOwnStatus(_ id: ResourceID, status: Value, for controller: String) throws(ClusterError) -> Value {
         let before = store.resourceVersion
         let updated = try store.updateStatus(id, status: status, now: now)
-        if store.resourceVersion != before {
-            marks.written[controller, default: [:]][NamespacedName(namespace: id.namespace ?? "", name: id.name)] = store.resourceVersion
-        }
+        if store.resourceVersion != before { marks.written[controller, default: []].insert(store.resourceVersion) }
         return updated
+    }
+
+    /// Runs `body`'s writes for `controller`, remembering them as
+    /// ``updateOwnStatus(_:status:for:)`` does: for a controller that accounts, in the same
+    /// pass, for what it wrote (the pods a ReplicaSet creates are in the status it writes).
+    mutating func recordingOwnWrites<T>(for controller: String, _ body: (inout ObjectStore) throws(ClusterError) -> T) throws(ClusterError) -> T {
+        let before = store.resourceVersion
+        defer {
+            if store.resourceVersion > before { marks.written[controller, default: []].formUnion(before + 1...store.resourceVersion) }
+        }
+        return try body(&store)
+    }
+
+    /// Scales `id` for `controller` (which has taken, in the same pass, every step the new
+    /// count allows), remembering the write as ``updateOwnStatus(_:status:for:)`` does.
+    mutating func scale(_ id: ResourceID, to replicas: Int, for controller: String, manager: String) throws(ClusterError) {
+        let before = store.resourceVersion
+        _ = try store.scale(id, to: replicas, manager: manager, now: now)
+        if store.resourceVersion != before { marks.written[controller, default: []].insert(store.resourceVersion) }
     }
 
     /// ``objects(of:for:affected:)``, and whether they are every object of `kind`.
@@ -71,17 +93,14 @@ public struct ControllerContext {
             return (store.list(kind, namespace: nil), true)
         }
         var names = Set<NamespacedName>()
-        var written = marks.written.removeValue(forKey: controller) ?? [:]
+        let written = marks.written.removeValue(forKey: controller) ?? []
         for change in changes {
+            // The controller's own write, seen again: it came from what the controller had
+            // looked at, which has not changed since.
+            if written.contains(change.resourceVersion) { continue }
             guard let touched = affected(change) else {
                 marks.timers[controller] = [:]
                 return (store.list(kind, namespace: nil), true)
-            }
-            // The controller's own status write, seen again: it came from what it looks at,
-            // which has not changed since.
-            if !written.isEmpty, touched.count == 1, written[touched[0]] == change.resourceVersion, change.object["kind"]?.stringValue == kind.kind {
-                written[touched[0]] = nil
-                continue
             }
             names.formUnion(touched)
         }
@@ -132,8 +151,8 @@ public struct ControllerMarks: Sendable {
     var versions: [String: Int] = [:]
     var timers: [String: [NamespacedName: Double]] = [:]
     var unscheduled: Set<NamespacedName> = []
-    /// The version of each controller's own status writes not yet seen in the change log.
-    var written: [String: [NamespacedName: Int]] = [:]
+    /// The resourceVersions of each controller's own writes not yet seen in the change log.
+    var written: [String: Set<Int>] = [:]
     /// The bound pods' requests by node, for the scheduler.
     var placement = Placement()
 
@@ -169,6 +188,27 @@ struct Placement: Sendable {
     /// What the bound pods request in all.
     var total: (cpu: Quantity, memory: Quantity) {
         nodes.values.reduce((Quantity.zero, Quantity.zero)) { ($0.0 + $1.cpu, $0.1 + $1.memory) }
+    }
+
+    /// What the bound pods request in all once `changes` (made after the placement was last
+    /// brought up to date) are counted too; the placement itself stays as it is.
+    func total(after changes: some Sequence<ObjectStore.Change>) -> (cpu: Quantity, memory: Quantity) {
+        var latest: [NamespacedName: Value?] = [:]
+        for change in changes where change.object["kind"]?.stringValue == "Pod" {
+            latest[NamespacedName(change.object)] = change.kind == .deleted ? .some(nil) : change.object
+        }
+        var (cpu, memory) = total
+        for (name, pod) in latest {
+            if let known = entries[name] {
+                cpu = Quantity(milli: cpu.milli - known.cpu.milli)
+                memory = Quantity(milli: memory.milli - known.memory.milli)
+            }
+            guard let pod, pod[path: ["spec", "nodeName"]] != nil, !Kubelet.isTerminal(pod) else { continue }
+            let (podCPU, podMemory) = Scheduler.requests(of: pod)
+            cpu = cpu + podCPU
+            memory = memory + podMemory
+        }
+        return (cpu, memory)
     }
 
     /// Every bound pod of `pods`, afresh.

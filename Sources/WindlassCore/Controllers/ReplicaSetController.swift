@@ -9,38 +9,50 @@ struct ReplicaSetController: Controller {
 
     func sync(_ context: inout ControllerContext) throws(ClusterError) -> Bool {
         var changed = false
-        // ReplicaSets that changed, or whose pods did.
+        // ReplicaSets that changed, or whose pods came, went, or changed in what it counts.
         let replicaSets = context.objects(of: Self.kind, for: "replicaset") { change in
             switch change.object["kind"]?.stringValue {
             case "ReplicaSet": return [NamespacedName(change.object)]
-            case "Pod": return NamespacedName.owner(of: change.object, kind: "ReplicaSet").map { [$0] } ?? []
+            case "Pod":
+                let owner = NamespacedName.owner(of: change.object, kind: "ReplicaSet")
+                guard let previous = change.previous else { return owner.map { [$0] } ?? [] }
+                let previousOwner = NamespacedName.owner(of: previous, kind: "ReplicaSet")
+                if owner == previousOwner, Self.counted(previous) == Self.counted(change.object) { return [] }
+                return [owner, previousOwner].compactMap { $0 }
             default: return []
             }
         }
         for replicaSet in replicaSets {
             let id = ObjectBuilder.id(replicaSet)
             let desired = ObjectBuilder.int(replicaSet, "spec", "replicas")
-            let pods = ObjectBuilder.owned(by: replicaSet, kind: "Pod", in: context.store).filter { !Kubelet.isTerminal($0) }
+            var pods = ObjectBuilder.owned(by: replicaSet, kind: "Pod", in: context.store).filter { !Kubelet.isTerminal($0) }
+            // The pods it creates or deletes are counted in the status it writes in the same
+            // pass; their changes do not bring it back.
             if pods.count < desired {
+                let prefix = (replicaSet[path: ["metadata", "name"]]?.stringValue ?? "pod") + "-"
+                let template = replicaSet[path: ["spec", "template"]] ?? [:]
+                let now = context.now
                 for _ in pods.count..<desired {
-                    let prefix = (replicaSet[path: ["metadata", "name"]]?.stringValue ?? "pod") + "-"
-                    let created = try ObjectBuilder.createWithGeneratedName(prefix, in: &context.store, manager: "replicaset-controller", now: context.now) { name in
-                        ObjectBuilder.pod(named: name, from: replicaSet[path: ["spec", "template"]] ?? [:], owner: replicaSet)
+                    let created = try context.recordingOwnWrites(for: "replicaset") { (store: inout ObjectStore) throws(ClusterError) -> Value in
+                        try ObjectBuilder.createWithGeneratedName(prefix, in: &store, manager: "replicaset-controller", now: now) { name in
+                            ObjectBuilder.pod(named: name, from: template, owner: replicaSet)
+                        }
                     }
+                    pods.append(created)
                     context.event(.normal, "SuccessfulCreate", "Created pod: \(created[path: ["metadata", "name"]]?.stringValue ?? "")", id)
                 }
                 changed = true
-                continue
-            }
-            if pods.count > desired {
-                let victims = Self.inDeletionOrder(pods).prefix(pods.count - desired)
-                for pod in victims {
-                    try context.store.delete(ObjectBuilder.id(pod), propagation: .background)
+            } else if pods.count > desired {
+                let ordered = Self.inDeletionOrder(pods)
+                for pod in ordered.prefix(pods.count - desired) {
+                    try context.recordingOwnWrites(for: "replicaset") { (store: inout ObjectStore) throws(ClusterError) in
+                        _ = try store.delete(ObjectBuilder.id(pod), propagation: .background)
+                    }
                     context.event(.normal, "SuccessfulDelete", "Deleted pod: \(pod[path: ["metadata", "name"]]?.stringValue ?? "")", id)
                     context.event(.normal, "Killing", "Stopping container \(Kubelet.firstContainer(pod))", ObjectBuilder.id(pod))
                 }
+                pods = Array(ordered.dropFirst(pods.count - desired))
                 changed = true
-                continue
             }
             let ready = pods.filter(Self.isReady).count
             var status = replicaSet["status"] ?? [:]
@@ -55,6 +67,13 @@ struct ReplicaSetController: Controller {
             }
         }
         return changed
+    }
+
+    /// What the controller counts of a pod: whether it is active, and ready. A binding or a
+    /// status that leaves these as they were changes nothing here (the order of a scale-down
+    /// is read afresh when one happens).
+    static func counted(_ pod: Value) -> (active: Bool, ready: Bool) {
+        (!Kubelet.isTerminal(pod), isReady(pod))
     }
 
     static func isReady(_ pod: Value) -> Bool {
