@@ -17,6 +17,11 @@ public protocol SimulatedCluster: ClusterBackend {
 
     /// What the pods bound to nodes (and not finished) request in all.
     func requested() async throws(ClusterError) -> (cpu: Quantity, memory: Quantity)
+
+    /// When the twin next changes by itself, as far as it knows now: the time its next timed
+    /// work falls due (a pod's start), `.infinity` when none is, the current time when it has
+    /// not settled since the last write.
+    func nextChange() async -> Double
 }
 
 /// What a twin starts from: the live objects it copies and how long pods take to become ready.

@@ -347,6 +347,11 @@ public actor EmbeddedCluster: SimulatedCluster {
 
     public func stateVersion() -> Int { store.resourceVersion }
 
+    public func nextChange() -> Double {
+        guard let settled, settled.version == store.resourceVersion else { return clock.now() }
+        return settled.due ?? .infinity
+    }
+
     /// From the scheduler's placement and the changes since it last ran; else from the pods.
     public func requested() throws(ClusterError) -> (cpu: Quantity, memory: Quantity) {
         if !marks.placement.stale, let since = marks.versions["scheduler"], let changes = try? store.events(since: since) {

@@ -11,6 +11,10 @@ public struct SyncDriver: Sendable {
     /// A number that changes whenever the cluster's objects change (a twin's), so that a wait
     /// re-reads health only after something changed; nil where there is no cheap one.
     public var stateVersion: (@Sendable () async -> Int)? = nil
+    /// When the cluster next changes by itself (a twin's next timed work; `.infinity` for
+    /// never), so that a wait whose last look is still current takes the polls before then at
+    /// once; nil where it cannot be known.
+    public var nextChange: (@Sendable () async -> Double)? = nil
 
     public init(now: @escaping @Sendable () -> Double, pass: @escaping @Sendable (_ seconds: Double) async throws -> Void) {
         self.now = now
@@ -435,7 +439,7 @@ public struct SyncExecutor: Sendable {
             let version = await driver.stateVersion?()
             if let lastLook, let version, version == lastLook.version {
                 if driver.now() >= deadline { throw timedOut(stage, lastLook.waiting) }
-                try await driver.pass(options.pollInterval)
+                try await driver.pass(await pollsUntilChange(deadline: deadline))
                 continue
             }
             var still: [Plan.Change] = []
@@ -484,6 +488,17 @@ public struct SyncExecutor: Sendable {
             if let version { lastLook = (version, waiting) }
             try await driver.pass(options.pollInterval)
         }
+    }
+
+    /// How long to wait before the next look, when the last one is still current: one poll
+    /// interval; on a cluster that says when it next changes, every poll before the first one
+    /// at or after that time (or the deadline), which would all see the same, in one wait.
+    private func pollsUntilChange(deadline: Double) async -> Double {
+        guard let nextChange = driver.nextChange else { return options.pollInterval }
+        let now = driver.now()
+        let until = min(await nextChange(), deadline)
+        guard until.isFinite, until > now, options.pollInterval > 0 else { return options.pollInterval }
+        return max(1, ((until - now) / options.pollInterval).rounded(.up)) * options.pollInterval
     }
 
     private func timedOut(_ stage: Plan.Stage, _ waiting: [(ResourceID, Health)]) -> Failure {

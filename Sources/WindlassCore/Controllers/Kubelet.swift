@@ -17,18 +17,22 @@ struct Kubelet: Controller {
 
     func sync(_ context: inout ControllerContext) throws(ClusterError) -> Bool {
         var changed = false
-        // A node that is not Ready has no kubelet reporting for its pods.
-        let silent = Set(context.store.list(Scheduler.nodeKind, namespace: nil).filter { !NodeLifecycleController.isReady($0) }
-            .compactMap { $0[path: ["metadata", "name"]]?.stringValue })
         // Pods that changed, and pods whose start delay (or run time, or back-off) is over;
         // every pod when a node changed.
-        let pods = context.objects(of: Scheduler.podKind, for: "kubelet") { change in
+        let (pods, all) = context.changedObjects(of: Scheduler.podKind, for: "kubelet") { change in
             switch change.object["kind"]?.stringValue {
             case "Pod": return change.kind == .deleted ? [] : [NamespacedName(change.object)]
             case "Node": return nil
             default: return []
             }
         }
+        // A node that is not Ready has no kubelet reporting for its pods (read again when a
+        // node changed).
+        if all || context.marks.silentNodes == nil {
+            context.marks.silentNodes = Set(context.store.list(Scheduler.nodeKind, namespace: nil).filter { !NodeLifecycleController.isReady($0) }
+                .compactMap { $0[path: ["metadata", "name"]]?.stringValue })
+        }
+        let silent = context.marks.silentNodes ?? []
         for pod in pods {
             guard let node = pod[path: ["spec", "nodeName"]]?.stringValue, !Self.isTerminal(pod), !silent.contains(node) else { continue }
             // A running, ready pod stays so until something changes it (crash loops count on).

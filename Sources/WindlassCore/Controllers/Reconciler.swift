@@ -155,6 +155,10 @@ public struct ControllerMarks: Sendable {
     var written: [String: Set<Int>] = [:]
     /// The bound pods' requests by node, for the scheduler.
     var placement = Placement()
+    /// What each node offers the scheduler, read again after a Node's change.
+    var nodes: [Scheduler.NodeState]? = nil
+    /// The nodes whose kubelet is silent (not Ready), read again after a Node's change.
+    var silentNodes: Set<String>? = nil
 
     public init() {}
 }

@@ -8,7 +8,7 @@ struct Scheduler: Controller {
     static let podKind = GroupKind(group: "", kind: "Pod")
     static let nodeKind = GroupKind(group: "", kind: "Node")
 
-    struct NodeState {
+    struct NodeState: Sendable {
         var node: Value
         var name: String
         var allocatableCPU: Quantity
@@ -81,7 +81,11 @@ struct Scheduler: Controller {
             }
         }
         // A pass over every pod: the placement is counted again only if someone waits to be placed.
-        if all { placement.stale = true }
+        if all {
+            placement.stale = true
+            // What the nodes offer changes only with a Node's change, which makes the pass a full one.
+            context.marks.nodes = nil
+        }
         var candidates: [NamespacedName: Value] = [:]
         for pod in touched { candidates[NamespacedName(pod)] = pod }
         if changes {
@@ -98,7 +102,8 @@ struct Scheduler: Controller {
         }
         if placement.stale { placement.rebuild(from: all ? touched : context.store.list(Self.podKind, namespace: nil)) }
         context.marks.placement = placement
-        var nodes = Self.nodeStates(context.store, placement: placement)
+        if context.marks.nodes == nil { context.marks.nodes = Self.nodeStates(context.store) }
+        var nodes = Self.nodeStates(context.marks.nodes ?? [], placement: placement)
         var changed = false
         for pod in pending {
             let (cpu, memory) = Self.requests(of: pod)
@@ -147,17 +152,25 @@ struct Scheduler: Controller {
         return changed
     }
 
-    static func nodeStates(_ store: ObjectStore, placement: Placement) -> [NodeState] {
-        var states: [NodeState] = []
-        for node in store.list(nodeKind, namespace: nil) {
-            guard let name = node[path: ["metadata", "name"]]?.stringValue else { continue }
-            var state = NodeState(
+    /// What each node offers, with nothing placed on it.
+    static func nodeStates(_ store: ObjectStore) -> [NodeState] {
+        store.list(nodeKind, namespace: nil).compactMap { node in
+            guard let name = node[path: ["metadata", "name"]]?.stringValue else { return nil }
+            return NodeState(
                 node: node,
                 name: name,
                 allocatableCPU: node[path: ["status", "allocatable", "cpu"]].flatMap(Quantity.init) ?? .zero,
                 allocatableMemory: node[path: ["status", "allocatable", "memory"]].flatMap(Quantity.init) ?? .zero
             )
-            if let usage = placement.nodes[name] {
+        }
+    }
+
+    /// `nodes` with the bound pods of `placement` on them.
+    static func nodeStates(_ nodes: [NodeState], placement: Placement) -> [NodeState] {
+        var states: [NodeState] = []
+        states.reserveCapacity(nodes.count)
+        for var state in nodes {
+            if let usage = placement.nodes[state.name] {
                 state.requestedCPU = usage.cpu
                 state.requestedMemory = usage.memory
                 state.pods = usage.residents.count

@@ -211,6 +211,7 @@ public struct Forecaster: Sendable {
                 try await sampler.sample()
             })
         driver.stateVersion = { await twin.stateVersion() }
+        driver.nextChange = { await twin.nextChange() }
         var control = CanaryControl(
             checkpoint: { recorder.record($0) },
             request: { recorder.promotionFor($0) })
@@ -522,3 +523,4 @@ actor Sampler {
     }
 
 }
+

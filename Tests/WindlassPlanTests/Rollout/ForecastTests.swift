@@ -182,6 +182,36 @@ struct ForecastTests {
         #expect(close(forecast.duration, bed.clock.now() - started), "total: forecast \(forecast.duration) s, actual \(bed.clock.now() - started) s")
     }
 
+    @Test("a wait that knows when the twin next changes takes its polls at once: the same stage times and timeout, in far fewer passes")
+    func pollsTakenAtOnce() async throws {
+        let bed = try await PlanBed(nodes: 3)
+        let first = await bed.timedExecutor().run(try await bed.plan(try bed.load(release("v1"))))
+        #expect(first.succeeded, "\(first.outcome)")
+        var stuck = release("v2")
+        stuck.append(forecastWorkload("Deployment", "stuck", replicas: 1, wave: 3, pod: "\n      nodeSelector: {missing: label}"))
+        for (objects, timeout) in [(release("v2"), 120.0), (stuck, 30.0)] {
+            let plan = try await bed.plan(try bed.load(objects))
+            let state = try await Forecaster.capture(from: bed.cluster, for: plan, now: bed.clock.now())
+            var outcomes: [(durations: [String: Double], outcome: String, passes: Int)] = []
+            for knowsNextChange in [false, true] {
+                let twin = try EmbeddedCluster.makeTwin(state)
+                let passes = Mutex(0)
+                var driver = SyncDriver(now: { twin.virtualNow() }, pass: { seconds in
+                    passes.withLock { $0 += 1 }
+                    try await twin.advance(by: seconds)
+                })
+                driver.stateVersion = { await twin.stateVersion() }
+                if knowsNextChange { driver.nextChange = { await twin.nextChange() } }
+                let times = StageTimes(now: { twin.virtualNow() })
+                let result = await SyncExecutor(backend: twin, driver: driver, options: SyncOptions(waveTimeout: timeout, pollInterval: 0.25)).run(plan) { times.record($0) }
+                outcomes.append((times.durations, "\(result.outcome)", passes.withLock { $0 }))
+            }
+            #expect(outcomes[0].durations == outcomes[1].durations)
+            #expect(outcomes[0].outcome == outcomes[1].outcome)
+            #expect(outcomes[1].passes * 3 < outcomes[0].passes, "\(outcomes[1].passes) passes against \(outcomes[0].passes)")
+        }
+    }
+
     @Test("pods asking for more CPU than any node has: the forecast names exactly those the real sync leaves Pending")
     func unschedulableForCPU() async throws {
         let bed = try await PlanBed(nodes: 3, cpu: "4", memory: "16Gi")
