@@ -153,9 +153,9 @@ public final class KubeCache: Sendable {
         while !Task.isCancelled {
             do throws(ClusterError) {
                 if needsList {
-                    let list = try await cluster.directList(kind, namespace: nil, options: ListOptions())
-                    replace(kind, with: list)
-                    version = list.resourceVersion
+                    let (fresh, listed) = try await list(kind, cluster: cluster)
+                    replace(kind, with: fresh, resourceVersion: listed)
+                    version = listed
                     needsList = false
                 }
                 let stream = try await cluster.watch(kind, namespace: nil, since: version, timeout: watchTimeout + Int.random(in: 0...30))
@@ -190,25 +190,59 @@ public final class KubeCache: Sendable {
         }
     }
 
-    /// A (re)list: the kind's objects replaced, subscribers told what differs.
-    private func replace(_ kind: GroupKind, with list: ObjectList) {
-        let (changes, subscribers) = state.withLock { state -> ([ClusterWatchEvent], [AsyncStream<ClusterWatchEvent>.Continuation]) in
-            var fresh: [ResourceID: Value] = [:]
-            fresh.reserveCapacity(list.items.count)
-            for object in list.items {
-                if let id = ResourceID(object: object) { fresh[id] = state.interner.intern(object) }
+    /// How many objects a list asks for at a time, as client-go's reflector does.
+    static let pageSize = 500
+
+    /// Every object of `kind`, interned page by page (each page let go before the next is read,
+    /// so its memory is reused: a whole list read at once, then interned, leaves the cache's
+    /// objects scattered among the holes it left, twice the memory as measured), and the
+    /// version to watch from: the first page's, so that a server whose pages are not one
+    /// snapshot replays what changed while they were read. A continue token the server no
+    /// longer knows makes it one list of everything, as client-go falls back.
+    private func list(_ kind: GroupKind, cluster: KubeCluster) async throws(ClusterError) -> (objects: [ResourceID: Value], resourceVersion: String) {
+        var fresh: [ResourceID: Value] = [:]
+        var version: String? = nil
+        var token: String? = nil
+        var paged = true
+        while true {
+            var page: ObjectList
+            do {
+                page = try await cluster.directList(kind, namespace: nil, options: ListOptions(limit: paged ? Self.pageSize : nil, continueToken: token))
+            } catch where error.code == .expired && token != nil {
+                fresh = [:]
+                version = nil
+                token = nil
+                paged = false
+                continue
             }
+            if version == nil { version = page.resourceVersion }
+            token = page.continueToken
+            var items = page.items
+            page.items = []
+            state.withLock { state in
+                for index in items.indices {
+                    if let id = ResourceID(object: items[index]) { fresh[id] = state.interner.intern(items[index]) }
+                    items[index] = .null
+                }
+            }
+            if token == nil { return (fresh, version ?? "") }
+        }
+    }
+
+    /// A (re)list: the kind's objects replaced, subscribers told what differs.
+    private func replace(_ kind: GroupKind, with fresh: [ResourceID: Value], resourceVersion: String) {
+        let (changes, subscribers) = state.withLock { state -> ([ClusterWatchEvent], [AsyncStream<ClusterWatchEvent>.Continuation]) in
             let old = state.kinds[kind] ?? Store()
             var changes: [ClusterWatchEvent] = []
             if old.synced && !state.subscribers.isEmpty {
                 for (id, object) in fresh where old.objects[id]?["metadata"]?["resourceVersion"] != object["metadata"]?["resourceVersion"] {
-                    changes.append(ClusterWatchEvent(kind: old.objects[id] == nil ? .added : .modified, object: object, resourceVersion: list.resourceVersion))
+                    changes.append(ClusterWatchEvent(kind: old.objects[id] == nil ? .added : .modified, object: object, resourceVersion: resourceVersion))
                 }
                 for (id, object) in old.objects where fresh[id] == nil {
-                    changes.append(ClusterWatchEvent(kind: .deleted, object: object, resourceVersion: list.resourceVersion))
+                    changes.append(ClusterWatchEvent(kind: .deleted, object: object, resourceVersion: resourceVersion))
                 }
             }
-            state.kinds[kind] = Store(objects: fresh, resourceVersion: list.resourceVersion, synced: true, lists: old.lists + 1)
+            state.kinds[kind] = Store(objects: fresh, resourceVersion: resourceVersion, synced: true, lists: old.lists + 1)
             return (changes, Array(state.subscribers.values))
         }
         for change in changes {

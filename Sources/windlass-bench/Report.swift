@@ -336,10 +336,11 @@ struct Report {
             stopped. **Drift**: `kubectl patch` of one ConfigMap of the 1,000-object application, timed from
             starting kubectl to a drift report (in process, from the watch cache) that names it; 10 changes.
             **Memory**: RSS added per object by a watch cache of the Deployments, Services and ConfigMaps (a child
-            process; the client's own start not counted), beside the RSS per object of opening the embedded store
-            that holds them (with every other object of the server: ReplicaSets, Endpoints, Events, nodes).
+            process; the client's own start not counted; lists read in pages of 500, as client-go's reflector reads
+            them), beside the RSS per object of an embedded object store holding the same objects (read from the
+            server's state, interned as the embedded cluster keeps them).
 
-            \(kubeDestinationResult.map { "| case | result |\n|---|---:|\n| windlass sync, \($0.syncObjects) objects | \(format($0.syncSeconds, 2)) s |\n| kubectl apply --server-side, the same | \(format($0.kubectlSeconds, 2)) s |\n| plan of \($0.planObjects), cold (windlass plan) | \(format($0.coldPlanSeconds, 2)) s |\n| … warm (watch cache) | \(format($0.warmPlanSeconds, 3)) s |\n| … the embedded cluster's plan | \(format($0.embeddedPlanSeconds, 3)) s |\n| kubectl change reported as drift, p50 | \(format($0.driftP50 * 1000, 0)) ms |\n| … p90 | \(format($0.driftP90 * 1000, 0)) ms |\n| watch cache, \($0.informerObjects) objects, per object | \(format($0.informerKiBPerObject, 2)) KiB |\n| embedded store, per object | \(format($0.embeddedKiBPerObject, 2)) KiB |\n" } ?? "")
+            \(kubeDestinationResult.map { "| case | result |\n|---|---:|\n| windlass sync, \($0.syncObjects) objects | \(format($0.syncSeconds, 2)) s |\n| kubectl apply --server-side, the same | \(format($0.kubectlSeconds, 2)) s |\n| plan of \($0.planObjects), cold (windlass plan) | \(format($0.coldPlanSeconds, 2)) s |\n| … warm (watch cache) | \(format($0.warmPlanSeconds, 3)) s |\n| … the embedded cluster's plan | \(format($0.embeddedPlanSeconds, 3)) s |\n| kubectl change reported as drift, p50 | \(format($0.driftP50 * 1000, 0)) ms |\n| … p90 | \(format($0.driftP90 * 1000, 0)) ms |\n| watch cache, \($0.informerObjects) objects, per object | \(format($0.informerKiBPerObject, 2)) KiB |\n| embedded store, the same objects, per object | \(format($0.embeddedKiBPerObject, 2)) KiB |\n" } ?? "")
             ## Kustomize sources
 
             A git repository with a base of \(kustomizeResult.map { String($0.resources) } ?? "N") resources (Deployments and Services, a file

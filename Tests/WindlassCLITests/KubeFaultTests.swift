@@ -176,6 +176,48 @@ struct KubeFaultTests {
     }
 }
 
+extension KubeFaultTests {
+    @Test("the cache lists in pages of 500 and has every object; a continue token the server forgot makes it one list of everything")
+    func pagedLists() async throws {
+        let server = try await KubeAPIProcess.start()
+        let proxy = try await FaultProxy(server: server)
+        let client = try TemporaryDirectory()
+        let manifests = (0..<1_203).map { "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: page-\($0), namespace: default}\ndata: {index: \"\($0)\"}" }
+        let file = try client.write("many.yaml", manifests.joined(separator: "\n---\n"))
+        let applied = try server.kubectl("1.33", ["apply", "--server-side", "-f", file])
+        #expect(applied.status == 0, "\(applied.stderr)")
+        let listed = try server.kubectl("1.33", ["get", "configmaps", "-A", "--no-headers"])
+        let total = listed.stdout.split(separator: "\n").count
+        #expect(total >= 1_203)
+
+        let selection = try Kubeconfig.load(explicitPath: try proxy.kubeconfig(server, in: client)).select()
+        let cache = KubeCache(watchTimeout: 60)
+        let cluster = try KubeCluster(selection, cache: cache)
+        let kind = GroupKind(group: "", kind: "ConfigMap")
+        func cached() async throws -> Int { try await cluster.list(kind, namespace: nil, options: ListOptions()).items.count }
+        _ = try await cluster.list(kind, namespace: nil, options: ListOptions())
+        await cache.waitUntilSynced([kind])
+        #expect(try await cached() == total)
+        let before = try proxy.stats()
+        #expect((before["paged"] as? Int ?? 0) >= 1)
+        #expect((before["continued"] as? Int ?? 0) >= 2, "1,203 objects are three pages: \(before)")
+
+        // Forgotten continue tokens: the relist after a 410 falls back to one list of everything.
+        try proxy.mode("expire-continue")
+        try proxy.mode("gone")
+        try proxy.mode("reset-watches")
+        let deadline = Date().addingTimeInterval(20)
+        while cache.lists(of: kind) < 2, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(cache.lists(of: kind) == 2)
+        let after = try proxy.stats()
+        #expect((after["injected"] as? Int ?? 0) > (before["injected"] as? Int ?? 0))
+        #expect((after["whole"] as? Int ?? 0) > (before["whole"] as? Int ?? 0))
+        #expect(try await cached() == total)
+        cache.stop()
+        _ = try await server.terminate()
+    }
+}
+
 actor SeenNames {
     private var names: Set<String> = []
     func add(_ name: String) { names.insert(name) }

@@ -10,8 +10,10 @@ line by line. Faults are switched on with POST /__fault?mode=... :
   reset-watches  open watch connections are cut now (the mode stays)
   gone           the next watch answers one ERROR 410 event and ends (the mode stays)
   down           every request's connection is closed unanswered until mode changes
+  expire-continue  a list asking for its next page (continue=...) is answered 410 Expired
 
-GET /__stats answers JSON: requests forwarded per method, faults injected, watches cut.
+GET /__stats answers JSON: requests forwarded per method, faults injected, watches cut, and the
+lists seen: paged (limit=...), continued (continue=...) and whole (neither, not a watch).
 """
 
 import http.client
@@ -27,7 +29,7 @@ TARGET_HOST, TARGET_PORT, CA_FILE = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 CONTEXT = ssl.create_default_context(cafile=CA_FILE)
 
 state = {"mode": "none", "counter": 0, "gone": False}
-stats = {"forwarded": {}, "injected": 0, "cut": 0}
+stats = {"forwarded": {}, "injected": 0, "cut": 0, "paged": 0, "continued": 0, "whole": 0}
 lock = threading.Lock()
 watches = set()
 
@@ -84,6 +86,21 @@ class Handler(BaseHTTPRequestHandler):
             gone = watch and state["gone"]
             if gone:
                 state["gone"] = False
+        query = parse_qs(urlparse(self.path).query)
+        if self.command == "GET" and not watch and "/__" not in self.path:
+            with lock:
+                if "continue" in query:
+                    stats["continued"] += 1
+                elif "limit" in query:
+                    stats["paged"] += 1
+                else:
+                    stats["whole"] += 1
+        if mode == "expire-continue" and "continue" in query:
+            with lock:
+                stats["injected"] += 1
+            status = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 410, "reason": "Expired",
+                      "message": "The provided continue parameter is too old to display a consistent list result."}
+            return self.reply(410, json.dumps(status))
         if mode == "down":
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
