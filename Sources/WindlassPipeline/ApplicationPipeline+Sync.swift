@@ -115,6 +115,12 @@ extension ApplicationPipeline {
         try? revisions().setting(application.name, Self.pinnedCommitSetting)
     }
 
+    /// Moves a rollback's pin to `commit`: a newer commit that changes nothing of the
+    /// application is not the newer commit the pin waits for.
+    public func movePin(to commit: String) {
+        try? revisions().setSetting(application.name, Self.pinnedCommitSetting, commit)
+    }
+
     /// Ends a rollback's pin: a manual sync does.
     public func unpin() {
         try? revisions().setSetting(application.name, Self.pinnedCommitSetting, nil)

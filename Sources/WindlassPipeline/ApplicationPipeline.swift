@@ -131,6 +131,8 @@ public struct ApplicationPipeline: Sendable {
             try SourceResolver.changedPaths(options, from: old, to: new, under: directories)
         }
         guard let paths = changed else { return nil }
+        // Nothing the application reads changed: `new` reads what `old` did.
+        if paths.isEmpty { renders.remember(directories, of: new) }
         return !paths.isEmpty
     }
 

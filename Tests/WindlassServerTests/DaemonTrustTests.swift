@@ -186,6 +186,34 @@ struct DaemonTrustTests {
         await bed.stop()
     }
 
+    @Test("after a rollback, commits that change only other paths keep auto-sync paused; one that changes the application ends it")
+    func rollbackPinOutlivesOtherCommits() async throws {
+        let plain = { (image: String) in
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}, annotations: {sim.windlass.dev/start-seconds: \"0\"}}\n    spec: {containers: [{name: web, image: \"\(image)\"}]}\n"
+        }
+        let bed = try await InProcessDaemon(files: ["manifests/ns.yaml": TrustFixtures.namespace, "manifests/web.yaml": plain("web:1")]) {
+            $0.interval = 0.2
+        }
+        defer { Task { await bed.stop() } }
+        try await bed.wait("the first sync") { $0.lastSync?.outcome == .synced }
+        let head = try bed.commit(["manifests/web.yaml": plain("web:2")], message: "web 2")
+        try await bed.wait("web 2") { $0.syncedRevision == head && $0.lastSync?.outcome == .synced }
+        bed.reconciler.rollback(to: 1)
+        try await bed.wait("the rollback") { $0.autoSyncPaused != nil && $0.lastSync?.outcome == .rolledBack }
+        // Another team's commits land (as they may between the poll a rollback pins and the next).
+        var other = head
+        for n in 1...3 { other = try bed.commit(["elsewhere/notes-\(n).md": "\(n)\n"], message: "elsewhere \(n)") }
+        let kept = try await bed.wait("the pin to move to the newest commit", timeout: 30) { $0.autoSyncPaused?.contains(String(other.prefix(12))) == true }
+        #expect(kept.lastSync?.outcome == .rolledBack, "the rollback was not undone: \(String(describing: kept.lastSync))")
+        let id = ResourceID(group: "apps", version: "v1", kind: "Deployment", namespace: "shop", name: "web")
+        let live = try await bed.daemon.cluster.connection.backend.get(id)
+        #expect(live[path: ["spec", "template", "spec", "containers"]]?.sequenceValue?.first?["image"]?.stringValue == "web:1")
+        // A commit to the application's own path is the newer commit the pin waits for.
+        let fixed = try bed.commit(["manifests/web.yaml": plain("web:3")], message: "web 3")
+        try await bed.wait("web 3") { $0.autoSyncPaused == nil && $0.syncedRevision == fixed && $0.lastSync?.outcome == .synced }
+        await bed.stop()
+    }
+
     @Test("one status: a restart knows what was deployed and its health, the metrics list the application at once, and a commit outside its path leaves it Synced")
     func statusAfterRestart() async throws {
         let state = try TemporaryDirectory()

@@ -347,8 +347,14 @@ public actor ApplicationReconciler {
             status.syncStatus = await planStatus(commit)
             return
         }
-        // After a rollback, the commit it was pinned at is left alone until a newer one arrives.
-        if let pinned = pipeline.pinnedCommit() {
+        // After a rollback, the commit it was pinned at is left alone until a newer one arrives
+        // that changes the application (the pin is the head the last poll saw: commits to other
+        // applications may land between that poll and the next, and do not end it).
+        if var pinned = pipeline.pinnedCommit() {
+            if let commit, pinned != commit, pinned != "*", await pipeline.changesInputs(from: pinned, to: commit) == false {
+                pipeline.movePin(to: commit)
+                pinned = commit
+            }
             if pinned == commit || pinned == "*" {
                 status.syncStatus = .outOfSync
                 pauseAutoSync(
