@@ -191,27 +191,41 @@ struct DaemonTrustTests {
         let plain = { (image: String) in
             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}, annotations: {sim.windlass.dev/start-seconds: \"0\"}}\n    spec: {containers: [{name: web, image: \"\(image)\"}]}\n"
         }
-        let bed = try await InProcessDaemon(files: ["manifests/ns.yaml": TrustFixtures.namespace, "manifests/web.yaml": plain("web:1")]) {
-            $0.interval = 0.2
-        }
-        defer { Task { await bed.stop() } }
-        try await bed.wait("the first sync") { $0.lastSync?.outcome == .synced }
-        let head = try bed.commit(["manifests/web.yaml": plain("web:2")], message: "web 2")
-        try await bed.wait("web 2") { $0.syncedRevision == head && $0.lastSync?.outcome == .synced }
-        bed.reconciler.rollback(to: 1)
-        try await bed.wait("the rollback") { $0.autoSyncPaused != nil && $0.lastSync?.outcome == .rolledBack }
-        // Another team's commits land (as they may between the poll a rollback pins and the next).
-        var other = head
-        for n in 1...3 { other = try bed.commit(["elsewhere/notes-\(n).md": "\(n)\n"], message: "elsewhere \(n)") }
-        let kept = try await bed.wait("the pin to move to the newest commit", timeout: 30) { $0.autoSyncPaused?.contains(String(other.prefix(12))) == true }
-        #expect(kept.lastSync?.outcome == .rolledBack, "the rollback was not undone: \(String(describing: kept.lastSync))")
+        let state = try TemporaryDirectory()
+        let repository = try GitFixture()
+        _ = try repository.write("manifests/ns.yaml", TrustFixtures.namespace)
+        _ = try repository.write("manifests/web.yaml", plain("web:1"))
+        _ = try repository.commit("first")
         let id = ResourceID(group: "apps", version: "v1", kind: "Deployment", namespace: "shop", name: "web")
-        let live = try await bed.daemon.cluster.connection.backend.get(id)
-        #expect(live[path: ["spec", "template", "spec", "containers"]]?.sequenceValue?.first?["image"]?.stringValue == "web:1")
+        do {
+            // The first run, dropped when it ends (it holds the state directory until then).
+            let bed = try await InProcessDaemon(state: state, repository: repository) { $0.interval = 0.2 }
+            try await bed.wait("the first sync") { $0.lastSync?.outcome == .synced }
+            let head = try bed.commit(["manifests/web.yaml": plain("web:2")], message: "web 2")
+            try await bed.wait("web 2") { $0.syncedRevision == head && $0.lastSync?.outcome == .synced }
+            bed.reconciler.rollback(to: 1)
+            try await bed.wait("the rollback") { $0.autoSyncPaused != nil && $0.lastSync?.outcome == .rolledBack }
+            // Another team's commits land (as they may between the poll a rollback pins and the next).
+            var other = head
+            for n in 1...3 { other = try bed.commit(["elsewhere/notes-\(n).md": "\(n)\n"], message: "elsewhere \(n)") }
+            let kept = try await bed.wait("the pin to move to the newest commit", timeout: 30) { $0.autoSyncPaused?.contains(String(other.prefix(12))) == true }
+            #expect(kept.lastSync?.outcome == .rolledBack, "the rollback was not undone: \(String(describing: kept.lastSync))")
+            let live = try await bed.daemon.cluster.connection.backend.get(id)
+            #expect(live[path: ["spec", "template", "spec", "containers"]]?.sequenceValue?.first?["image"]?.stringValue == "web:1")
+            await bed.stop()
+        }
+        // A restart has rendered nothing yet: the pinned commit's inputs are read again.
+        _ = try repository.write("elsewhere/notes-4.md", "4\n")
+        let later = try repository.commit("elsewhere 4")
+        let again = try await InProcessDaemon(state: state, repository: repository) { $0.interval = 0.2 }
+        defer { Task { await again.stop() } }
+        try await again.wait("the pin to move after the restart", timeout: 30) { $0.autoSyncPaused?.contains(String(later.prefix(12))) == true }
+        let restarted = try await again.daemon.cluster.connection.backend.get(id)
+        #expect(restarted[path: ["spec", "template", "spec", "containers"]]?.sequenceValue?.first?["image"]?.stringValue == "web:1")
         // A commit to the application's own path is the newer commit the pin waits for.
-        let fixed = try bed.commit(["manifests/web.yaml": plain("web:3")], message: "web 3")
-        try await bed.wait("web 3") { $0.autoSyncPaused == nil && $0.syncedRevision == fixed && $0.lastSync?.outcome == .synced }
-        await bed.stop()
+        let fixed = try again.commit(["manifests/web.yaml": plain("web:3")], message: "web 3")
+        try await again.wait("web 3") { $0.autoSyncPaused == nil && $0.syncedRevision == fixed && $0.lastSync?.outcome == .synced }
+        await again.stop()
     }
 
     @Test("one status: a restart knows what was deployed and its health, the metrics list the application at once, and a commit outside its path leaves it Synced")

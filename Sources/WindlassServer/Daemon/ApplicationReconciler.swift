@@ -351,7 +351,7 @@ public actor ApplicationReconciler {
         // that changes the application (the pin is the head the last poll saw: commits to other
         // applications may land between that poll and the next, and do not end it).
         if var pinned = pipeline.pinnedCommit() {
-            if let commit, pinned != commit, pinned != "*", await pipeline.changesInputs(from: pinned, to: commit) == false {
+            if let commit, pinned != commit, pinned != "*", await changesApplication(from: pinned, to: commit) == false {
                 pipeline.movePin(to: commit)
                 pinned = commit
             }
@@ -407,6 +407,15 @@ public actor ApplicationReconciler {
             return
         }
         await sync(resolved, trigger: "auto-sync")
+    }
+
+    /// Whether commit `new` changes the application since `old` (nil: cannot be told). The inputs
+    /// of `old` are read once from its render when this process has not rendered it (a pin
+    /// made before a restart).
+    private func changesApplication(from old: String, to new: String) async -> Bool? {
+        if let known = await pipeline.changesInputs(from: old, to: new) { return known }
+        guard (try? await pipeline.render(old, fetchingMissingOnly: true)) != nil else { return nil }
+        return await pipeline.changesInputs(from: old, to: new)
     }
 
     /// Rolls back as `windlass rollback` does, and pins auto-sync to the head commit.
