@@ -6,6 +6,11 @@ public enum SyncAnnotations {
     public static let syncWave = ["windlass.dev/sync-wave", "argocd.argoproj.io/sync-wave"]
     public static let hook = ["windlass.dev/hook", "argocd.argoproj.io/hook"]
     public static let hookDeletePolicy = ["windlass.dev/hook-delete-policy", "argocd.argoproj.io/hook-delete-policy"]
+    /// Helm's hook annotations, read as Argo CD reads them in rendered charts when no
+    /// Windlass or Argo CD hook annotation is set (see ``HelmHooks``).
+    public static let helmHook = "helm.sh/hook"
+    public static let helmHookWeight = "helm.sh/hook-weight"
+    public static let helmHookDeletePolicy = "helm.sh/hook-delete-policy"
     public static let prune = ["windlass.dev/prune", "kustomize.toolkit.fluxcd.io/prune"]
     public static let compareOptions = ["windlass.dev/compare-options", "argocd.argoproj.io/compare-options"]
     public static let syncOptions = ["windlass.dev/sync-options", "argocd.argoproj.io/sync-options"]
@@ -97,6 +102,13 @@ public struct SyncSettings: Sendable, Hashable {
                 problems.append((wave.span, "annotation \(wave.key) must be an integer, not \"\(wave.value)\""))
             }
         }
+        if annotation(SyncAnnotations.syncWave) == nil, let weight = annotation([SyncAnnotations.helmHookWeight]) {
+            // Helm's weight orders like a wave; a value Helm itself would read as 0 is 0.
+            settings.wave = Int(weight.value.trimmingWhitespace()) ?? 0
+        }
+        if annotation(SyncAnnotations.hook) == nil, let helm = annotation([SyncAnnotations.helmHook]) {
+            HelmHooks.apply(helm.value, deletePolicies: annotation([SyncAnnotations.helmHookDeletePolicy])?.value, to: &settings)
+        }
         if let hook = annotation(SyncAnnotations.hook) {
             var phases: [SyncPhase] = []
             for name in hook.value.split(separator: ",").map({ $0.trimmingWhitespace() }) {
@@ -126,6 +138,10 @@ public struct SyncSettings: Sendable, Hashable {
             } else if !policies.isEmpty {
                 settings.hook?.deletePolicies = policies
             }
+        }
+        if settings.hook != nil, annotation(SyncAnnotations.hookDeletePolicy) == nil, let helm = annotation([SyncAnnotations.helmHookDeletePolicy]) {
+            let policies = options(helm.value).compactMap { HelmHooks.deletePolicies[$0] }
+            if !policies.isEmpty { settings.hook?.deletePolicies = policies }
         }
         if let prune = annotation(SyncAnnotations.prune) {
             switch prune.value {
@@ -162,7 +178,42 @@ public struct SyncSettings: Sendable, Hashable {
         return (settings, problems)
     }
 
-    private static func options(_ text: String) -> [String] {
+    static func options(_ text: String) -> [String] {
         text.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+    }
+}
+
+/// Helm's hooks in manifests rendered from a chart, mapped as Argo CD maps them:
+/// `pre-install` and `pre-upgrade` run as PreSync hooks, `post-install` and `post-upgrade` as
+/// PostSync ones, `helm.sh/hook-weight` orders them like a wave, and
+/// `helm.sh/hook-delete-policy` (`before-hook-creation`, `hook-succeeded`, `hook-failed`)
+/// says when they are deleted. `crd-install` marks an ordinary resource. Hooks of events a
+/// sync has no counterpart for (`pre-delete`, `post-rollback`, `test`, …) are not applied,
+/// as Argo CD leaves them out.
+public enum HelmHooks {
+    static let phases: [String: SyncPhase] = [
+        "pre-install": .preSync, "pre-upgrade": .preSync, "post-install": .postSync, "post-upgrade": .postSync,
+    ]
+    static let deletePolicies: [String: HookDeletePolicy] = [
+        "before-hook-creation": .beforeHookCreation, "hook-succeeded": .hookSucceeded, "hook-failed": .hookFailed,
+    ]
+
+    /// Whether a `helm.sh/hook` value makes the object a hook (of a phase, or left out).
+    public static func isHook(_ value: String) -> Bool {
+        value.trimmingWhitespace() != "crd-install"
+    }
+
+    static func apply(_ value: String, deletePolicies policyText: String?, to settings: inout SyncSettings) {
+        guard isHook(value) else { return }
+        var phases: [SyncPhase] = []
+        for name in SyncSettings.options(value) {
+            if let phase = Self.phases[name], !phases.contains(phase) { phases.append(phase) }
+        }
+        guard !phases.isEmpty else {
+            settings.skip = true
+            return
+        }
+        let policies = policyText.map { SyncSettings.options($0).compactMap { Self.deletePolicies[$0] } } ?? []
+        settings.hook = Hook(phases: phases, deletePolicies: policies.isEmpty ? [.beforeHookCreation] : policies)
     }
 }

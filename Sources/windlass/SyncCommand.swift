@@ -53,6 +53,13 @@ struct SyncFlags: ParsableArguments {
 }
 
 enum Syncing {
+    /// An embedded cluster made by this sync (no `cluster init`, no `serve`) has no nodes: its
+    /// pods would wait, unscheduled, until the wave times out. Said before the sync starts.
+    static func warnWithoutNodes(_ cluster: DeferredCluster, stateDirectory: String) async {
+        guard let nodes = try? await cluster.list(GroupKind(group: "", kind: "Node"), namespace: nil, options: ListOptions()), nodes.items.isEmpty else { return }
+        printError("warning: the embedded cluster in \(stateDirectory) has no nodes, so its pods stay Pending; add some with `windlass cluster init --state-dir \(stateDirectory)`")
+    }
+
     /// Syncs the application of the flags (or `application`, when given) and prints how it went.
     static func run(application given: Application? = nil, source: SourceFlags, flags: PlanFlags, sync: SyncFlags, trigger: String) async throws {
         let application = given ?? Wiring.application(source: source, flags: flags, policies: sync.policies, sync: sync)
@@ -63,6 +70,7 @@ enum Syncing {
         let pipeline = application.destination.isKubernetes
             ? try Wiring.pipeline(application, stateDirectory: source.stateDirectory) : Wiring.pipeline(application, over: cluster)
         let rendered = try await stopping(manifestsCode: 2) { try await pipeline.render() }
+        if !application.destination.isKubernetes { await warnWithoutNodes(cluster, stateDirectory: source.stateDirectory) }
         let revision = rendered.source.commit.map { " at \($0.shortSHA)" } ?? ""
         let progress = ProgressLog()
         var endpoint: MetricsEndpoint?

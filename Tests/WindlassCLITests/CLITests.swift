@@ -254,6 +254,22 @@ struct ClusterCommandTests {
         #expect(described.contains("Normal   ScalingReplicaSet"))
     }
 
+    @Test("a sync into an embedded cluster with no nodes says so before it waits; after cluster init it does not")
+    func syncWithoutNodes() throws {
+        let dir = try TemporaryDirectory()
+        let state = ["--state-dir", dir.path + "/state"]
+        try dir.write("manifests/conf.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: conf, namespace: default}\ndata: {a: b}\n")
+        let first = try CLI.run(["sync", "--source", dir.path, "--no-policies"] + state, in: dir.path)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(
+            first.stderr.contains(
+                "warning: the embedded cluster in \(dir.path)/state has no nodes, so its pods stay Pending; add some with `windlass cluster init --state-dir \(dir.path)/state`"),
+            "\(first.stderr)")
+        #expect(try CLI.run(["cluster", "init", "--nodes", "1"] + state).status == 0)
+        let second = try CLI.run(["sync", "--source", dir.path, "--no-policies"] + state, in: dir.path)
+        #expect(second.status == 0 && !second.stderr.contains("no nodes"), "\(second.stderr)")
+    }
+
     @Test("every kind a sync applies reads back by kind, plural, short name and kind.group; get all and deploy,svc as kubectl shows them")
     func everyKindReadsBack() throws {
         let dir = try TemporaryDirectory()

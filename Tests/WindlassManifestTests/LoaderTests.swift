@@ -56,6 +56,35 @@ struct LoaderTests {
         #expect(set.diagnostics.isEmpty)
     }
 
+    @Test("a Helm chart in the tree is one located error, not one per template; a kustomization's chart and an ignored one are left alone")
+    func helmCharts() throws {
+        let chart = [
+            "Chart.yaml": "apiVersion: v2\nname: guestbook\nversion: 0.1.0\n",
+            "values.yaml": "replicaCount: 1\nimage: {repository: nginx}\n",
+            "templates/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n",
+        ]
+        let dir = try TemporaryDirectory()
+        try dir.write("keep.yaml", configMap("keep"))
+        for (path, text) in chart {
+            try dir.write("charts/guestbook/" + path, text)
+            try dir.write("overlay/charts/guestbook/" + path, text)
+            try dir.write("vendored/guestbook/" + path, text)
+        }
+        try dir.write("overlay/kustomization.yaml", "helmCharts: [{name: guestbook}]\n")
+        try dir.write(".windlassignore", "vendored/\n")
+        let listing = ManifestLoader.listing(of: DirectoryTree(root: dir.path))
+        #expect(listing.files == ["keep.yaml", "overlay/kustomization.yaml"] && listing.kustomizations == ["overlay/kustomization.yaml"])
+        #expect(
+            listing.diagnostics.map(\.description) == [
+                "\(dir.path)/charts/guestbook/Chart.yaml: error: \(dir.path)/charts/guestbook is a Helm chart, which Windlass does not render: commit what `helm template` makes of it instead, or leave the chart out with .windlassignore"
+            ])
+        // The whole tree a chart: the same error, at its root.
+        let root = try TemporaryDirectory()
+        for (path, text) in chart { try root.write(path, text) }
+        let whole = ManifestLoader.listing(of: DirectoryTree(root: root.path))
+        #expect(whole.files.isEmpty && whole.diagnostics.count == 1 && whole.diagnostics[0].location.path == root.path + "/Chart.yaml")
+    }
+
     @Test("namespaced objects get the default namespace; cluster-scoped ones lose theirs with a warning")
     func namespaces() throws {
         let dir = try TemporaryDirectory()

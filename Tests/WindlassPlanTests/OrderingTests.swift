@@ -89,6 +89,47 @@ struct OrderingTests {
         #expect(plan.summary.hooks == 1 && !plan.summary.hasChanges, "hooks are not counted as changes")
     }
 
+    @Test("Helm's hooks in rendered charts, as Argo CD maps them: pre-install/upgrade PreSync, post-install/upgrade PostSync, weights as waves, other events left out")
+    func helmHooks() throws {
+        let job = { (name: String, annotations: [String: String]) in object("Job", name, apiVersion: "batch/v1", annotations: annotations) }
+        let result = order([
+            job("schema", ["helm.sh/hook": "pre-install,pre-upgrade", "helm.sh/hook-weight": "-2"]),
+            job("page-up", ["helm.sh/hook": "pre-install", "helm.sh/hook-weight": " -1 "]),
+            job("page-down", ["helm.sh/hook": "post-install,post-upgrade"]),
+            job("test", ["helm.sh/hook": "test"]),
+            job("cleanup", ["helm.sh/hook": "pre-delete"]),
+            object("CustomResourceDefinition", "widgets.example.com", namespace: nil, apiVersion: "apiextensions.k8s.io/v1", annotations: ["helm.sh/hook": "crd-install"]),
+            object("Service", "web", annotations: ["helm.sh/hook-weight": "2"]),
+            object("ConfigMap", "odd", annotations: ["helm.sh/hook-weight": "soon"]),
+            // Argo CD's own annotation wins over Helm's.
+            job("smoke", ["helm.sh/hook": "pre-install", "argocd.argoproj.io/hook": "PostSync"]),
+        ])
+        #expect(
+            result == [
+                "PreSync wave -2: batch/Job/shop/schema", "PreSync wave -1: batch/Job/shop/page-up",
+                "Sync wave 0: ConfigMap/shop/odd", "Sync wave 0: apiextensions.k8s.io/CustomResourceDefinition/widgets.example.com",
+                "Sync wave 2: Service/shop/web", "PostSync wave 0: batch/Job/shop/page-down", "PostSync wave 0: batch/Job/shop/smoke",
+            ])
+
+        let policies = { (annotations: [String: String]) in SyncSettings.read(job("j", annotations)).settings.hook?.deletePolicies }
+        #expect(policies(["helm.sh/hook": "pre-install"]) == [.beforeHookCreation], "Helm's default")
+        #expect(policies(["helm.sh/hook": "pre-install", "helm.sh/hook-delete-policy": "hook-succeeded,hook-failed"]) == [.hookSucceeded, .hookFailed])
+        #expect(policies(["argocd.argoproj.io/hook": "PreSync", "helm.sh/hook-delete-policy": "hook-succeeded"]) == [.hookSucceeded])
+        #expect(
+            policies(["argocd.argoproj.io/hook": "PreSync", "argocd.argoproj.io/hook-delete-policy": "HookFailed", "helm.sh/hook-delete-policy": "hook-succeeded"])
+                == [.hookFailed])
+        let read = SyncSettings.read(job("j", ["helm.sh/hook": "post-rollback", "helm.sh/hook-weight": "x", "helm.sh/hook-delete-policy": "never"]))
+        #expect(read.settings.skip && read.settings.hook == nil && read.problems.isEmpty, "left out, as Argo CD leaves out what it cannot map")
+
+        // A Helm hook may be named by generateName, as any hook.
+        let directory = try TemporaryDirectory()
+        _ = try directory.write(
+            "hooks.yaml", "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: upgrade-schema-\n  annotations: {helm.sh/hook: pre-upgrade}\n")
+        let loaded = ManifestLoader.load(DirectoryTree(root: directory.path))
+        #expect(loaded.diagnostics.isEmpty, "\(loaded.diagnostics)")
+        #expect(loaded.resources.map(\.id.name) == ["upgrade-schema-"])
+    }
+
     @Test("pruning comes after the Sync phase's applies, in reverse order, PruneLast at the very end")
     func pruneOrder() {
         let tracking = Tracking(application: "default")

@@ -360,12 +360,15 @@ struct TreeWalker {
     /// Directories read, by identity.
     private var read: Set<[UInt64]> = []
     /// Directories reached through a symlink, read after the rest.
-    private var linked: [(path: String, identity: [UInt64]?, ancestors: [[UInt64]], rules: IgnoreRules, depth: Int)] = []
+    private var linked: [(path: String, identity: [UInt64]?, ancestors: [[UInt64]], rules: IgnoreRules, depth: Int, inKustomization: Bool)] = []
     /// Links not followed because their target was read, by target: the first link, and how many.
     private var skippedLinks: [[UInt64]: (path: String, count: Int)] = [:]
     private var entriesSeen = 0
     /// Whether the walk stopped early (a limit, a cancellation): its files are not the tree's.
     private(set) var stopped = false
+
+    /// The file that makes a directory a Helm chart.
+    static let chartFile = "Chart.yaml"
 
     init(tree: any FileTree, limits: TreeLimits = TreeLimits(), isCancelled: @escaping @Sendable () -> Bool = { false }) {
         self.tree = tree
@@ -375,7 +378,7 @@ struct TreeWalker {
 
     mutating func walk() {
         if let root = tree.rootIdentity { read.insert(root) }
-        walk("", ancestors: tree.rootIdentity.map { [$0] } ?? [], rules: IgnoreRules(), depth: 0)
+        walk("", ancestors: tree.rootIdentity.map { [$0] } ?? [], rules: IgnoreRules(), depth: 0, inKustomization: false)
         var next = 0
         while next < linked.count, !stopped {
             let link = linked[next]
@@ -385,7 +388,7 @@ struct TreeWalker {
                 continue
             }
             if let identity = link.identity { read.insert(identity) }
-            walk(link.path, ancestors: link.ancestors, rules: link.rules, depth: link.depth)
+            walk(link.path, ancestors: link.ancestors, rules: link.rules, depth: link.depth, inKustomization: link.inKustomization)
         }
         for (path, count) in skippedLinks.values.sorted(by: { $0.path < $1.path }) {
             let others = count > 1 ? " (nor \(count - 1) other link\(count == 2 ? "" : "s") to it)" : ""
@@ -407,7 +410,9 @@ struct TreeWalker {
         diagnostics.append(Diagnostic(.error, at: SourceLocation(path: tree.displayPath("")), message))
     }
 
-    private mutating func walk(_ directory: String, ancestors: [[UInt64]], rules: IgnoreRules, depth: Int) {
+    /// `inKustomization`: a directory at or above this one holds a kustomization, which
+    /// renders what it needs of the files below (a chart it inflates among them).
+    private mutating func walk(_ directory: String, ancestors: [[UInt64]], rules: IgnoreRules, depth: Int, inKustomization: Bool) {
         guard !stopped else { return }
         if isCancelled() { return stop("reading the tree was cancelled") }
         guard depth <= limits.maxDepth else {
@@ -434,6 +439,21 @@ struct TreeWalker {
                 diagnostics.append(Diagnostic(.error, at: SourceLocation(path: error.path), error.message))
             }
         }
+        let chart = directory.isEmpty ? Self.chartFile : directory + "/" + Self.chartFile
+        if entries.contains(where: { $0.name == Self.chartFile && $0.kind == .file }), !rules.isIgnored(chart, isDirectory: false) {
+            // A Helm chart's templates are not manifests until Helm renders them: one clear
+            // error for the chart, not one per template and values file.
+            if !inKustomization {
+                let shown = directory.isEmpty ? tree.displayPath("") : tree.displayPath(directory)
+                diagnostics.append(
+                    Diagnostic(
+                        .error, at: SourceLocation(path: tree.displayPath(chart)),
+                        "\(shown) is a Helm chart, which Windlass does not render: commit what `helm template` makes of it instead, or leave the chart out with \(IgnoreRules.fileName)"
+                    ))
+            }
+            return
+        }
+        let inKustomization = inKustomization || entries.contains { ManifestFileKind.isKustomization($0.name) && $0.kind == .file }
         for entry in entries.sorted(by: { $0.name < $1.name }) {
             if stopped { return }
             if entry.name.hasPrefix(".") { continue }
@@ -453,11 +473,11 @@ struct TreeWalker {
                 }
                 let inner = identity.map { ancestors + [$0] } ?? ancestors
                 if entry.isLink {
-                    linked.append((path, identity, inner, rules, depth + 1))
+                    linked.append((path, identity, inner, rules, depth + 1, inKustomization))
                     continue
                 }
                 if let identity { read.insert(identity) }
-                walk(path, ancestors: inner, rules: rules, depth: depth + 1)
+                walk(path, ancestors: inner, rules: rules, depth: depth + 1, inKustomization: inKustomization)
             case .file:
                 guard !rules.isIgnored(path, isDirectory: false) else { continue }
                 if ManifestFileKind.isKustomization(entry.name) { kustomizations.append(path) }

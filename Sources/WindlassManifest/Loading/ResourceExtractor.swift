@@ -168,13 +168,17 @@ struct ResourceExtractor {
         return nil
     }
 
-    /// Whether the object's annotations make it a hook (of a phase; `Skip` is not one).
+    /// Whether the object's annotations make it a hook (of a phase; `Skip` is not one). A Helm
+    /// hook (`helm.sh/hook`, other than `crd-install`) counts when no other hook annotation is set.
     static func isHook(_ metadata: Mapping) -> Bool {
+        var named = false
         for key in ["windlass.dev/hook", "argocd.argoproj.io/hook"] {
             guard let value = metadata["annotations"]?[key]?.stringValue else { continue }
+            named = true
             let phases = value.split(separator: ",").map { $0.trimmingWhitespace() }
             if phases.contains(where: { ["PreSync", "Sync", "PostSync", "SyncFail"].contains($0) }) { return true }
         }
-        return false
+        guard !named, let helm = metadata["annotations"]?["helm.sh/hook"]?.stringValue else { return false }
+        return helm.trimmingWhitespace() != "crd-install"
     }
 }
