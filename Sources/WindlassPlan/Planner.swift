@@ -26,6 +26,8 @@ public struct Planner: Sendable {
         var plan = Plan(
             application: options.application, source: source, changes: [], retained: [], rollouts: [], manifestChanges: nil, drift: [],
             warnings: [], diagnostics: [], comparedWithLive: comparedWithLive)
+        // What reading the manifests warned of, where the plan is read (a terminal, a comment, the UI).
+        plan.warnings += desired.diagnostics.filter { $0.severity == .warning }.map { "\($0.location): \($0.message)" }
         let entries = readSettings(desired, diagnostics: &plan.diagnostics)
         plan.diagnostics += Self.unservedKinds(entries, served: live.servedKinds, desired: desired)
         let stages = effectiveStages(entries)

@@ -85,6 +85,25 @@ struct LoaderTests {
         #expect(whole.files.isEmpty && whole.diagnostics.count == 1 && whole.diagnostics[0].location.path == root.path + "/Chart.yaml")
     }
 
+    @Test("a tree with nothing to read is a warning (naming Jsonnet files it holds), not silently no objects")
+    func emptyTree() throws {
+        let jsonnet = try TemporaryDirectory()
+        try jsonnet.write("guestbook.jsonnet", "{ kind: 'ConfigMap' }\n")
+        try jsonnet.write("README.md", "notes\n")
+        let listing = ManifestLoader.listing(of: DirectoryTree(root: jsonnet.path))
+        #expect(
+            listing.diagnostics.map(\.description) == [
+                "\(jsonnet.path): warning: no manifests here: no .yaml, .yml or .json file, nor a kustomization; its Jsonnet files are not rendered (commit their output as YAML or JSON)"
+            ])
+        let empty = try TemporaryDirectory()
+        try empty.write("docs/README.md", "notes\n")
+        let set = ManifestLoader.load(DirectoryTree(root: empty.path))
+        #expect(set.resources.isEmpty && set.diagnostics.map(\.message) == ["no manifests here: no .yaml, .yml or .json file, nor a kustomization"])
+        // One manifest, or a chart's error, and there is nothing more to say.
+        try empty.write("conf.yaml", configMap("conf"))
+        #expect(ManifestLoader.listing(of: DirectoryTree(root: empty.path)).diagnostics.isEmpty)
+    }
+
     @Test("namespaced objects get the default namespace; cluster-scoped ones lose theirs with a warning")
     func namespaces() throws {
         let dir = try TemporaryDirectory()

@@ -130,6 +130,17 @@ struct OrderingTests {
         #expect(loaded.resources.map(\.id.name) == ["upgrade-schema-"])
     }
 
+    @Test("what reading the manifests warned of is among the plan's warnings, located")
+    func loadWarnings() throws {
+        let directory = try TemporaryDirectory()
+        _ = try directory.write("role.yaml", "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader, namespace: shop}\n")
+        let plan = Planner().plan(ManifestLoader.load(DirectoryTree(root: directory.path)), source: .init(location: "t", path: ".", revision: nil), live: LiveSnapshot())
+        #expect(plan.warnings == ["\(directory.path)/role.yaml:1:1: ClusterRole is cluster-scoped; its namespace \"shop\" is ignored"])
+        let empty = try TemporaryDirectory()
+        let nothing = Planner().plan(ManifestLoader.load(DirectoryTree(root: empty.path)), source: .init(location: "t", path: ".", revision: nil), live: LiveSnapshot())
+        #expect(nothing.warnings == ["\(empty.path): no manifests here: no .yaml, .yml or .json file, nor a kustomization"])
+    }
+
     @Test("pruning comes after the Sync phase's applies, in reverse order, PruneLast at the very end")
     func pruneOrder() {
         let tracking = Tracking(application: "default")

@@ -367,6 +367,8 @@ struct TreeWalker {
     /// Whether the walk stopped early (a limit, a cancellation): its files are not the tree's.
     private(set) var stopped = false
 
+    /// Whether a `.jsonnet` or `.libsonnet` file was met (for the warning of a tree with no manifests).
+    private var sawJsonnet = false
     /// The file that makes a directory a Helm chart.
     static let chartFile = "Chart.yaml"
 
@@ -403,6 +405,13 @@ struct TreeWalker {
         // String order is Unicode scalar order, the same as byte order for UTF-8.
         files.sort()
         kustomizations.sort()
+        if !stopped, files.isEmpty, kustomizations.isEmpty, !diagnostics.contains(where: { $0.severity == .error }) {
+            // A path with nothing to read is most often the wrong path, or a format Windlass
+            // does not render: said, not taken silently for "no objects".
+            let hint = sawJsonnet ? "; its Jsonnet files are not rendered (commit their output as YAML or JSON)" : ""
+            diagnostics.append(
+                Diagnostic(.warning, at: SourceLocation(path: tree.displayPath("")), "no manifests here: no .yaml, .yml or .json file, nor a kustomization\(hint)"))
+        }
     }
 
     private mutating func stop(_ message: String) {
@@ -482,6 +491,7 @@ struct TreeWalker {
                 guard !rules.isIgnored(path, isDirectory: false) else { continue }
                 if ManifestFileKind.isKustomization(entry.name) { kustomizations.append(path) }
                 if ManifestFileKind.isManifest(entry.name) { files.append(path) }
+                if entry.name.hasSuffix(".jsonnet") || entry.name.hasSuffix(".libsonnet") { sawJsonnet = true }
             case .skipped(let reason):
                 if !rules.isIgnored(path, isDirectory: false) {
                     diagnostics.append(Diagnostic(.warning, at: SourceLocation(path: tree.displayPath(path)), reason))
