@@ -8,7 +8,7 @@ public enum SyncAnnotations {
     public static let hookDeletePolicy = ["windlass.dev/hook-delete-policy", "argocd.argoproj.io/hook-delete-policy"]
     /// Helm's hook annotations, read as Argo CD reads them in rendered charts when no
     /// Windlass or Argo CD hook annotation is set (see ``HelmHooks``).
-    public static let helmHook = "helm.sh/hook"
+    public static let helmHook = HelmHookAnnotation.key
     public static let helmHookWeight = "helm.sh/hook-weight"
     public static let helmHookDeletePolicy = "helm.sh/hook-delete-policy"
     public static let prune = ["windlass.dev/prune", "kustomize.toolkit.fluxcd.io/prune"]
@@ -95,19 +95,16 @@ public struct SyncSettings: Sendable, Hashable {
             return found
         }
 
+        // Each annotation is read once: a read reports spellings that disagree.
         if let wave = annotation(SyncAnnotations.syncWave) {
             if let number = Int(wave.value.trimmingWhitespace()) {
                 settings.wave = number
             } else {
                 problems.append((wave.span, "annotation \(wave.key) must be an integer, not \"\(wave.value)\""))
             }
-        }
-        if annotation(SyncAnnotations.syncWave) == nil, let weight = annotation([SyncAnnotations.helmHookWeight]) {
+        } else if let weight = annotation([SyncAnnotations.helmHookWeight]) {
             // Helm's weight orders like a wave; a value Helm itself would read as 0 is 0.
             settings.wave = Int(weight.value.trimmingWhitespace()) ?? 0
-        }
-        if annotation(SyncAnnotations.hook) == nil, let helm = annotation([SyncAnnotations.helmHook]) {
-            HelmHooks.apply(helm.value, deletePolicies: annotation([SyncAnnotations.helmHookDeletePolicy])?.value, to: &settings)
         }
         if let hook = annotation(SyncAnnotations.hook) {
             var phases: [SyncPhase] = []
@@ -121,6 +118,8 @@ public struct SyncSettings: Sendable, Hashable {
                 }
             }
             if !phases.isEmpty { settings.hook = Hook(phases: phases, deletePolicies: [.beforeHookCreation]) }
+        } else if let helm = annotation([SyncAnnotations.helmHook]) {
+            HelmHooks.apply(helm.value, to: &settings)
         }
         if let policy = annotation(SyncAnnotations.hookDeletePolicy) {
             var policies: [HookDeletePolicy] = []
@@ -138,8 +137,8 @@ public struct SyncSettings: Sendable, Hashable {
             } else if !policies.isEmpty {
                 settings.hook?.deletePolicies = policies
             }
-        }
-        if settings.hook != nil, annotation(SyncAnnotations.hookDeletePolicy) == nil, let helm = annotation([SyncAnnotations.helmHookDeletePolicy]) {
+        } else if settings.hook != nil, let helm = annotation([SyncAnnotations.helmHookDeletePolicy]) {
+            // Helm's spelling, unknown values left alone as Argo CD leaves them.
             let policies = options(helm.value).compactMap { HelmHooks.deletePolicies[$0] }
             if !policies.isEmpty { settings.hook?.deletePolicies = policies }
         }
@@ -198,13 +197,10 @@ public enum HelmHooks {
         "before-hook-creation": .beforeHookCreation, "hook-succeeded": .hookSucceeded, "hook-failed": .hookFailed,
     ]
 
-    /// Whether a `helm.sh/hook` value makes the object a hook (of a phase, or left out).
-    public static func isHook(_ value: String) -> Bool {
-        value.trimmingWhitespace() != "crd-install"
-    }
-
-    static func apply(_ value: String, deletePolicies policyText: String?, to settings: inout SyncSettings) {
-        guard isHook(value) else { return }
+    /// Makes `settings` those of a `helm.sh/hook` value: a hook of its phases (deleted before
+    /// its next creation until `helm.sh/hook-delete-policy` says otherwise), or left out.
+    static func apply(_ value: String, to settings: inout SyncSettings) {
+        guard HelmHookAnnotation.makesHook(value) else { return }
         var phases: [SyncPhase] = []
         for name in SyncSettings.options(value) {
             if let phase = Self.phases[name], !phases.contains(phase) { phases.append(phase) }
@@ -213,7 +209,6 @@ public enum HelmHooks {
             settings.skip = true
             return
         }
-        let policies = policyText.map { SyncSettings.options($0).compactMap { Self.deletePolicies[$0] } } ?? []
-        settings.hook = Hook(phases: phases, deletePolicies: policies.isEmpty ? [.beforeHookCreation] : policies)
+        settings.hook = Hook(phases: phases, deletePolicies: [.beforeHookCreation])
     }
 }

@@ -120,6 +120,10 @@ struct OrderingTests {
                 == [.hookFailed])
         let read = SyncSettings.read(job("j", ["helm.sh/hook": "post-rollback", "helm.sh/hook-weight": "x", "helm.sh/hook-delete-policy": "never"]))
         #expect(read.settings.skip && read.settings.hook == nil && read.problems.isEmpty, "left out, as Argo CD leaves out what it cannot map")
+        // Spellings that disagree are one problem, however many annotations look at them.
+        let disagreeing = SyncSettings.read(
+            job("j", ["windlass.dev/sync-wave": "1", "argocd.argoproj.io/sync-wave": "2", "windlass.dev/hook": "PreSync", "argocd.argoproj.io/hook": "PostSync"]))
+        #expect(disagreeing.problems.map(\.message).count == 2, "\(disagreeing.problems.map(\.message))")
 
         // A Helm hook may be named by generateName, as any hook.
         let directory = try TemporaryDirectory()

@@ -178,7 +178,19 @@ struct ResourceExtractor {
             let phases = value.split(separator: ",").map { $0.trimmingWhitespace() }
             if phases.contains(where: { ["PreSync", "Sync", "PostSync", "SyncFail"].contains($0) }) { return true }
         }
-        guard !named, let helm = metadata["annotations"]?["helm.sh/hook"]?.stringValue else { return false }
-        return helm.trimmingWhitespace() != "crd-install"
+        guard !named, let helm = metadata["annotations"]?[HelmHookAnnotation.key]?.stringValue else { return false }
+        return HelmHookAnnotation.makesHook(helm)
+    }
+}
+
+/// Helm's `helm.sh/hook` annotation, as far as reading a manifest needs it (the planner maps
+/// its values to phases).
+public enum HelmHookAnnotation {
+    public static let key = "helm.sh/hook"
+
+    /// Whether a value makes the object a hook (of a phase, or left out of syncs): every value
+    /// but `crd-install`, which Helm also uses for ordinary CustomResourceDefinitions.
+    public static func makesHook(_ value: String) -> Bool {
+        value.trimmingWhitespace() != "crd-install"
     }
 }
